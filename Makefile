@@ -1,0 +1,36 @@
+# CLAC indicators observatory: the two commands a new user needs are
+#   make build   set everything up, then run the main job (clac build) on the bundled data
+#   make test    set everything up, then run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup build test dev bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "Installing python3-venv (Debian)"; \
+		apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $@
+
+build: setup
+	$(BIN)/clac build
+
+test: setup
+	$(BIN)/pytest
+
+dev: setup
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev
+
+bench: setup
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf var build .dagster_home

@@ -1,0 +1,198 @@
+"""The ``clac`` command: build, ingest, list sources, export.
+
+Every failure a user can cause (a bad file, an unknown source, a missing warehouse) is
+printed as one clear message with what to do, and a non-zero exit status; never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sources import warehouse as wh
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="CLAC indicators observatory: ingest, validate, compute and publish.")
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _catalogue():
+    from sources.catalogue import CatalogueError, load_catalogue
+
+    try:
+        return load_catalogue()
+    except CatalogueError as exc:
+        fail(f"the source catalogue is invalid: {exc}. Fix that file in sources/catalogue/.")
+
+
+def _entry(source_id: str):
+    catalogue = _catalogue()
+    if source_id not in catalogue:
+        fail(f"unknown source id '{source_id}'. Known sources: {', '.join(catalogue)}. "
+             "Run 'clac sources' to list them, or add a catalogue file in sources/catalogue/.")
+    return catalogue[source_id]
+
+
+def _run_build() -> None:
+    from pipelines.runner import BuildBusy, run_job
+
+    try:
+        outcome = run_job("build")
+    except BuildBusy as exc:
+        fail(str(exc), code=75)
+    if not outcome.success:
+        lines = "\n  - ".join(outcome.failures) or "see the run in the Dagster UI"
+        fail(f"the build failed (Dagster run {outcome.run_id}); the last good warehouse and outputs "
+             f"are unchanged.\n  - {lines}")
+    _print_summary(outcome)
+
+
+def _print_summary(outcome) -> None:
+    with wh.connect(read_only=True) as con:
+        per_source = con.execute("""
+            SELECT s.SOURCE_ID, s.SHARING, s.SYNTHETIC,
+                   count(DISTINCT f.FILE_ID) FILTER (WHERE f.SUPERSEDED_BY IS NULL) AS files,
+                   coalesce(sum(f.ROWS_READ) FILTER (WHERE f.SUPERSEDED_BY IS NULL), 0),
+                   coalesce(sum(f.ROWS_STAGED) FILTER (WHERE f.SUPERSEDED_BY IS NULL), 0),
+                   coalesce(sum(f.ROWS_QUARANTINED) FILTER (WHERE f.SUPERSEDED_BY IS NULL), 0)
+            FROM marts.sources s LEFT JOIN marts.files f USING (SOURCE_ID)
+            GROUP BY ALL ORDER BY 1
+        """).fetchall()
+        observations = con.execute("SELECT count(*) FROM marts.observations").fetchone()[0]
+    table = Table(title=f"clac build: done in {outcome.seconds:.1f} s (Dagster run {outcome.run_id[:8]})")
+    for column in ("source", "sharing", "files", "rows read", "staged", "quarantined"):
+        table.add_column(column, justify="left" if column in ("source", "sharing") else "right")
+    for source_id, sharing, synthetic, files, read, staged, quarantined in per_source:
+        label = source_id + (" (SYNTHETIC)" if synthetic else "")
+        table.add_row(label, sharing, str(files), f"{read:,}", f"{staged:,}", f"{quarantined:,}")
+    console.print(table)
+    console.print(f"Observations in the mart: {observations:,}")
+    console.print(f"Warehouse: {wh.warehouse_path()}")
+    console.print("Quarantined rows: SELECT * FROM staging.quarantine (or 'clac export quarantine')")
+
+
+@app.command()
+def build() -> None:
+    """Materialise the whole asset graph on the bundled data and the inbox, then print a summary."""
+    _run_build()
+
+
+@app.command()
+def ingest(
+    path: Path = typer.Argument(..., help="The file to ingest."),
+    source: str = typer.Option(..., "--source", help="The source id (see 'clac sources')."),
+) -> None:
+    """Ingest one file for a source, then rebuild what depends on it."""
+    entry = _entry(source)
+    if not path.is_file():
+        fail(f"{path}: no such file. Give the path of the file to ingest.")
+    from sources.ingest import _keep_rejected, file_sha256, parse_file
+    from sources.parsers.base import SourceFileError
+
+    try:
+        parse_file(path, entry)  # refuse unreadable files before anything is written
+    except SourceFileError as exc:
+        _keep_rejected(path, file_sha256(path), entry, exc.message())
+        fail(f"{exc.message()}\nThe file was not ingested; the warehouse is unchanged. "
+             f"A copy and the reason are kept in {wh.clac_home() / 'rejected'}.")
+    inbox = wh.inbox_dir() / entry.id
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / path.name
+    if target.exists() and file_sha256(target) != file_sha256(path):
+        target = inbox / f"{file_sha256(path)[:8]}-{path.name}"
+    shutil.copyfile(path, target)
+    _run_build()
+
+
+@app.command()
+def sources() -> None:
+    """The source catalogue, with the last ingestion of each source."""
+    catalogue = _catalogue()
+    last: dict[str, tuple] = {}
+    if wh.warehouse_path().exists():
+        with wh.connect(read_only=True) as con:
+            if wh.table_exists(con, "marts", "files"):
+                for sid, received, files, rows in con.execute(
+                    "SELECT SOURCE_ID, max(RECEIVED_AT), count(*), sum(ROWS_STAGED) FROM marts.files GROUP BY 1"
+                ).fetchall():
+                    last[sid] = (received, files, rows)
+    table = Table(title="Source catalogue (sources/catalogue/)")
+    for column in ("id", "publisher", "type", "format", "frequency", "sharing", "last received", "files", "rows"):
+        table.add_column(column)
+    for entry in catalogue.values():
+        received, files, rows = last.get(entry.id, (None, 0, 0))
+        table.add_row(entry.id + (" (SYNTHETIC)" if entry.synthetic else ""), entry.publisher,
+                      entry.publisher_type, entry.format, entry.update_frequency, entry.sharing.value,
+                      received.strftime("%Y-%m-%d %H:%M") if received else "never", str(files), f"{rows or 0:,}")
+    console.print(table)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+EXPORTS = {
+    "observations": "marts.observations",
+    "quarantine": "staging.quarantine",
+    "files": "marts.files",
+    "areas": "marts.areas",
+    "sources": "marts.sources",
+}
+
+
+@app.command()
+def export(
+    what: str = typer.Argument(..., help="What to export: " + ", ".join(EXPORTS)),
+    format: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv or parquet"),
+    out: Path = typer.Option(..., "--out", help="The file to write."),
+) -> None:
+    """Export a mart as CSV or Parquet, with its published column names."""
+    from sources.exports import export_table
+
+    if what not in EXPORTS:
+        fail(f"cannot export '{what}'. Choose one of: {', '.join(EXPORTS)}.")
+    if not wh.warehouse_path().exists():
+        fail(f"no warehouse at {wh.warehouse_path()}. Run 'clac build' first.")
+    with wh.connect(read_only=True) as con:
+        if not wh.table_exists(con, *EXPORTS[what].split(".")):
+            fail(f"the warehouse has no {EXPORTS[what]} yet. Run 'clac build' first.")
+        rows = export_table(con, EXPORTS[what], out, format.value)
+    console.print(f"Wrote {rows:,} rows to {out}")
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected error is logged, never shown as a traceback."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        err.print("Interrupted; the last good warehouse is unchanged.")
+        sys.exit(130)
+    except Exception as exc:  # a bug, not a user error: keep the details in a log file
+        log = wh.clac_home() / "logs" / "clac-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        err.print(f"[bold red]Error:[/bold red] an unexpected problem stopped clac "
+                  f"({type(exc).__name__}: {exc}). The last good warehouse is unchanged. "
+                  f"Details for the maintainers: {log}", highlight=False)
+        sys.exit(2)

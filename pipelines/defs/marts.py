@@ -1,0 +1,70 @@
+"""Mart assets: the observations table and the dimension tables analysts read."""
+
+
+import dagster as dg
+
+from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.defs.sources import staging_key
+from pipelines.metadata import preview
+from sources import marts
+from sources.catalogue import load_catalogue
+
+CATALOGUE = load_catalogue()
+
+
+@dg.asset(
+    key=["marts", "sources"], group_name="marts", kinds={"duckdb", "yaml"}, pool=WRITER_POOL,
+    description="Sources dimension, from the catalogue (sources/catalogue/*.yaml): titles and "
+                "descriptions in es/en/pt, publisher, licence, URL, format, update frequency, "
+                "sharing level (TLP) and whether the source is SYNTHETIC test data.",
+)
+def sources_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        count = marts.build_sources(con, CATALOGUE)
+    return dg.MaterializeResult(metadata={"rows": count})
+
+
+@dg.asset(
+    key=["marts", "measures"], group_name="marts", kinds={"duckdb", "yaml"}, pool=WRITER_POOL,
+    description="Measures dimension, from the code list sources/codelists/measures.yaml: kind "
+                "(count, percent, rate, duration), unit, sensitivity and names in es/en/pt.",
+)
+def measures_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        count = marts.build_measures(con)
+    return dg.MaterializeResult(metadata={"rows": count})
+
+
+@dg.asset(
+    key=["marts", "observations"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
+    deps=[staging_key(s) for s in CATALOGUE] + [sources_dimension, measures_dimension,
+                                                 dg.AssetKey(["marts", "areas"])],
+    description="The central mart: one row per current observation (files superseded by a "
+                "corrected file are left out), SDMX-style columns SOURCE_ID, MEASURE, REF_AREA, "
+                "TIME_PERIOD, OBS_VALUE, UNIT_MEASURE, OBS_STATUS, SHARING, disaggregations SEX, AGE, "
+                "DISAGGREGATION, NATURE, and provenance: FILE_ID, FILE_NAME, FILE_SHA256 and the "
+                "location in the file (LOC_PAGE, LOC_LINE for PDFs; LOC_SHEET, LOC_ROW otherwise). "
+                "Built from the staging tables of every catalogue source.",
+)
+def observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        count = marts.build_observations(con, CATALOGUE)
+        per_source = dict(con.execute(
+            "SELECT SOURCE_ID, count(*) FROM marts.observations GROUP BY 1 ORDER BY 1").fetchall())
+        sample = con.execute("SELECT * FROM marts.observations USING SAMPLE 8 ROWS (reservoir, 42)").df()
+    return dg.MaterializeResult(metadata={
+        "rows": count, "rows_per_source": dg.MetadataValue.json(per_source), "preview": preview(sample),
+    })
+
+
+@dg.asset(
+    key=["marts", "files"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
+    deps=[staging_key(s) for s in CATALOGUE],
+    description="Every received file with its provenance (sha256, size, original name, source, "
+                "received time, catalogue version) and parse record (rows read, staged, "
+                "quarantined, stated facts, which file superseded it).",
+)
+def received_files(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        count = marts.build_files(con)
+    return dg.MaterializeResult(metadata={"rows": count})

@@ -1,0 +1,129 @@
+"""Run the Dagster build job safely from the command line.
+
+* One build at a time: an exclusive lock file; a second ``clac build`` or ``clac ingest``
+  waits for it (up to ``wait_seconds``), then exits with a clear message.
+* A failed run changes nothing: the job runs against a working copy of the warehouse
+  (``CLAC_WAREHOUSE`` points at it for the run), and the copy replaces the live file
+  (an atomic rename) only when every step and every blocking check succeeded.
+* Runs are real Dagster runs, recorded in the project's instance (``DAGSTER_HOME``,
+  default ``.dagster_home/``), so ``dagster dev`` shows them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sources import warehouse as wh
+
+PROJECT_ROOT = wh.PROJECT_ROOT
+
+
+class BuildBusy(Exception):
+    """Another build or ingest holds the lock."""
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def ensure_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the project's instance folder and install dagster.yaml in it."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    source = PROJECT_ROOT / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+        shutil.copyfile(source, target)
+    return home
+
+
+@contextmanager
+def build_lock(wait_seconds: float = 600.0) -> Iterator[None]:
+    lock_path = wh.clac_home() / ".build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BuildBusy(
+                        f"Another 'clac build' or 'clac ingest' is running (lock {lock_path}). "
+                        "Wait for it to finish, then try again."
+                    ) from None
+                time.sleep(0.5)
+        try:
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _failures(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            messages.append(f"step {event.step_key} failed: {error.message.strip() if error else ''}")
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            meta = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+            messages.append(
+                f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: "
+                f"{meta.get('failures', meta)}"
+            )
+    return messages
+
+
+def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: str = "CRITICAL") -> RunOutcome:
+    """Run a job against a working copy of the warehouse; swap it in only on success."""
+    ensure_dagster_home()
+    import dagster as dg  # heavy import, only when a run is asked for
+
+    from pipelines.definitions import defs
+
+    live = wh.warehouse_path()
+    work = live.with_name(live.stem + ".next" + live.suffix)
+    with build_lock(wait_seconds):
+        started = time.monotonic()
+        for leftover in (work, Path(str(work) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        work.parent.mkdir(parents=True, exist_ok=True)
+        if live.exists():
+            shutil.copyfile(live, work)
+        previous = os.environ.get("CLAC_WAREHOUSE")
+        os.environ["CLAC_WAREHOUSE"] = str(work)
+        try:
+            definitions = defs() if callable(defs) else defs
+            job = definitions.resolve_job_def(job_name)
+            result = job.execute_in_process(
+                instance=dg.DagsterInstance.get(),
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+        finally:
+            if previous is None:
+                os.environ.pop("CLAC_WAREHOUSE", None)
+            else:
+                os.environ["CLAC_WAREHOUSE"] = previous
+        failures = _failures(result)
+        success = result.success and not failures
+        if success:
+            os.replace(work, live)
+        else:
+            work.unlink(missing_ok=True)
+        return RunOutcome(success, result.run_id, failures, time.monotonic() - started)

@@ -1,0 +1,54 @@
+"""Export marts to CSV or Parquet, safely.
+
+* The observations mart is written with exactly its published columns
+  (:data:`sources.warehouse.OBSERVATION_COLUMNS`).
+* Text cells beginning with ``=``, ``+``, ``-`` or ``@`` (and tab / carriage return) are
+  prefixed with an apostrophe in CSV output, so no spreadsheet program evaluates them as
+  formulas (CSV/formula injection). Numeric columns are untouched.
+* Files are written to a temporary name and renamed, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sources.warehouse import OBSERVATION_COLUMNS
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+COLUMNS_BY_TABLE = {"marts.observations": OBSERVATION_COLUMNS}
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+            )
+    return safe
+
+
+def write_frame(frame: pd.DataFrame, out: Path, fmt: str) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    if fmt == "csv":
+        neutralise_formulas(frame).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    elif fmt == "parquet":
+        frame.to_parquet(tmp, index=False)
+    else:
+        raise ValueError(f"unknown export format '{fmt}' (csv or parquet)")
+    tmp.replace(out)
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table: str, out: Path, fmt: str) -> int:
+    columns = COLUMNS_BY_TABLE.get(table)
+    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    frame = con.execute(f"SELECT {select} FROM {table}").df()
+    write_frame(frame, out, fmt)
+    return len(frame)

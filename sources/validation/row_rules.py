@@ -1,0 +1,185 @@
+"""Row rules: harmonise parsed rows and split them into staged rows and quarantine rows.
+
+Every parsed row ends in exactly one of the two outputs (conservation: read = staged +
+quarantined). The rules, their severities and their messages in es/en/pt live in
+``rules.yaml`` beside this module; the Secretariat tunes them without code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sources.catalogue import MeasureEntry, SourceEntry
+from sources.harmonise.periods import parse_period
+
+RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
+
+QUARANTINE_COLUMNS = [
+    "SOURCE_ID", "FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
+    "COLUMN_NAME", "RULE", "VALUE", "MESSAGE", "ROW_JSON",
+]
+
+
+@dataclass(frozen=True)
+class Rules:
+    settings: dict[str, Any]
+    rules: dict[str, dict[str, Any]]
+
+    def message(self, rule: str, lang: str = "en", **fields: Any) -> str:
+        template = self.rules[rule]["message"][lang]
+        return template.format(**{k: ("" if v is None else v) for k, v in fields.items()})
+
+    def severity(self, rule: str) -> str:
+        return self.rules[rule]["severity"]
+
+
+@lru_cache(maxsize=2)
+def load_rules(path: Path = RULES_FILE) -> Rules:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name, rule in data["rules"].items():
+        if rule.get("severity") not in ("error", "warning"):
+            raise ValueError(f"{path.name}: rule '{name}': severity must be error or warning")
+        missing = {"es", "en", "pt"} - set(rule.get("message", {}))
+        if missing:
+            raise ValueError(f"{path.name}: rule '{name}': message lacks {sorted(missing)}")
+    return Rules(settings=data["settings"], rules=data["rules"])
+
+
+def _fmt_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _location(row: pd.Series) -> str:
+    if pd.notna(row["LOC_PAGE"]):
+        return f"page {row['LOC_PAGE']}, line {row['LOC_LINE']}"
+    if row["LOC_SHEET"]:
+        return f"sheet {row['LOC_SHEET']}, row {row['LOC_ROW']}"
+    return f"row {row['LOC_ROW']}"
+
+
+def _value_problem(value: float, kind: str) -> tuple[str, str] | None:
+    """(rule, offending value) for a value that breaks its measure's kind, else None."""
+    if kind == "count":
+        if value < 0:
+            return "count_negative", _fmt_number(value)
+        if not float(value).is_integer():
+            return "count_not_whole", _fmt_number(value)
+    elif kind == "percent" and not 0 <= value <= 100:
+        return "percent_out_of_range", _fmt_number(value)
+    elif kind in ("rate", "duration") and value < 0:
+        return "rate_negative", _fmt_number(value)
+    return None
+
+
+def check_rows(
+    parsed: pd.DataFrame,
+    *,
+    entry: SourceEntry,
+    file_id: str,
+    measures: dict[str, MeasureEntry],
+    resolve_area: Callable[[str], str | None],
+    today: dt.date | None = None,
+    rules: Rules | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split parsed rows into (staged, quarantine) frames.
+
+    ``staged`` has the warehouse's staging columns (areas resolved to codes, periods in
+    canonical form); ``quarantine`` has :data:`QUARANTINE_COLUMNS`, one row per rejected
+    parsed row (the first error rule it broke), with an English message.
+    """
+    rules = rules or load_rules()
+    this_year = (today or dt.date.today()).year
+    earliest = int(rules.settings["earliest_year"])
+    area_codes = {raw: resolve_area(raw) for raw in parsed["AREA_RAW"].unique()}
+    periods = {raw: parse_period(raw) for raw in parsed["TIME_PERIOD_RAW"].unique()}
+    allowed = set(entry.measures)
+
+    staged_records: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    first_seen: dict[tuple, str] = {}
+
+    for row in parsed.to_dict("records"):
+        series = pd.Series(row)
+        error: tuple[str, str, str, str] | None = None  # rule, column, value, detail
+        period = periods[row["TIME_PERIOD_RAW"]]
+        measure = measures.get(row["MEASURE"])
+        if row["PARSE_ERROR"]:
+            error = ("parse_error", "OBS_VALUE", row["VALUE_RAW"], row["PARSE_ERROR"])
+        elif row["MEASURE"] not in allowed or measure is None:
+            error = ("measure_unknown", "MEASURE", row["MEASURE"], "allowed: " + ", ".join(sorted(allowed)))
+        elif area_codes[row["AREA_RAW"]] is None:
+            error = ("area_unresolved", "REF_AREA", row["AREA_RAW"], "")
+        elif period is None:
+            error = ("period_invalid", "TIME_PERIOD", row["TIME_PERIOD_RAW"], "")
+        elif period.ref_year > this_year:
+            error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is in the future (after {this_year})")
+        elif period.start_year < earliest:
+            error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is before {earliest}")
+        elif pd.isna(row["OBS_VALUE"]):
+            error = ("value_missing", "OBS_VALUE", row["VALUE_RAW"], "")
+        elif measure.unit and row["UNIT_MEASURE"] not in ("", measure.unit):
+            error = ("unit_mismatch", "UNIT_MEASURE", row["UNIT_MEASURE"], measure.unit)
+        else:
+            problem = _value_problem(row["OBS_VALUE"], measure.kind)
+            if problem:
+                error = (problem[0], "OBS_VALUE", problem[1], "")
+        if error is None:
+            key = (row["MEASURE"], area_codes[row["AREA_RAW"]], period.canonical,
+                   row["SEX"], row["AGE"], row["DISAGGREGATION"])
+            if key in first_seen:
+                error = ("duplicate_key", "(key)", row["VALUE_RAW"], first_seen[key])
+            else:
+                first_seen[key] = _location(series)
+
+        if error is not None:
+            rule, column, value, detail = error
+            quarantined.append({
+                "SOURCE_ID": entry.id, "FILE_ID": file_id,
+                "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
+                "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
+                "COLUMN_NAME": column, "RULE": rule, "VALUE": str(value),
+                "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
+                "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
+                                       default=str, ensure_ascii=False),
+            })
+            continue
+        warnings = []
+        unit = row["UNIT_MEASURE"]
+        if not unit and measure.unit:
+            unit = measure.unit
+            warnings.append("unit_from_measure")
+        staged_records.append({
+            "SOURCE_ID": entry.id,
+            "MEASURE": row["MEASURE"],
+            "REF_AREA": area_codes[row["AREA_RAW"]],
+            "TIME_PERIOD": period.canonical,
+            "REF_YEAR": period.ref_year,
+            "OBS_VALUE": float(row["OBS_VALUE"]),
+            "UNIT_MEASURE": unit,
+            "OBS_STATUS": row["OBS_STATUS"] or "A",
+            "SEX": row["SEX"], "AGE": row["AGE"], "DISAGGREGATION": row["DISAGGREGATION"],
+            "NATURE": row["NATURE"],
+            "AREA_RAW": row["AREA_RAW"], "TIME_PERIOD_RAW": row["TIME_PERIOD_RAW"],
+            "VALUE_RAW": row["VALUE_RAW"], "FILE_ID": file_id,
+            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
+            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
+            "WARNINGS": ";".join(warnings),
+        })
+
+    from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
+
+    staged = pd.DataFrame.from_records(staged_records, columns=list(STAGED_COLUMNS))
+    quarantine = pd.DataFrame.from_records(quarantined, columns=QUARANTINE_COLUMNS)
+    for frame in (staged, quarantine):
+        for col in ("LOC_PAGE", "LOC_LINE", "LOC_ROW"):
+            frame[col] = pd.array(frame[col], dtype="Int64")
+    return staged, quarantine
