@@ -179,7 +179,7 @@ def export(
 def main() -> None:
     """Entry point: run the app; an unexpected error is logged, never shown as a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the exit code of typer.Exit here
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -196,3 +196,18 @@ def main() -> None:
                   f"({type(exc).__name__}: {exc}). The last good warehouse is unchanged. "
                   f"Details for the maintainers: {log}", highlight=False)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _register_command_modules() -> None:
+    """Import every module of pipelines.commands so that their commands register."""
+    import importlib
+    import pkgutil
+
+    from pipelines import commands
+
+    for module in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"pipelines.commands.{module.name}")
+
+
+_register_command_modules()

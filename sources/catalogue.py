@@ -171,6 +171,16 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, SourceEntry]:
     return {entry.id: entry for entry in sorted(entries, key=lambda e: e.id)}
 
 
+#: Formats whose files hold observations (the observations mart); other formats, such as
+#: the working groups' quarterly workbooks, have staging tables and assets of their own.
+OBSERVATION_FORMATS = frozenset({"pdf", "ddf_csv", "opensdg_csv", "generic_table"})
+
+
+def observation_sources(catalogue: dict[str, SourceEntry]) -> dict[str, SourceEntry]:
+    """The catalogue entries whose files feed the observations mart."""
+    return {sid: e for sid, e in catalogue.items() if e.format in OBSERVATION_FORMATS}
+
+
 def catalogue_version(source_id: str, directory: Path = CATALOGUE_DIR) -> str:
     """Short hash of the catalogue file as it is now, recorded with every received file."""
     return hashlib.sha256((directory / f"{source_id}.yaml").read_bytes()).hexdigest()[:12]

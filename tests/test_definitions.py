@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import defs
-from sources.catalogue import load_catalogue
+from sources.catalogue import load_catalogue, observation_sources
 
 
 def _defs() -> dg.Definitions:
@@ -17,16 +17,16 @@ def test_definitions_load_with_every_catalogue_source():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     expected = {"marts/areas", "marts/population", "marts/sources", "marts/measures",
                 "marts/observations", "marts/files"}
-    expected |= {f"staging/{source_id}" for source_id in load_catalogue()}
+    expected |= {f"staging/{source_id}" for source_id in observation_sources(load_catalogue())}
     assert expected <= keys
 
 
 def test_observations_depend_on_every_source_and_the_dimensions():
     graph = _defs().resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["marts", "observations"])).parent_keys}
-    assert {f"staging/{s}" for s in load_catalogue()} <= parents
+    assert {f"staging/{s}" for s in observation_sources(load_catalogue())} <= parents
     assert {"marts/areas", "marts/sources", "marts/measures"} <= parents
-    for source_id in load_catalogue():
+    for source_id in observation_sources(load_catalogue()):
         node = graph.get(dg.AssetKey(["staging", source_id]))
         assert dg.AssetKey(["marts", "areas"]) in node.parent_keys
 
@@ -45,7 +45,7 @@ def test_every_asset_is_described_and_writers_share_one_pool():
 def test_blocking_checks_guard_each_source():
     graph = _defs().resolve_asset_graph()
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
-    for source_id in load_catalogue():
+    for source_id in observation_sources(load_catalogue()):
         assert (f"staging/{source_id}", "rows_conserved") in checks
     assert ("staging/ncmec_cybertipline_by_country", "stated_total_matches") in checks
 

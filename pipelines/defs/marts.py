@@ -7,9 +7,10 @@ from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import staging_key
 from pipelines.metadata import preview
 from sources import marts
-from sources.catalogue import load_catalogue
+from sources.catalogue import load_catalogue, observation_sources
 
 CATALOGUE = load_catalogue()
+OBSERVATION_SOURCES = observation_sources(CATALOGUE)
 
 
 @dg.asset(
@@ -37,7 +38,7 @@ def measures_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["marts", "observations"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
-    deps=[staging_key(s) for s in CATALOGUE] + [sources_dimension, measures_dimension,
+    deps=[staging_key(s) for s in OBSERVATION_SOURCES] + [sources_dimension, measures_dimension,
                                                  dg.AssetKey(["marts", "areas"])],
     description="The central mart: one row per current observation (files superseded by a "
                 "corrected file are left out), SDMX-style columns SOURCE_ID, MEASURE, REF_AREA, "
@@ -48,7 +49,7 @@ def measures_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        count = marts.build_observations(con, CATALOGUE)
+        count = marts.build_observations(con, OBSERVATION_SOURCES)
         per_source = dict(con.execute(
             "SELECT SOURCE_ID, count(*) FROM marts.observations GROUP BY 1 ORDER BY 1").fetchall())
         sample = con.execute("SELECT * FROM marts.observations USING SAMPLE 8 ROWS (reservoir, 42)").df()
@@ -59,7 +60,7 @@ def observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["marts", "files"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
-    deps=[staging_key(s) for s in CATALOGUE],
+    deps=[staging_key(s) for s in OBSERVATION_SOURCES],
     description="Every received file with its provenance (sha256, size, original name, source, "
                 "received time, catalogue version) and parse record (rows read, staged, "
                 "quarantined, stated facts, which file superseded it).",

@@ -18,7 +18,7 @@ import dagster as dg
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview
 from sources import warehouse as wh
-from sources.catalogue import SourceEntry, load_catalogue
+from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from sources.harmonise.areas import default_resolver
 from sources.ingest import IngestResult, ingest_file, rejected_dir, file_sha256
 from sources.reconcile import conservation_failures, stated_total_failures
@@ -131,4 +131,4 @@ def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
     return _stage
 
 
-source_assets = [build_source_asset(entry) for entry in load_catalogue().values()]
+source_assets = [build_source_asset(entry) for entry in observation_sources(load_catalogue()).values()]

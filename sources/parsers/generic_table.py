@@ -228,7 +228,7 @@ def _number_shape(text: str) -> tuple[str, Any, str | None]:
     if s.endswith("%"):
         s = s[:-1].rstrip()
     sign = ""
-    if s[:1] in "+-":
+    if s and s[0] in "+-":
         sign, s = s[0], s[1:].lstrip()
     if _SPACE_GROUPED.match(s):
         s = re.sub(r"[ \u00a0\u202f]", "", s)

@@ -205,10 +205,11 @@ def _is_geo_column(name: str) -> bool:
 def read_metadata(path: Path) -> dict[str, Any]:
     """Read an Open SDG ``meta/*.md`` file into a dict.
 
-    Accepts front matter with or without ``---`` delimiters. Reads the longest
-    leading block of lines that parses as a YAML mapping; a trailing block that is
-    not YAML is returned as text under ``"_unparsed_text"`` (absent when the whole
-    file is YAML). Raises :class:`SourceFileError` when no leading YAML mapping can
+    Accepts front matter with or without ``---`` delimiters. When the whole file is
+    not YAML, cuts before the first Markdown heading that follows a blank line (if
+    what precedes it is a mapping), else reads the longest leading block of lines
+    that parses as a YAML mapping; the trailing block is returned as text under
+    ``"_unparsed_text"`` (absent when the whole file is YAML). Raises :class:`SourceFileError` when no leading YAML mapping can
     be read at all.
     """
     path = Path(path)
