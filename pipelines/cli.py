@@ -48,11 +48,11 @@ def _entry(source_id: str):
     return catalogue[source_id]
 
 
-def _run_build() -> None:
+def _run_build(force: bool = False) -> None:
     from pipelines.runner import BuildBusy, run_job
 
     try:
-        outcome = run_job("build")
+        outcome = run_job("build", force=force)
     except BuildBusy as exc:
         fail(str(exc), code=75)
     if not outcome.success:
@@ -74,7 +74,11 @@ def _print_summary(outcome) -> None:
             GROUP BY ALL ORDER BY 1
         """).fetchall()
         observations = con.execute("SELECT count(*) FROM marts.observations").fetchone()[0]
-    table = Table(title=f"clac build: done in {outcome.seconds:.1f} s (Dagster run {outcome.run_id[:8]})")
+    if outcome.up_to_date:
+        title = f"clac build: up to date, nothing changed since the last build ({outcome.seconds:.1f} s)"
+    else:
+        title = f"clac build: done in {outcome.seconds:.1f} s (Dagster run {outcome.run_id[:8]})"
+    table = Table(title=title)
     for column in ("source", "sharing", "files", "rows read", "staged", "quarantined"):
         table.add_column(column, justify="left" if column in ("source", "sharing") else "right")
     for source_id, sharing, synthetic, files, read, staged, quarantined in per_source:
@@ -87,9 +91,9 @@ def _print_summary(outcome) -> None:
 
 
 @app.command()
-def build() -> None:
+def build(force: bool = typer.Option(False, "--force", help="Run even if no input changed.")) -> None:
     """Materialise the whole asset graph on the bundled data and the inbox, then print a summary."""
-    _run_build()
+    _run_build(force)
 
 
 @app.command()

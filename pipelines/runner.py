@@ -5,6 +5,9 @@
 * A failed run changes nothing: the job runs against a working copy of the warehouse
   (``CLAC_WAREHOUSE`` points at it for the run), and the copy replaces the live file
   (an atomic rename) only when every step and every blocking check succeeded.
+* Nothing to do, nothing done: when every input (code, catalogues, bundled data, inbox)
+  is byte-identical to the last successful build's and the warehouse is untouched, the
+  build is reported up to date without starting a run (``--force`` runs it anyway).
 * Runs are real Dagster runs, recorded in the project's instance (``DAGSTER_HOME``,
   default ``.dagster_home/``), so ``dagster dev`` shows them.
 """
@@ -12,6 +15,8 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -35,6 +40,55 @@ class RunOutcome:
     run_id: str
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    up_to_date: bool = False
+
+
+#: What a build reads: the project's code, catalogues, rules and bundled data.
+FINGERPRINT_ROOTS = ("sources", "indicators", "dashboards", "pipelines", "dagster.yaml", "pyproject.toml")
+
+
+def input_fingerprint() -> str:
+    """One sha256 over every file a build reads (project inputs and the inbox), by path."""
+    digest = hashlib.sha256()
+    paths: list[tuple[str, Path]] = []
+    for root in FINGERPRINT_ROOTS:
+        base = PROJECT_ROOT / root
+        candidates = [base] if base.is_file() else sorted(base.rglob("*"))
+        paths += [(str(p.relative_to(PROJECT_ROOT)), p) for p in candidates
+                  if p.is_file() and "__pycache__" not in p.parts]
+    inbox = wh.inbox_dir()
+    if inbox.is_dir():
+        paths += [(f"inbox/{p.relative_to(inbox)}", p) for p in sorted(inbox.rglob("*")) if p.is_file()]
+    for name, path in paths:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _stamp_path(live: Path) -> Path:
+    return live.with_name(live.name + ".build.json")
+
+
+def _warehouse_state(live: Path) -> list[int]:
+    stat = live.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def is_up_to_date(live: Path, fingerprint: str) -> bool:
+    """True when the last successful build read exactly these inputs and the warehouse
+    has not been touched since (by `dagster dev`, say)."""
+    stamp = _stamp_path(live)
+    if not (live.exists() and stamp.exists()):
+        return False
+    try:
+        recorded = json.loads(stamp.read_text())
+    except ValueError:
+        return False
+    return recorded.get("fingerprint") == fingerprint and recorded.get("warehouse") == _warehouse_state(live)
+
+
+def _write_stamp(live: Path, fingerprint: str, run_id: str) -> None:
+    _stamp_path(live).write_text(json.dumps(
+        {"fingerprint": fingerprint, "warehouse": _warehouse_state(live), "run_id": run_id}))
 
 
 def ensure_dagster_home() -> Path:
@@ -89,22 +143,30 @@ def _failures(result) -> list[str]:
     return messages
 
 
-def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: str = "CRITICAL") -> RunOutcome:
-    """Run a job against a working copy of the warehouse; swap it in only on success."""
+def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: str = "CRITICAL",
+            force: bool = False) -> RunOutcome:
+    """Run a job against a working copy of the warehouse; swap it in only on success.
+
+    Unless ``force``, a build whose inputs have not changed since the last successful one
+    (same fingerprint, warehouse untouched) does nothing and reports ``up_to_date``.
+    """
     ensure_dagster_home()
-    import dagster as dg  # heavy import, only when a run is asked for
-
-    from pipelines.definitions import defs
-
     live = wh.warehouse_path()
     work = live.with_name(live.stem + ".next" + live.suffix)
     with build_lock(wait_seconds):
         started = time.monotonic()
+        fingerprint = input_fingerprint()
+        if not force and is_up_to_date(live, fingerprint):
+            return RunOutcome(True, "", seconds=time.monotonic() - started, up_to_date=True)
         for leftover in (work, Path(str(work) + ".wal")):
             leftover.unlink(missing_ok=True)
         work.parent.mkdir(parents=True, exist_ok=True)
         if live.exists():
             shutil.copyfile(live, work)
+        import dagster as dg  # heavy imports, only when a run is needed
+
+        from pipelines.definitions import defs
+
         previous = os.environ.get("CLAC_WAREHOUSE")
         os.environ["CLAC_WAREHOUSE"] = str(work)
         try:
@@ -124,6 +186,7 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
         success = result.success and not failures
         if success:
             os.replace(work, live)
+            _write_stamp(live, fingerprint, result.run_id)
         else:
             work.unlink(missing_ok=True)
         return RunOutcome(success, result.run_id, failures, time.monotonic() - started)

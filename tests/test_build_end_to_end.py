@@ -107,7 +107,10 @@ def test_jamaica_headline_and_breakdowns(observations):
 
 def test_summary_and_rerun_parse_nothing(built_home):
     second = run_clac(built_home, "build")
+    assert "up to date" in second.stdout
     assert "ncmec_cybertipline_by_country" in second.stdout
+    forced = run_clac(built_home, "build", "--force")  # a real Dagster run over unchanged files
+    assert "up to date" not in forced.stdout
     import duckdb
     con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
     try:
