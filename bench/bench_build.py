@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_build(home: Path, *extra: str) -> tuple[float, float]:
-    env = dict(os.environ, CLAC_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"))
+    env = dict(os.environ, CLAC_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"),
+               CLAC_OUTPUTS=str(home / "build"))
     env.pop("CLAC_WAREHOUSE", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()

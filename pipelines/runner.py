@@ -3,8 +3,9 @@
 * One build at a time: an exclusive lock file; a second ``clac build`` or ``clac ingest``
   waits for it (up to ``wait_seconds``), then exits with a clear message.
 * A failed run changes nothing: the job runs against a working copy of the warehouse
-  (``CLAC_WAREHOUSE`` points at it for the run), and the copy replaces the live file
-  (an atomic rename) only when every step and every blocking check succeeded.
+  (``CLAC_WAREHOUSE`` points at it for the run) and writes its outputs to a working folder
+  (``CLAC_OUTPUTS``); both replace the live ones (renames) only when every step and every
+  blocking check succeeded.
 * Nothing to do, nothing done: when every input (code, catalogues, bundled data, inbox)
   is byte-identical to the last successful build's and the warehouse is untouched, the
   build is reported up to date without starting a run (``--force`` runs it anyway).
@@ -127,6 +128,16 @@ def build_lock(wait_seconds: float = 600.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _swap_outputs(new: Path, live: Path) -> None:
+    """Replace the live outputs folder by the new one (two renames; the old one is removed)."""
+    old = live.with_name(live.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if live.exists():
+        os.replace(live, old)
+    os.replace(new, live)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _failures(result) -> list[str]:
     messages = []
     for event in result.all_events:
@@ -156,7 +167,7 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
     with build_lock(wait_seconds):
         started = time.monotonic()
         fingerprint = input_fingerprint()
-        if not force and is_up_to_date(live, fingerprint):
+        if not force and wh.output_dir().is_dir() and is_up_to_date(live, fingerprint):
             return RunOutcome(True, "", seconds=time.monotonic() - started, up_to_date=True)
         for leftover in (work, Path(str(work) + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -167,8 +178,13 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
 
         from pipelines.definitions import defs
 
-        previous = os.environ.get("CLAC_WAREHOUSE")
+        live_out = wh.output_dir()
+        work_out = live_out.with_name(live_out.name + ".next")
+        shutil.rmtree(work_out, ignore_errors=True)
+        work_out.mkdir(parents=True)
+        previous = {k: os.environ.get(k) for k in ("CLAC_WAREHOUSE", "CLAC_OUTPUTS")}
         os.environ["CLAC_WAREHOUSE"] = str(work)
+        os.environ["CLAC_OUTPUTS"] = str(work_out)
         try:
             definitions = defs() if callable(defs) else defs
             job = definitions.resolve_job_def(job_name)
@@ -178,15 +194,18 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
         finally:
-            if previous is None:
-                os.environ.pop("CLAC_WAREHOUSE", None)
-            else:
-                os.environ["CLAC_WAREHOUSE"] = previous
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         failures = _failures(result)
         success = result.success and not failures
         if success:
             os.replace(work, live)
+            _swap_outputs(work_out, live_out)
             _write_stamp(live, fingerprint, result.run_id)
         else:
             work.unlink(missing_ok=True)
+            shutil.rmtree(work_out, ignore_errors=True)
         return RunOutcome(success, result.run_id, failures, time.monotonic() - started)

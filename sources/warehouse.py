@@ -10,7 +10,8 @@ Locations (environment variables, with defaults inside the project):
 * the raw store, ``<warehouse folder>/raw/<sha256[:2]>/<sha256>``: every received file,
   byte for byte, content-addressed;
 * the inbox, ``$CLAC_HOME/inbox/<source_id>/``: files dropped there are ingested by the
-  Dagster sensor.
+  Dagster sensor;
+* published outputs, ``CLAC_OUTPUTS`` (default ``<project>/build``): site, report, downloads.
 
 DuckDB allows one writing process per file: open connections briefly (``connect`` is a
 context manager) and let the Dagster ``duckdb_writer`` pool serialise writers.
@@ -138,6 +139,13 @@ def warehouse_path() -> Path:
 
 def raw_store_dir(db_path: Path | None = None) -> Path:
     return (db_path or warehouse_path()).parent / "raw"
+
+
+def output_dir() -> Path:
+    """Where published outputs (site, report, downloads) are written: ``CLAC_OUTPUTS``,
+    default ``<project>/build``. During ``clac build`` it points at a working folder that
+    replaces the live one only when the whole run succeeded."""
+    return Path(os.environ.get("CLAC_OUTPUTS", PROJECT_ROOT / "build")).resolve()
 
 
 def inbox_dir() -> Path:

@@ -17,6 +17,7 @@ def clac_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAC_", "DAGSTER_"))}
     env["CLAC_HOME"] = str(home)
     env["DAGSTER_HOME"] = str(home / "dagster_home")
+    env["CLAC_OUTPUTS"] = str(home / "build")
     env["COLUMNS"] = "200"
     return env
 
