@@ -26,6 +26,18 @@ console = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _global_options(
+    actor: str = typer.Option("", "--actor", envvar="CLAC_ACTOR",
+                              help="Who is acting, for the audit trail (default: the OS user)."),
+) -> None:
+    """CLAC indicators observatory: ingest, validate, compute and publish."""
+    if actor:
+        import os
+
+        os.environ["CLAC_ACTOR"] = actor
+
+
 def fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
     raise typer.Exit(code)
@@ -111,7 +123,10 @@ def ingest(
     try:
         parse_file(path, entry)  # refuse unreadable files before anything is written
     except SourceFileError as exc:
+        from sources.audit_events import record_rejection
+
         _keep_rejected(path, file_sha256(path), entry, exc.message())
+        record_rejection(path, entry.id, file_sha256(path), exc.message())
         fail(f"{exc.message()}\nThe file was not ingested; the warehouse is unchanged. "
              f"A copy and the reason are kept in {wh.clac_home() / 'rejected'}.")
     inbox = wh.inbox_dir() / entry.id
@@ -177,6 +192,9 @@ def export(
         if not wh.table_exists(con, *EXPORTS[what].split(".")):
             fail(f"the warehouse has no {EXPORTS[what]} yet. Run 'clac build' first.")
         rows = export_table(con, EXPORTS[what], out, format.value)
+    from sources.audit_events import record_export
+
+    record_export(what, out, format.value, rows)
     console.print(f"Wrote {rows:,} rows to {out}")
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sources import warehouse as wh
+from sources.audit_events import record_build
 
 PROJECT_ROOT = wh.PROJECT_ROOT
 
@@ -201,6 +202,8 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
                     os.environ[key] = value
         failures = _failures(result)
         success = result.success and not failures
+        checks = {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
+                  for e in result.get_asset_check_evaluations()}
         if success:
             os.replace(work, live)
             _swap_outputs(work_out, live_out)
@@ -208,4 +211,6 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
         else:
             work.unlink(missing_ok=True)
             shutil.rmtree(work_out, ignore_errors=True)
+        record_build(run_id=result.run_id, success=success, fingerprint=fingerprint, warehouse=live,
+                     outputs=live_out, checks=checks, failures=failures)
         return RunOutcome(success, result.run_id, failures, time.monotonic() - started)

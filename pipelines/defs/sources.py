@@ -20,7 +20,8 @@ from pipelines.metadata import preview
 from sources import warehouse as wh
 from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from sources.harmonise.areas import default_resolver
-from sources.ingest import IngestResult, ingest_file, rejected_dir, file_sha256
+from sources.audit_events import record_ingestion
+from sources.ingest import IngestResult, file_sha256, ingest_file, rejected_dir
 from sources.reconcile import conservation_failures, stated_total_failures
 
 FORMAT_KINDS = {"pdf": "pdf", "ddf_csv": "csv", "opensdg_csv": "csv", "generic_table": "xlsx", "wg_workbook": "xlsx"}
@@ -85,6 +86,7 @@ def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
                     continue
                 result = ingest_file(con, path, entry, resolve_area=resolver.resolve, db_path=db_path, via=via)
                 results.append(result)
+                record_ingestion(result, run_id=context.run_id)
                 if result.status == "rejected":
                     context.log.error(result.message)
                 elif result.status == "staged":
