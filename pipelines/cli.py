@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import traceback
@@ -33,8 +34,6 @@ def _global_options(
 ) -> None:
     """CLAC indicators observatory: ingest, validate, compute and publish."""
     if actor:
-        import os
-
         os.environ["CLAC_ACTOR"] = actor
 
 
@@ -200,6 +199,7 @@ def export(
 
 def main() -> None:
     """Entry point: run the app; an unexpected error is logged, never shown as a traceback."""
+    os.umask(0o077)  # the warehouse, raw files and outputs are readable by their owner only
     try:
         code = app(standalone_mode=False)  # click returns the exit code of typer.Exit here
     except click.exceptions.Exit as exc:

@@ -1,7 +1,7 @@
 """Run the Dagster build job safely from the command line.
 
 * One build at a time: an exclusive lock file; a second ``clac build`` or ``clac ingest``
-  waits for it (up to ``wait_seconds``), then exits with a clear message.
+  waits for it (up to ``CLAC_LOCK_WAIT`` seconds, default 600), then exits with a clear message.
 * A failed run changes nothing: the job runs against a working copy of the warehouse
   (``CLAC_WAREHOUSE`` points at it for the run) and writes its outputs to a working folder
   (``CLAC_OUTPUTS``); both replace the live ones (renames) only when every step and every
@@ -155,7 +155,12 @@ def _failures(result) -> list[str]:
     return messages
 
 
-def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: str = "CRITICAL",
+def lock_wait_seconds() -> float:
+    """How long a second build waits for the first: ``CLAC_LOCK_WAIT`` seconds, default 600."""
+    return float(os.environ.get("CLAC_LOCK_WAIT", "600"))
+
+
+def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_level: str = "CRITICAL",
             force: bool = False) -> RunOutcome:
     """Run a job against a working copy of the warehouse; swap it in only on success.
 
@@ -165,7 +170,7 @@ def run_job(job_name: str = "build", *, wait_seconds: float = 600.0, log_level: 
     ensure_dagster_home()
     live = wh.warehouse_path()
     work = live.with_name(live.stem + ".next" + live.suffix)
-    with build_lock(wait_seconds):
+    with build_lock(lock_wait_seconds() if wait_seconds is None else wait_seconds):
         started = time.monotonic()
         fingerprint = input_fingerprint()
         if not force and wh.output_dir().is_dir() and is_up_to_date(live, fingerprint):
