@@ -1,0 +1,159 @@
+"""Disclosure control for published tables: small-cell and secondary suppression.
+
+Small counts about victims, offenders, cases, prosecutions or convictions can identify
+children in small countries. For measures flagged ``sensitive`` in the measures code
+list, published tables (public and members audiences) never show a count from 1 to the
+threshold (default 4; 0 may be shown):
+
+1. **Primary suppression**: such a cell's value is withheld, ``CONF_STATUS = C``.
+2. **Secondary suppression**: a published table also shows totals, regional aggregates
+   and breakdowns that add up (a region = the sum of its countries, ``SEX=_T`` = F + M,
+   ...). A withheld cell must not be recoverable from them, so more cells are withheld
+   (``CONF_STATUS = D``) until no withheld cell is determined by the published ones.
+   The test is exact: a withheld cell is recoverable when its unit vector lies in the
+   row space of the additive constraints restricted to the withheld cells (linear
+   algebra on the constraint matrix), which covers single subtractions and every
+   combination of them. Secondary cells are chosen smallest first, so the least
+   information is lost.
+
+Cells are rows of a long table; a constraint says "cell ``total`` = sum of cells
+``parts``" and comes from :func:`additive_constraints`. The secretariat audience sees
+exact values: this module is applied only to the other audiences' outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FREE, PRIMARY, SECONDARY = "F", "C", "D"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Row index ``total`` equals the sum of the rows ``parts``."""
+
+    total: int
+    parts: tuple[int, ...]
+
+
+def additive_constraints(
+    frame: pd.DataFrame,
+    *,
+    dimension: str,
+    hierarchy: Mapping[str, Sequence[str]],
+    by: Sequence[str],
+) -> list[Constraint]:
+    """Constraints "total = sum of its parts" along one dimension.
+
+    ``hierarchy`` maps a total's code to its parts' codes (e.g. ``{"_T": ["F", "M"]}`` for
+    SEX, or a region to its countries). Within each group of rows equal on ``by``, a
+    constraint is made when the total row and at least one part row are present; for
+    regional aggregates computed over the reporting countries only, the parts present are
+    exactly the members that were summed.
+    """
+    constraints: list[Constraint] = []
+    for _, group in frame.groupby(list(by), sort=False, dropna=False):
+        index_of = dict(zip(group[dimension], group.index))
+        for total_code, part_codes in hierarchy.items():
+            if total_code not in index_of:
+                continue
+            parts = tuple(index_of[c] for c in part_codes if c in index_of)
+            if parts:
+                constraints.append(Constraint(index_of[total_code], parts))
+    return constraints
+
+
+def _matrix(constraints: Sequence[Constraint], cells: Sequence[int]) -> np.ndarray:
+    """Constraint coefficients over ``cells`` (total +1, each part -1)."""
+    column = {cell: j for j, cell in enumerate(cells)}
+    matrix = np.zeros((len(constraints), len(cells)))
+    for i, constraint in enumerate(constraints):
+        if constraint.total in column:
+            matrix[i, column[constraint.total]] += 1.0
+        for part in constraint.parts:
+            if part in column:
+                matrix[i, column[part]] -= 1.0
+    return matrix
+
+
+def determined_cells(withheld: Iterable[int], constraints: Sequence[Constraint]) -> list[int]:
+    """The withheld cells that the published cells determine exactly.
+
+    With the published values moved to the right-hand side, the withheld cells solve
+    ``A x = b``; cell j is determined iff the unit vector e_j lies in the row space of A,
+    i.e. iff adding it as a row does not raise the rank.
+    """
+    cells = sorted(set(withheld))
+    if not cells:
+        return []
+    relevant = [c for c in constraints if c.total in cells or any(p in cells for p in c.parts)]
+    if not relevant:
+        return []
+    matrix = _matrix(relevant, cells)
+    rank = np.linalg.matrix_rank(matrix)
+    found = []
+    for j, cell in enumerate(cells):
+        unit = np.zeros((1, len(cells)))
+        unit[0, j] = 1.0
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            found.append(cell)
+    return found
+
+
+def suppress(
+    frame: pd.DataFrame,
+    *,
+    value: str,
+    sensitive: pd.Series,
+    constraints: Sequence[Constraint],
+    threshold: int = 4,
+    also_hide: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Apply primary and secondary suppression; returns a copy with ``CONF_STATUS``.
+
+    ``sensitive`` is a boolean Series aligned with ``frame`` (rows of sensitive measures);
+    ``value`` is the count column tested against the threshold (e.g. the NUMERATOR of an
+    indicator), and it and every column in ``also_hide`` (e.g. the rate computed from it)
+    are set to NaN in withheld rows.
+    """
+    out = frame.copy()
+    out["CONF_STATUS"] = FREE
+    counts = pd.to_numeric(out[value], errors="coerce")
+    primary = sensitive.reindex(out.index, fill_value=False) & counts.between(1, threshold)
+    withheld = set(out.index[primary])
+    out.loc[primary, "CONF_STATUS"] = PRIMARY
+
+    while True:
+        exposed = determined_cells(withheld, constraints)
+        if not exposed:
+            break
+        cell = exposed[0]
+        # published cells in the exposed cell's own relations first; if all of those are
+        # already withheld, the cell is pinned through other withheld cells: widen to the
+        # published cells in any relation of any withheld cell
+        candidates = _secondary_candidates({cell}, withheld, constraints) or \
+            _secondary_candidates(withheld, withheld, constraints)
+        if not candidates:
+            raise RuntimeError(f"cannot protect row {cell}: every related cell is already withheld")
+        choice = min(candidates, key=lambda c: (abs(counts.get(c, np.inf)) if pd.notna(counts.get(c)) else np.inf, c))
+        withheld.add(choice)
+        out.loc[choice, "CONF_STATUS"] = SECONDARY
+
+    hidden = out["CONF_STATUS"] != FREE
+    for column in (value, *also_hide):
+        out.loc[hidden, column] = np.nan
+    return out
+
+
+def _secondary_candidates(cells: set[int], withheld: set[int], constraints: Sequence[Constraint]) -> list[int]:
+    """Published cells sharing a relation with any of ``cells``: hiding one of them helps."""
+    candidates: set[int] = set()
+    for constraint in constraints:
+        members = {constraint.total, *constraint.parts}
+        if members & cells:
+            candidates |= members - withheld
+    return sorted(candidates)
