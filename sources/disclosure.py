@@ -9,12 +9,12 @@ threshold (default 4; 0 may be shown):
 2. **Secondary suppression**: a published table also shows totals, regional aggregates
    and breakdowns that add up (a region = the sum of its countries, ``SEX=_T`` = F + M,
    ...). A withheld cell must not be recoverable from them, so more cells are withheld
-   (``CONF_STATUS = D``) until no withheld cell is determined by the published ones.
+   (``CONF_STATUS = D``) until no withheld cell is determined by the published ones:
+   greedily, the cell that leaves the fewest withheld cells exposed, smallest first.
    The test is exact: a withheld cell is recoverable when its unit vector lies in the
    row space of the additive constraints restricted to the withheld cells (linear
    algebra on the constraint matrix), which covers single subtractions and every
-   combination of them. Secondary cells are chosen smallest first, so the least
-   information is lost.
+   combination of them.
 
 Cells are rows of a long table; a constraint says "cell ``total`` = sum of cells
 ``parts``" and comes from :func:`additive_constraints`. The secretariat audience sees
@@ -139,7 +139,12 @@ def suppress(
             _secondary_candidates(withheld, withheld, constraints)
         if not candidates:
             raise RuntimeError(f"cannot protect row {cell}: every related cell is already withheld")
-        choice = min(candidates, key=lambda c: (abs(counts.get(c, np.inf)) if pd.notna(counts.get(c)) else np.inf, c))
+        def cost(candidate: int) -> tuple:
+            still_exposed = len(determined_cells(withheld | {candidate}, constraints))
+            size = counts.get(candidate)
+            return (still_exposed, abs(size) if pd.notna(size) else np.inf, candidate)
+
+        choice = min(candidates, key=cost)
         withheld.add(choice)
         out.loc[choice, "CONF_STATUS"] = SECONDARY
 
