@@ -20,9 +20,11 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 build: setup
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core)
 	$(BIN)/clac build
 
 test: setup
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core)
 	$(BIN)/pytest
 
 dev: setup

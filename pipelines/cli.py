@@ -59,21 +59,21 @@ def _entry(source_id: str):
     return catalogue[source_id]
 
 
-def _run_build(force: bool = False) -> None:
+def _run_build(force: bool = False, audience: str = "public") -> None:
     from pipelines.runner import BuildBusy, run_job
 
     try:
-        outcome = run_job("build", force=force)
+        outcome = run_job("build", force=force, audience=audience)
     except BuildBusy as exc:
         fail(str(exc), code=75)
     if not outcome.success:
         lines = "\n  - ".join(outcome.failures) or "see the run in the Dagster UI"
         fail(f"the build failed (Dagster run {outcome.run_id}); the last good warehouse and outputs "
              f"are unchanged.\n  - {lines}")
-    _print_summary(outcome)
+    _print_summary(outcome, audience)
 
 
-def _print_summary(outcome) -> None:
+def _print_summary(outcome, audience: str) -> None:
     with wh.connect(read_only=True) as con:
         per_source = con.execute("""
             SELECT s.SOURCE_ID, s.SHARING, s.SYNTHETIC,
@@ -98,13 +98,28 @@ def _print_summary(outcome) -> None:
     console.print(table)
     console.print(f"Observations in the mart: {observations:,}")
     console.print(f"Warehouse: {wh.warehouse_path()}")
+    from pipelines.runner import audience_dir
+
+    console.print(f"Outputs for the {audience} audience: {audience_dir(audience)}"
+                  + (f" (new release {outcome.release.name})" if outcome.release else ""))
     console.print("Quarantined rows: SELECT * FROM staging.quarantine (or 'clac export quarantine')")
 
 
+class Audience(str, Enum):
+    public = "public"
+    members = "members"
+    secretariat = "secretariat"
+
+
 @app.command()
-def build(force: bool = typer.Option(False, "--force", help="Run even if no input changed.")) -> None:
+def build(
+    force: bool = typer.Option(False, "--force", help="Run even if no input changed."),
+    audience: Audience = typer.Option(Audience.public, "--audience",
+                                      help="Whose outputs to write: public (CLEAR, approved), members (CLEAR+GREEN), "
+                                           "secretariat (up to AMBER, exact values)."),
+) -> None:
     """Materialise the whole asset graph on the bundled data and the inbox, then print a summary."""
-    _run_build(force)
+    _run_build(force, audience.value)
 
 
 @app.command()
@@ -167,6 +182,8 @@ class ExportFormat(str, Enum):
 
 EXPORTS = {
     "observations": "marts.observations",
+    "indicators": "marts.indicator_values",
+    "progress": "marts.indicator_progress",
     "quarantine": "staging.quarantine",
     "files": "marts.files",
     "areas": "marts.areas",
@@ -180,7 +197,11 @@ def export(
     format: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv or parquet"),
     out: Path = typer.Option(..., "--out", help="The file to write."),
 ) -> None:
-    """Export a mart as CSV or Parquet, with its published column names."""
+    """Export a mart as CSV or Parquet, with its published column names.
+
+    Exports read the warehouse itself: exact values at every sharing level, for the
+    Secretariat's own use. What an audience may see is in build/<audience>/ (clac build).
+    """
     from sources.exports import export_table
 
     if what not in EXPORTS:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sources import warehouse as wh
 from sources.audit_events import record_build
+from sources.releases import create_release
 
 PROJECT_ROOT = wh.PROJECT_ROOT
 
@@ -43,6 +44,7 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
+    release: Path | None = None
 
 
 #: What a build reads: the project's code, catalogues, rules and bundled data.
@@ -75,22 +77,41 @@ def _warehouse_state(live: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def is_up_to_date(live: Path, fingerprint: str) -> bool:
-    """True when the last successful build read exactly these inputs and the warehouse
-    has not been touched since (by `dagster dev`, say)."""
-    stamp = _stamp_path(live)
-    if not (live.exists() and stamp.exists()):
-        return False
+def _read_stamp(live: Path) -> dict:
     try:
-        recorded = json.loads(stamp.read_text())
-    except ValueError:
-        return False
-    return recorded.get("fingerprint") == fingerprint and recorded.get("warehouse") == _warehouse_state(live)
+        return json.loads(_stamp_path(live).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
-def _write_stamp(live: Path, fingerprint: str, run_id: str) -> None:
+def is_up_to_date(live: Path, fingerprint: str, audience: str) -> bool:
+    """True when the last successful build read exactly these inputs, wrote this
+    audience's outputs, and the warehouse has not been touched since (by `dagster dev`, say)."""
+    recorded = _read_stamp(live)
+    return (live.exists() and recorded.get("fingerprint") == fingerprint
+            and recorded.get("warehouse") == _warehouse_state(live)
+            and audience in recorded.get("audiences", []))
+
+
+def _write_stamp(live: Path, fingerprint: str, run_id: str, audience: str) -> None:
+    recorded = _read_stamp(live)
+    audiences = set(recorded.get("audiences", [])) if recorded.get("fingerprint") == fingerprint else set()
     _stamp_path(live).write_text(json.dumps(
-        {"fingerprint": fingerprint, "warehouse": _warehouse_state(live), "run_id": run_id}))
+        {"fingerprint": fingerprint, "warehouse": _warehouse_state(live), "run_id": run_id,
+         "audiences": sorted(audiences | {audience})}))
+
+
+def audience_dir(audience: str) -> Path:
+    """Where an audience's site, downloads and report are published: ``build/<audience>/``."""
+    return wh.output_dir() / audience
+
+
+def _link_public_site(root: Path) -> None:
+    """``build/site`` points at the public site, the one anybody may open."""
+    link = root / "site"
+    if link.is_symlink() or not link.exists():
+        link.unlink(missing_ok=True)
+        link.symlink_to(Path("public") / "site", target_is_directory=True)
 
 
 def ensure_dagster_home() -> Path:
@@ -161,11 +182,14 @@ def lock_wait_seconds() -> float:
 
 
 def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_level: str = "CRITICAL",
-            force: bool = False) -> RunOutcome:
+            force: bool = False, audience: str = "public") -> RunOutcome:
     """Run a job against a working copy of the warehouse; swap it in only on success.
 
-    Unless ``force``, a build whose inputs have not changed since the last successful one
-    (same fingerprint, warehouse untouched) does nothing and reports ``up_to_date``.
+    The outputs are the audience's (``build/<audience>/``; the publication assets read
+    ``CLAC_AUDIENCE``); on success they are also published as a new release when they
+    differ from the audience's latest one. Unless ``force``, a build whose inputs have not
+    changed since the last successful one for this audience does nothing and reports
+    ``up_to_date``.
     """
     ensure_dagster_home()
     live = wh.warehouse_path()
@@ -173,7 +197,8 @@ def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_l
     with build_lock(lock_wait_seconds() if wait_seconds is None else wait_seconds):
         started = time.monotonic()
         fingerprint = input_fingerprint()
-        if not force and wh.output_dir().is_dir() and is_up_to_date(live, fingerprint):
+        live_out = audience_dir(audience)
+        if not force and live_out.is_dir() and is_up_to_date(live, fingerprint, audience):
             return RunOutcome(True, "", seconds=time.monotonic() - started, up_to_date=True)
         for leftover in (work, Path(str(work) + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -184,13 +209,13 @@ def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_l
 
         from pipelines.definitions import defs
 
-        live_out = wh.output_dir()
-        work_out = live_out.with_name(live_out.name + ".next")
+        work_out = live_out.with_name(f".{audience}.next")
         shutil.rmtree(work_out, ignore_errors=True)
         work_out.mkdir(parents=True)
-        previous = {k: os.environ.get(k) for k in ("CLAC_WAREHOUSE", "CLAC_OUTPUTS")}
+        previous = {k: os.environ.get(k) for k in ("CLAC_WAREHOUSE", "CLAC_OUTPUTS", "CLAC_AUDIENCE")}
         os.environ["CLAC_WAREHOUSE"] = str(work)
         os.environ["CLAC_OUTPUTS"] = str(work_out)
+        os.environ["CLAC_AUDIENCE"] = audience
         try:
             definitions = defs() if callable(defs) else defs
             job = definitions.resolve_job_def(job_name)
@@ -209,13 +234,17 @@ def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_l
         success = result.success and not failures
         checks = {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
                   for e in result.get_asset_check_evaluations()}
+        release = None
         if success:
             os.replace(work, live)
             _swap_outputs(work_out, live_out)
-            _write_stamp(live, fingerprint, result.run_id)
+            if audience == "public":
+                _link_public_site(live_out.parent)
+            _write_stamp(live, fingerprint, result.run_id, audience)
+            release = create_release(live_out, audience, run_id=result.run_id)
         else:
             work.unlink(missing_ok=True)
             shutil.rmtree(work_out, ignore_errors=True)
         record_build(run_id=result.run_id, success=success, fingerprint=fingerprint, warehouse=live,
-                     outputs=live_out, checks=checks, failures=failures)
-        return RunOutcome(success, result.run_id, failures, time.monotonic() - started)
+                     outputs=live_out, checks=checks, failures=failures, audience=audience, release=release)
+        return RunOutcome(success, result.run_id, failures, time.monotonic() - started, release=release)

@@ -44,8 +44,9 @@ def manifest_digest(files: dict[str, str]) -> str:
 
 
 def record_build(*, run_id: str, success: bool, fingerprint: str, warehouse: Path, outputs: Path,
-                 checks: dict[str, bool], failures: list[str]) -> None:
-    details: dict[str, Any] = {"run_id": run_id, "success": success, "inputs_fingerprint": fingerprint}
+                 checks: dict[str, bool], failures: list[str], audience: str, release: Path | None) -> None:
+    details: dict[str, Any] = {"run_id": run_id, "success": success, "inputs_fingerprint": fingerprint,
+                               "audience": audience}
     if checks:
         audit.append("validation", {"run_id": run_id, "checks": checks,
                                     "failed": sorted(name for name, ok in checks.items() if not ok)})
@@ -58,6 +59,9 @@ def record_build(*, run_id: str, success: bool, fingerprint: str, warehouse: Pat
     else:
         details["failures"] = [f[:500] for f in failures]
     audit.append("build", details)
+    if release is not None:
+        audit.append("release", {"audience": audience, "version": release.name, "run_id": run_id,
+                                 "manifest_sha256": manifest_digest(manifest(release))})
 
 
 def record_export(what: str, out: Path, fmt: str, rows: int) -> None:

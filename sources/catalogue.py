@@ -82,6 +82,9 @@ class SourceEntry(BaseModel):
     sharing: Sharing
     languages: list[Literal["es", "en", "pt", "fr"]] = Field(min_length=1)
     synthetic: bool = False
+    # manual: `clac approve` before public release; publisher_release: the publisher has
+    # already released these figures publicly, so ingestion is approval
+    approval: Literal["manual", "publisher_release"] = "manual"
     supersede_by: Literal["period", "filename"] = "period"
     measures: list[str] = Field(min_length=1)
     bundled_files: list[str] = Field(default_factory=list)

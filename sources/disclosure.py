@@ -112,13 +112,16 @@ def suppress(
     constraints: Sequence[Constraint],
     threshold: int = 4,
     also_hide: Sequence[str] = (),
+    forced: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Apply primary and secondary suppression; returns a copy with ``CONF_STATUS``.
 
     ``sensitive`` is a boolean Series aligned with ``frame`` (rows of sensitive measures);
     ``value`` is the count column tested against the threshold (e.g. the NUMERATOR of an
     indicator), and it and every column in ``also_hide`` (e.g. the rate computed from it)
-    are set to NaN in withheld rows.
+    are set to NaN in withheld rows. ``forced`` (boolean, aligned) marks rows that must be
+    withheld for a reason outside this table (the same count is withheld in another
+    published table); they are withheld as secondary cells.
     """
     out = frame.copy()
     out["CONF_STATUS"] = FREE
@@ -126,6 +129,10 @@ def suppress(
     primary = sensitive.reindex(out.index, fill_value=False) & counts.between(1, threshold)
     withheld = set(out.index[primary])
     out.loc[primary, "CONF_STATUS"] = PRIMARY
+    if forced is not None:  # withheld elsewhere: secondary here, unless a small count itself
+        extra = forced.reindex(out.index, fill_value=False) & ~primary
+        withheld |= set(out.index[extra])
+        out.loc[extra, "CONF_STATUS"] = SECONDARY
 
     while True:
         exposed = determined_cells(withheld, constraints)

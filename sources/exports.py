@@ -20,7 +20,12 @@ from sources.warehouse import OBSERVATION_COLUMNS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-COLUMNS_BY_TABLE = {"marts.observations": OBSERVATION_COLUMNS}
+INDICATOR_COLUMNS = [
+    "INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR", "UNIT_MEASURE",
+    "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION", "SOURCE_IDS", "SYNTHETIC",
+]
+
+COLUMNS_BY_TABLE = {"marts.observations": OBSERVATION_COLUMNS, "marts.indicator_values": INDICATOR_COLUMNS}
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import pandas as pd
 
 from sources.catalogue import SourceEntry, catalogue_version, load_measures
 from sources.parsers.base import ParseResult, SourceFileError
+from sources.validation.relations import check_with_warehouse, insert_warnings
 from sources.validation.row_rules import check_rows, load_rules
 from sources.warehouse import clac_home, ensure_staging_table, raw_store_dir, staging_table
 
@@ -112,9 +113,11 @@ def check_size(path: Path) -> None:
         raise SourceFileError(
             path, f"the file is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit.",
             hint="Split it by year or send only the aggregated table; the observatory stores aggregated figures only.",
+            code="file_too_large", params={"size_mb": f"{size / 1048576:.1f}", "limit_mb": f"{limit_mb:g}"},
         )
     if size == 0:
-        raise SourceFileError(path, "the file is empty (0 bytes).", hint="Send the file again; it may not have been saved.")
+        raise SourceFileError(path, "the file is empty (0 bytes).", hint="Send the file again; it may not have been saved.",
+                              code="file_empty")
 
 
 def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
@@ -128,6 +131,7 @@ def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
         raise SourceFileError(
             path, f"the file could not be read as {entry.format} ({type(exc).__name__}: {exc}).",
             hint=f"Check that it is the right file for source '{entry.id}'; if it is, report this message to the Secretariat.",
+            code="file_unreadable", params={"format": entry.format},
         ) from exc
 
 
@@ -158,6 +162,8 @@ def ingest_file(
         parsed.rows, entry=entry, file_id=file_id, measures=load_measures(),
         resolve_area=resolve_area, today=today,
     )
+    # logical relations and plausibility (sources/validation/relations.yaml), also against the warehouse
+    staged, quarantine, warnings = check_with_warehouse(con, staged, quarantine, entry=entry)
     stored = _store_raw(path, sha, db_path)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     slot = _slot_key(entry, staged, quarantine, path.name)
@@ -178,6 +184,7 @@ def ingest_file(
             con.register("quarantine_rows", quarantine)
             con.execute("INSERT INTO staging.quarantine BY NAME SELECT * FROM quarantine_rows")
             con.unregister("quarantine_rows")
+        insert_warnings(con, warnings)
         superseded = [r[0] for r in con.execute(
             "SELECT FILE_ID FROM raw.parses WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
             [entry.id, slot]).fetchall()]

@@ -101,14 +101,15 @@ CREATE TABLE IF NOT EXISTS raw.parses (
     SUPERSEDED_BY VARCHAR                -- FILE_ID of the file that replaced it, NULL if current
 );
 
--- files refused as a whole (unreadable, wrong type): kept in the raw store, reason here
-CREATE TABLE IF NOT EXISTS raw.rejections (
-    SHA256 VARCHAR NOT NULL,
-    ORIGINAL_NAME VARCHAR NOT NULL,
+-- approvals: a source's data for a period, as it was when approved (DATA_SHA256 of its
+-- observations); if the data change afterwards the approval no longer applies
+CREATE TABLE IF NOT EXISTS raw.approvals (
     SOURCE_ID VARCHAR NOT NULL,
-    REJECTED_AT TIMESTAMP NOT NULL,
-    STORED_PATH VARCHAR NOT NULL,
-    MESSAGE VARCHAR NOT NULL
+    TIME_PERIOD VARCHAR NOT NULL,
+    DATA_SHA256 VARCHAR NOT NULL,
+    ROWS BIGINT NOT NULL,
+    ACTOR VARCHAR NOT NULL,
+    APPROVED_AT TIMESTAMP NOT NULL
 );
 
 -- rows that failed an error rule, with everything a person needs to fix them
@@ -122,8 +123,26 @@ CREATE TABLE IF NOT EXISTS staging.quarantine (
     COLUMN_NAME VARCHAR NOT NULL,
     RULE VARCHAR NOT NULL,
     VALUE VARCHAR NOT NULL,
+    MESSAGE VARCHAR NOT NULL,            -- in English; DETAIL re-renders it in es/en/pt
+    ROW_JSON JSON NOT NULL,
+    DETAIL JSON                          -- value, column, detail code and parameters of the message
+);
+ALTER TABLE staging.quarantine ADD COLUMN IF NOT EXISTS DETAIL JSON;
+
+-- warnings on staged rows (the row is staged, its WARNINGS column names the rule): the
+-- message with both values shown, e.g. a year-over-year change beyond the plausible factor
+CREATE TABLE IF NOT EXISTS staging.warnings (
+    SOURCE_ID VARCHAR NOT NULL,
+    FILE_ID VARCHAR NOT NULL,
+    LOC_PAGE INTEGER,
+    LOC_LINE INTEGER,
+    LOC_SHEET VARCHAR NOT NULL,
+    LOC_ROW INTEGER,
+    COLUMN_NAME VARCHAR NOT NULL,
+    RULE VARCHAR NOT NULL,
+    VALUE VARCHAR NOT NULL,
     MESSAGE VARCHAR NOT NULL,
-    ROW_JSON JSON NOT NULL
+    DETAIL JSON
 );
 """
 

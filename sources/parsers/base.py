@@ -53,13 +53,22 @@ class SourceFileError(Exception):
 
     ``where`` is the location when known (e.g. ``"page 3"``, ``"sheet Data, row 4"``);
     ``hint`` says what to do (e.g. "Export the sheet again as .xlsx").
+
+    ``code`` (optional) names the kind of problem (``file_empty``, ``file_truncated``, ...)
+    and ``params`` its values, so that the message can be given in Spanish, English or
+    Portuguese (templates in ``sources/validation/messages.yaml``, rendered by
+    :func:`sources.validation.messages.file_problem`); without a code the English text
+    above is used in every language.
     """
 
-    def __init__(self, path: Path | str, problem: str, *, where: str = "", hint: str = ""):
+    def __init__(self, path: Path | str, problem: str, *, where: str = "", hint: str = "",
+                 code: str = "", params: dict[str, Any] | None = None):
         self.path = Path(path)
         self.problem = problem
         self.where = where
         self.hint = hint
+        self.code = code
+        self.params = dict(params or {})
         super().__init__(self.message())
 
     def message(self) -> str:

@@ -298,7 +298,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
             pass
     if b"\x00" in data[:8192]:
         raise SourceFileError(path, "the file is not a text CSV file (it contains binary data).",
-                              hint="Save the table as CSV (UTF-8) or as an Excel .xlsx workbook.")
+                              hint="Save the table as CSV (UTF-8) or as an Excel .xlsx workbook.", code="file_not_text")
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             return data.decode(encoding), encoding
@@ -336,14 +336,15 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
     facts["encoding"] = encoding
     if not text.strip():
         raise SourceFileError(path, "the file is empty (no header row, no data).",
-                              hint=TEMPLATE_HINT)
+                              hint=TEMPLATE_HINT, code="file_empty")
     best_delim, best_score, best_grid = ",", -1, None
     for delim in (";", ",", "\t"):
         try:
             records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
         except csv.Error as exc:
             raise SourceFileError(path, f"the file is not a readable CSV ({exc}).",
-                                  hint="Save the table again as CSV from the spreadsheet program.") from None
+                                  hint="Save the table again as CSV from the spreadsheet program.",
+                                  code="file_unreadable", params={"format": "CSV"}) from None
         grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
         pos, found, partial = _find_header(grid)
         score = 100 if pos is not None else partial[1]
@@ -355,8 +356,10 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
 
 
 def _ole2_error(path: Path, data: bytes) -> SourceFileError:
+    code = "file_encrypted_or_xls"
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         problem = "the workbook is password-protected (encrypted), so it cannot be read."
+        code = "file_encrypted"
     else:
         problem = ("the file is an OLE2 compound file: a password-protected (encrypted) workbook or an old "
                    "Excel 97-2003 .xls file. Neither can be read.")
@@ -364,6 +367,7 @@ def _ole2_error(path: Path, data: bytes) -> SourceFileError:
         path, problem,
         hint="Open it in Excel or LibreOffice, remove the password if it has one, and save it as an "
              ".xlsx workbook (or as CSV) without protection.",
+        code=code,
     )
 
 
@@ -377,14 +381,14 @@ def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, 
         wb_formulas = openpyxl.load_workbook(path, data_only=False)
     except zipfile.BadZipFile:
         raise SourceFileError(path, "the workbook is damaged (its ZIP package cannot be read).",
-                              hint=damaged_hint) from None
+                              hint=damaged_hint, code="file_corrupt") from None
     except Exception as exc:  # openpyxl raises many kinds of errors on broken packages
         raise SourceFileError(
             path, f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
-            hint=damaged_hint) from None
+            hint=damaged_hint, code="file_corrupt") from None
     sheets = wb_values.worksheets
     if not sheets:
-        raise SourceFileError(path, "the workbook has no worksheet.", hint=TEMPLATE_HINT)
+        raise SourceFileError(path, "the workbook has no worksheet.", hint=TEMPLATE_HINT, code="file_no_sheet")
     chosen = next((ws for ws in sheets if ws.title.strip().casefold() in DATA_SHEET_NAMES), sheets[0])
     facts["sheet"] = chosen.title
     facts["sheets"] = [ws.title for ws in sheets]
@@ -485,11 +489,11 @@ def parse(path: Path) -> ParseResult:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceFileError(path, f"the file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.") from None
+                              hint="Check that the file exists and is readable.", code="file_cannot_open") from None
     facts: dict[str, Any] = {"file": path.name}
     suffix = path.suffix.lower()
     if not data:
-        raise SourceFileError(path, "the file is empty (0 bytes).", hint=TEMPLATE_HINT)
+        raise SourceFileError(path, "the file is empty (0 bytes).", hint=TEMPLATE_HINT, code="file_empty")
     if data.startswith(OLE2_MAGIC):
         raise _ole2_error(path, data)
     sheet = ""
@@ -501,7 +505,8 @@ def parse(path: Path) -> ParseResult:
         raise SourceFileError(
             path, f"the file is named {suffix} but is not an Excel workbook (it is damaged, or a different "
                   "kind of file was renamed).",
-            hint="Open it in Excel or LibreOffice and save it as an .xlsx workbook, or ask the sender for a new copy.")
+            hint="Open it in Excel or LibreOffice and save it as an .xlsx workbook, or ask the sender for a new copy.",
+            code="file_corrupt")
     else:
         facts["format"] = "csv"
         grid = _grid_from_csv(path, data, facts)
@@ -509,7 +514,7 @@ def parse(path: Path) -> ParseResult:
 
     if all(_is_blank(cells) for _, cells in grid):
         what = f"the sheet '{sheet}' is empty" if sheet else "the file is empty (only blank lines)"
-        raise SourceFileError(path, what + " (no header row, no data).", hint=TEMPLATE_HINT)
+        raise SourceFileError(path, what + " (no header row, no data).", hint=TEMPLATE_HINT, code="file_empty")
 
     pos, columns, best = _find_header(grid)
     if pos is None:
@@ -524,6 +529,7 @@ def parse(path: Path) -> ParseResult:
                 f"{', '.join(found)}. Expected header: {EXPECTED_HEADER_TEXT}.",
                 where=f"{where_prefix}row {row_number}",
                 hint="Add the missing column(s) with one of the accepted names. " + TEMPLATE_HINT,
+                code="file_missing_column", params={"columns": ", ".join(missing), "found": ", ".join(found)},
             )
         raise SourceFileError(
             path,
@@ -531,6 +537,8 @@ def parse(path: Path) -> ParseResult:
             f"{EXPECTED_HEADER_TEXT}.",
             where=(f"sheet '{sheet}'" if sheet else ""),
             hint=TEMPLATE_HINT,
+            code="file_wrong_sheet" if len(facts.get("sheets", [])) > 1 else "file_no_header",
+            params={"rows": HEADER_SEARCH_ROWS, "sheet": sheet, "sheets": ", ".join(facts.get("sheets", []))},
         )
 
     header_row, header_cells = grid[pos]
@@ -551,6 +559,8 @@ def parse(path: Path) -> ParseResult:
                 f"and '{text}' ({_column_letter(col)}) both stand for {canonical}.",
                 where=f"{where_prefix}row {header_row}",
                 hint="Keep one of them, or rename the other.",
+                code="file_duplicate_column",
+                params={"first": _as_text(header_cells[seen[canonical]].value), "second": text, "column": canonical},
             )
         else:
             seen[canonical] = col
@@ -566,6 +576,7 @@ def parse(path: Path) -> ParseResult:
             path, f"the file has a header row (row {header_row}) but no data rows below it.",
             where=(f"sheet '{sheet}'" if sheet else ""),
             hint="Fill in one row per observation below the header.",
+            code="file_header_only",
         )
 
     def cell_of(cells: list[_Cell], canonical: str) -> _Cell:

@@ -72,7 +72,8 @@ HEADER_WORDS = {"country", "/", "territory", "total", "number", "of", "reports"}
 def open_pdf(path: Path) -> pdfplumber.PDF:
     """Check that ``path`` is a complete, readable, unencrypted PDF and open it."""
     if not path.is_file():
-        raise SourceFileError(path, "the file does not exist.", hint="Check the path, or " + HINT_DOWNLOAD)
+        raise SourceFileError(path, "the file does not exist.", hint="Check the path, or " + HINT_DOWNLOAD,
+                              code="file_cannot_open")
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(1024)
@@ -82,11 +83,13 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
         raise SourceFileError(
             path, f"this is not a PDF file ({_sniff(head)}).",
             hint="The download probably saved an error page instead of the PDF: " + HINT_DOWNLOAD,
+            code="file_empty" if not head else "file_not_pdf",
         )
     if b"%%EOF" not in tail:
         raise SourceFileError(
             path, f"the PDF is truncated: its end-of-file marker is missing ({size:,} bytes).",
             hint="The download was probably interrupted: " + HINT_DOWNLOAD,
+            code="file_truncated",
         )
     try:
         pdf = pdfplumber.open(path)
@@ -96,6 +99,7 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
             raise SourceFileError(
                 path, "the PDF is encrypted (password-protected) and cannot be read.",
                 hint="Use the public, unprotected PDF published by NCMEC: " + HINT_DOWNLOAD,
+                code="file_encrypted",
             ) from exc
         raise _corrupt(path, exc) from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
@@ -112,7 +116,7 @@ def _corrupt(path: Path, exc: BaseException, where: str = "") -> SourceFileError
     cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
     return SourceFileError(
         path, f"the PDF is damaged and cannot be read ({type(cause).__name__}).",
-        where=where, hint="The file is probably corrupt: " + HINT_DOWNLOAD,
+        where=where, hint="The file is probably corrupt: " + HINT_DOWNLOAD, code="file_corrupt",
     )
 
 
@@ -140,13 +144,14 @@ def read_title_and_totals(path: Path, page_texts: list[str]) -> dict[str, Any]:
     if not match and not first.strip():
         raise SourceFileError(
             path, "page 1 has no readable text (the PDF may be damaged, or be a scan).",
-            where="page 1", hint=HINT_DOWNLOAD[0].upper() + HINT_DOWNLOAD[1:],
+            where="page 1", hint=HINT_DOWNLOAD[0].upper() + HINT_DOWNLOAD[1:], code="file_no_text",
         )
     if not match:
         raise SourceFileError(
             path, 'this is not a "CyberTipline Reports by Country" document: '
             'page 1 has no title like "2019 CyberTipline Reports by Country".',
             where="page 1", hint="Check that the right file was saved under this name, or " + HINT_DOWNLOAD,
+            code="file_not_expected_report", params={"expected": "CyberTipline Reports by Country"},
         )
     facts: dict[str, Any] = {
         "report_year": int(match.group(1)),
@@ -324,6 +329,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
             "followed by rows with report counts).",
             hint="The layout may have changed: compare the file with earlier years and update "
             "sources/parsers/ncmec_pdf.py, or " + HINT_DOWNLOAD,
+            code="file_layout_changed",
         )
     records = [to_record(row, facts["report_year"], dash_as_zero) for row in rows]
     facts["stated_total_table"] = int(totals[-1].replace(",", "")) if totals else None

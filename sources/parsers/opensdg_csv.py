@@ -308,22 +308,25 @@ def _read_csv(path: Path) -> list[list[str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceFileError(path, f"the file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.") from None
+                              hint="Check that the file exists and is readable.", code="file_cannot_open") from None
     if b"\x00" in data[:4096]:
         raise SourceFileError(path, "the file is not a text CSV file (it contains binary data).",
-                              hint="Use the indicator CSV exactly as published by the Open SDG platform.")
+                              hint="Use the indicator CSV exactly as published by the Open SDG platform.",
+                              code="file_not_text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceFileError(
             path, f"the file is not valid UTF-8 (byte {exc.start + 1} cannot be read).",
             hint="Open SDG data files are UTF-8; download the file again without converting it.",
+            code="file_encoding", params={"encoding": "UTF-8", "byte": exc.start + 1},
         ) from None
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise SourceFileError(path, f"the file is not a readable CSV ({exc}).",
-                              hint="Download the indicator CSV again.") from None
+                              hint="Download the indicator CSV again.",
+                              code="file_unreadable", params={"format": "CSV"}) from None
 
 
 def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
@@ -334,6 +337,7 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         raise SourceFileError(
             path, "this is not an Open SDG data file name.",
             hint="Open SDG data files are named indicator_<goal>-<target>-<indicator>.csv, e.g. indicator_16-2-1.csv.",
+            code="file_wrong_name", params={"expected": "indicator_<goal>-<target>-<indicator>.csv"},
         )
     indicator_id = match.group("id").lower()
     measure = "SDG_" + indicator_id.replace("-", "_").upper()
@@ -344,7 +348,7 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         records.pop()
     if not records:
         raise SourceFileError(path, "the file is empty (no header, no data).",
-                              hint="Download the indicator CSV again.")
+                              hint="Download the indicator CSV again.", code="file_empty")
     header = [h.strip() for h in records[0]]
     roles: list[str] = []
     seen_special: dict[str, str] = {}
@@ -376,11 +380,13 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
             path, f"the header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}.",
             where="row 1",
             hint="An Open SDG data file has a 'Year' column, a 'Value' column and optional disaggregation columns.",
+            code="file_missing_column", params={"columns": ", ".join(missing), "found": ", ".join(header)},
         )
     data_records = records[1:]
     if not data_records:
         raise SourceFileError(path, "the file has a header row but no data rows.", where="row 1",
-                              hint="Download the indicator CSV again; a published indicator file has data.")
+                              hint="Download the indicator CSV again; a published indicator file has data.",
+                              code="file_header_only")
 
     # Metadata unit, only needed when there is no units column.
     unit_source = "column" if "units" in seen_special else "none"

@@ -156,6 +156,7 @@ def _split_file_name(path: Path) -> tuple[str, list[str]]:
                 "'ddf--datapoints--<series>--by--<dimension>--...--year.csv' "
                 "(e.g. ddf--datapoints--vc_vaw_sxvln--by--age--geo_area--nature--sex--units--year.csv)."
             ),
+            code="file_wrong_name", params={"expected": "ddf--datapoints--<series>--by--<dimensions>.csv"},
         )
     dims = [d for d in match.group("dims").split("--") if d]
     return match.group("series"), dims
@@ -166,16 +167,18 @@ def _read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceFileError(path, f"the file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.") from None
+                              hint="Check that the file exists and is readable.", code="file_cannot_open") from None
     if b"\x00" in data[:4096]:
         raise SourceFileError(path, "the file is not a text CSV file (it contains binary data).",
-                              hint="Use the CSV file exactly as downloaded from the DDF repository.")
+                              hint="Use the CSV file exactly as downloaded from the DDF repository.",
+                              code="file_not_text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceFileError(
             path, f"the file is not valid UTF-8 (byte {exc.start + 1} cannot be read).",
             hint="DDF files are UTF-8; download the file again without converting it.",
+            code="file_encoding", params={"encoding": "UTF-8", "byte": exc.start + 1},
         ) from None
 
 
@@ -217,7 +220,7 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
         records.pop()
     if not records:
         raise SourceFileError(path, "the file is empty (no header, no data).",
-                              hint="Download the datapoints file again.")
+                              hint="Download the datapoints file again.", code="file_empty")
     header = [h.strip().lower() for h in records[0]]
     expected = set(dims_from_name) | {series_code}
     if set(header) != expected or len(header) != len(expected):
@@ -236,11 +239,14 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
             + f". Expected the columns {', '.join(dims_from_name)}, {series_code}.",
             where="row 1",
             hint="Use the datapoints file unchanged: its name lists its dimension columns.",
+            code="file_missing_column" if missing else "file_header_mismatch",
+            params={"columns": ", ".join(missing), "found": ", ".join(header), "detail": "; ".join(detail)},
         )
     data_records = records[1:]
     if not data_records:
         raise SourceFileError(path, "the file has a header row but no data rows.",
-                              hint="Download the datapoints file again; a series file always has data.")
+                              hint="Download the datapoints file again; a series file always has data.",
+                              code="file_header_only")
 
     index = {name: i for i, name in enumerate(header)}
     value_col = index[series_code]

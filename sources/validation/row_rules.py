@@ -25,8 +25,17 @@ RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
 
 QUARANTINE_COLUMNS = [
     "SOURCE_ID", "FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
-    "COLUMN_NAME", "RULE", "VALUE", "MESSAGE", "ROW_JSON",
+    "COLUMN_NAME", "RULE", "VALUE", "MESSAGE", "ROW_JSON", "DETAIL",
 ]
+
+LANGUAGES = ("es", "en", "pt")
+
+
+class _Blank(dict):
+    """Format mapping that leaves unknown placeholders empty instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,14 @@ class Rules:
 
     def message(self, rule: str, lang: str = "en", **fields: Any) -> str:
         template = self.rules[rule]["message"][lang]
-        return template.format(**{k: ("" if v is None else v) for k, v in fields.items()})
+        return template.format_map(_Blank({k: ("" if v is None else v) for k, v in fields.items()}))
+
+    def detail_text(self, rule: str, code: str, lang: str = "en", **params: Any) -> str:
+        """A rule's context text ``details.<code>`` in ``lang`` (see rules.yaml)."""
+        template = self.rules[rule].get("details", {}).get(code, {}).get(lang)
+        if template is None:
+            return ""
+        return template.format_map(_Blank({k: ("" if v is None else v) for k, v in params.items()}))
 
     def severity(self, rule: str) -> str:
         return self.rules[rule]["severity"]
@@ -51,6 +67,10 @@ def load_rules(path: Path = RULES_FILE) -> Rules:
         missing = {"es", "en", "pt"} - set(rule.get("message", {}))
         if missing:
             raise ValueError(f"{path.name}: rule '{name}': message lacks {sorted(missing)}")
+        for code, texts in (rule.get("details") or {}).items():
+            missing = {"es", "en", "pt"} - set(texts or {})
+            if missing:
+                raise ValueError(f"{path.name}: rule '{name}': details.{code} lacks {sorted(missing)}")
     return Rules(settings=data["settings"], rules=data["rules"])
 
 
@@ -58,7 +78,19 @@ def _fmt_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _location(row: pd.Series) -> str:
+def location_of(row: Any) -> dict[str, Any]:
+    """The location of a row as data (page/line, sheet/row), for messages in any language."""
+    out: dict[str, Any] = {}
+    for col, key in (("LOC_PAGE", "page"), ("LOC_LINE", "line"), ("LOC_ROW", "row")):
+        value = row[col]
+        if value is not None and not pd.isna(value):
+            out[key] = int(value)
+    if row["LOC_SHEET"]:
+        out["sheet"] = str(row["LOC_SHEET"])
+    return out
+
+
+def _location(row: Any) -> str:
     if pd.notna(row["LOC_PAGE"]):
         return f"page {row['LOC_PAGE']}, line {row['LOC_LINE']}"
     if row["LOC_SHEET"]:
@@ -105,25 +137,28 @@ def check_rows(
 
     staged_records: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
-    first_seen: dict[tuple, str] = {}
+    first_seen: dict[tuple, dict[str, Any]] = {}
 
     for row in parsed.to_dict("records"):
-        series = pd.Series(row)
         error: tuple[str, str, str, str] | None = None  # rule, column, value, detail
+        detail_code, detail_params = "", {}  # a language-neutral form of the detail
         period = periods[row["TIME_PERIOD_RAW"]]
         measure = measures.get(row["MEASURE"])
         if row["PARSE_ERROR"]:
             error = ("parse_error", "OBS_VALUE", row["VALUE_RAW"], row["PARSE_ERROR"])
         elif row["MEASURE"] not in allowed or measure is None:
             error = ("measure_unknown", "MEASURE", row["MEASURE"], "allowed: " + ", ".join(sorted(allowed)))
+            detail_code, detail_params = "allowed", {"codes": ", ".join(sorted(allowed))}
         elif area_codes[row["AREA_RAW"]] is None:
             error = ("area_unresolved", "REF_AREA", row["AREA_RAW"], "")
         elif period is None:
             error = ("period_invalid", "TIME_PERIOD", row["TIME_PERIOD_RAW"], "")
         elif period.ref_year > this_year:
             error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is in the future (after {this_year})")
+            detail_code, detail_params = "future", {"limit": this_year}
         elif period.start_year < earliest:
             error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is before {earliest}")
+            detail_code, detail_params = "too_early", {"limit": earliest}
         elif pd.isna(row["OBS_VALUE"]):
             error = ("value_missing", "OBS_VALUE", row["VALUE_RAW"], "")
         elif measure.unit and row["UNIT_MEASURE"] not in ("", measure.unit):
@@ -136,9 +171,12 @@ def check_rows(
             key = (row["MEASURE"], area_codes[row["AREA_RAW"]], period.canonical,
                    row["SEX"], row["AGE"], row["DISAGGREGATION"])
             if key in first_seen:
-                error = ("duplicate_key", "(key)", row["VALUE_RAW"], first_seen[key])
+                first = first_seen[key]
+                error = ("duplicate_key", "(key)", row["VALUE_RAW"], _location(first))
+                detail_code, detail_params = "first_at", {"where": _location(first),
+                                                          "location": location_of(first)}
             else:
-                first_seen[key] = _location(series)
+                first_seen[key] = row
 
         if error is not None:
             rule, column, value, detail = error
@@ -150,6 +188,10 @@ def check_rows(
                 "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
                 "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
                                        default=str, ensure_ascii=False),
+                # everything needed to render the message again in es/en/pt
+                "DETAIL": json.dumps({"value": str(value), "column": column, "detail": detail,
+                                      "detail_code": detail_code, "params": detail_params},
+                                     default=str, ensure_ascii=False),
             })
             continue
         warnings = []

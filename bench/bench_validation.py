@@ -1,0 +1,155 @@
+"""Benchmark: what validation costs compared with loading the rows.
+
+Two datasets:
+
+* the bundled data: every file of every observation source;
+* a synthetic dataset of N observation rows (default 1,000,000), generated in memory
+  (three related count measures, 52 LAC areas, 35 years, sex and age breakdowns, a few
+  regions), written once as a generic-template CSV so that it is parsed like a real file.
+
+For each: **load** = parse (the source's parser) + insert the staged rows into DuckDB;
+**validation** = row rules (``check_rows``) + relations and plausibility
+(``check_relations``) + the Great Expectations suite (derived columns + ``run_suite``).
+The one-off cost of ``import great_expectations`` is shown apart. Prints seconds and
+the ratio validation / load.
+
+Run: ``.venv/bin/python bench/bench_validation.py [--rows 1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sources import warehouse as wh  # noqa: E402
+from sources.catalogue import load_catalogue, load_measures, observation_sources  # noqa: E402
+from sources.harmonise.areas import default_resolver, lac_country_codes, load_areas  # noqa: E402
+from sources.ingest import parser_for  # noqa: E402
+from sources.validation import gx_suites  # noqa: E402
+from sources.validation.relations import check_relations  # noqa: E402
+from sources.validation.row_rules import check_rows  # noqa: E402
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+
+    def run(self, name: str, fn, *args, **kwargs):
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - start
+        return out
+
+
+def insert(con: duckdb.DuckDBPyConnection, source_id: str, staged: pd.DataFrame) -> None:
+    wh.ensure_staging_table(con, source_id)
+    con.register("bench_rows", staged)
+    con.execute(f"INSERT INTO {wh.staging_table(source_id)} BY NAME SELECT * FROM bench_rows")
+    con.unregister("bench_rows")
+
+
+def validate_and_load(timer: Timer, con, entry, paths: list[Path], *, resolve, areas: list[str],
+                      today: dt.date) -> int:
+    """Parse, check and insert each file of a source; then its GX suite once (as the build does)."""
+    rows, frames = 0, []
+    for path in paths:
+        parsed = timer.run("load: parse", parser_for(entry), path, **entry.parser_options)
+        staged, quarantine = timer.run("validation: row rules", check_rows, parsed.rows, entry=entry,
+                                       file_id=f"{len(frames):016d}", measures=load_measures(),
+                                       resolve_area=resolve, today=today)
+        staged, quarantine, _ = timer.run("validation: relations + plausibility", check_relations,
+                                          staged, quarantine, entry=entry)
+        timer.run("load: insert into DuckDB", insert, con, entry.id, staged)
+        rows += parsed.rows_read
+        frames.append(staged)
+    staged = pd.concat(frames, ignore_index=True)
+    # the bundled files of a source are disjoint except where a later file corrects an earlier one
+    staged = staged.drop_duplicates(["MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"], keep="last")
+    specs = gx_suites.suite_specs(entry, area_codes=areas, today=today)
+    frame = timer.run("validation: GX derived columns", gx_suites.derive_columns, staged, entry)
+    result = timer.run("validation: GX suite", gx_suites.run_suite, frame, specs, source_id=entry.id)
+    if not result.success:
+        print(f"  note: GX suite for {entry.id} failed: {[f['rule'] for f in result.failures]}")
+    return rows
+
+
+def synthetic_csv(rows: int, path: Path) -> int:
+    """Write ``rows`` observation rows of the generic template (SYNTHETIC, patterned values)."""
+    areas = lac_country_codes()
+    years = list(range(1990, 2025))
+    sexes, ages = ["Total", "Mujer", "Hombre"], ["_T", "Y_LT18", "Y_GE18"]
+    measures = ["INVESTIGATIONS_OPENED", "PROSECUTIONS", "CONVICTIONS"]
+    per_region = len(areas) * len(years) * len(sexes) * len(ages) * len(measures)
+    regions = max(1, -(-rows // per_region))
+    grid = pd.MultiIndex.from_product(
+        [[f"Region=R{r}" if r else "" for r in range(regions)], areas, years, sexes, ages, measures],
+        names=["DISAGGREGATION", "REF_AREA", "TIME_PERIOD", "SEXO", "EDAD", "MEASURE"]).to_frame(index=False)
+    grid = grid.head(rows)
+    scale = grid["MEASURE"].map({"INVESTIGATIONS_OPENED": 1.0, "PROSECUTIONS": 0.3, "CONVICTIONS": 0.1})
+    part = grid["SEXO"].map({"Total": 1.0, "Mujer": 0.5, "Hombre": 0.4}) * grid["EDAD"].map(
+        {"_T": 1.0, "Y_LT18": 0.3, "Y_GE18": 0.6})
+    grid["OBS_VALUE"] = (4000 * scale * part).round().astype(int)
+    grid["UNIT_MEASURE"] = "NUMBER"
+    grid = grid[["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE", "SEXO", "EDAD", "DISAGGREGATION"]]
+    grid.to_csv(path, index=False, sep=";")
+    return len(grid)
+
+
+def report(title: str, timer: Timer, rows: int, gx_import: float) -> None:
+    load = sum(v for k, v in timer.totals.items() if k.startswith("load"))
+    validation = sum(v for k, v in timer.totals.items() if k.startswith("validation"))
+    print(f"\n{title}: {rows:,} rows")
+    for name, seconds in timer.totals.items():
+        print(f"  {name:<40} {seconds:8.2f} s")
+    print(f"  {'load (parse + insert)':<40} {load:8.2f} s   ({rows / load:,.0f} rows/s)")
+    print(f"  {'validation (rules + relations + GX)':<40} {validation:8.2f} s   ({rows / validation:,.0f} rows/s)")
+    print(f"  {'ratio validation / load':<40} {validation / load:8.2f}")
+    print(f"  (one-off 'import great_expectations': {gx_import:.2f} s, not included)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic dataset")
+    args = parser.parse_args()
+    today = dt.date.today()
+    resolve = default_resolver().resolve
+    areas = sorted(load_areas()["REF_AREA"])
+
+    start = time.perf_counter()
+    gx_suites._quiet_gx()
+    gx_import = time.perf_counter() - start
+
+    con = duckdb.connect(":memory:")
+    con.execute(wh.DDL)
+    timer, rows = Timer(), 0
+    for entry in observation_sources(load_catalogue()).values():
+        rows += validate_and_load(timer, con, entry, entry.bundled_paths(), resolve=resolve, areas=areas,
+                                  today=today)
+    report("Bundled data", timer, rows, gx_import)
+
+    entry = load_catalogue()["synthetic_prosecutions"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synthetic-million-SYNTHETIC.csv"
+        start = time.perf_counter()
+        written = synthetic_csv(args.rows, path)
+        print(f"\n(generated {written:,} synthetic rows in {time.perf_counter() - start:.1f} s, "
+              f"{path.stat().st_size / 1048576:.0f} MB CSV)")
+        con = duckdb.connect(":memory:")
+        con.execute(wh.DDL)
+        timer = Timer()
+        rows = validate_and_load(timer, con, entry, [path], resolve=resolve, areas=areas, today=today)
+    report("Synthetic dataset", timer, rows, gx_import)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Chart builders: plotly figures as JSON, drawn in the page by the shared ``site.js``.
+
+The figure dictionaries are plotly.js's own schema, serialised with plotly's JSON
+encoder (what ``Figure.to_json()`` does, without building ``graph_objects``, whose
+validation made the site build several times slower).
+
+One line chart per indicator: the regional aggregates (LAC and its sub-regions) as
+coloured lines with distinct dashes and markers (colour is never the only cue), the
+countries as thin grey lines that a ``<select>`` can highlight, one set of traces per
+disaggregation series (a ``<select>`` shows one series at a time). Colours: the
+Okabe–Ito palette, safe for the common colour-vision deficiencies.
+
+Every trace carries ``meta = {"series": key, "area": code, "kind": "aggregate"|"country"}``
+so the page script can show, hide and highlight traces. The figure holds exactly the
+rows of the data table beside it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from plotly.utils import PlotlyJSONEncoder
+
+from dashboards.i18n import PLOTLY_SEPARATORS, Translator
+
+#: Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+AGGREGATE_STYLE = {
+    "LAC": (OKABE_ITO["black"], "solid", "circle"),
+    "LAC_SOUTH": (OKABE_ITO["blue"], "dash", "square"),
+    "LAC_CENTRAL": (OKABE_ITO["bluish_green"], "dot", "diamond"),
+    "LAC_CARIB": (OKABE_ITO["reddish_purple"], "dashdot", "triangle-up"),
+}
+COUNTRY_GREY = "#B0B0B0"
+HIGHLIGHT = OKABE_ITO["vermillion"]
+
+#: Progress status colours (Okabe–Ito) and the text colour readable on each.
+STATUS_COLOURS = {
+    "target_achieved": (OKABE_ITO["bluish_green"], "#000000"),
+    "substantial_progress": (OKABE_ITO["blue"], "#FFFFFF"),
+    "moderate_progress": (OKABE_ITO["sky_blue"], "#000000"),
+    "limited_progress": (OKABE_ITO["orange"], "#000000"),
+    "deterioration": (OKABE_ITO["vermillion"], "#000000"),
+    "not_available": ("#DDDDDD", "#000000"),
+}
+#: A symbol beside each status label, a third cue after the words and the colour.
+STATUS_SYMBOLS = {
+    "target_achieved": "★", "substantial_progress": "▲", "moderate_progress": "◆",
+    "limited_progress": "▼", "deterioration": "✖", "not_available": "–",
+}
+
+#: Layout defaults (plotly's own default template is left out: it would add ~10 KB per chart).
+_BASE_LAYOUT = {
+    "font": {"family": "DejaVu Sans, Verdana, Arial, sans-serif", "size": 13, "color": "#1a1a1a"},
+    "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
+}
+_XAXIS = {"showgrid": False, "linecolor": "#444", "ticks": "outside", "showline": True}
+_YAXIS = {"gridcolor": "#E5E5E5", "zeroline": False, "linecolor": "#444", "showline": True}
+
+
+def series_key(sex: str, age: str, dis: str) -> str:
+    return f"{sex or ''}|{age or ''}|{dis or ''}"
+
+
+def _x_values(periods: pd.Series) -> tuple[list, bool]:
+    """Years as numbers when every period is a year, else the period codes (category axis)."""
+    text = periods.astype(str)
+    if text.str.fullmatch(r"\d{4}").all():
+        return [int(p) for p in text], True
+    return list(text), False
+
+
+def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Translator,
+                     area_name, synthetic: bool, height: int = 420) -> tuple[str, list[str]]:
+    """The figure JSON for the rows of one indicator, and the series keys in display order.
+
+    ``rows``: indicator values (REF_AREA, TIME_PERIOD, OBS_VALUE, SEX, AGE, DISAGGREGATION,
+    AREA_KIND, OBS_STATUS, SHARING), already sorted."""
+    traces: list[dict] = []
+    keys: list[str] = []
+    numeric_x = True
+    if len(rows):
+        numeric_x = rows["TIME_PERIOD"].astype(str).str.fullmatch(r"\d{4}").all()
+    frame = rows.assign(_KEY=[series_key(s, a, d) for s, a, d in
+                              zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])])
+    for key in sorted(frame["_KEY"].unique(), key=_series_order):
+        keys.append(key)
+    first_key = keys[0] if keys else ""
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for record in zip(frame["_KEY"], frame["REF_AREA"], frame["TIME_PERIOD"].astype(str), frame["OBS_VALUE"],
+                      frame["OBS_STATUS"], frame["SHARING"]):
+        groups.setdefault((record[0], record[1]), []).append(record[2:])
+    for key in keys:
+        areas = {area for (k, area) in groups if k == key}
+        countries = sorted((a for a in areas if a not in AGGREGATE_STYLE), key=lambda c: area_name(c))
+        aggregates = [a for a in AGGREGATE_STYLE if a in areas]
+        for code in countries + aggregates:
+            points = sorted(groups[(key, code)])
+            periods = [p for p, *_ in points]
+            x = [int(p) for p in periods] if numeric_x else periods
+            y = [None if pd.isna(v) else float(v) for _, v, _, _ in points]
+            label = area_name(code)
+            hover = [f"{label}<br>{p}: {t.number(v) if v is not None else t('suppressed')}"
+                     f"{' (' + t.obs_status(s) + ')' if s and s != 'A' else ''}<br>{t('sharing')}: {sh}"
+                     for (p, _, s, sh), v in zip(points, y)]
+            if code in AGGREGATE_STYLE:
+                colour, dash, symbol = AGGREGATE_STYLE[code]
+                traces.append(dict(
+                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
+                    hoverinfo="text", line={"color": colour, "width": 3, "dash": dash},
+                    marker={"symbol": symbol, "size": 8, "color": colour},
+                    visible=key == first_key, meta={"series": key, "area": code, "kind": "aggregate"},
+                    legendgroup="aggregates",
+                ))
+            else:
+                traces.append(dict(
+                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
+                    hoverinfo="text", line={"color": COUNTRY_GREY, "width": 1.2},
+                    marker={"size": 4, "color": COUNTRY_GREY},
+                    opacity=0.9, visible=key == first_key, showlegend=False,
+                    meta={"series": key, "area": code, "kind": "country"},
+                ))
+    layout: dict = {
+        **_BASE_LAYOUT,
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 90},
+        "separators": PLOTLY_SEPARATORS[t.lang],
+        # the unit above the plot, left-aligned: long units do not fit along the y axis
+        "title": {"text": unit_label, "x": 0, "xref": "paper", "xanchor": "left", "y": 0.98,
+                  "yanchor": "top", "font": {"size": 12, "color": "#444"}},
+        "yaxis": {**_YAXIS, "rangemode": "tozero"},
+        "xaxis": {**_XAXIS, "type": "linear" if numeric_x else "category"},
+        "legend": {"orientation": "h", "y": -0.2, "x": 0, "yanchor": "top"},
+        "hovermode": "closest",
+    }
+    if numeric_x:
+        layout["xaxis"].update({"dtick": 1, "tickformat": "d"})
+    if synthetic:
+        layout["annotations"] = [{
+            "text": t("synthetic_chart"), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+            "showarrow": False, "font": {"size": 40, "color": "rgba(213,94,0,0.18)"}, "textangle": -20,
+        }]
+    figure = {"data": traces, "layout": layout}
+    return json.dumps(figure, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False), keys
+
+
+def _series_order(key: str) -> tuple:
+    sex, age, dis = key.split("|")
+    is_total = lambda v: v in ("", "_T")  # noqa: E731
+    return (not (is_total(sex) and is_total(age) and is_total(dis)), sex, age, dis)
+
+
+def figure_script(figure_json: str) -> str:
+    """The figure JSON made safe inside ``<script type="application/json">``."""
+    return figure_json.replace("</", "<\\/")
+
+
+def compact(data: dict) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)

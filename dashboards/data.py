@@ -1,0 +1,283 @@
+"""What the site and the report read from the warehouse, filtered by sharing level.
+
+:func:`load` reads every mart the publication uses into pandas frames, once, and keeps
+only the rows whose ``SHARING`` level is among ``allowed_sharing``. A mart that is not
+in the warehouse is ``None`` (the page says so); an empty mart is an empty frame.
+
+Sharing of tables without a ``SHARING`` column
+    a table with ``SOURCE_ID`` inherits its source's level (``marts.sources``);
+    otherwise :data:`DEFAULT_SHARING` gives the level of the whole table (the working
+    groups' reporting and tracker marts are GREEN, i.e. members and Secretariat; the
+    data-quality marts CLEAR). A row whose level is unknown is never published.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from sources import warehouse as wh
+
+SHARING_ORDER = ("CLEAR", "GREEN", "AMBER", "RED")
+AUDIENCES = {
+    "public": ("CLEAR",),
+    "members": ("CLEAR", "GREEN"),
+    "secretariat": ("CLEAR", "GREEN", "AMBER"),
+}
+
+#: Level of a whole table that has neither SHARING nor SOURCE_ID.
+DEFAULT_SHARING = {
+    "reporting_status": "GREEN",
+    "legislative_tracker": "GREEN",
+    "capability_tracker": "GREEN",
+    "dq_coverage": "CLEAR",
+    "dq_freshness": "CLEAR",
+    "dq_validation_history": "CLEAR",
+}
+WG_DEFAULT_SHARING = "GREEN"
+#: wg_* marts that are not report content (code lists; a per-quarter summary built after the site).
+WG_EXCLUDED = {"wg_codelists", "wg_quarter_summary"}
+
+#: Optional marts read by name (schema marts); the wg_* marts are discovered.
+OPTIONAL_MARTS = ("reporting_status", "legislative_tracker", "capability_tracker",
+                  "dq_coverage", "dq_freshness", "dq_validation_history")
+
+#: Columns of marts.indicator_values the publication reads (an absent mart reads as empty).
+VALUE_COLUMNS = ["INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",
+                 "UNIT_MEASURE", "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION",
+                 "SOURCE_IDS", "AREA_KIND", "SYNTHETIC"]
+
+LAC_AGGREGATES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
+
+
+def most_restrictive(levels) -> str:
+    ranks = [SHARING_ORDER.index(level) if level in SHARING_ORDER else 3 for level in levels]
+    return SHARING_ORDER[max(ranks)] if ranks else "CLEAR"
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, NaT and pandas.NA are missing."""
+    if value is None:
+        return True
+    if not pd.api.types.is_scalar(value):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass
+class SiteData:
+    allowed_sharing: tuple[str, ...]
+    audience: str
+    registry: dict[str, Any]
+    sources: pd.DataFrame
+    areas: pd.DataFrame
+    lac_countries: pd.DataFrame
+    files: pd.DataFrame
+    values: pd.DataFrame | None
+    progress: pd.DataFrame | None
+    observations: pd.DataFrame
+    quarantine: pd.DataFrame
+    marts: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+    wg_marts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    registry_error: str = ""
+    codelists: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    # -------------------------------------------------------------- look-ups
+    def area_name(self, code: str, lang: str) -> str:
+        names = self._area_names.get(lang, {})
+        return names.get(code, code)
+
+    def __post_init__(self) -> None:
+        self._area_names = {
+            lang: dict(zip(self.areas["REF_AREA"], self.areas[f"NAME_{lang.upper()}"].fillna(self.areas["REF_AREA"])))
+            for lang in ("es", "en", "pt")
+        } if len(self.areas) else {}
+        self.synthetic_sources = set(self.sources.loc[self.sources["SYNTHETIC"].astype(bool), "SOURCE_ID"]) \
+            if len(self.sources) else set()
+
+    def indicator_values(self, indicator: str) -> pd.DataFrame:
+        if self.values is None:
+            return pd.DataFrame(columns=VALUE_COLUMNS)
+        if not hasattr(self, "_values_by_indicator"):
+            self._values_by_indicator = {k: g for k, g in self.values.groupby("INDICATOR", sort=False)}
+        return self._values_by_indicator.get(indicator, self.values.iloc[0:0])
+
+    def area_values(self, area: str) -> pd.DataFrame:
+        if self.values is None:
+            return pd.DataFrame(columns=VALUE_COLUMNS)
+        if not hasattr(self, "_values_by_area"):
+            self._values_by_area = {k: g for k, g in self.values.groupby("REF_AREA", sort=False)}
+        return self._values_by_area.get(area, self.values.iloc[0:0])
+
+    def area_observations(self, area: str) -> pd.DataFrame:
+        if not len(self.observations):
+            return self.observations
+        if not hasattr(self, "_obs_by_area"):
+            self._obs_by_area = {k: g for k, g in self.observations.groupby("REF_AREA", sort=False)}
+        return self._obs_by_area.get(area, self.observations.iloc[0:0])
+
+    def indicator_progress(self, indicator: str, level: str = "indicator") -> pd.DataFrame:
+        if self.progress is None:
+            return pd.DataFrame()
+        if not hasattr(self, "_progress_by_key"):
+            frame = self.progress
+            if "LEVEL" not in frame.columns:
+                frame = frame.assign(LEVEL="indicator")
+            self._progress_by_key = {k: g for k, g in frame.groupby(["INDICATOR", "LEVEL"], sort=False)}
+        found = self._progress_by_key.get((indicator, level))
+        return found if found is not None else self.progress.iloc[0:0]
+
+
+def _filter_sharing(frame: pd.DataFrame, allowed: tuple[str, ...]) -> pd.DataFrame:
+    return frame[frame["SHARING"].isin(allowed)].reset_index(drop=True)
+
+
+def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str, order: str = "") -> pd.DataFrame | None:
+    if not wh.table_exists(con, schema, table):
+        return None
+    return con.execute(f'SELECT * FROM {schema}."{table}" {order}').df()
+
+
+def _with_sharing(frame: pd.DataFrame, name: str, sources: pd.DataFrame, default: str) -> pd.DataFrame:
+    """Give every row a SHARING level (see the module docstring)."""
+    frame = frame.copy()
+    if "SHARING" in frame.columns:
+        frame["SHARING"] = frame["SHARING"].fillna("RED")
+        return frame
+    if "SOURCE_ID" in frame.columns and len(sources):
+        levels = dict(zip(sources["SOURCE_ID"], sources["SHARING"]))
+        frame["SHARING"] = frame["SOURCE_ID"].map(levels).fillna(default)
+        return frame
+    frame["SHARING"] = DEFAULT_SHARING.get(name, default)
+    return frame
+
+
+def _sort(frame: pd.DataFrame) -> pd.DataFrame:
+    """A deterministic row order for tables of unknown shape: by every column, as text."""
+    if not len(frame):
+        return frame
+    keys = frame.astype(str)
+    order = keys.sort_values(list(keys.columns), kind="mergesort").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
+         audience: str = "secretariat", max_year: int | None = None) -> SiteData:
+    """Everything the publication reads, filtered to ``allowed_sharing``.
+
+    ``max_year``: keep indicator values and observations up to that year (the report)."""
+    allowed = tuple(level for level in SHARING_ORDER if level in set(allowed_sharing))
+    registry: dict[str, Any] = {}
+    registry_error = ""
+    try:
+        from indicators.registry import load_registry
+
+        registry = load_registry()
+    except Exception as exc:  # an invalid registry file must not take the site down
+        registry_error = str(exc)
+
+    sources_all = _read(con, "marts", "sources", "ORDER BY SOURCE_ID")
+    if sources_all is None:
+        sources_all = pd.DataFrame(columns=["SOURCE_ID", "SHARING", "SYNTHETIC"])
+    sources = _filter_sharing(sources_all, allowed)
+    areas = _read(con, "marts", "areas", "ORDER BY REF_AREA")
+    if areas is None:
+        areas = pd.DataFrame(columns=["REF_AREA", "NAME_ES", "NAME_EN", "NAME_PT", "AREA_KIND",
+                                      "LAC_SUBREGION", "IS_LAC"])
+    lac_countries = areas[(areas["AREA_KIND"] == "country") & areas["IS_LAC"].astype(bool)].reset_index(drop=True)
+    lac_codes = set(lac_countries["REF_AREA"]) | set(LAC_AGGREGATES)
+
+    files = _read(con, "marts", "files", "ORDER BY SOURCE_ID, ORIGINAL_NAME, FILE_ID")
+    if files is None:
+        files = pd.DataFrame(columns=["FILE_ID", "SOURCE_ID", "ORIGINAL_NAME", "SHA256", "SUPERSEDED_BY"])
+    files = files[files["SOURCE_ID"].isin(set(sources["SOURCE_ID"]))]
+    if "SUPERSEDED_BY" in files.columns:
+        files = files[files["SUPERSEDED_BY"].isna()]
+    files = files.reset_index(drop=True)
+
+    values = _read(con, "marts", "indicator_values",
+                   "ORDER BY INDICATOR, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION")
+    if values is not None:
+        values = _filter_sharing(values, allowed)
+        values = values[values["REF_AREA"].isin(lac_codes)]
+        if registry:
+            values = values[values["INDICATOR"].isin(set(registry))]
+        if max_year is not None:
+            years = pd.to_numeric(values["TIME_PERIOD"].astype(str).str[:4], errors="coerce")
+            values = values[years <= max_year]
+        for column in ("SEX", "AGE", "DISAGGREGATION", "OBS_STATUS", "SOURCE_IDS", "UNIT_MEASURE"):
+            if column in values.columns:
+                values[column] = values[column].fillna("")
+        if "SYNTHETIC" not in values.columns:
+            synthetic = set(sources_all.loc[sources_all["SYNTHETIC"].astype(bool), "SOURCE_ID"])
+            values["SYNTHETIC"] = values["SOURCE_IDS"].map(
+                lambda ids: any(s in synthetic for s in str(ids).split(",")))
+        values = values.reset_index(drop=True)
+
+    progress = _read(con, "marts", "indicator_progress", "ORDER BY INDICATOR, REF_AREA")
+    if progress is not None:
+        progress = _filter_sharing(progress, allowed)
+        progress = progress[progress["REF_AREA"].isin(lac_codes)]
+        if registry:
+            progress = progress[progress["INDICATOR"].isin(set(registry))]
+        for column in ("SEX", "AGE", "DISAGGREGATION", "NOTES", "CALCULATION"):
+            if column in progress.columns:
+                progress[column] = progress[column].fillna("")
+        progress = progress.reset_index(drop=True)
+
+    # Provenance: the observations behind the indicators (LAC only), with file and location.
+    observations = pd.DataFrame()
+    if wh.table_exists(con, "marts", "observations"):
+        observations = con.execute("""
+            SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
+                   OBS_VALUE, OBS_STATUS, SHARING, SYNTHETIC, FILE_ID, FILE_NAME, FILE_SHA256,
+                   LOC_PAGE, LOC_LINE, LOC_SHEET, LOC_ROW
+            FROM marts.observations
+            ORDER BY SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION
+        """).df()
+        observations = _filter_sharing(observations, allowed)
+        if max_year is not None:
+            observations = observations[observations["REF_YEAR"] <= max_year].reset_index(drop=True)
+
+    quarantine = pd.DataFrame(columns=["SOURCE_ID", "RULE", "ROWS"])
+    if wh.table_exists(con, "staging", "quarantine"):
+        # Counts only: a quarantined row's values are never published.
+        quarantine = con.execute("""
+            SELECT SOURCE_ID, RULE, count(*) AS ROWS FROM staging.quarantine
+            GROUP BY ALL ORDER BY SOURCE_ID, RULE
+        """).df()
+        quarantine = quarantine[quarantine["SOURCE_ID"].isin(set(sources["SOURCE_ID"]))].reset_index(drop=True)
+
+    marts: dict[str, pd.DataFrame | None] = {}
+    for name in OPTIONAL_MARTS:
+        frame = _read(con, "marts", name)
+        if frame is not None:
+            frame = _filter_sharing(_with_sharing(frame, name, sources_all, "GREEN"), allowed)
+            frame = _sort(frame)
+        marts[name] = frame
+    wg_marts: dict[str, pd.DataFrame] = {}
+    for (table,) in con.execute("""SELECT table_name FROM information_schema.tables
+                                   WHERE table_schema = 'marts' AND table_name LIKE 'wg\\_%' ESCAPE '\\'
+                                   ORDER BY table_name""").fetchall():
+        frame = _read(con, "marts", table)
+        if frame is not None and table not in WG_EXCLUDED:
+            wg_marts[table] = _sort(_filter_sharing(_with_sharing(frame, table, sources_all, WG_DEFAULT_SHARING),
+                                                    allowed))
+
+    codelists: dict[tuple[str, str], dict[str, str]] = {}
+    if wh.table_exists(con, "marts", "wg_codelists"):
+        for lst, code, es, en, pt in con.execute(
+                "SELECT LIST, CODE, LABEL_ES, LABEL_EN, LABEL_PT FROM marts.wg_codelists ORDER BY 1, 2").fetchall():
+            codelists[(str(lst), str(code))] = {"es": es, "en": en, "pt": pt}
+
+    return SiteData(codelists=codelists, allowed_sharing=allowed, audience=audience, registry=registry, sources=sources,
+                    areas=areas, lac_countries=lac_countries, files=files, values=values, progress=progress,
+                    observations=observations, quarantine=quarantine, marts=marts, wg_marts=wg_marts,
+                    registry_error=registry_error)

@@ -1,0 +1,441 @@
+"""The pages of one language, and the language-neutral downloads (see :mod:`dashboards.site`)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from dashboards import downloads
+from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
+from dashboards.i18n import Translator, format_percent
+from dashboards.site import Builder, goal_status, markdown_html, status_badge
+
+SUBREGION_ORDER = ("LAC_SOUTH", "LAC_CENTRAL", "LAC_CARIB", "OTHER")
+
+
+def _by_goal(builder: Builder) -> dict[int, list]:
+    groups: dict[int, list] = {goal: [] for goal in range(1, 9)}
+    for ind in builder.data.registry.values():
+        groups[ind.goal].append(ind)
+    return groups
+
+
+def write_downloads(builder: Builder) -> None:
+    """All data (zip), SDMX-CSV and SDMX-ML of the indicator values, per-indicator CSVs."""
+    data, out = builder.data, builder.out_dir
+    members: dict[str, bytes] = {}
+    values = data.values if data.values is not None else pd.DataFrame(columns=downloads.CSV_COLUMNS)
+    all_values = downloads.csv_frame(values.sort_values(
+        ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
+        if len(values) else values)
+    members["indicator_values.csv"] = downloads.csv_bytes(all_values)
+    for ind in data.registry.values():
+        rows = data.indicator_values(ind.id)
+        if len(rows):
+            payload = downloads.csv_bytes(downloads.csv_frame(
+                rows.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")))
+            downloads.write_bytes(out / "downloads" / "indicators" / f"{ind.id}.csv", payload)
+            builder.manifest.downloads.append(f"downloads/indicators/{ind.id}.csv")
+            members[f"indicators/{ind.id}.csv"] = payload
+    if len(values):
+        sdmx_csv, sdmx_xml = downloads.sdmx_documents(values)
+        downloads.write_bytes(out / "downloads" / "sdmx" / "clac_indicator_values.csv", sdmx_csv)
+        downloads.write_bytes(out / "downloads" / "sdmx" / "clac_indicator_values.xml", sdmx_xml)
+        builder.manifest.downloads += ["downloads/sdmx/clac_indicator_values.csv",
+                                       "downloads/sdmx/clac_indicator_values.xml"]
+        members["sdmx/clac_indicator_values.csv"] = sdmx_csv
+        members["sdmx/clac_indicator_values.xml"] = sdmx_xml
+    obs = data.observations
+    if len(obs):
+        members["observations.csv"] = downloads.csv_bytes(obs.drop(columns=["REF_YEAR"]))
+    if data.progress is not None and len(data.progress):
+        members["indicator_progress.csv"] = downloads.csv_bytes(data.progress)
+    members["sources.csv"] = downloads.csv_bytes(data.sources)
+    members["README.txt"] = (
+        "CLAC indicators observatory: all data of this edition.\n"
+        f"Sharing levels included: {', '.join(data.allowed_sharing)} (audience: {data.audience}).\n"
+        "Every row carries its SHARING level; rows from SYNTHETIC sources (SYNTHETIC = True) are invented\n"
+        "test data, not real statistics. Aggregated statistics only.\n"
+        "indicator_values.csv: every indicator value; indicators/<id>.csv: one indicator;\n"
+        "sdmx/: the indicator values as SDMX-CSV 1.0 and SDMX-ML 2.1 structure-specific data;\n"
+        "observations.csv: the source observations with their provenance (file, sha256, page/row);\n"
+        "indicator_progress.csv: the progress assessments; sources.csv: the sources.\n").encode("utf-8")
+    downloads.write_bytes(out / "downloads" / "clac-all-data.zip", downloads.zip_bytes(members))
+    builder.manifest.downloads.append("downloads/clac-all-data.zip")
+
+
+def write_language(builder: Builder, lang: str) -> None:
+    write_home(builder, lang)
+    for goal in range(1, 9):
+        write_goal(builder, lang, goal)
+    for ind in builder.data.registry.values():
+        write_indicator(builder, lang, ind)
+    write_countries(builder, lang)
+    write_reporting(builder, lang)
+    write_quality(builder, lang)
+    write_methodology(builder, lang)
+    write_sources(builder, lang)
+    write_downloads_page(builder, lang)
+
+
+# --------------------------------------------------------------------------- home and goals
+
+
+def _goal_card(builder: Builder, lang: str, goal: int, indicators: list) -> dict:
+    t = Translator(lang)
+    status, score, levels = goal_status(builder.data, indicators)
+    summaries = [builder.indicator_summary(ind, lang) for ind in indicators]
+    groups = sorted({ind.working_group for ind in indicators})
+    return {"n": goal, "name": t.goal(goal), "badge": status_badge(status, t),
+            "score": t.number(score, 2) if score is not None else "",
+            "sharing": most_restrictive(levels) if levels else "",
+            "indicators": summaries, "working_groups": [t.working_group(g) for g in groups],
+            "synthetic": any(s["synthetic"] and s["n_values"] for s in summaries)}
+
+
+def write_home(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    cards = [_goal_card(builder, lang, goal, inds) for goal, inds in _by_goal(builder).items()]
+    levels = [c["sharing"] for c in cards if c["sharing"]]
+    builder.render("home.html", lang, "index.html", title=t("site_title"), cards=cards,
+                   synthetic=any(c["synthetic"] for c in cards),
+                   page_sharing=most_restrictive(levels) if levels else "",
+                   progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+                   values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
+                   registry_error=builder.data.registry_error)
+
+
+def _goal_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """On goal pages: the regional aggregates when there are any, else every country."""
+    aggregates = rows[rows["REF_AREA"].isin(LAC_AGGREGATES)]
+    return aggregates if len(aggregates) else rows
+
+
+def write_goal(builder: Builder, lang: str, goal: int) -> None:
+    t = Translator(lang)
+    indicators = _by_goal(builder)[goal]
+    card = _goal_card(builder, lang, goal, indicators)
+    root = "../../"
+    blocks = []
+    for ind in indicators:
+        rows = _goal_rows(builder.indicator_rows(ind))
+        block = builder.figure_block(ind, rows, lang, f"goal{goal}-{ind.id}", root, height=360)
+        block["summary"] = builder.indicator_summary(ind, lang)
+        block["definition"] = ind.definition.__getattribute__(lang)
+        blocks.append(block)
+    levels = [b["sharing"] for b in blocks if b["sharing"]] + ([card["sharing"]] if card["sharing"] else [])
+    builder.render("goal.html", lang, f"goal/{goal}.html", title=f"{t('goal_n', n=goal)}: {t.goal(goal)}",
+                   card=card, blocks=blocks, synthetic=any(b["synthetic"] for b in blocks),
+                   has_charts=any(b["figure"] for b in blocks),
+                   page_sharing=most_restrictive(levels) if levels else "",
+                   values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
+                   progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t))
+
+
+def write_indicator(builder: Builder, lang: str, ind) -> None:
+    t = Translator(lang)
+    root = "../../"
+    block = builder.figure_block(ind, builder.indicator_rows(ind), lang, ind.id, root)
+    summary = builder.indicator_summary(ind, lang)
+    assessments = builder.assessment_rows(ind, lang)
+    sources = builder.data.sources[builder.data.sources["SOURCE_ID"].isin(ind.sources)]
+    files = builder.data.files[builder.data.files["SOURCE_ID"].isin(ind.sources)]
+    labels = _framework_labels(ind, lang)
+    levels = [x for x in [block["sharing"], summary["sharing"]] if x] + [a["sharing"] for a in assessments]
+    builder.render(
+        "indicator.html", lang, f"indicator/{ind.id}.html", title=summary["name"], ind=ind, summary=summary,
+        block=block, assessments=assessments, goal_name=t.goal(ind.goal),
+        definition=getattr(ind.definition, lang), limitations=getattr(ind.limitations, lang),
+        direction=t.direction(ind.direction), method=t.method(ind.progress_method),
+        base_year=ind.base_year, target=(t.number(ind.target.value) if ind.target else ""),
+        target_year=(ind.target.year if ind.target else ""), frameworks=labels,
+        sources=_source_items(sources, lang), files=_file_items(files),
+        synthetic=block["synthetic"] or any(a["synthetic"] for a in assessments),
+        has_charts=bool(block["figure"]), page_sharing=most_restrictive(levels) if levels else "",
+        values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
+        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t))
+
+
+def _framework_labels(ind, lang: str) -> list[str]:
+    from dashboards.i18n import registry_labels
+
+    labels = registry_labels()
+    items = []
+    for number in ind.frameworks.weprotect_capabilities:
+        entry = labels["weprotect_capabilities"].get(number) or labels["weprotect_capabilities"].get(str(number), {})
+        items.append(f"WeProtect GSR {number}: {entry.get(lang, number)}")
+    for code in ind.frameworks.ncmec_positions:
+        items.append(f"NCMEC: {labels['ncmec_positions'].get(code, {}).get(lang, code)}")
+    if ind.frameworks.sdg_indicator:
+        items.append(f"SDG {ind.frameworks.sdg_indicator}")
+    return items
+
+
+def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
+    suffix = lang.upper()
+    items = []
+    for row in sources.itertuples(index=False):
+        items.append({"id": row.SOURCE_ID, "title": getattr(row, f"TITLE_{suffix}"),
+                      "description": getattr(row, f"DESCRIPTION_{suffix}"), "publisher": row.PUBLISHER,
+                      "licence": row.LICENCE, "url": row.URL if str(row.URL).startswith(("http://", "https://")) else "",
+                      "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
+                      "frequency": row.UPDATE_FREQUENCY})
+    return items
+
+
+def _file_items(files: pd.DataFrame) -> list[dict]:
+    return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256, "source": row.SOURCE_ID,
+             "size": int(row.SIZE_BYTES) if not is_missing(getattr(row, "SIZE_BYTES", None)) else "",
+             "rows": int(row.ROWS_STAGED) if not is_missing(getattr(row, "ROWS_STAGED", None)) else ""}
+            for row in files.itertuples(index=False)]
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def _country_column(frame: pd.DataFrame | None) -> str | None:
+    if frame is None:
+        return None
+    for column in ("REF_AREA", "COUNTRY", "ISO3", "AREA"):
+        if column in frame.columns:
+            return column
+    return None
+
+
+def write_countries(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    data = builder.data
+    groups: dict[str, list] = {}
+    for row in data.lac_countries.itertuples(index=False):
+        region = row.LAC_SUBREGION if row.LAC_SUBREGION in SUBREGION_ORDER else "OTHER"
+        groups.setdefault(region, []).append({"code": row.REF_AREA, "name": data.area_name(row.REF_AREA, lang)})
+    grouped = [{"name": t(f"subregions.{r}"), "countries": sorted(groups[r], key=lambda c: c["name"])}
+               for r in SUBREGION_ORDER if r in groups]
+    builder.render("countries.html", lang, "country/index.html", title=t("countries_title"), groups=grouped)
+    values = data.values
+    for row in data.lac_countries.itertuples(index=False):
+        write_country(builder, lang, row, values)
+
+
+def _tracker(builder: Builder, name: str, code: str, lang: str) -> dict:
+    t = Translator(lang)
+    frame = builder.data.marts.get(name)
+    notice = builder.mart_notice(name, frame, t)
+    column = _country_column(frame)
+    rows = frame[frame[column] == code] if frame is not None and column else None
+    table = builder.generic_table(rows, lang, drop=((column,) if column else ()) + (
+        "SOURCE_ID", "AREA_NAME_ES", "AREA_NAME_EN", "AREA_NAME_PT"), mart=name)
+    levels = list(rows["SHARING"]) if rows is not None and len(rows) else []
+    return {"notice": notice, "table": table, "levels": levels}
+
+
+def _latest_rows(builder: Builder) -> dict[str, list[dict]]:
+    """Per country: the latest period's rows of every indicator, in registry order (computed once)."""
+    cache = getattr(builder, "_latest_cache", None)
+    if cache is not None:
+        return cache
+    cache = {}
+    values = builder.data.values
+    if values is not None and len(values):
+        frame = values[~values["REF_AREA"].isin(LAC_AGGREGATES)].copy()
+        frame["PERIOD_TEXT"] = frame["TIME_PERIOD"].astype(str)
+        latest = frame.groupby(["INDICATOR", "REF_AREA"])["PERIOD_TEXT"].transform("max")
+        frame = frame[frame["PERIOD_TEXT"] == latest]
+        order = {ind_id: n for n, ind_id in enumerate(builder.data.registry)}
+        frame = frame.assign(ORDER=frame["INDICATOR"].map(order)).sort_values(
+            ["REF_AREA", "ORDER", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
+        for record in frame.to_dict("records"):
+            cache.setdefault(record["REF_AREA"], []).append(record)
+    builder._latest_cache = cache
+    return cache
+
+
+def _country_statuses(builder: Builder) -> dict[tuple[str, str], tuple[str, str]]:
+    cache = getattr(builder, "_status_cache", None)
+    if cache is None:
+        cache = {}
+        progress = builder.data.progress
+        if progress is not None and len(progress):
+            frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
+            for ind_id, area, status, sharing in zip(frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"],
+                                                     frame["SHARING"]):
+                cache[(ind_id, area)] = (str(status), str(sharing))
+        builder._status_cache = cache
+    return cache
+
+
+def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None) -> None:
+    t = Translator(lang)
+    data = builder.data
+    code = area.REF_AREA
+    indicator_rows = []
+    levels: list[str] = []
+    synthetic = False
+    if values is not None:
+        statuses = _country_statuses(builder)
+        for row in _latest_rows(builder).get(code, []):
+            ind = data.registry[row["INDICATOR"]]
+            status, status_sharing = statuses.get((ind.id, code), ("not_available", ""))
+            if status_sharing:
+                levels.append(status_sharing)
+            withheld = row.get("CONF_STATUS", "") in ("C", "D")
+            indicator_rows.append({
+                "id": ind.id, "name": getattr(ind.name, lang), "goal": ind.goal,
+                "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
+                "period": str(row["TIME_PERIOD"]),
+                "value": t("suppressed") if withheld or is_missing(row["OBS_VALUE"]) else t.number(row["OBS_VALUE"]),
+                "unit": t.unit(ind.unit), "obs_status": "Q" if withheld else row["OBS_STATUS"],
+                "badge": status_badge(status, t), "sharing": row["SHARING"], "synthetic": bool(row["SYNTHETIC"])})
+            levels.append(row["SHARING"])
+            synthetic = synthetic or bool(row["SYNTHETIC"])
+    legislative = _tracker(builder, "legislative_tracker", code, lang)
+    capability = _tracker(builder, "capability_tracker", code, lang)
+    obs = data.observations
+    covering = []
+    if len(obs):
+        mine = data.area_observations(code)
+        for source_id, part in mine.groupby("SOURCE_ID", sort=True):
+            source = data.sources[data.sources["SOURCE_ID"] == source_id]
+            if not len(source):
+                continue
+            src = source.iloc[0]
+            covering.append({"id": source_id, "title": src[f"TITLE_{lang.upper()}"], "n": len(part),
+                             "first": str(part["TIME_PERIOD"].min()), "last": str(part["TIME_PERIOD"].max()),
+                             "sharing": src["SHARING"], "synthetic": bool(src["SYNTHETIC"])})
+            levels.append(src["SHARING"])
+            synthetic = synthetic or bool(src["SYNTHETIC"])
+    levels += legislative["levels"] + capability["levels"]
+    footnotes = sorted({r["obs_status"] for r in indicator_rows if r["obs_status"] and r["obs_status"] != "A"})
+    builder.render(
+        "country.html", lang, f"country/{code}.html", title=data.area_name(code, lang), code=code,
+        subregion=t(f"subregions.{area.LAC_SUBREGION}") if area.LAC_SUBREGION in SUBREGION_ORDER else "",
+        indicator_rows=indicator_rows, legislative=legislative, capability=capability, covering=covering,
+        synthetic=synthetic, page_sharing=most_restrictive(levels) if levels else "",
+        footnotes=[(c, t.obs_status(c)) for c in footnotes],
+        values_notice=builder.mart_notice("indicator_values", data.values, t))
+
+
+# --------------------------------------------------------------------------- reporting, quality
+
+
+WG_TITLES = {"wg_activities": "activities", "wg_policies": "policies",
+             "wg_legislative_advances": "legislative_advances"}
+
+
+def wg_title(name: str, t: Translator) -> str:
+    return t(WG_TITLES[name]) if name in WG_TITLES else name
+
+
+def _reporting_matrix(frame: pd.DataFrame, t: Translator, codelists: dict | None = None) -> dict | None:
+    """Working groups x quarters, when the mart has those columns."""
+    group_col = next((c for c in ("WORKING_GROUP", "WG", "GROUP") if c in frame.columns), None)
+    quarter_col = next((c for c in ("QUARTER", "PERIOD", "TIME_PERIOD") if c in frame.columns), None)
+    status_col = next((c for c in ("STATUS", "REPORTING_STATUS", "SUBMISSION_STATUS") if c in frame.columns), None)
+    if not (group_col and quarter_col and status_col):
+        return None
+    quarters = sorted({str(q) for q in frame[quarter_col]})
+    groups = sorted({str(g) for g in frame[group_col]})
+    cells = {(str(r[group_col]), str(r[quarter_col])): str(r[status_col]) for _, r in frame.iterrows()}
+    labels = codelists or {}
+
+    def cell(code: str) -> dict:
+        label = labels.get(("reporting_status", code), {}).get(t.lang, code.replace("_", " "))
+        return {"code": code, "label": label}
+
+    return {"quarters": quarters,
+            "rows": [{"group": t.working_group(g), "cells": [cell(cells.get((g, q), "")) for q in quarters]}
+                     for g in groups]}
+
+
+def write_reporting(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    frame = builder.data.marts.get("reporting_status")
+    matrix = _reporting_matrix(frame, t, builder.data.codelists) if frame is not None and len(frame) else None
+    wg = [{"name": wg_title(name, t), "notice": builder.mart_notice(name, f, t),
+           "table": builder.generic_table(f, lang, drop=("SOURCE_ID",), mart=name)}
+          for name, f in builder.data.wg_marts.items()]
+    levels = (list(frame["SHARING"]) if frame is not None else []) + \
+        [s for f in builder.data.wg_marts.values() for s in f["SHARING"]]
+    builder.render("reporting.html", lang, "reporting.html", title=t("reporting_title"),
+                   notice=builder.mart_notice("reporting_status", frame, t), matrix=matrix,
+                   table=builder.generic_table(frame, lang, mart="reporting_status"), wg=wg,
+                   page_sharing=most_restrictive(levels) if levels else "")
+
+
+def write_quality(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    sections = []
+    levels = []
+    for name in ("dq_coverage", "dq_freshness", "dq_validation_history"):
+        frame = builder.data.marts.get(name)
+        sections.append({"id": name, "title": t(name), "notice": builder.mart_notice(name, frame, t),
+                         "table": builder.generic_table(frame, lang, mart=name)})
+        if frame is not None:
+            levels += list(frame["SHARING"])
+    quarantine = builder.generic_table(builder.data.quarantine, lang)
+    builder.render("quality.html", lang, "quality.html", title=t("quality_title"), sections=sections,
+                   quarantine=quarantine, page_sharing=most_restrictive(levels) if levels else "")
+
+
+# --------------------------------------------------------------------------- methodology, sources, downloads
+
+
+def _md_links(html_text: str) -> str:
+    """Links between methodology pages: ``x.md`` -> ``x.html``."""
+    return re.sub(r'href="([a-z0-9_]+)\.md"', r'href="\1.html"', html_text)
+
+
+def write_methodology(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    registry = builder.data.registry
+    pages: dict[str, str] = {}
+    index = ""
+    try:
+        from indicators.methodology import methodology_index, methodology_pages
+
+        pages = methodology_pages(registry, lang)
+        index = methodology_index(registry, lang)
+    except Exception as exc:  # noqa: BLE001 - the page says what is missing
+        index = f"# {t('methodology_title')}\n\n{t('missing_mart', mart='indicators.methodology')} ({exc})\n"
+    builder.render("methodology.html", lang, "methodology/index.html", title=t("methodology_title"),
+                   body=_md_links(markdown_html(index)), back="")
+    for ind_id, text in pages.items():
+        ind = registry[ind_id]
+        builder.render("methodology.html", lang, f"methodology/{ind_id}.html", title=getattr(ind.name, lang),
+                       body=_md_links(markdown_html(text)), back=ind_id,
+                       synthetic=all(s in builder.data.synthetic_sources for s in ind.sources))
+
+
+def write_sources(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    data = builder.data
+    items = _source_items(data.sources, lang)
+    for item in items:
+        item["files"] = _file_items(data.files[data.files["SOURCE_ID"] == item["id"]])
+    builder.render("sources.html", lang, "sources.html", title=t("sources_title"), items=items,
+                   synthetic=any(i["synthetic"] for i in items),
+                   page_sharing=most_restrictive([i["sharing"] for i in items]) if items else "")
+
+
+def write_downloads_page(builder: Builder, lang: str) -> None:
+    t = Translator(lang)
+    out = builder.out_dir
+
+    def entry(rel: str, label: str) -> dict | None:
+        path = out / rel
+        if not path.exists():
+            return None
+        return {"href": f"../{rel}", "label": label, "size": t.number(path.stat().st_size / 1024, 1) + " KB"}
+
+    main = [e for e in (entry("downloads/clac-all-data.zip", t("download_all")),
+                        entry("downloads/sdmx/clac_indicator_values.csv", t("download_sdmx_csv")),
+                        entry("downloads/sdmx/clac_indicator_values.xml", t("download_sdmx_xml"))) if e]
+    per_indicator = [e for e in (entry(f"downloads/indicators/{ind.id}.csv", getattr(ind.name, lang))
+                                 for ind in builder.data.registry.values()) if e]
+    builder.render("downloads.html", lang, "downloads.html", title=t("downloads_title"), main=main,
+                   per_indicator=per_indicator,
+                   notice=builder.mart_notice("indicator_values", builder.data.values, t))
+
+
+__all__ = ["write_downloads", "write_language", "format_percent"]

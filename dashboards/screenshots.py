@@ -1,0 +1,80 @@
+"""Commit-ready screenshots of the site and the annual report, into docs/screenshots/.
+
+    python -m dashboards.screenshots [--site DIR] [--report-pdf FILE] [--out DIR]
+
+Home, one indicator page and one country profile in each language (headless Debian
+chromium via Playwright, charts rendered first), and the first pages of the annual
+report's PDF (pdftoppm). Defaults: the site in ``<outputs>/site`` and the report
+``<outputs>/report/annual-report-*-es.pdf`` when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+from dashboards.report import CHROMIUM, CHROMIUM_ARGS
+from sources import warehouse as wh
+
+OUT = wh.PROJECT_ROOT / "docs" / "screenshots"
+INDICATOR = "cybertipline_reports_per_100k_children"
+COUNTRY = "BRA"
+
+
+def site_shots(site: Path, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    written = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        try:
+            for lang in ("es", "en", "pt"):
+                for name, rel, full in (("home", "index.html", True),
+                                        ("indicator", f"indicator/{INDICATOR}.html", False),
+                                        ("country", f"country/{COUNTRY}.html", True)):
+                    path = site / lang / rel
+                    if not path.exists():
+                        continue
+                    page.goto(path.as_uri())
+                    page.wait_for_function(
+                        "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+                        ".every(d => d.getAttribute('data-rendered') === 'true')")
+                    target = out / f"site-{name}-{lang}.png"
+                    if full:
+                        page.screenshot(path=str(target), full_page=True)
+                    else:
+                        page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 1280, "height": 1500},
+                                        full_page=True)
+                    written.append(target)
+        finally:
+            browser.close()
+    return written
+
+
+def pdf_shots(pdf: Path, out: Path, pages: int = 4) -> list[Path]:
+    prefix = out / f"report-{pdf.stem.rsplit('-', 1)[-1]}-page"
+    for old in out.glob(f"{prefix.name}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", str(pages), str(pdf), str(prefix)], check=True)
+    return sorted(out.glob(f"{prefix.name}-*.png"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, default=wh.output_dir() / "site")
+    parser.add_argument("--report-pdf", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = site_shots(args.site, args.out)
+    pdf = args.report_pdf or next(iter(sorted((wh.output_dir() / "report").glob("annual-report-*-es.pdf"))), None)
+    if pdf and pdf.exists():
+        written += pdf_shots(pdf, args.out)
+    for path in written:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

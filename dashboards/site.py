@@ -1,0 +1,515 @@
+"""The static site: one folder per language (es, en, pt), offline, no external requests.
+
+    from dashboards.site import build_site
+    with warehouse.connect(read_only=True) as con:
+        build_site(con, output_dir() / "site", allowed_sharing=("CLEAR",), audience="public")
+
+Layout of ``out_dir``::
+
+    index.html                 -> redirects to es/ (Spanish first)
+    assets/                    plotly.min.js (one shared copy), plotly locales es / pt-BR,
+                               site.js (draws every chart from its JSON), site.css
+    downloads/                 CSV per figure, all data (zip), SDMX-CSV and SDMX-ML 2.1
+    es/ en/ pt/                index.html, goal/<n>.html, indicator/<id>.html,
+                               country/index.html, country/<ISO3>.html, reporting.html,
+                               quality.html, methodology/index.html, methodology/<id>.html,
+                               sources.html, downloads.html
+
+Every page of one language has the same relative path in the others (the language
+switch links to it). Every table, chart, CSV and download holds only rows whose sharing
+level is in ``allowed_sharing`` (see :mod:`dashboards.data`); every figure shows its
+level, and every page with SYNTHETIC figures says so in a banner. The same warehouse
+gives the same bytes (no timestamps; deterministic ordering).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from dashboards import charts, downloads
+from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
+from dashboards.i18n import HTML_LANG, LANGUAGES, PLOTLY_LOCALES, Translator, format_percent
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+STATUS_ORDER = ("target_achieved", "substantial_progress", "moderate_progress", "limited_progress",
+                "deterioration", "not_available")
+
+
+def plotly_js_path() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.globals["status_colours"] = charts.STATUS_COLOURS
+    env.globals["status_symbols"] = charts.STATUS_SYMBOLS
+    return env
+
+
+@dataclass
+class SiteManifest:
+    out_dir: Path
+    pages: list[str] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)
+    charts: int = 0
+
+    def total_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.out_dir.rglob("*") if p.is_file())
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _indicator_name(ind, lang: str) -> str:
+    return getattr(ind.name, lang)
+
+
+def _text(value, lang: str) -> str:
+    return getattr(value, lang) if value is not None else ""
+
+
+def status_badge(status: str | None, t: Translator) -> dict[str, str]:
+    status = status if status in charts.STATUS_COLOURS else "not_available"
+    background, colour = charts.STATUS_COLOURS[status]
+    return {"code": status, "label": t.status(status), "symbol": charts.STATUS_SYMBOLS[status],
+            "background": background, "colour": colour}
+
+
+def regional_status(data: SiteData, indicator: str) -> tuple[str, float | None, str, list[str]]:
+    """(status, score, basis, sharing levels used) of an indicator for the region.
+
+    The LAC aggregate's indicator-level row when there is one; otherwise the mean score
+    of the LAC countries' indicator-level rows (``basis`` = "LAC" or "countries")."""
+    from indicators.progress import status_from_score
+
+    rows = data.indicator_progress(indicator, "indicator")
+    if not len(rows):
+        return "not_available", None, "", []
+    lac = rows[rows["REF_AREA"] == "LAC"]
+    if len(lac):
+        row = lac.iloc[0]
+        score = None if is_missing(row["SCORE"]) else float(row["SCORE"])
+        return str(row["STATUS"]), score, "LAC", [row["SHARING"]]
+    countries = rows[~rows["REF_AREA"].isin(LAC_AGGREGATES)]
+    scores = [float(s) for s in countries["SCORE"] if not is_missing(s)]
+    if not scores:
+        return "not_available", None, "", []
+    scored = countries[~countries["SCORE"].isna()]
+    achieved = bool(len(scored)) and bool((scored["STATUS"] == "target_achieved").all())
+    score = sum(scores) / len(scores)
+    return status_from_score(score, target_achieved=achieved), score, "countries", list(scored["SHARING"])
+
+
+def goal_status(data: SiteData, indicators: Iterable) -> tuple[str, float | None, list[str]]:
+    from indicators.progress import status_from_score
+
+    scores, statuses, levels = [], [], []
+    for ind in indicators:
+        status, score, _, used = regional_status(data, ind.id)
+        if score is not None:
+            scores.append(score)
+            statuses.append(status)
+            levels += used
+    if not scores:
+        return "not_available", None, []
+    score = sum(scores) / len(scores)
+    return status_from_score(score, target_achieved=all(s == "target_achieved" for s in statuses)), score, levels
+
+
+def _period_sort(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+class Provenance:
+    """Where each country value comes from: the files, pages and rows of its input observations."""
+
+    def __init__(self, data: SiteData):
+        self.data = data
+        self._cache: dict[str, dict[tuple, list[tuple[str, str, str]]]] = {}
+
+    def _measures(self, ind) -> list[tuple[str, str | None, dict]]:
+        from indicators.registry import MeasureSpec
+
+        specs = []
+        for spec in (ind.numerator, ind.denominator):
+            if isinstance(spec, MeasureSpec):
+                specs.append((spec.measure, spec.source, dict(spec.filter)))
+        return specs
+
+    def for_indicator(self, ind) -> dict[tuple, list[tuple[str, str, str]]]:
+        """``{(REF_AREA, year, SEX, AGE, DISAGGREGATION): [(file_id, file_name, location), ...]}``."""
+        if ind.id in self._cache:
+            return self._cache[ind.id]
+        result: dict[tuple, list[tuple[str, str, str]]] = {}
+        obs = self.data.observations
+        if len(obs):
+            for measure, source, filters in self._measures(ind):
+                part = obs[(obs["MEASURE"] == measure) & obs["SOURCE_ID"].isin([source] if source else ind.sources)]
+                for column, wanted in filters.items():
+                    if column in part.columns:
+                        wanted_list = wanted if isinstance(wanted, list) else [wanted]
+                        part = part[part[column].isin(wanted_list)]
+                for row in part.itertuples(index=False):
+                    dims = tuple(getattr(row, d) if d in ind.disaggregations else "*"
+                                 for d in ("SEX", "AGE", "DISAGGREGATION"))
+                    key = (row.REF_AREA, int(row.REF_YEAR)) + dims
+                    result.setdefault(key, []).append((row.FILE_ID, row.FILE_NAME, _location(row)))
+        for key in result:
+            result[key] = sorted(set(result[key]))
+        self._cache[ind.id] = result
+        return result
+
+    def lookup(self, ind, area: str, period: str, sex: str, age: str, dis: str) -> list[tuple[str, str, str]]:
+        table = self.for_indicator(ind)
+        try:
+            year = int(str(period)[:4])
+        except ValueError:
+            return []
+        dims = tuple(v if d in ind.disaggregations else "*"
+                     for d, v in (("SEX", sex), ("AGE", age), ("DISAGGREGATION", dis)))
+        return table.get((area, year) + dims, [])
+
+
+def _location(row) -> str:
+    parts = []
+    if not is_missing(row.LOC_PAGE):
+        parts.append(f"p{int(row.LOC_PAGE)}")
+    if not is_missing(row.LOC_LINE):
+        parts.append(f"l{int(row.LOC_LINE)}")
+    if row.LOC_SHEET:
+        parts.append(f"s:{row.LOC_SHEET}")
+    if not is_missing(row.LOC_ROW):
+        parts.append(f"r{int(row.LOC_ROW)}")
+    return " ".join(parts)
+
+
+def location_label(code: str, t: Translator) -> str:
+    words = []
+    for part in code.split(" "):
+        if part.startswith("p") and part[1:].isdigit():
+            words.append(t("page_abbr", n=part[1:]))
+        elif part.startswith("l") and part[1:].isdigit():
+            words.append(t("line_abbr", n=part[1:]))
+        elif part.startswith("r") and part[1:].isdigit():
+            words.append(t("row_abbr", n=part[1:]))
+        elif part.startswith("s:"):
+            words.append(t("sheet", name=part[2:]))
+    return ", ".join(words)
+
+
+# --------------------------------------------------------------------------- figure blocks
+
+
+class Builder:
+    def __init__(self, data: SiteData, out_dir: Path):
+        self.data = data
+        self.out_dir = out_dir
+        self.env = environment()
+        self.provenance = Provenance(data)
+        self.manifest = SiteManifest(out_dir)
+        self.csv_written: set[str] = set()
+
+    # ---------------------------------------------------------------- pages
+    def page_context(self, lang: str, rel: str, title: str) -> dict[str, Any]:
+        t = Translator(lang)
+        depth = rel.count("/") + 1  # lang folder + subfolders
+        root = "../" * depth
+        home = "../" * (depth - 1)
+        levels = ", ".join(self.data.allowed_sharing)
+        return {
+            "lang": lang, "html_lang": HTML_LANG[lang], "t": t, "rel": rel, "root": root, "home": home,
+            "title": title, "languages": [
+                {"code": other, "name": t(f"language_names.{other}"), "href": f"{root}{other}/{rel}",
+                 "html_lang": HTML_LANG[other], "current": other == lang}
+                for other in LANGUAGES],
+            "audience": t("audience_label", audience=t.get(f"audiences.{self.data.audience}", self.data.audience),
+                          levels=levels),
+            "plotly_locale": PLOTLY_LOCALES[lang],
+            "nav": [
+                ("index.html", t("nav_home")), ("country/index.html", t("nav_countries")),
+                ("reporting.html", t("nav_reporting")), ("quality.html", t("nav_quality")),
+                ("methodology/index.html", t("nav_methodology")), ("sources.html", t("nav_sources")),
+                ("downloads.html", t("nav_downloads")),
+            ],
+            "synthetic": False, "page_sharing": "", "has_charts": False,
+        }
+
+    def render(self, template: str, lang: str, rel: str, **context: Any) -> None:
+        base = self.page_context(lang, rel, context.pop("title"))
+        base.update(context)
+        text = self.env.get_template(template).render(**base)
+        path = self.out_dir / lang / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        self.manifest.pages.append(f"{lang}/{rel}")
+
+    # ---------------------------------------------------------------- figures
+    def figure_block(self, ind, rows: pd.DataFrame, lang: str, block_id: str, root: str,
+                     height: int = 420) -> dict[str, Any]:
+        """Chart + table + CSV of the same rows."""
+        t = Translator(lang)
+        rows = _period_sort(rows.copy())
+        csv_name = f"downloads/csv/{block_id}.csv"
+        if block_id not in self.csv_written:
+            downloads.write_csv(downloads.csv_frame(rows), self.out_dir / csv_name)
+            self.csv_written.add(block_id)
+            self.manifest.downloads.append(csv_name)
+        name = _indicator_name(ind, lang)
+        unit = t.unit(ind.unit)
+        synthetic = bool(rows["SYNTHETIC"].astype(bool).any()) if len(rows) else False
+        withheld = rows["CONF_STATUS"].isin(["C", "D"]) if "CONF_STATUS" in rows.columns else \
+            pd.Series(False, index=rows.index)
+        chart_rows = rows.copy()
+        chart_rows.loc[withheld, "OBS_VALUE"] = None
+        figure_json, keys = charts.indicator_figure(
+            chart_rows, name=name, unit_label=unit, t=t,
+            area_name=lambda code: self.data.area_name(code, lang), synthetic=synthetic, height=height)
+        series_options = [{"key": k, "label": t.series_label(*k.split("|"))} for k in keys]
+        countries = sorted({c for c in rows["REF_AREA"] if c not in LAC_AGGREGATES},
+                           key=lambda c: self.data.area_name(c, lang))
+        table_rows = []
+        statuses_used = set()
+        for row, hidden in zip(rows.itertuples(index=False), withheld):
+            value = None if hidden or is_missing(row.OBS_VALUE) else float(row.OBS_VALUE)
+            status = "Q" if hidden else (row.OBS_STATUS or "")
+            if status and status != "A":
+                statuses_used.add(status)
+            prov = [] if row.REF_AREA in LAC_AGGREGATES else self.provenance.lookup(
+                ind, row.REF_AREA, row.TIME_PERIOD, row.SEX, row.AGE, row.DISAGGREGATION)
+            coverage = getattr(row, "COVERAGE", None)
+            table_rows.append({
+                "area": row.REF_AREA, "area_name": self.data.area_name(row.REF_AREA, lang),
+                "aggregate": row.REF_AREA in LAC_AGGREGATES,
+                "period": str(row.TIME_PERIOD), "sex": row.SEX, "age": row.AGE, "dis": row.DISAGGREGATION,
+                "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
+                "value": "" if value is None else repr(value),
+                "value_text": t("suppressed") if value is None else t.number(value),
+                "obs_status": status, "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),
+                "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
+                "provenance": [{"href": f"{root}{lang}/sources.html#file-{fid}", "name": fname,
+                                "where": location_label(loc, t)} for fid, fname, loc in prov[:3]],
+                "provenance_more": max(0, len(prov) - 3),
+            })
+        first = min((r["period"] for r in table_rows), default="")
+        last = max((r["period"] for r in table_rows), default="")
+        description = t("chart_desc", name=name, unit=unit, areas=len(set(rows["REF_AREA"])), first=first,
+                        last=last) if len(rows) else t("chart_desc_empty")
+        self.manifest.charts += 1 if len(rows) else 0
+        return {
+            "id": block_id, "figure": charts.figure_script(figure_json) if len(rows) else "",
+            "series": series_options, "countries": [{"code": c, "name": self.data.area_name(c, lang)}
+                                                    for c in countries],
+            "rows": table_rows, "csv": f"{root}{csv_name}", "description": description,
+            "synthetic": synthetic, "sharing": most_restrictive(rows["SHARING"]) if len(rows) else "",
+            "has_disaggregation": len(series_options) > 1, "unit": unit, "name": name,
+            "footnotes": [(code, t.obs_status(code)) for code in sorted(statuses_used)],
+        }
+
+    # ---------------------------------------------------------------- builders
+    def indicator_rows(self, ind) -> pd.DataFrame:
+        return self.data.indicator_values(ind.id)
+
+    def assessment_rows(self, ind, lang: str, areas: list[str] | None = None) -> list[dict[str, Any]]:
+        t = Translator(lang)
+        frame = self.data.indicator_progress(ind.id, "series")
+        if not len(frame):
+            return []
+        if areas is not None:
+            frame = frame[frame["REF_AREA"].isin(areas)]
+        frame = frame.assign(SORT_AGG=~frame["REF_AREA"].isin(LAC_AGGREGATES),
+                             SORT_NAME=[self.data.area_name(c, lang) for c in frame["REF_AREA"]])
+        frame = frame.sort_values(["SORT_AGG", "SORT_NAME", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
+        out = []
+        for row in frame.itertuples(index=False):
+            out.append({
+                "area": row.REF_AREA, "area_name": row.SORT_NAME,
+                "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
+                "badge": status_badge(row.STATUS, t),
+                "base_year": "" if is_missing(row.BASE_YEAR) else int(row.BASE_YEAR),
+                "base_value": t.number(row.BASE_VALUE),
+                "current_year": "" if is_missing(row.CURRENT_YEAR) else int(row.CURRENT_YEAR),
+                "current_value": t.number(row.CURRENT_VALUE),
+                "target": t.number(row.TARGET) if not is_missing(row.TARGET) else "–",
+                "target_year": "" if is_missing(row.TARGET_YEAR) else int(row.TARGET_YEAR),
+                "method": row.METHOD, "score": t.number(row.SCORE, 2) if not is_missing(row.SCORE) else "–",
+                "progress_value": t.number(row.PROGRESS_VALUE, 4) if not is_missing(row.PROGRESS_VALUE) else "–",
+                "calculation": row.CALCULATION + (f" ({row.NOTES})" if row.NOTES else ""),
+                "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
+            })
+        return out
+
+    def indicator_summary(self, ind, lang: str) -> dict[str, Any]:
+        t = Translator(lang)
+        status, score, basis, levels = regional_status(self.data, ind.id)
+        rows = self.indicator_rows(ind)
+        synthetic = bool(rows["SYNTHETIC"].astype(bool).any()) if len(rows) else \
+            all(s in self.data.synthetic_sources for s in ind.sources)
+        return {"id": ind.id, "name": _indicator_name(ind, lang), "badge": status_badge(status, t),
+                "score": t.number(score, 2) if score is not None else "", "basis": basis,
+                "synthetic": synthetic, "n_values": len(rows),
+                "sharing": most_restrictive(levels) if levels else "",
+                "working_group": t.working_group(ind.working_group)}
+
+    def mart_notice(self, name: str, frame: pd.DataFrame | None, t: Translator) -> str:
+        if frame is None:
+            return t("missing_mart", mart=f"marts.{name}")
+        if not len(frame):
+            return t("empty_mart", mart=f"marts.{name}")
+        return ""
+
+    def generic_table(self, frame: pd.DataFrame | None, lang: str, drop: tuple[str, ...] = (),
+                      mart: str = "") -> dict[str, Any]:
+        """A mart as a table: technical columns dropped, the page language's labels kept,
+        codes translated with the working groups' code lists (``marts.wg_codelists``)."""
+        t = Translator(lang)
+        if frame is None or not len(frame):
+            return {"headers": [], "rows": []}
+        suffixes = {f"_{other.upper()}" for other in ("es", "en", "pt")}
+        own = f"_{lang.upper()}"
+        columns = [c for c in frame.columns if c not in drop and c not in HIDDEN_COLUMNS
+                   and not (c[-3:] in suffixes and c[-3:] != own)]
+        # a code column is left out when its label in the page language is shown
+        labelled = {"NCMEC_POSITION": "POSITION_LABEL", "CAPABILITY": "CAPABILITY_LABEL",
+                    "WORKING_GROUP": "WORKING_GROUP_NAME", "REF_AREA": "AREA_NAME"}
+        columns = [c for c in columns if not (c in labelled and labelled[c] + own in columns)]
+        headers = [_column_label(c[:-3] if c.endswith(own) else c, t) for c in columns]
+        rows = []
+        for record in frame[columns].itertuples(index=False):
+            cells = []
+            for column, value in zip(columns, record):
+                code_list = CODE_LISTS.get((mart, column)) or CODE_LISTS.get(("", column))
+                label = self.data.codelists.get((code_list, str(value))) if code_list else None
+                cells.append(label[lang] if label else _cell(column, value, t, self.data, lang))
+            rows.append(cells)
+        return {"headers": headers, "rows": rows}
+
+
+#: Columns never shown in tables of marts (file ids, row locations, run times).
+HIDDEN_COLUMNS = {"FILE_ID", "FILE_SHA256", "CURRENT_FILE_ID", "LOC_SHEET", "LOC_ROW", "RECEIVED_AT", "AS_OF",
+                  "AREA_RAW", "LANGUAGE", "RUN_ID", "RECORDED_AT", "EVENTS", "SEQ", "QUARTER_START", "QUARTER_END",
+                  "DEADLINE_DAYS", "RECEIVED_BASIS"}
+#: (mart or "" for any, column) -> list of marts.wg_codelists that translates its codes.
+CODE_LISTS = {
+    ("", "WORKING_GROUP"): "working_group", ("", "SCOPE"): "scope", ("", "STAGE"): "stage",
+    ("", "POLICY_TYPE"): "policy_type", ("", "NCMEC_POSITION"): "ncmec_position", ("", "CAPABILITY"): "capability",
+    ("", "CAPABILITY_STATUS"): "capability_status", ("", "ALIGNMENT"): "alignment", ("", "THEME"): "weprotect_theme",
+    ("", "PREVIOUS_STAGE"): "stage",
+    ("reporting_status", "STATUS"): "reporting_status", ("wg_activities", "STATUS"): "status",
+    ("legislative_tracker", "STATUS"): "alignment", ("capability_tracker", "STATUS"): "capability_status",
+    ("legislative_tracker", "PREVIOUS_STATUS"): "alignment", ("capability_tracker", "PREVIOUS_STATUS"): "capability_status",
+}
+
+_COLUMN_KEYS = {
+    "REF_AREA": "area", "TIME_PERIOD": "period", "OBS_VALUE": "value", "UNIT_MEASURE": "unit",
+    "OBS_STATUS": "obs_status", "COVERAGE": "coverage", "SHARING": "sharing", "SOURCE_ID": "source",
+    "SOURCE_IDS": "sources", "WORKING_GROUP": "working_group", "STATUS": "status", "RULE": "rule",
+    "ROWS": "rows", "GOAL": "goal", "INDICATOR": "indicator", "SYNTHETIC": "synthetic",
+}
+
+
+def _column_label(column: str, t: Translator) -> str:
+    key = _COLUMN_KEYS.get(column)
+    if key == "synthetic":
+        return t("synthetic")
+    if key:
+        return t(key)
+    return t.strings.get("columns", {}).get(column) or column.replace("_", " ").capitalize()
+
+
+def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> str:
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")) == "bool"):
+        return t("word_yes") if value else t("word_no")
+    if column == "REF_AREA" or column in ("COUNTRY", "ISO3"):
+        return f"{data.area_name(str(value), lang)} ({value})" if str(value) != data.area_name(str(value), lang) \
+            else str(value)
+    if column == "WORKING_GROUP":
+        return t.working_group(str(value))
+    if column == "STATUS" and str(value) in charts.STATUS_COLOURS:
+        return t.status(str(value))
+    if column == "COVERAGE" and isinstance(value, (int, float)):
+        return format_percent(value, lang)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if column.endswith("YEAR") or column in ("QUARTER", "YEAR"):
+            return str(int(value)) if float(value).is_integer() else str(value)
+        return t.number(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+# --------------------------------------------------------------------------- the site
+
+
+def _copy_assets(out_dir: Path) -> None:
+    assets = out_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(plotly_js_path(), assets / "plotly.min.js")
+    for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "site.css"):
+        shutil.copyfile(STATIC_DIR / name, assets / name)
+
+
+def build_site(con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"),
+               audience: str = "secretariat") -> SiteManifest:
+    """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring."""
+    data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
+    out_dir = Path(out_dir)
+    work = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    builder = Builder(data, work)
+    _copy_assets(work)
+    from dashboards import pages
+
+    pages.write_downloads(builder)
+    for lang in LANGUAGES:
+        pages.write_language(builder, lang)
+    (work / "index.html").write_text(
+        '<!DOCTYPE html>\n<html lang="es"><head><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="0; url=es/index.html">'
+        '<title>CLAC</title></head><body><p><a href="es/index.html">Español</a> · '
+        '<a href="en/index.html">English</a> · <a href="pt/index.html">Português</a></p></body></html>\n',
+        encoding="utf-8")
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(work, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    builder.manifest.out_dir = out_dir
+    return builder.manifest
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (methodology, narrative) to HTML; raw HTML in the source is escaped."""
+    import markdown
+
+    escaped = re.sub(r"<(?!https?://)", "&lt;", text)
+    return markdown.markdown(escaped, extensions=["tables", "fenced_code"], output_format="html")
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=True)

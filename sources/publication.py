@@ -1,0 +1,219 @@
+"""What each audience may see: sharing levels, approval and disclosure control.
+
+Audiences (Traffic Light Protocol):
+
+* ``public``: CLEAR only, approved data only, disclosure control applied;
+* ``members``: CLEAR and GREEN, disclosure control applied;
+* ``secretariat``: up to AMBER, exact values;
+* RED never leaves the warehouse.
+
+:func:`published_tables` returns the observations, indicator values and indicator
+progress an audience's outputs are built from, each row with ``CONF_STATUS`` (F free,
+C withheld small count, D withheld so that no C can be recovered). Withheld values are
+NaN. Every table a site page, download, SDMX file or report shows comes from here.
+
+Disclosure control covers every published relation between counts of a sensitive
+measure (see :mod:`sources.disclosure`): within the observations, ``SEX=_T`` = F + M and
+``AGE=_T`` = under 18 + 18 and over; within each indicator, a regional aggregate's
+numerator (and denominator) = the sum over its reporting countries; and across tables, a
+country's indicator numerator is the observation itself. The two problems are solved in
+turn, each forcing what the other withheld, until neither withholds anything new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from sources.catalogue import MeasureEntry, SourceEntry
+from sources.disclosure import FREE, additive_constraints, suppress
+
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    "public": ("CLEAR",),
+    "members": ("CLEAR", "GREEN"),
+    "secretariat": ("CLEAR", "GREEN", "AMBER"),
+}
+DEFAULT_THRESHOLD = 4
+
+SEX_PARTS = {"_T": ["F", "M"]}
+AGE_PARTS = {"_T": ["Y_LT18", "Y_GE18"]}
+REGION_CODES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
+
+
+@dataclass
+class Published:
+    audience: str
+    observations: pd.DataFrame
+    indicator_values: pd.DataFrame
+    indicator_progress: pd.DataFrame
+
+    def withheld(self) -> int:
+        return int((self.observations.CONF_STATUS != FREE).sum() + (self.indicator_values.CONF_STATUS != FREE).sum())
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: str, allowed: tuple[str, ...]) -> pd.DataFrame:
+    schema, name = table.split(".")
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema=? AND table_name=?",
+                         [schema, name]).fetchone()[0]
+    if not exists:
+        return pd.DataFrame()
+    marks = ", ".join("?" for _ in allowed)
+    return con.execute(f"SELECT * FROM {table} WHERE SHARING IN ({marks})", list(allowed)).df()
+
+
+def _approved_pairs(con: duckdb.DuckDBPyConnection, catalogue: Mapping[str, SourceEntry]) -> set[tuple[str, str]]:
+    from sources.approvals import approval_status
+
+    status = approval_status(con, dict(catalogue))
+    return set(zip(status.SOURCE_ID[status.STATUS == "approved"], status.TIME_PERIOD[status.STATUS == "approved"]))
+
+
+def _sensitive_sides(indicator, measures: Mapping[str, MeasureEntry]) -> dict[str, str]:
+    """{"NUMERATOR": measure, "DENOMINATOR": measure} for the sides that count a sensitive measure."""
+    sides = {}
+    for column, spec in (("NUMERATOR", indicator.numerator), ("DENOMINATOR", indicator.denominator)):
+        measure = getattr(spec, "measure", None)
+        if measure and measures.get(measure) is not None and measures[measure].sensitive:
+            sides[column] = measure
+    return sides
+
+
+def _region_hierarchy(areas: pd.DataFrame) -> dict[str, list[str]]:
+    lac = areas[areas.IS_LAC.astype(bool)]
+    hierarchy = {"LAC": list(lac.REF_AREA)}
+    for code in REGION_CODES[1:]:
+        hierarchy[code] = list(lac.REF_AREA[lac.LAC_SUBREGION == code])
+    return hierarchy
+
+
+def _cell_key(measure: str, area: str, period: str) -> tuple[str, str, str]:
+    return (measure, area, str(period))
+
+
+def apply_disclosure_control(
+    observations: pd.DataFrame,
+    indicator_values: pd.DataFrame,
+    *,
+    registry: Mapping,
+    measures: Mapping[str, MeasureEntry],
+    areas: pd.DataFrame,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Withhold small counts of sensitive measures and whatever would reveal them."""
+    obs = observations.copy()
+    obs["CONF_STATUS"] = FREE
+    ind = indicator_values.copy()
+    ind["CONF_STATUS"] = FREE
+    if obs.empty and ind.empty:
+        return obs, ind
+    sensitive_measures = {code for code, m in measures.items() if m.sensitive}
+    obs_sensitive = obs.MEASURE.isin(sensitive_measures) if not obs.empty else pd.Series(dtype=bool)
+    hierarchy = _region_hierarchy(areas)
+    sides_by_indicator = {i: _sensitive_sides(ind_def, measures) for i, ind_def in registry.items()}
+    forced_cells: set[tuple[str, str, str]] = set()
+
+    for _ in range(10):  # fixpoint: each round can only withhold more
+        before = len(forced_cells)
+        if not obs.empty and obs_sensitive.any():
+            part = obs[obs_sensitive].copy()
+            constraints = additive_constraints(part, dimension="SEX", hierarchy=SEX_PARTS,
+                                               by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "AGE", "DISAGGREGATION"])
+            constraints += additive_constraints(part, dimension="AGE", hierarchy=AGE_PARTS,
+                                                by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "DISAGGREGATION"])
+            forced = pd.Series([_cell_key(m, a, p) in forced_cells for m, a, p in
+                                zip(part.MEASURE, part.REF_AREA, part.TIME_PERIOD)], index=part.index)
+            done = suppress(part, value="OBS_VALUE", sensitive=pd.Series(True, index=part.index),
+                            constraints=constraints, threshold=threshold, forced=forced)
+            obs.loc[done.index, "CONF_STATUS"] = done.CONF_STATUS
+            hidden = done[done.CONF_STATUS != FREE]
+            forced_cells |= {_cell_key(m, a, p) for m, a, p in zip(hidden.MEASURE, hidden.REF_AREA, hidden.TIME_PERIOD)}
+        for indicator_id, sides in sides_by_indicator.items():
+            if not sides or ind.empty:
+                continue
+            part = ind[ind.INDICATOR == indicator_id]
+            if part.empty:
+                continue
+            for column, measure in sides.items():
+                constraints = additive_constraints(part, dimension="REF_AREA", hierarchy=hierarchy,
+                                                   by=["TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"])
+                forced = pd.Series([_cell_key(measure, a, p) in forced_cells or s != FREE for a, p, s in
+                                    zip(part.REF_AREA, part.TIME_PERIOD, ind.loc[part.index, "CONF_STATUS"])],
+                                   index=part.index)
+                done = suppress(part, value=column, sensitive=pd.Series(True, index=part.index),
+                                constraints=constraints, threshold=threshold, forced=forced)
+                ind.loc[done.index, "CONF_STATUS"] = np.where(
+                    ind.loc[done.index, "CONF_STATUS"] != FREE, ind.loc[done.index, "CONF_STATUS"], done.CONF_STATUS)
+                hidden = done[done.CONF_STATUS != FREE]
+                for other_measure in sides.values():
+                    forced_cells |= {_cell_key(other_measure, a, p) for a, p in zip(hidden.REF_AREA, hidden.TIME_PERIOD)}
+        # the same count published by another indicator on the same measure
+        for indicator_id, sides in sides_by_indicator.items():
+            if not sides or ind.empty:
+                continue
+            rows = ind.INDICATOR == indicator_id
+            hit = [any(_cell_key(m, a, p) in forced_cells for m in sides.values())
+                   for a, p in zip(ind.REF_AREA[rows], ind.TIME_PERIOD[rows])]
+            newly = ind.index[rows][np.array(hit, dtype=bool) & (ind.CONF_STATUS[rows] == FREE).to_numpy()]
+            ind.loc[newly, "CONF_STATUS"] = "D"
+        if len(forced_cells) == before:
+            break
+
+    obs.loc[obs.CONF_STATUS != FREE, "OBS_VALUE"] = np.nan
+    hidden = ind.CONF_STATUS != FREE
+    for column in ("OBS_VALUE", "NUMERATOR", "DENOMINATOR"):
+        if column in ind:
+            ind.loc[hidden, column] = np.nan
+    return obs, ind
+
+
+def _protect_progress(progress: pd.DataFrame, indicator_values: pd.DataFrame) -> pd.DataFrame:
+    """A series with any withheld value publishes its status only, not the figures behind it."""
+    progress = progress.copy()
+    if progress.empty or indicator_values.empty:
+        return progress
+    withheld = indicator_values[indicator_values.CONF_STATUS != FREE]
+    keys = set(zip(withheld.INDICATOR, withheld.REF_AREA))
+    mask = pd.Series([(i, a) in keys for i, a in zip(progress.INDICATOR, progress.REF_AREA)], index=progress.index)
+    for column in ("BASE_VALUE", "CURRENT_VALUE", "PROGRESS_VALUE", "SCORE"):
+        if column in progress:
+            progress.loc[mask, column] = np.nan
+    progress["CONF_STATUS"] = np.where(mask, "D", FREE)
+    return progress
+
+
+def published_tables(
+    con: duckdb.DuckDBPyConnection,
+    audience: str,
+    *,
+    catalogue: Mapping[str, SourceEntry],
+    registry: Mapping,
+    measures: Mapping[str, MeasureEntry],
+    threshold: int = DEFAULT_THRESHOLD,
+) -> Published:
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience '{audience}' (one of {', '.join(AUDIENCES)})")
+    allowed = AUDIENCES[audience]
+    obs = _read(con, "marts.observations", allowed)
+    ind = _read(con, "marts.indicator_values", allowed)
+    prog = _read(con, "marts.indicator_progress", allowed)
+    if audience == "public":
+        approved = _approved_pairs(con, catalogue)
+        if not obs.empty:
+            obs = obs[[(s, p) in approved for s, p in zip(obs.SOURCE_ID, obs.TIME_PERIOD)]]
+        if not ind.empty:
+            keep = [all((s, p) in approved for s in str(ids).split(",") if s) for ids, p in zip(ind.SOURCE_IDS, ind.TIME_PERIOD)]
+            ind = ind[keep]
+    if audience == "secretariat":
+        obs = obs.assign(CONF_STATUS=FREE)
+        ind = ind.assign(CONF_STATUS=FREE)
+        prog = prog.assign(CONF_STATUS=FREE)
+    else:
+        areas = con.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
+        obs, ind = apply_disclosure_control(obs.reset_index(drop=True), ind.reset_index(drop=True),
+                                            registry=registry, measures=measures, areas=areas, threshold=threshold)
+        prog = _protect_progress(prog, ind)
+    return Published(audience, obs.reset_index(drop=True), ind.reset_index(drop=True), prog.reset_index(drop=True))

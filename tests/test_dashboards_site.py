@@ -1,0 +1,319 @@
+"""The static site's content, without a browser: structure, translations, numbers, sharing
+levels, SYNTHETIC flags, downloads (CSV = table, zip, SDMX), missing marts, determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboards import i18n
+from tests.conftest import CLAC, PROJECT_ROOT, clac_env
+
+LANGS = ("es", "en", "pt")
+
+
+@pytest.fixture(scope="module")
+def site(built_home) -> Path:
+    return built_home / "build" / "site"
+
+
+@pytest.fixture(scope="module")
+def warehouse_copy(built_home, tmp_path_factory) -> Path:
+    """A copy of the built warehouse, so tests can read (and damage) it freely."""
+    target = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    shutil.copyfile(built_home / "warehouse.duckdb", target)
+    return target
+
+
+class TableParser(HTMLParser):
+    """The figure tables of a page: {block id: [row attributes + data-value]}."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[dict]] = {}
+        self.current: str | None = None
+        self.row: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and "data-table" in attrs:
+            self.current = attrs["data-table"]
+            self.tables[self.current] = []
+        elif tag == "tr" and self.current and "data-area" in attrs:
+            self.row = {k[5:]: v for k, v in attrs.items() if k.startswith("data-")}
+            self.tables[self.current].append(self.row)
+        elif tag == "td" and self.row is not None:
+            if "data-value" in attrs:
+                self.row["value"] = attrs["data-value"]
+            if "data-status" in attrs:
+                self.row["status"] = attrs["data-status"]
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.current = None
+        if tag == "tr":
+            self.row = None
+
+
+def _csv_rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _same_number(a: str, b: str) -> bool:
+    if a == "" or b == "":
+        return a == b
+    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_one_folder_per_language_with_the_same_pages(site):
+    sets = {lang: {p.relative_to(site / lang) for p in (site / lang).rglob("*.html")} for lang in LANGS}
+    assert sets["es"] == sets["en"] == sets["pt"]
+    for rel in ("index.html", "goal/1.html", "goal/8.html", "country/index.html", "reporting.html",
+                "quality.html", "methodology/index.html", "sources.html", "downloads.html"):
+        assert Path(rel) in sets["es"], rel
+    from indicators.registry import load_registry
+
+    for ind_id in load_registry():
+        assert Path(f"indicator/{ind_id}.html") in sets["es"]
+        assert Path(f"methodology/{ind_id}.html") in sets["es"]
+    con = duckdb.connect(str(site.parent.parent / "warehouse.duckdb"), read_only=True)
+    try:
+        lac = [r[0] for r in con.execute(
+            "SELECT REF_AREA FROM marts.areas WHERE IS_LAC AND AREA_KIND = 'country'").fetchall()]
+    finally:
+        con.close()
+    assert len(lac) > 30
+    for code in lac:
+        assert Path(f"country/{code}.html") in sets["es"], code
+
+
+def test_one_shared_plotly_and_no_external_reference(site):
+    assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert (site / "assets" / "plotly-locale-es.js").is_file() and (site / "assets" / "plotly-locale-pt.js").is_file()
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "plotly.js v" not in text, f"{page}: inline plotly.js"
+        for attr in re.findall(r'(?:src|href)="([^"]+)"', text):
+            if attr.startswith(("http://", "https://", "//")):
+                # only outward links to the sources' publishers, never a loaded resource
+                assert re.search(rf'<a [^>]*href="{re.escape(attr)}"', text), f"{page}: loads {attr}"
+
+
+def test_language_links_point_to_the_same_page(site):
+    for page in (site / "es").rglob("*.html"):
+        rel = page.relative_to(site / "es").as_posix()
+        text = page.read_text(encoding="utf-8")
+        for other in ("en", "pt"):
+            match = re.search(rf'<a href="([^"]+)" hreflang="[^"]+" lang="[^"]+" data-lang="{other}">', text)
+            assert match, f"{page}: no link to {other}"
+            target = (page.parent / match.group(1)).resolve()
+            assert target == (site / other / rel).resolve()
+
+
+def test_every_label_exists_in_the_three_languages():
+    def keys(node, prefix=""):
+        out = set()
+        for key, value in node.items():
+            out.add(prefix + str(key))
+            if isinstance(value, dict):
+                out |= keys(value, f"{prefix}{key}.")
+        return out
+
+    reference = keys(i18n.catalogue("en"))
+    for lang in LANGS:
+        assert keys(i18n.catalogue(lang)) == reference, lang
+
+
+def test_numbers_follow_each_language():
+    assert i18n.format_number(12345.678, "es", 1) == "12.345,7"
+    assert i18n.format_number(12345.678, "pt", 1) == "12.345,7"
+    assert i18n.format_number(12345.678, "en", 1) == "12,345.7"
+    assert i18n.format_number(None, "es") == ""
+
+
+def test_pages_are_translated(site):
+    es = (site / "es" / "index.html").read_text(encoding="utf-8")
+    en = (site / "en" / "index.html").read_text(encoding="utf-8")
+    pt = (site / "pt" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in es and "Objetivos de política" in es
+    assert '<html lang="en">' in en and "Policy goals" in en
+    assert '<html lang="pt-BR">' in pt and "Objetivos de política" in pt and "Situação" in pt
+    for text in (es, en, pt):
+        assert text.count('class="goal-card"') == 8
+        assert 'class="status status-' in text  # colour and words: the badge carries its label
+
+
+# --------------------------------------------------------------------------- figures, CSV
+
+
+def test_each_csv_holds_exactly_the_figures_of_its_table(site):
+    compared = 0
+    for page in sorted((site / "en").rglob("*.html")):
+        parser = TableParser()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for block, rows in parser.tables.items():
+            csv_path = site / "downloads" / "csv" / f"{block}.csv"
+            assert csv_path.is_file(), f"{page}: no CSV for {block}"
+            data = _csv_rows(csv_path)
+            assert len(data) == len(rows), f"{page} {block}: {len(data)} CSV rows, {len(rows)} table rows"
+            for shown, row in zip(rows, data):
+                assert shown["area"] == row["REF_AREA"] and shown["period"] == row["TIME_PERIOD"]
+                assert (shown["sex"], shown["age"], shown["dis"]) == (row["SEX"], row["AGE"], row["DISAGGREGATION"])
+                assert _same_number(shown["value"], row["OBS_VALUE"]), (page, shown, row)
+                assert shown["sharing"] == row["SHARING"]
+                assert shown["status"] == row["OBS_STATUS"]
+            compared += 1
+    assert compared > 10
+
+
+@pytest.fixture(scope="module")
+def members_site(warehouse_copy, tmp_path_factory) -> Path:
+    from dashboards.site import build_site
+
+    out = tmp_path_factory.mktemp("members") / "site"
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        build_site(con, out, allowed_sharing=("CLEAR", "GREEN"), audience="members")
+    finally:
+        con.close()
+    return out
+
+
+def test_figures_carry_sharing_and_synthetic_flags(members_site):
+    site = members_site
+    text = next(p for p in (site / "en" / "indicator").glob("*.html")
+                if "synthetic-banner" in p.read_text(encoding="utf-8")).read_text(encoding="utf-8")
+    assert "SYNTHETIC" in text and "TLP:" in text
+    with (site / "downloads" / "indicators").glob("*.csv").__next__().open(encoding="utf-8") as handle:
+        header = handle.readline()
+    assert "SHARING" in header and "SYNTHETIC" in header
+
+
+def test_downloads_zip_and_sdmx(site):
+    archive = zipfile.ZipFile(site / "downloads" / "clac-all-data.zip")
+    names = set(archive.namelist())
+    assert {"indicator_values.csv", "README.txt", "sources.csv"} <= names
+    assert any(n.startswith("indicators/") for n in names)
+    xml = (site / "downloads" / "sdmx" / "clac_indicator_values.xml").read_bytes()
+    assert b"StructureSpecificData" in xml and b"<Series " in xml and b"<Obs " in xml
+    assert b'OBS_VALUE="nan"' not in xml
+    sdmx_csv = (site / "downloads" / "sdmx" / "clac_indicator_values.csv").read_text(encoding="utf-8")
+    assert sdmx_csv.startswith("DATAFLOW,INDICATOR,REF_AREA")
+    assert "CLAC:DF_CLAC_INDICATORS(1.0)" in sdmx_csv
+
+
+def test_csv_cells_are_neutralised_against_formulas():
+    from dashboards.downloads import csv_bytes
+    import pandas as pd
+
+    out = csv_bytes(pd.DataFrame({"A": ["=cmd()", "+1", "ok"], "B": [1.0, -2.0, 3.0]})).decode()
+    assert "'=cmd()" in out and "'+1" in out and "-2.0" in out
+
+
+# --------------------------------------------------------------------------- audiences, missing marts
+
+
+def test_public_edition_holds_clear_figures_only(warehouse_copy, tmp_path):
+    from dashboards.site import build_site
+
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        build_site(con, tmp_path / "site", allowed_sharing=("CLEAR",), audience="public")
+    finally:
+        con.close()
+    site = tmp_path / "site"
+    for path in site.rglob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        assert ",GREEN," not in text and ",AMBER," not in text and ",RED," not in text, path
+    for path in site.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        # no figure badge above CLEAR (methodology text may name a source's level in words)
+        assert "tlp-amber" not in text and "tlp-green" not in text, path
+    archive = zipfile.ZipFile(site / "downloads" / "clac-all-data.zip")
+    for name in archive.namelist():
+        if name.endswith(".csv"):
+            rows = list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8"))))
+            assert all(r.get("SHARING", "CLEAR") == "CLEAR" for r in rows), name
+    assert "public" in (site / "en" / "index.html").read_text(encoding="utf-8")
+
+
+def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
+    from dashboards.site import build_site
+
+    damaged = tmp_path / "damaged.duckdb"
+    shutil.copyfile(warehouse_copy, damaged)
+    con = duckdb.connect(str(damaged))
+    for table in ("indicator_values", "indicator_progress", "reporting_status", "dq_coverage",
+                  "legislative_tracker"):
+        con.execute(f"DROP TABLE IF EXISTS marts.{table}")
+    con.close()
+    con = duckdb.connect(str(damaged), read_only=True)
+    try:
+        build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    site = tmp_path / "site"
+    for rel in ("index.html", "reporting.html", "quality.html", "country/BRA.html"):
+        text = (site / "en" / rel).read_text(encoding="utf-8")
+        assert "is not in the warehouse yet" in text, rel
+
+
+def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tmp_path):
+    from dashboards.site import build_site
+
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        build_site(con, tmp_path / "b", allowed_sharing=("CLEAR", "GREEN"), audience="members")
+    finally:
+        con.close()
+    a, b = members_site, tmp_path / "b"
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert files_a == files_b
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_clac_build_publishes_the_audience_of_the_run(site):
+    """The default ``clac build`` site is the public edition: CLEAR figures only."""
+    text = (site / "en" / "index.html").read_text(encoding="utf-8")
+    assert "tlp-green" not in text and "tlp-amber" not in text
+
+
+# --------------------------------------------------------------------------- clac serve
+
+
+def test_clac_serve_previews_the_site_on_localhost(site):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(CLAC + ["serve", "--port", str(port), "--dir", str(site)], cwd=PROJECT_ROOT,
+                               env=clac_env(site.parent.parent), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        body = b""
+        for _ in range(100):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/es/index.html", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert b"<html lang=\"es\">" in body
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,136 @@
+"""What each audience sees, on the real build: sharing levels, approval, disclosure control.
+
+The recovery attack is written here, independently of sources.disclosure: it collects
+every relation a reader of the public tables can use (sex and age totals, regional
+sums of indicator numerators, a country's indicator numerator = its observation) and
+solves for the withheld counts with exact linear algebra.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from indicators.registry import load_registry
+from sources.catalogue import load_catalogue, load_measures
+from sources.publication import published_tables
+
+
+@pytest.fixture(scope="module")
+def warehouse(built_home):
+    con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def tables(warehouse):
+    kwargs = dict(catalogue=load_catalogue(), registry=load_registry(), measures=load_measures())
+    return {aud: published_tables(warehouse, aud, **kwargs) for aud in ("public", "members", "secretariat")}
+
+
+def test_each_audience_gets_only_its_sharing_levels(tables):
+    assert set(tables["public"].observations.SHARING) == {"CLEAR"}
+    assert set(tables["members"].observations.SHARING) <= {"CLEAR", "GREEN"}
+    assert "AMBER" in set(tables["secretariat"].observations.SHARING)
+    for audience in ("public", "members"):
+        assert "AMBER" not in set(tables[audience].indicator_values.SHARING)
+    assert "RED" not in set(tables["secretariat"].indicator_values.SHARING)
+    # SYNTHETIC sources are GREEN/AMBER: never in the public tables
+    assert not tables["public"].observations.SYNTHETIC.any()
+
+
+def test_secretariat_sees_exact_values(tables, warehouse):
+    secretariat = tables["secretariat"]
+    assert (secretariat.observations.CONF_STATUS == "F").all()
+    exact = warehouse.execute("SELECT count(*), sum(OBS_VALUE) FROM marts.observations WHERE SHARING <> 'RED'").fetchone()
+    assert len(secretariat.observations) == exact[0]
+    assert secretariat.observations.OBS_VALUE.sum() == pytest.approx(exact[1])
+
+
+def test_small_counts_of_sensitive_measures_are_withheld_only_where_required(tables, warehouse):
+    public = tables["public"].observations
+    sensitive = {code for code, m in load_measures().items() if m.sensitive}
+    exact = warehouse.execute("SELECT * FROM marts.observations WHERE SHARING = 'CLEAR'").df()
+    key = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
+    merged = public.merge(exact[key + ["OBS_VALUE"]], on=key, suffixes=("", "_EXACT"))
+    assert len(merged) == len(public)
+    primary = merged[merged.CONF_STATUS == "C"]
+    assert len(primary) > 0, "the real UN trafficking series has small counts: something must be withheld"
+    assert primary.OBS_VALUE_EXACT.between(1, 4).all()
+    assert primary.MEASURE.isin(sensitive).all()
+    should = merged[merged.MEASURE.isin(sensitive) & merged.OBS_VALUE_EXACT.between(1, 4)]
+    assert (should.CONF_STATUS == "C").all(), "every small sensitive count is withheld"
+    assert merged[merged.CONF_STATUS != "F"].MEASURE.isin(sensitive).all(), "nothing else is withheld"
+    assert merged.loc[merged.CONF_STATUS != "F", "OBS_VALUE"].isna().all()
+    # zero may be shown
+    zeros = merged[merged.MEASURE.isin(sensitive) & (merged.OBS_VALUE_EXACT == 0)]
+    assert (zeros.CONF_STATUS == "F").any()
+
+
+def _relations(obs: pd.DataFrame, ind: pd.DataFrame, registry, areas: pd.DataFrame):
+    """Every additive relation visible to a reader: (cells, coefficients) summing to 0."""
+    rels = []
+    obs_cell = {}
+    for i, r in obs.iterrows():
+        obs_cell[(r.SOURCE_ID, r.MEASURE, r.REF_AREA, r.TIME_PERIOD, r.SEX, r.AGE, r.DISAGGREGATION)] = ("o", i)
+    for (src, m, a, p, sex, age, d), cell in obs_cell.items():
+        if sex == "_T":
+            parts = [obs_cell.get((src, m, a, p, s, age, d)) for s in ("F", "M")]
+            if all(parts):
+                rels.append([(cell, 1)] + [(c, -1) for c in parts])
+        if age == "_T":
+            parts = [obs_cell.get((src, m, a, p, sex, g, d)) for g in ("Y_LT18", "Y_GE18")]
+            if all(parts):
+                rels.append([(cell, 1)] + [(c, -1) for c in parts])
+    lac = areas[areas.IS_LAC.astype(bool)]
+    members = {"LAC": set(lac.REF_AREA)} | {
+        code: set(lac.REF_AREA[lac.LAC_SUBREGION == code]) for code in ("LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")}
+    for (indicator, period, sex, age, d), group in ind.groupby(["INDICATOR", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]):
+        by_area = dict(zip(group.REF_AREA, group.index))
+        numerator = getattr(registry[indicator].numerator, "measure", None)
+        for region, countries in members.items():
+            if region in by_area:
+                parts = [by_area[c] for c in countries if c in by_area]
+                for column in ("NUMERATOR", "DENOMINATOR"):
+                    rels.append([(("i", by_area[region], column), 1)] + [(("i", p, column), -1) for p in parts])
+        if numerator:  # a country's numerator is the observation (headline: sex and age totals)
+            for area, idx in by_area.items():
+                for (src, m, a, p, s, g, dd), cell in obs_cell.items():
+                    if m == numerator and a == area and p == period and s == (sex or "_T") and g == (age or "_T") and dd == d:
+                        rels.append([(("i", idx, "NUMERATOR"), 1), (cell, -1)])
+    return rels
+
+
+def _value(cell, obs, ind):
+    if cell[0] == "o":
+        return obs.at[cell[1], "OBS_VALUE"]
+    return ind.at[cell[1], cell[2]]
+
+
+def test_no_withheld_value_can_be_recovered_from_the_public_tables(tables, warehouse):
+    public = tables["public"]
+    obs, ind = public.observations, public.indicator_values
+    areas = warehouse.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
+    rels = _relations(obs, ind, load_registry(), areas)
+    unknown = sorted({c for rel in rels for c, _ in rel if pd.isna(_value(c, obs, ind))}, key=str)
+    withheld_obs = {("o", i) for i in obs.index[obs.CONF_STATUS != "F"]}
+    assert withheld_obs, "there is something to attack"
+    column = {c: j for j, c in enumerate(unknown)}
+    rows = []
+    for rel in rels:
+        row = np.zeros(len(unknown))
+        for cell, coef in rel:
+            if cell in column:
+                row[column[cell]] += coef
+        if row.any():
+            rows.append(row)
+    matrix = np.array(rows)
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
+    null = vt[int((singular > 1e-9).sum()):]
+    recovered = [c for c, j in column.items() if np.all(np.abs(null[:, j]) < 1e-9)]
+    recovered_withheld = [c for c in recovered
+                          if c in withheld_obs or (c[0] == "i" and ind.at[c[1], "CONF_STATUS"] != "F")]
+    assert recovered_withheld == [], f"{len(recovered_withheld)} withheld values are recoverable, e.g. {recovered_withheld[:3]}"

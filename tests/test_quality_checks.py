@@ -1,0 +1,225 @@
+"""Great Expectations suites, conservation broken on purpose, quarantine from the inbox,
+and the data-quality marts, on real builds of the bundled data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from sources.catalogue import BUNDLED_DATA_DIR, load_catalogue, observation_sources
+from sources.reconcile import conservation_failures
+from sources.validation import gx_suites
+from sources.validation import messages as msg
+from tests.conftest import run_clac
+
+OBSERVATION_SOURCES = observation_sources(load_catalogue())
+SDG_DETV = (BUNDLED_DATA_DIR / "un-sdg-global-database-2020"
+            / "ddf--datapoints--vc_htf_detv--by--age--geo_area--nature--sex--units--year.csv")
+
+
+@pytest.fixture
+def home(built_home, tmp_path) -> Path:
+    copy = tmp_path / "home"
+    shutil.copytree(built_home, copy)
+    return copy
+
+
+def query(db: Path, sql: str, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- suites
+
+def test_a_suite_is_built_from_data_for_every_observation_source():
+    areas = ["BRA", "JAM", "MEX"]
+    for entry in OBSERVATION_SOURCES.values():
+        specs = gx_suites.suite_specs(entry, area_codes=areas, today=dt.date(2024, 1, 1))
+        by_rule = {s["rule"]: s for s in specs}
+        assert by_rule["measure_unknown"]["kwargs"]["value_set"] == sorted(entry.measures)
+        assert by_rule["area_unresolved"]["kwargs"]["value_set"] == areas
+        assert by_rule["period_out_of_range"]["kwargs"]["max_value"] == 2024
+        assert by_rule["duplicate_key"]["expectation"] == "ExpectCompoundColumnsToBeUnique"
+    prosecutions = {s["rule"] for s in gx_suites.suite_specs(OBSERVATION_SOURCES["synthetic_prosecutions"],
+                                                                area_codes=areas)}
+    assert {"count_negative", "count_not_whole", "relation_order", "breakdown_exceeds_total"} <= prosecutions
+    jamaica = {s["rule"] for s in gx_suites.suite_specs(OBSERVATION_SOURCES["opensdg_jamaica"], area_codes=areas)}
+    assert "percent_out_of_range" in jamaica and "count_negative" not in jamaica
+
+
+def test_suites_pass_on_the_bundled_data_and_fail_on_broken_rows(built_home, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(built_home / "warehouse.duckdb", db)
+    con = duckdb.connect(str(db))
+    try:
+        for entry in OBSERVATION_SOURCES.values():
+            result = gx_suites.validate_source(con, entry)
+            assert result.success, (entry.id, result.failures)
+            assert result.evaluated >= 20 and result.rows > 0
+        table = 'staging."synthetic_prosecutions"'
+        con.execute(f"UPDATE {table} SET OBS_VALUE = -4 WHERE MEASURE = 'CONVICTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2019'")
+        con.execute(f"UPDATE {table} SET REF_AREA = 'XYZ' WHERE MEASURE = 'PROSECUTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2020'")
+        result = gx_suites.validate_source(con, OBSERVATION_SOURCES["synthetic_prosecutions"])
+    finally:
+        con.close()
+    assert not result.success
+    failed = {f["rule"]: f for f in result.failures}
+    assert failed["count_negative"]["unexpected_count"] == 1
+    example = failed["count_negative"]["examples"][0]
+    assert example["OBS_VALUE"] == -4 and example["LOC_SHEET"] == "datos" and "LOC_ROW" in example
+    assert failed["area_unresolved"]["examples"][0]["REF_AREA"] == "XYZ"
+    assert failed["area_unresolved"]["examples"][0]["LOC_ROW"] > 3
+
+
+def _dagster_stage(home: Path, source_id: str, monkeypatch):
+    """Materialise one staging asset and its GX check in process, against a copied warehouse."""
+    from pipelines.defs.resources import WarehouseResource
+    from pipelines.defs.sources import source_assets
+    from pipelines.defs.validation import gx_checks
+
+    monkeypatch.setenv("CLAC_HOME", str(home))
+    monkeypatch.setenv("CLAC_WAREHOUSE", str(home / "warehouse.duckdb"))
+    key = dg.AssetKey(["staging", source_id])
+    asset = next(a for a in source_assets if key in a.keys)
+    check = next(c for c in gx_checks if any(k.asset_key == key for k in c.check_keys))
+    result = dg.materialize([asset, check], resources={"warehouse": WarehouseResource()},
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_conservation_broken_on_purpose_fails(home, monkeypatch):
+    db = home / "warehouse.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        assert conservation_failures(con, "synthetic_hotline_reports") == []
+        con.execute("""DELETE FROM staging.synthetic_hotline_reports
+                       WHERE rowid = (SELECT min(rowid) FROM staging.synthetic_hotline_reports)""")
+        failures = conservation_failures(con, "synthetic_hotline_reports")
+        suite = gx_suites.validate_source(con, OBSERVATION_SOURCES["synthetic_hotline_reports"])
+    finally:
+        con.close()
+    assert len(failures) == 1
+    assert failures[0]["rows_read"] == 60 and failures[0]["rows_staged"] == 59 and failures[0]["rows_quarantined"] == 0
+    # the GX suite, the independent second line, sees it too (row count vs raw.parses)
+    assert not suite.success and [f["rule"] for f in suite.failures] == ["rows_conserved"]
+    # and through Dagster: the staging asset's blocking check fails
+    evaluations = _dagster_stage(home, "synthetic_hotline_reports", monkeypatch)
+    assert not evaluations["rows_conserved"].passed
+    assert evaluations["rows_conserved"].metadata["failures"].value[0]["rows_staged"] == 59
+
+
+def test_gx_check_blocks_through_dagster(home, monkeypatch):
+    evaluations = _dagster_stage(home, "synthetic_prosecutions", monkeypatch)
+    assert evaluations["rows_conserved"].passed and evaluations["gx_suite"].passed
+    assert evaluations["gx_suite"].metadata["failures_count"].value == 0
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    try:
+        con.execute("""UPDATE staging.synthetic_prosecutions SET OBS_VALUE = -1
+                       WHERE MEASURE = 'CONVICTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2021'""")
+    finally:
+        con.close()
+    evaluations = _dagster_stage(home, "synthetic_prosecutions", monkeypatch)
+    assert evaluations["rows_conserved"].passed  # rows are all there ...
+    gx = evaluations["gx_suite"]                   # ... but one breaks a rule
+    assert not gx.passed and gx.metadata["failures_count"].value == 1
+    [failure] = gx.metadata["failures"].value
+    assert failure["rule"] == "count_negative" and failure["count"] == 1
+    assert failure["examples"][0]["OBS_VALUE"] == -1 and failure["examples"][0]["LOC_SHEET"] == "datos"
+
+
+# --------------------------------------------------------------------------- quarantine
+
+def test_quarantine_rows_carry_a_detail_that_re_renders(built_home):
+    rows = query(built_home / "warehouse.duckdb", """
+        SELECT RULE, FILE_ID, LOC_ROW, COLUMN_NAME, VALUE, MESSAGE, DETAIL FROM staging.quarantine
+        WHERE RULE = 'area_unresolved' LIMIT 1""")
+    rule, file_id, row, column, value, message, detail = rows[0]
+    assert file_id and row and column == "REF_AREA" and value
+    assert msg.rule_message(rule, detail, "en") == message
+    assert f"'{value}' no es un país o área conocido" in msg.rule_message(rule, detail, "es")
+
+
+def test_inbox_broken_copy_is_quarantined_and_other_marts_untouched(home):
+    db = home / "warehouse.duckdb"
+    old_id = query(db, "SELECT FILE_ID FROM raw.files WHERE ORIGINAL_NAME = ?", [SDG_DETV.name])[0][0]
+    columns = "SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, OBS_VALUE, SEX, AGE, DISAGGREGATION, FILE_ID, LOC_PAGE, LOC_LINE, LOC_ROW"
+    others_before = query(db, f"SELECT {columns} FROM marts.observations WHERE FILE_ID <> ? ORDER BY ALL", [old_id])
+    detv_before = query(db, "SELECT count(*) FROM marts.observations WHERE FILE_ID = ?", [old_id])[0][0]
+
+    lines = SDG_DETV.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    value_col, geo_col = header.index("vc_htf_detv"), header.index("geo_area")
+
+    def edit(index: int, col: int, new: str) -> None:
+        cells = lines[index].split(",")
+        cells[col] = new
+        lines[index] = ",".join(cells)
+
+    edit(10, value_col, "n/d")         # text in the value column
+    edit(11, value_col, "sin dato")
+    edit(12, value_col, "-12")         # a negative count
+    edit(13, geo_col, "9999")          # an unknown geo code
+    inbox = home / "inbox" / "un_sdg_global_database"
+    inbox.mkdir(parents=True)
+    (inbox / SDG_DETV.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_clac(home, "build", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    new_id = query(db, "SELECT FILE_ID FROM raw.files WHERE RECEIVED_VIA = 'inbox'")[0][0]
+    quarantined = query(db, """SELECT LOC_ROW, COLUMN_NAME, RULE, VALUE, MESSAGE FROM staging.quarantine
+                               WHERE FILE_ID = ? ORDER BY LOC_ROW""", [new_id])
+    assert [(r[0], r[2]) for r in quarantined] == [(11, "parse_error"), (12, "parse_error"),
+                                                    (13, "count_negative"), (14, "area_unresolved")]
+    assert "'n/d'" in quarantined[0][4] and "not a number" in quarantined[0][4]
+    assert quarantined[2][4] == "A count cannot be negative (-12)."
+    assert "'9999' is not a known country or area" in quarantined[3][4]
+    # the last good marts are otherwise untouched: every observation of other files is identical
+    assert query(db, f"SELECT {columns} FROM marts.observations WHERE FILE_ID NOT IN (?, ?) ORDER BY ALL",
+                 [old_id, new_id]) == others_before
+    # the corrected series replaced the old one (same file name), without its four broken rows
+    assert query(db, "SELECT count(*) FROM marts.observations WHERE FILE_ID = ?", [new_id])[0][0] == detv_before - 4
+    assert query(db, "SELECT count(*) FROM marts.observations WHERE FILE_ID = ?", [old_id])[0][0] == 0
+    # conservation still holds for the new file, and the validation history has both runs
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert conservation_failures(con, "un_sdg_global_database") == []
+        runs = con.execute("SELECT count(DISTINCT RUN_ID) FROM marts.dq_validation_history").fetchone()[0]
+    finally:
+        con.close()
+    assert runs >= 2
+
+
+# --------------------------------------------------------------------------- data-quality marts
+
+def test_dq_marts_after_a_build(built_home, tmp_path):
+    db = built_home / "warehouse.duckdb"
+    coverage = query(db, "SELECT SOURCE_ID, EXPECTED_CELLS, PRESENT_CELLS, COVERAGE_PCT FROM marts.dq_coverage WHERE MEASURE = '*'")
+    assert {r[0] for r in coverage} == set(OBSERVATION_SOURCES)
+    for _, expected, present, pct in coverage:
+        assert 0 < present <= expected and 0 < pct <= 100
+    jamaica = query(db, "SELECT EXPECTED_AREAS FROM marts.dq_coverage WHERE SOURCE_ID = 'opensdg_jamaica' AND MEASURE = '*'")
+    assert jamaica == [(1,)]
+    freshness = dict(query(db, "SELECT SOURCE_ID, STATUS FROM marts.dq_freshness"))
+    assert freshness and set(freshness.values()) == {"on_time"}  # everything was received by this build
+    history = query(db, """SELECT SOURCE_ID, CHECK_NAME, PASSED, FAILURES_COUNT FROM marts.dq_validation_history""")
+    checks = {(s, c) for s, c, _, _ in history}
+    for source_id in OBSERVATION_SOURCES:
+        assert (source_id, "gx_suite") in checks and (source_id, "rows_conserved") in checks
+    assert all(passed and failures == 0 for s, c, passed, failures in history if c in ("gx_suite", "rows_conserved"))
+    out = tmp_path / "dq-coverage.csv"
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    run_clac(home, "export", "dq-coverage", "--format", "csv", "--out", str(out))
+    frame = pd.read_csv(out)
+    assert {"SOURCE_ID", "MEASURE", "EXPECTED_CELLS", "PRESENT_CELLS", "COVERAGE_PCT"} <= set(frame.columns)
