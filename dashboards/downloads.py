@@ -85,42 +85,56 @@ def sdmx_prepared(values: pd.DataFrame) -> dt.datetime:
 
 
 def sdmx_documents(values: pd.DataFrame) -> tuple[bytes, bytes]:
-    """(SDMX-CSV 1.0, structure-specific SDMX-ML 2.1) of indicator values, with sdmx1.
+    """(SDMX-CSV 1.0, structure-specific SDMX-ML 2.1) of indicator values.
 
-    Missing values are NaN (written ``NaN`` in the XML, empty in the CSV)."""
-    import sdmx
-    from sdmx import message
-    from sdmx.format.csv.common import Attributes
-    from sdmx.format.csv.v1 import FormatOptions
-    from sdmx.model import common, v21
-
-    maintainer = common.Agency(id=AGENCY)
-    dsd = v21.DataStructureDefinition(id=DSD, maintainer=maintainer, version="1.0")
-    flow = v21.DataflowDefinition(id=DATAFLOW, maintainer=maintainer, version="1.0", structure=dsd)
-    for order, dim in enumerate(SDMX_DIMENSIONS):
-        dsd.dimensions.getdefault(id=dim, order=order)
-    dsd.dimensions.append(v21.TimeDimension(id="TIME_PERIOD", order=len(SDMX_DIMENSIONS)))
-    measure = dsd.measures.getdefault(id="OBS_VALUE")
-    attributes = {a: dsd.attributes.getdefault(id=a) for a in SDMX_ATTRIBUTES}
-    dataset = v21.StructureSpecificDataSet(described_by=flow, structured_by=dsd)
+    Written with the standard library, in the layout the ``sdmx1`` package writes
+    (``sdmx.to_csv`` with SDMX-CSV 1.0 options; ``sdmx.to_xml`` of a
+    ``StructureSpecificDataSet``): sdmx1 needs lxml, and lxml installed makes openpyxl
+    write different workbook bytes, which breaks the bundled templates' reproducibility.
+    Missing values are NaN (``NaN`` in the XML, empty in the CSV)."""
+    from xml.etree import ElementTree as ET
 
     frame = csv_frame(values).sort_values(SDMX_DIMENSIONS + ["TIME_PERIOD"], kind="mergesort")
-    for key_values, group in frame.groupby(SDMX_DIMENSIONS, sort=True, dropna=False):
-        key = dsd.make_key(v21.SeriesKey, {d: _code(v) for d, v in zip(SDMX_DIMENSIONS, key_values)})
-        observations = []
-        for row in group.itertuples(index=False):
-            value = row.OBS_VALUE
-            value = float("nan") if value is None or pd.isna(value) else float(value)
-            observations.append(v21.Observation(
-                dimension=dsd.make_key(common.Key, {"TIME_PERIOD": str(row.TIME_PERIOD)}),
-                value_for=measure, value=value,
-                attached_attribute={a: common.AttributeValue(value=_code(getattr(row, a)), value_for=attributes[a])
-                                    for a in SDMX_ATTRIBUTES},
-            ))
-        dataset.add_obs(observations, key)
-    header = message.Header(id="CLAC_INDICATOR_VALUES", prepared=sdmx_prepared(values), sender=maintainer,
-                            test=False)
-    msg = message.DataMessage(dataflow=flow, data=[dataset], header=header)
-    xml = sdmx.to_xml(msg, pretty_print=True).replace(b'OBS_VALUE="nan"', b'OBS_VALUE="NaN"')
-    table = sdmx.to_csv(dataset, rtype=pd.DataFrame, format_options=FormatOptions(), attributes=Attributes.all)
+    dims = {d: [_code(v) for v in frame[d]] for d in SDMX_DIMENSIONS}
+    attrs = {a: [_code(v) for v in frame[a]] for a in SDMX_ATTRIBUTES}
+    periods = [str(p) for p in frame["TIME_PERIOD"]]
+    numbers = [float("nan") if v is None or pd.isna(v) else float(v) for v in frame["OBS_VALUE"]]
+
+    # SDMX-CSV 1.0: DATAFLOW, dimensions, TIME_PERIOD, OBS_VALUE, attributes
+    table = pd.DataFrame({"DATAFLOW": f"{AGENCY}:{DATAFLOW}(1.0)", **{d: dims[d] for d in SDMX_DIMENSIONS},
+                          "TIME_PERIOD": periods, "OBS_VALUE": numbers, **attrs})
+
+    ns = {"mes": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message",
+          "com": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common",
+          "ss": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific",
+          "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+    for prefix, uri in ns.items():
+        ET.register_namespace(prefix, uri)
+    root = ET.Element(f"{{{ns['mes']}}}StructureSpecificData")
+    root.set("xmlns:ss", ns["ss"])  # the prefix of the xsi:type value below (not a tag: declare it)
+    header = ET.SubElement(root, f"{{{ns['mes']}}}Header")
+    ET.SubElement(header, f"{{{ns['mes']}}}ID").text = "CLAC_INDICATOR_VALUES"
+    ET.SubElement(header, f"{{{ns['mes']}}}Test").text = "false"
+    ET.SubElement(header, f"{{{ns['mes']}}}Prepared").text = sdmx_prepared(values).isoformat()
+    ET.SubElement(header, f"{{{ns['mes']}}}Sender", id=AGENCY)
+    structure = ET.SubElement(header, f"{{{ns['mes']}}}Structure", {
+        "structureID": DSD, "namespace": f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}(1.0)",
+        "dimensionAtObservation": "TIME_PERIOD"})
+    com = ET.SubElement(structure, f"{{{ns['com']}}}Structure")
+    ET.SubElement(com, "Ref", id=DSD, version="1.0", agencyID=AGENCY, package="datastructure", **{"class": "DataStructure"})
+    dataset = ET.SubElement(root, f"{{{ns['mes']}}}DataSet", {
+        "structureRef": DSD, f"{{{ns['xsi']}}}type": f"ss:{DSD}"})
+    series = None
+    last_key = None
+    for i in range(len(frame)):
+        key = tuple(dims[d][i] for d in SDMX_DIMENSIONS)
+        if key != last_key:
+            series = ET.SubElement(dataset, "Series", dict(zip(SDMX_DIMENSIONS, key)))
+            last_key = key
+        value = numbers[i]
+        obs = {"TIME_PERIOD": periods[i], "OBS_VALUE": "NaN" if math.isnan(value) else repr(value)}
+        obs.update({a: attrs[a][i] for a in SDMX_ATTRIBUTES})
+        ET.SubElement(series, "Obs", obs)
+    ET.indent(root, space="  ")
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return csv_bytes(table), xml

@@ -108,19 +108,19 @@ def test_language_switch_leads_to_the_same_page(site):
         try:
             page.goto(indicator.as_uri())
             assert page.locator("html").get_attribute("lang") == "es"
-            page.click("nav.languages a[data-lang=en]")
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.click("nav.languages a[data-lang=en]")
             assert page.url.endswith(f"/en/indicator/{indicator.name}")
             assert page.locator("html").get_attribute("lang") == "en"
-            page.click("nav.languages a[data-lang=pt]")
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.click("nav.languages a[data-lang=pt]")
             assert page.url.endswith(f"/pt/indicator/{indicator.name}")
             assert page.locator("html").get_attribute("lang") == "pt-BR"
             # the home page too, by keyboard: focus the link and press Enter
             page.goto((site / "pt" / "index.html").as_uri())
             page.focus("nav.languages a[data-lang=es]")
-            page.keyboard.press("Enter")
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
             assert page.url.endswith("/es/index.html")
         finally:
             browser.close()

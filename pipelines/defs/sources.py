@@ -86,7 +86,7 @@ def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
                     continue
                 result = ingest_file(con, path, entry, resolve_area=resolver.resolve, db_path=db_path, via=via)
                 results.append(result)
-                record_ingestion(result, run_id=context.run_id)
+                record_ingestion(result, run_id=context.run.run_id)
                 if result.status == "rejected":
                     context.log.error(result.message)
                 elif result.status == "staged":
