@@ -33,7 +33,7 @@ from sources.catalogue import SourceEntry, catalogue_version, load_measures
 from sources.parsers.base import ParseResult, SourceFileError
 from sources.validation.relations import check_with_warehouse, insert_warnings
 from sources.validation.row_rules import check_rows, load_rules
-from sources.warehouse import clac_home, ensure_staging_table, raw_store_dir, staging_table
+from sources.warehouse import clac_home, ensure_staging_table, staging_table
 
 
 @dataclass
@@ -135,6 +135,29 @@ def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
         ) from exc
 
 
+def receive_and_parse(
+    con: duckdb.DuckDBPyConnection, path: Path, entry: SourceEntry
+) -> tuple[str, ParseResult | None, IngestResult | None]:
+    """Steps 1 and 3 for any kind of source: (sha256, parse result, early result).
+
+    The early result is set, and nothing was parsed or written, when the bytes were
+    received before ("unchanged") or the file is refused whole ("rejected": kept with its
+    reason in the rejected folder).
+    """
+    sha = file_sha256(path)
+    owner = already_received(con, sha)
+    if owner is not None:
+        note = "" if owner == entry.id else f" (received earlier as source '{owner}')"
+        return sha, None, IngestResult(path, entry.id, "unchanged", file_id=sha[:16],
+                                       message=f"identical file already received{note}")
+    try:
+        parsed = parse_file(path, entry)
+    except SourceFileError as exc:
+        _keep_rejected(path, sha, entry, exc.message())
+        return sha, None, IngestResult(path, entry.id, "rejected", file_id=sha[:16], message=exc.message())
+    return sha, parsed, None
+
+
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -146,16 +169,9 @@ def ingest_file(
     today: dt.date | None = None,
 ) -> IngestResult:
     """Ingest one file for one source (see the module docstring)."""
-    sha = file_sha256(path)
-    owner = already_received(con, sha)
-    if owner is not None:
-        note = "" if owner == entry.id else f" (received earlier as source '{owner}')"
-        return IngestResult(path, entry.id, "unchanged", file_id=sha[:16], message=f"identical file already received{note}")
-    try:
-        parsed = parse_file(path, entry)
-    except SourceFileError as exc:
-        _keep_rejected(path, sha, entry, exc.message())
-        return IngestResult(path, entry.id, "rejected", file_id=sha[:16], message=exc.message())
+    sha, parsed, early = receive_and_parse(con, path, entry)
+    if early is not None:
+        return early
 
     file_id = sha[:16]
     staged, quarantine = check_rows(

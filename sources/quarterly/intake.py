@@ -37,8 +37,8 @@ import duckdb
 import pandas as pd
 
 from sources.catalogue import LANGUAGES, SourceEntry, catalogue_version
-from sources.ingest import IngestResult, _keep_rejected, _store_raw, already_received, file_sha256, parse_file
-from sources.parsers.base import ParseResult, SourceFileError
+from sources.ingest import IngestResult, _store_raw, receive_and_parse
+from sources.parsers.base import ParseResult
 from sources.quarterly.codelists import normalise, workbook_lists
 from sources.quarterly.personal_data import Finding, describe, find_personal_data
 from sources.quarterly.template import (
@@ -398,16 +398,9 @@ def ingest_report(
 ) -> IngestResult:
     """Ingest one quarterly report workbook (see the module docstring)."""
     ensure_tables(con)
-    sha = file_sha256(path)
-    owner = already_received(con, sha)
-    if owner is not None:
-        note = "" if owner == entry.id else f" (received earlier as source '{owner}')"
-        return IngestResult(path, entry.id, "unchanged", file_id=sha[:16], message=f"identical file already received{note}")
-    try:
-        parsed = parse_file(path, entry)
-    except SourceFileError as exc:
-        _keep_rejected(path, sha, entry, exc.message())
-        return IngestResult(path, entry.id, "rejected", file_id=sha[:16], message=exc.message())
+    sha, parsed, early = receive_and_parse(con, path, entry)
+    if early is not None:
+        return early
 
     file_id = sha[:16]
     frames, quarantine = check_report(parsed, file_id=file_id, resolve_area=resolve_area, source_id=entry.id)
