@@ -93,7 +93,7 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
                       field_validator, model_validator)
 
-from sources.catalogue import CATALOGUE_DIR, MeasureEntry, SourceEntry, Translated, load_catalogue, load_measures
+from sources.catalogue import CATALOGUE_DIR, MeasureEntry, SourceEntry, Translated, load_catalogue, load_measures, read_yaml
 
 INDICATORS_DIR = Path(__file__).resolve().parent
 REGISTRY_DIR = INDICATORS_DIR / "registry"
@@ -334,12 +334,7 @@ def translations() -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "somewhere"
-        raise IndicatorError(path, "(file)", f"is not valid YAML ({where}): {exc}") from None
+    return read_yaml(path, IndicatorError)
 
 
 def _raise_first(path: Path, exc: ValidationError) -> None:

@@ -115,13 +115,14 @@ class MeasureEntry(BaseModel):
     name: Translated
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, error: type[Exception] = CatalogueError) -> Any:
+    """A YAML file's content; invalid YAML raises ``error(path, "(file)", problem)`` with the line."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "somewhere"
-        raise CatalogueError(path, "(file)", f"is not valid YAML ({where}): {exc}") from None
+        raise error(path, "(file)", f"is not valid YAML ({where}): {exc}") from None
 
 
 def _raise_first(path: Path, exc: ValidationError) -> None:
@@ -133,7 +134,7 @@ def _raise_first(path: Path, exc: ValidationError) -> None:
 @lru_cache(maxsize=4)
 def load_measures(path: Path = MEASURES_FILE) -> dict[str, MeasureEntry]:
     """The measures code list, validated."""
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("measures"), dict):
         raise CatalogueError(path, "measures", "expected a mapping 'measures:' of measure codes")
     measures: dict[str, MeasureEntry] = {}
@@ -149,7 +150,7 @@ def load_measures(path: Path = MEASURES_FILE) -> dict[str, MeasureEntry]:
 
 def load_entry(path: Path, measures: dict[str, MeasureEntry] | None = None) -> SourceEntry:
     """Load and check one catalogue file."""
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise CatalogueError(path, "(file)", "expected a mapping of fields")
     try:
