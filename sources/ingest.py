@@ -135,6 +135,38 @@ def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
         ) from exc
 
 
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append a frame's rows to a table, matching columns by name (nothing for an empty frame)."""
+    if len(frame):
+        con.register("_insert_rows", frame)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _insert_rows")
+        con.unregister("_insert_rows")
+
+
+def record_file(con: duckdb.DuckDBPyConnection, *, file_id: str, sha: str, path: Path, entry: SourceEntry,
+                now: dt.datetime, stored: str, via: str) -> None:
+    """The received file's provenance row in raw.files."""
+    con.execute("INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [file_id, sha, path.stat().st_size, path.name, entry.id, now,
+                 catalogue_version(entry.id), stored, via])
+
+
+def record_parse(con: duckdb.DuckDBPyConnection, *, file_id: str, entry: SourceEntry, now: dt.datetime, slot: str,
+                 rows_read: int, rows_staged: int, rows_quarantined: int, facts: dict[str, Any]) -> list[str]:
+    """The parse record in raw.parses; earlier current files of the same slot are marked
+    superseded by this one (their ids are returned). History is kept."""
+    superseded = [r[0] for r in con.execute(
+        "SELECT FILE_ID FROM raw.parses WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
+        [entry.id, slot]).fetchall()]
+    con.execute(
+        "UPDATE raw.parses SET SUPERSEDED_BY = ? WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
+        [file_id, entry.id, slot])
+    con.execute("INSERT INTO raw.parses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                [file_id, entry.id, entry.parser, now, slot, rows_read, rows_staged, rows_quarantined,
+                 json.dumps(facts, default=str, ensure_ascii=False)])
+    return superseded
+
+
 def receive_and_parse(
     con: duckdb.DuckDBPyConnection, path: Path, entry: SourceEntry
 ) -> tuple[str, ParseResult | None, IngestResult | None]:
@@ -186,33 +218,14 @@ def ingest_file(
 
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, sha, path.stat().st_size, path.name, entry.id, now,
-             catalogue_version(entry.id), stored, via],
-        )
+        record_file(con, file_id=file_id, sha=sha, path=path, entry=entry, now=now, stored=stored, via=via)
         ensure_staging_table(con, entry.id)
-        if len(staged):
-            con.register("staged_rows", staged)
-            con.execute(f"INSERT INTO {staging_table(entry.id)} BY NAME SELECT * FROM staged_rows")
-            con.unregister("staged_rows")
-        if len(quarantine):
-            con.register("quarantine_rows", quarantine)
-            con.execute("INSERT INTO staging.quarantine BY NAME SELECT * FROM quarantine_rows")
-            con.unregister("quarantine_rows")
+        insert_frame(con, staging_table(entry.id), staged)
+        insert_frame(con, "staging.quarantine", quarantine)
         insert_warnings(con, warnings)
-        superseded = [r[0] for r in con.execute(
-            "SELECT FILE_ID FROM raw.parses WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
-            [entry.id, slot]).fetchall()]
-        con.execute(
-            "UPDATE raw.parses SET SUPERSEDED_BY = ? WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
-            [file_id, entry.id, slot],
-        )
-        con.execute(
-            "INSERT INTO raw.parses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [file_id, entry.id, entry.parser, now, slot, parsed.rows_read, len(staged),
-             len(quarantine), json.dumps(parsed.facts, default=str, ensure_ascii=False)],
-        )
+        superseded = record_parse(con, file_id=file_id, entry=entry, now=now, slot=slot,
+                                  rows_read=parsed.rows_read, rows_staged=len(staged),
+                                  rows_quarantined=len(quarantine), facts=parsed.facts)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -36,8 +36,8 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
-from sources.catalogue import LANGUAGES, SourceEntry, catalogue_version
-from sources.ingest import IngestResult, _store_raw, receive_and_parse
+from sources.catalogue import LANGUAGES, SourceEntry
+from sources.ingest import IngestResult, _store_raw, insert_frame, receive_and_parse, record_file, record_parse
 from sources.parsers.base import ParseResult
 from sources.quarterly.codelists import normalise, workbook_lists
 from sources.quarterly.personal_data import Finding, describe, find_personal_data
@@ -413,30 +413,13 @@ def ingest_report(
 
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, sha, path.stat().st_size, path.name, entry.id, now,
-             catalogue_version(entry.id), stored, via],
-        )
+        record_file(con, file_id=file_id, sha=sha, path=path, entry=entry, now=now, stored=stored, via=via)
         for key, frame in frames.items():
-            if len(frame):
-                con.register("wg_rows", frame)
-                con.execute(f"INSERT INTO {TABLES[key]} BY NAME SELECT * FROM wg_rows")
-                con.unregister("wg_rows")
-        if len(quarantine):
-            con.register("quarantine_rows", quarantine)
-            con.execute("INSERT INTO staging.quarantine BY NAME SELECT * FROM quarantine_rows")
-            con.unregister("quarantine_rows")
-        superseded = [r[0] for r in con.execute(
-            "SELECT FILE_ID FROM raw.parses WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
-            [entry.id, slot]).fetchall()]
-        con.execute(
-            "UPDATE raw.parses SET SUPERSEDED_BY = ? WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
-            [file_id, entry.id, slot])
-        con.execute(
-            "INSERT INTO raw.parses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [file_id, entry.id, entry.parser, now, slot, parsed.rows_read, staged_total, len(quarantine),
-             json.dumps(facts, default=str, ensure_ascii=False)])
+            insert_frame(con, TABLES[key], frame)
+        insert_frame(con, "staging.quarantine", quarantine)
+        superseded = record_parse(con, file_id=file_id, entry=entry, now=now, slot=slot,
+                                  rows_read=parsed.rows_read, rows_staged=staged_total,
+                                  rows_quarantined=len(quarantine), facts=facts)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
