@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sources.parsers import opensdg_csv
+from tests.helpers import data_lines, row_at
 from sources.parsers.base import PARSED_COLUMNS, SourceFileError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,22 +30,13 @@ EXPECTED_ROWS = {
 }
 
 
-def _data_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip()) - 1
-
-
-def _row(result, loc_row: int) -> pd.Series:
-    match = result.rows[result.rows["LOC_ROW"] == loc_row]
-    assert len(match) == 1
-    return match.iloc[0]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ROWS))
 def test_row_counts_and_shape(name):
     path = DATA / name
     result = opensdg_csv.parse(path)
-    assert _data_lines(path) == EXPECTED_ROWS[name]
+    assert data_lines(path) == EXPECTED_ROWS[name]
     assert result.rows_read == len(result.rows) == EXPECTED_ROWS[name]
     assert list(result.rows.columns) == PARSED_COLUMNS
     assert (result.rows["PARSE_ERROR"] == "").all()
@@ -66,22 +58,22 @@ def test_16_2_1_national_and_breakdown_values():
     # indicator_16-2-1.csv row 8: 2011,Jamaica,,,,Psychological Aggression,71.9
     # Every row of this file names a Type of Punishment, so the national figure keeps
     # that one key; "Jamaica" in Geographical Area is the national level, not a breakdown.
-    national = _row(result, 8)
+    national = row_at(result, 8)
     assert national["TIME_PERIOD_RAW"] == "2011"
     assert national["OBS_VALUE"] == pytest.approx(71.9)
     assert national["DISAGGREGATION"] == "Type of Punishment=Psychological Aggression"
     assert (national["SEX"], national["AGE"]) == ("_T", "_T")
     # row 7: 2011,,Female,,,Severe Physical Punishment,4.7
-    female = _row(result, 7)
+    female = row_at(result, 7)
     assert (female["SEX"], female["AGE"], female["OBS_VALUE"]) == ("F", "_T", pytest.approx(4.7))
     assert female["DISAGGREGATION"] == "Type of Punishment=Severe Physical Punishment"
     # row 11: 2011,Kingston Metropolitan Area,,,,Psychological Aggression,70.7
-    kma = _row(result, 11)
+    kma = row_at(result, 11)
     assert kma["DISAGGREGATION"] == (
         "Geographical Area=Kingston Metropolitan Area|Type of Punishment=Psychological Aggression")
     assert kma["OBS_VALUE"] == pytest.approx(70.7)
     # row 91: 2022,,,10-14 Years Old,,Any Violent Discipline Method,75.3
-    age = _row(result, 91)
+    age = row_at(result, 91)
     assert (age["AGE"], age["SEX"], age["OBS_VALUE"]) == ("Y10T14", "_T", pytest.approx(75.3))
     # No Units column and no unit in meta/16-2-1.md: the unit is left empty, and said so.
     assert (result.rows["UNIT_MEASURE"] == "").all()
@@ -92,13 +84,13 @@ def test_16_2_1_national_and_breakdown_values():
 def test_16_3_1_headline_row_has_country_in_geography_column():
     result = opensdg_csv.parse(DATA / "indicator_16-3-1.csv")
     # indicator_16-3-1.csv row 2: 2019,Jamaica,,33.8  -> the headline
-    head = _row(result, 2)
+    head = row_at(result, 2)
     assert head["DISAGGREGATION"] == ""
     assert head["OBS_VALUE"] == pytest.approx(33.8)
     assert head["TIME_PERIOD_RAW"] == "2019"
     assert (head["SEX"], head["AGE"]) == ("", "")
     # row 19: 2011,,Sexual Assault,50.0  -> a breakdown
-    sexual = _row(result, 19)
+    sexual = row_at(result, 19)
     assert sexual["DISAGGREGATION"] == "Type of Crime=Sexual Assault"
     assert sexual["OBS_VALUE"] == pytest.approx(50.0)
     assert (result.rows["DISAGGREGATION"] == "").sum() == 1
@@ -112,17 +104,17 @@ def test_16_2_2_units_and_mixed_disaggregation_column():
     assert result.facts["unit_source"] == "column"
     assert result.facts["unmapped_units"] == []
     # indicator_16-2-2.csv row 12: 2018,Total,"Per 100,000 population",0.18  -> headline
-    total = _row(result, 12)
+    total = row_at(result, 12)
     assert (total["DISAGGREGATION"], total["SEX"], total["AGE"]) == ("", "_T", "_T")
     assert total["OBS_VALUE"] == pytest.approx(0.18)
     assert total["VALUE_RAW"] == "0.18"
     # row 2: 2018,Male,...,0.0
-    assert (_row(result, 2)["SEX"], _row(result, 2)["OBS_VALUE"]) == ("M", 0.0)
+    assert (row_at(result, 2)["SEX"], row_at(result, 2)["OBS_VALUE"]) == ("M", 0.0)
     # row 17: 2018,17 Years and Under,...,0.55
-    under = _row(result, 17)
+    under = row_at(result, 17)
     assert (under["AGE"], under["SEX"], under["DISAGGREGATION"]) == ("Y_LT18", "_T", "")
     # row 27: 2018,Type of Exploitation - Sexual,...,0.18
-    assert _row(result, 27)["DISAGGREGATION"] == "Disaggregation Level=Type of Exploitation - Sexual"
+    assert row_at(result, 27)["DISAGGREGATION"] == "Disaggregation Level=Type of Exploitation - Sexual"
     assert result.facts["headline_rows"] == 5  # the five "Total" years 2018-2022
 
 
@@ -130,7 +122,7 @@ def test_5_2_2_total_in_geography_column_is_not_the_national_level():
     result = opensdg_csv.parse(DATA / "indicator_5-2-2.csv")
     # indicator_5-2-2.csv row 2:   2016,Jamaica,Forced Intercourse,Lifetime Partner,,,9.6
     # indicator_5-2-2.csv row 101: 2016,Total,Forced Intercourse,Lifetime Partner,,,9.7
-    jam, tot = _row(result, 2), _row(result, 101)
+    jam, tot = row_at(result, 2), row_at(result, 101)
     assert jam["DISAGGREGATION"] == "Form of Sexual Violence=Forced Intercourse|Partner Status=Lifetime Partner"
     assert tot["DISAGGREGATION"] == (
         "Form of Sexual Violence=Forced Intercourse|Geographical Region=Total|Partner Status=Lifetime Partner")
@@ -141,7 +133,7 @@ def test_5_2_2_total_in_geography_column_is_not_the_national_level():
 def test_5_2_1_age_groups_and_reported_duplicates():
     result = opensdg_csv.parse(DATA / "indicator_5-2-1.csv")
     # indicator_5-2-1.csv row 6: 2021,Verbal Violence,Lifetime Intimate Partner,,,15-24,,,33.2
-    r = _row(result, 6)
+    r = row_at(result, 6)
     assert (r["AGE"], r["OBS_VALUE"]) == ("Y15T24", pytest.approx(33.2))
     assert r["DISAGGREGATION"] == "Form of Violence=Verbal Violence|Partner Status=Lifetime Intimate Partner"
     # "Age at First Union" is not the respondent's age: an ordinary breakdown.
@@ -149,8 +141,8 @@ def test_5_2_1_age_groups_and_reported_duplicates():
     # The source repeats rows 300 and 304 (both "Physical Violence, Lifetime Partner,
     # Higher": 19.3 and 8.2); the parser keeps both and reports the pair.
     assert [300, 304] in result.facts["duplicate_rows"]
-    assert _row(result, 300)["OBS_VALUE"] == pytest.approx(19.3)
-    assert _row(result, 304)["OBS_VALUE"] == pytest.approx(8.2)
+    assert row_at(result, 300)["OBS_VALUE"] == pytest.approx(19.3)
+    assert row_at(result, 304)["OBS_VALUE"] == pytest.approx(8.2)
 
 
 def test_metadata_without_front_matter_delimiters():
@@ -245,8 +237,8 @@ def test_area_argument_and_bad_rows(tmp_path):
     assert "'x' is not a number" in errors[3]
     assert "Year cell is blank" in errors[4]
     assert "Value cell is blank" in errors[5]
-    assert _row(result, 3)["DISAGGREGATION"] == "Geographical Region=North"
-    assert _row(result, 2)["DISAGGREGATION"] == ""
+    assert row_at(result, 3)["DISAGGREGATION"] == "Geographical Region=North"
+    assert row_at(result, 2)["DISAGGREGATION"] == ""
 
 
 def test_whole_file_problems(tmp_path):

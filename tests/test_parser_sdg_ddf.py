@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sources.parsers import sdg_ddf
+from tests.helpers import data_lines, row_at
 from sources.parsers.base import PARSED_COLUMNS, SourceFileError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,23 +37,13 @@ EXPECTED_ROWS = {
 }
 
 
-def _data_lines(path: Path) -> int:
-    """Count non-empty lines after the header, independently of any CSV reader."""
-    with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip()) - 1
-
-
-def _row(result, loc_row: int) -> pd.Series:
-    match = result.rows[result.rows["LOC_ROW"] == loc_row]
-    assert len(match) == 1
-    return match.iloc[0]
 
 
 @pytest.mark.parametrize("series", sdg_ddf.PROJECT_SERIES)
-def test_row_count_equals_data_lines(series):
+def test_row_count_equalsdata_lines(series):
     (path,) = DDF.glob(f"ddf--datapoints--{series}--by--*.csv")
     result = sdg_ddf.parse(path)
-    assert _data_lines(path) == EXPECTED_ROWS[series]
+    assert data_lines(path) == EXPECTED_ROWS[series]
     assert result.rows_read == EXPECTED_ROWS[series]
     assert len(result.rows) == EXPECTED_ROWS[series]
     assert list(result.rows.columns) == PARSED_COLUMNS
@@ -65,7 +56,7 @@ def test_row_count_equals_data_lines(series):
 def test_vc_vaw_sxvln_lac_values():
     result = sdg_ddf.parse(SXVLN)
     # ddf--datapoints--vc_vaw_sxvln--...csv row 35: 18_29,388,ca,female,percent,2016,2.3 (Jamaica)
-    jam = _row(result, 35)
+    jam = row_at(result, 35)
     assert jam["AREA_RAW"] == "388"
     assert jam["TIME_PERIOD_RAW"] == "2016"
     assert jam["OBS_VALUE"] == pytest.approx(2.3)
@@ -78,12 +69,12 @@ def test_vc_vaw_sxvln_lac_values():
     assert jam["OBS_STATUS"] == "A"
     assert jam["LOC_SHEET"] == ""
     # row 17: 18_29,170,ca,male,percent,2015,0.3 (Colombia, male)
-    col = _row(result, 17)
+    col = row_at(result, 17)
     assert (col["AREA_RAW"], col["SEX"], col["OBS_VALUE"]) == ("170", "M", pytest.approx(0.3))
     # row 63: 18_29,780,ca,female,percent,2017,24.8 (Trinidad and Tobago)
-    assert _row(result, 63)["OBS_VALUE"] == pytest.approx(24.8)
+    assert row_at(result, 63)["OBS_VALUE"] == pytest.approx(24.8)
     # row 2: 18_29,1,e,female,percent,2019,2.7 (World, estimated)
-    world = _row(result, 2)
+    world = row_at(result, 2)
     assert (world["AREA_RAW"], world["NATURE"]) == ("1", "E")
 
 
@@ -100,21 +91,21 @@ def test_lac_coverage_of_vc_vaw_sxvln_is_eight_countries():
 def test_age_sex_nature_mappings_on_real_rows():
     detvsx = sdg_ddf.parse(DETVSX)
     # ddf--datapoints--vc_htf_detvsx--...csv row 339: lt18y,32,c,female,number,2014,11
-    r = _row(detvsx, 339)
+    r = row_at(detvsx, 339)
     assert (r["AGE"], r["SEX"], r["UNIT_MEASURE"], r["OBS_VALUE"]) == ("Y_LT18", "F", "NUMBER", 11.0)
     # row 2: 18,4,c,female,number,2003,0  ("18" is "18+" in ddf--entities--age.csv)
-    assert _row(detvsx, 2)["AGE"] == "Y_GE18"
+    assert row_at(detvsx, 2)["AGE"] == "Y_GE18"
     detv = sdg_ddf.parse(DETV)
     # ddf--datapoints--vc_htf_detv--...csv row 147: allage,76,c,bothsex,number,2015,1228 (Brazil)
-    r = _row(detv, 147)
+    r = row_at(detv, 147)
     assert (r["AREA_RAW"], r["AGE"], r["SEX"], r["NATURE"], r["OBS_VALUE"]) == ("76", "_T", "_T", "C", 1228.0)
     prr = sdg_ddf.parse(PRR)
     # ddf--datapoints--vc_prr_sexv--...csv row 3: 32,notspec,bothsex,percent,2016,12.5 (Argentina)
-    r = _row(prr, 3)
+    r = row_at(prr, 3)
     assert (r["AREA_RAW"], r["NATURE"], r["SEX"], r["AGE"], r["OBS_VALUE"]) == ("32", "", "_T", "", 12.5)
     phy = sdg_ddf.parse(PHYPYV)
     # ddf--datapoints--vc_vaw_phypyv--...csv row 79: 2_14,388,c,percent,2011,84.5 (no sex dimension)
-    r = _row(phy, 79)
+    r = row_at(phy, 79)
     assert (r["AREA_RAW"], r["AGE"], r["SEX"], r["OBS_VALUE"]) == ("388", "Y2T14", "", 84.5)
 
 
@@ -221,7 +212,7 @@ def test_bad_rows_are_kept_with_a_reason(tmp_path):
     assert "6 cells but the header has 7 columns" in errors[5]
     assert "geo_area cell is blank" in errors[6]
     assert errors[7] == ""
-    assert _row(result, 7)["AGE"] == "99_ZZ"
+    assert row_at(result, 7)["AGE"] == "99_ZZ"
     assert result.facts["unmapped_codes"] == {"age": ["99_zz"]}
     assert result.rows.loc[result.rows["PARSE_ERROR"] != "", "OBS_VALUE"].isna().all()
     assert result.facts["rows_with_errors"] == 4
