@@ -58,6 +58,7 @@ _BASE_LAYOUT = {
     "font": {"family": "DejaVu Sans, Verdana, Arial, sans-serif", "size": 13, "color": "#1a1a1a"},
     "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
 }
+WITHHELD_COLOUR = "#6B3FA0"  # purple: distinct from the aggregates' Okabe-Ito colours and the country grey
 _XAXIS = {"showgrid": False, "linecolor": "#444", "ticks": "outside", "showline": True}
 _YAXIS = {"gridcolor": "#E5E5E5", "zeroline": False, "linecolor": "#444", "showline": True}
 
@@ -124,6 +125,10 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
                     opacity=0.9, visible=key == first_key, showlegend=False,
                     meta={"series": key, "area": code, "kind": "country"},
                 ))
+        withheld = _withheld_trace(frame[frame["_KEY"] == key], key=key, numeric_x=numeric_x, t=t,
+                                   area_name=area_name, visible=key == first_key)
+        if withheld:
+            traces.append(withheld)
     layout: dict = {
         **_BASE_LAYOUT,
         "height": height,
@@ -139,6 +144,9 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
     }
     if numeric_x:
         layout["xaxis"].update({"dtick": 1, "tickformat": "d"})
+    if any(trace["meta"]["kind"] == "withheld" for trace in traces):
+        # withheld values are marked along the bottom of the plot, on an axis of their own (never a value)
+        layout["yaxis2"] = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
     if synthetic:
         layout["annotations"] = [{
             "text": t("synthetic_chart"), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
@@ -146,6 +154,27 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
         }]
     figure = {"data": traces, "layout": layout}
     return json.dumps(figure, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False), keys
+
+
+def _withheld_trace(rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Translator, area_name,
+                    visible: bool) -> dict | None:
+    """One marker per value withheld by disclosure control (``CONF_MARK`` c/d), drawn at the foot
+    of the plot on a hidden axis so that no position reads as a value; the hover names the area."""
+    if "CONF_MARK" not in rows.columns:
+        return None
+    hidden = rows[rows["CONF_MARK"] != ""].sort_values(["TIME_PERIOD", "REF_AREA"], kind="mergesort")
+    if not len(hidden):
+        return None
+    periods = hidden["TIME_PERIOD"].astype(str)
+    return dict(
+        type="scatter", x=[int(p) for p in periods] if numeric_x else list(periods), y=[0.03] * len(hidden),
+        yaxis="y2", mode="markers", name=t("withheld_legend"), hoverinfo="text",
+        hovertext=[f"{area_name(a)}<br>{p}: {t('withheld_hover', mark=m)}"
+                   for a, p, m in zip(hidden["REF_AREA"], periods, hidden["CONF_MARK"])],
+        marker={"symbol": "x-thin-open", "size": 9, "color": WITHHELD_COLOUR, "line": {"width": 2}},
+        line={"color": WITHHELD_COLOUR, "width": 2}, visible=visible,
+        meta={"series": key, "kind": "withheld"}, legendgroup="withheld",
+    )
 
 
 def _series_order(key: str) -> tuple:

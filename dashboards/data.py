@@ -1,8 +1,15 @@
-"""What the site and the report read from the warehouse, filtered by sharing level.
+"""What the site and the report read from the warehouse, for one audience.
 
 :func:`load` reads every mart the publication uses into pandas frames, once, and keeps
 only the rows whose ``SHARING`` level is among ``allowed_sharing``. A mart that is not
 in the warehouse is ``None`` (the page says so); an empty mart is an empty frame.
+
+Observations, indicator values and progress come from
+:func:`sources.publication.published_tables`: for the public, approved data only; for
+the public and members, disclosure control applied (a withheld value is NaN and its row
+carries ``CONF_STATUS`` C or D; free rows F). The Secretariat sees exact values. When
+the indicator registry cannot be read, the public and members editions publish no
+indicator figures (disclosure control needs the registry).
 
 Sharing of tables without a ``SHARING`` column
     a table with ``SOURCE_ID`` inherits its source's level (``marts.sources``);
@@ -21,13 +28,9 @@ import duckdb
 import pandas as pd
 
 from sources import warehouse as wh
+from sources.publication import AUDIENCES  # noqa: F401 - the audiences, re-exported for the site's callers
 
 SHARING_ORDER = ("CLEAR", "GREEN", "AMBER", "RED")
-AUDIENCES = {
-    "public": ("CLEAR",),
-    "members": ("CLEAR", "GREEN"),
-    "secretariat": ("CLEAR", "GREEN", "AMBER"),
-}
 
 #: Level of a whole table that has neither SHARING nor SOURCE_ID.
 DEFAULT_SHARING = {
@@ -49,9 +52,14 @@ OPTIONAL_MARTS = ("reporting_status", "legislative_tracker", "capability_tracker
 #: Columns of marts.indicator_values the publication reads (an absent mart reads as empty).
 VALUE_COLUMNS = ["INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",
                  "UNIT_MEASURE", "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION",
-                 "SOURCE_IDS", "AREA_KIND", "SYNTHETIC"]
+                 "SOURCE_IDS", "AREA_KIND", "SYNTHETIC", "CONF_STATUS"]
 
 LAC_AGGREGATES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
+
+#: Columns of marts.observations the publication reads (values, provenance, confidentiality).
+OBSERVATION_COLUMNS = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR", "SEX", "AGE", "DISAGGREGATION",
+                       "OBS_VALUE", "OBS_STATUS", "CONF_STATUS", "SHARING", "SYNTHETIC", "FILE_ID", "FILE_NAME",
+                       "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW"]
 
 
 def most_restrictive(levels) -> str:
@@ -87,6 +95,8 @@ class SiteData:
     marts: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     wg_marts: dict[str, pd.DataFrame] = field(default_factory=dict)
     registry_error: str = ""
+    #: Counts from 1 to this are withheld (disclosure control; shown in the explanation notes).
+    threshold: int = 4
     codelists: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     # -------------------------------------------------------------- look-ups
@@ -168,6 +178,27 @@ def _sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[order].reset_index(drop=True)
 
 
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows in the order of ``keys`` (those present), missing values last, stable."""
+    present = [k for k in keys if k in frame.columns]
+    if not len(frame) or not present:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(present, kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def _published(con: duckdb.DuckDBPyConnection, audience: str, registry: dict[str, Any], registry_error: str):
+    """The audience's observations, indicator values and progress (see the module docstring)."""
+    from sources.catalogue import load_catalogue, load_measures
+    from sources.publication import published_tables
+
+    published = published_tables(con, audience, catalogue=load_catalogue(), registry=registry,
+                                 measures=load_measures())
+    if registry_error and audience != "secretariat":
+        published.indicator_values = published.indicator_values.iloc[0:0]
+        published.indicator_progress = published.indicator_progress.iloc[0:0]
+    return published
+
+
 def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
          audience: str = "secretariat", max_year: int | None = None) -> SiteData:
     """Everything the publication reads, filtered to ``allowed_sharing``.
@@ -202,10 +233,11 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
         files = files[files["SUPERSEDED_BY"].isna()]
     files = files.reset_index(drop=True)
 
-    values = _read(con, "marts", "indicator_values",
-                   "ORDER BY INDICATOR, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION")
+    published = _published(con, audience, registry, registry_error)
+    values = published.indicator_values if wh.table_exists(con, "marts", "indicator_values") else None
     if values is not None:
-        values = _filter_sharing(values, allowed)
+        values = _filter_sharing(_sorted(values, ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE",
+                                                  "DISAGGREGATION"]), allowed)
         values = values[values["REF_AREA"].isin(lac_codes)]
         if registry:
             values = values[values["INDICATOR"].isin(set(registry))]
@@ -221,9 +253,10 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
                 lambda ids: any(s in synthetic for s in str(ids).split(",")))
         values = values.reset_index(drop=True)
 
-    progress = _read(con, "marts", "indicator_progress", "ORDER BY INDICATOR, REF_AREA")
+    progress = published.indicator_progress if wh.table_exists(con, "marts", "indicator_progress") else None
     if progress is not None:
-        progress = _filter_sharing(progress, allowed)
+        progress = _filter_sharing(_sorted(progress, ["INDICATOR", "REF_AREA", "LEVEL", "SEX", "AGE",
+                                                      "DISAGGREGATION"]), allowed)
         progress = progress[progress["REF_AREA"].isin(lac_codes)]
         if registry:
             progress = progress[progress["INDICATOR"].isin(set(registry))]
@@ -234,14 +267,9 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
 
     # Provenance: the observations behind the indicators (LAC only), with file and location.
     observations = pd.DataFrame()
-    if wh.table_exists(con, "marts", "observations"):
-        observations = con.execute("""
-            SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
-                   OBS_VALUE, OBS_STATUS, SHARING, SYNTHETIC, FILE_ID, FILE_NAME, FILE_SHA256,
-                   LOC_PAGE, LOC_LINE, LOC_SHEET, LOC_ROW
-            FROM marts.observations
-            ORDER BY SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION
-        """).df()
+    if wh.table_exists(con, "marts", "observations") and len(published.observations):
+        observations = _sorted(published.observations[OBSERVATION_COLUMNS],
+                               ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"])
         observations = _filter_sharing(observations, allowed)
         if max_year is not None:
             observations = observations[observations["REF_YEAR"] <= max_year].reset_index(drop=True)
@@ -280,4 +308,4 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
     return SiteData(codelists=codelists, allowed_sharing=allowed, audience=audience, registry=registry, sources=sources,
                     areas=areas, lac_countries=lac_countries, files=files, values=values, progress=progress,
                     observations=observations, quarantine=quarantine, marts=marts, wg_marts=wg_marts,
-                    registry_error=registry_error)
+                    registry_error=registry_error, threshold=published.threshold)

@@ -20,11 +20,11 @@ from sources.exports import neutralise_formulas
 
 #: Columns of every indicator CSV (the figures of one chart and its table).
 CSV_COLUMNS = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION", "OBS_VALUE",
-               "UNIT_MEASURE", "OBS_STATUS", "COVERAGE", "SHARING", "SYNTHETIC", "SOURCE_IDS",
+               "UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "COVERAGE", "SHARING", "SYNTHETIC", "SOURCE_IDS",
                "NUMERATOR", "DENOMINATOR"]
 
 SDMX_DIMENSIONS = ["INDICATOR", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"]
-SDMX_ATTRIBUTES = ["UNIT_MEASURE", "OBS_STATUS", "SHARING"]
+SDMX_ATTRIBUTES = ["UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "SHARING"]
 AGENCY = "CLAC"
 DATAFLOW = "DF_CLAC_INDICATORS"
 DSD = "DSD_CLAC_INDICATORS"
@@ -33,12 +33,17 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """The published columns of indicator rows (missing columns are left empty)."""
+    """The published columns of indicator rows (missing columns are left empty).
+
+    ``CONF_STATUS`` (SDMX code list CL_CONF_STATUS): F free, C withheld small count,
+    D withheld to protect a C; a withheld row's value, numerator and denominator are empty."""
     frame = pd.DataFrame({c: rows[c] if c in rows.columns else "" for c in CSV_COLUMNS})
     if "CONF_STATUS" in rows.columns:  # values withheld by disclosure control
-        withheld = rows["CONF_STATUS"].isin(["C", "D"])
+        frame["CONF_STATUS"] = rows["CONF_STATUS"].fillna("F")
+        withheld = frame["CONF_STATUS"].isin(["C", "D"])
         frame.loc[withheld, ["OBS_VALUE", "NUMERATOR", "DENOMINATOR"]] = None
-        frame.loc[withheld, "OBS_STATUS"] = "Q"
+    else:
+        frame["CONF_STATUS"] = "F"
     return frame.reset_index(drop=True)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from dashboards import downloads
 from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
-from dashboards.site import Builder, goal_status, markdown_html, status_badge
+from dashboards.site import Builder, conf_mark, conf_notes, goal_status, markdown_html, status_badge
 
 SUBREGION_ORDER = ("LAC_SOUTH", "LAC_CENTRAL", "LAC_CARIB", "OTHER")
 
@@ -279,13 +279,16 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
             status, status_sharing = statuses.get((ind.id, code), ("not_available", ""))
             if status_sharing:
                 levels.append(status_sharing)
-            withheld = row.get("CONF_STATUS", "") in ("C", "D")
+            mark = conf_mark(row.get("CONF_STATUS"))
             indicator_rows.append({
                 "id": ind.id, "name": getattr(ind.name, lang), "goal": ind.goal,
                 "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
                 "period": str(row["TIME_PERIOD"]),
-                "value": t("suppressed") if withheld or is_missing(row["OBS_VALUE"]) else t.number(row["OBS_VALUE"]),
-                "unit": t.unit(ind.unit), "obs_status": "Q" if withheld else row["OBS_STATUS"],
+                "value": t("withheld") if mark else t("suppressed") if is_missing(row["OBS_VALUE"])
+                else t.number(row["OBS_VALUE"]),
+                "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=data.threshold)
+                if mark else "",
+                "unit": t.unit(ind.unit), "obs_status": row["OBS_STATUS"],
                 "badge": status_badge(status, t), "sharing": row["SHARING"], "synthetic": bool(row["SYNTHETIC"])})
             levels.append(row["SHARING"])
             synthetic = synthetic or bool(row["SYNTHETIC"])
@@ -307,12 +310,13 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
             synthetic = synthetic or bool(src["SYNTHETIC"])
     levels += legislative["levels"] + capability["levels"]
     footnotes = sorted({r["obs_status"] for r in indicator_rows if r["obs_status"] and r["obs_status"] != "A"})
+    withheld_notes, disclosure_note = conf_notes([r["conf"] for r in indicator_rows], t, data.threshold)
     builder.render(
         "country.html", lang, f"country/{code}.html", title=data.area_name(code, lang), code=code,
         subregion=t(f"subregions.{area.LAC_SUBREGION}") if area.LAC_SUBREGION in SUBREGION_ORDER else "",
         indicator_rows=indicator_rows, legislative=legislative, capability=capability, covering=covering,
         synthetic=synthetic, page_sharing=most_restrictive(levels) if levels else "",
-        footnotes=[(c, t.obs_status(c)) for c in footnotes],
+        footnotes=withheld_notes + [(c, t.obs_status(c)) for c in footnotes], disclosure_note=disclosure_note,
         values_notice=builder.mart_notice("indicator_values", data.values, t))
 
 

@@ -232,6 +232,24 @@ def normalise_pdf(pdf: bytes, year: int) -> bytes:
     return id_pattern.sub(new_id, out)
 
 
+def report_year(con, allowed_sharing, override: str | None = None) -> int | None:
+    """The year an edition's report covers: ``override`` (CLAC_REPORT_YEAR) when given, else
+    the latest year with indicator figures at the edition's sharing levels (None: no figures)."""
+    if override:
+        if not override.isdigit() or not 1990 <= int(override) <= 2100:
+            raise ValueError(f"CLAC_REPORT_YEAR={override!r} is not a plausible report year (1990-2100).")
+        return int(override)
+    from sources import warehouse as wh
+
+    if not wh.table_exists(con, "marts", "indicator_values"):
+        return None
+    levels = list(allowed_sharing)
+    marks = ", ".join("?" for _ in levels)
+    year = con.execute(f"""SELECT max(TRY_CAST(substr(CAST(TIME_PERIOD AS VARCHAR), 1, 4) AS INTEGER))
+                           FROM marts.indicator_values WHERE SHARING IN ({marks})""", levels).fetchone()[0]
+    return None if year is None else int(year)
+
+
 def build_report(con, year: int, lang: str, out_dir: Path, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
                  audience: str = "secretariat", narrative: Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
     html_path = build_report_html(con, year, lang, out_dir, allowed_sharing=allowed_sharing, audience=audience,
@@ -242,5 +260,5 @@ def build_report(con, year: int, lang: str, out_dir: Path, *, allowed_sharing=("
     return html_path, pdf_path
 
 
-__all__ = ["build_report", "build_report_html", "print_pdf", "normalise_pdf", "narrative_sections",
+__all__ = ["build_report", "build_report_html", "report_year", "print_pdf", "normalise_pdf", "narrative_sections",
            "is_missing"]

@@ -135,6 +135,23 @@ def goal_status(data: SiteData, indicators: Iterable) -> tuple[str, float | None
     return status_from_score(score, target_achieved=all(s == "target_achieved" for s in statuses)), score, levels
 
 
+#: The visible mark of a withheld value, by CONF_STATUS (C small count, D protects a C).
+CONF_MARKS = {"C": "c", "D": "d"}
+
+
+def conf_mark(status: Any) -> str:
+    """``c``/``d`` for a value withheld by disclosure control, else ``""``."""
+    return "" if is_missing(status) else CONF_MARKS.get(str(status), "")
+
+
+def conf_notes(marks: Iterable[str], t: Translator, threshold: int) -> tuple[list[tuple[str, str]], str]:
+    """(footnotes for the marks used, the disclosure-control note or "" when nothing is withheld)."""
+    used = set(marks)
+    notes = [(mark, t(f"conf_status_codes.{code}", threshold=threshold))
+             for code, mark in CONF_MARKS.items() if mark in used]
+    return notes, (t("disclosure_note", threshold=threshold) if notes else "")
+
+
 def _period_sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
 
@@ -279,10 +296,9 @@ class Builder:
         name = _indicator_name(ind, lang)
         unit = t.unit(ind.unit)
         synthetic = bool(rows["SYNTHETIC"].astype(bool).any()) if len(rows) else False
-        withheld = rows["CONF_STATUS"].isin(["C", "D"]) if "CONF_STATUS" in rows.columns else \
-            pd.Series(False, index=rows.index)
-        chart_rows = rows.copy()
-        chart_rows.loc[withheld, "OBS_VALUE"] = None
+        marks = [conf_mark(c) for c in rows["CONF_STATUS"]] if "CONF_STATUS" in rows.columns else [""] * len(rows)
+        chart_rows = rows.assign(CONF_MARK=marks)
+        chart_rows.loc[chart_rows["CONF_MARK"] != "", "OBS_VALUE"] = None
         figure_json, keys = charts.indicator_figure(
             chart_rows, name=name, unit_label=unit, t=t,
             area_name=lambda code: self.data.area_name(code, lang), synthetic=synthetic, height=height)
@@ -291,9 +307,9 @@ class Builder:
                            key=lambda c: self.data.area_name(c, lang))
         table_rows = []
         statuses_used = set()
-        for row, hidden in zip(rows.itertuples(index=False), withheld):
-            value = None if hidden or is_missing(row.OBS_VALUE) else float(row.OBS_VALUE)
-            status = "Q" if hidden else (row.OBS_STATUS or "")
+        for row, mark in zip(rows.itertuples(index=False), marks):
+            value = None if mark or is_missing(row.OBS_VALUE) else float(row.OBS_VALUE)
+            status = row.OBS_STATUS or ""
             if status and status != "A":
                 statuses_used.add(status)
             prov = [] if row.REF_AREA in LAC_AGGREGATES else self.provenance.lookup(
@@ -305,7 +321,9 @@ class Builder:
                 "period": str(row.TIME_PERIOD), "sex": row.SEX, "age": row.AGE, "dis": row.DISAGGREGATION,
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "value": "" if value is None else repr(value),
-                "value_text": t("suppressed") if value is None else t.number(value),
+                "value_text": t("withheld") if mark else t("suppressed") if value is None else t.number(value),
+                "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=self.data.threshold)
+                if mark else "",
                 "obs_status": status, "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),
                 "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
                 "provenance": [{"href": f"{root}{lang}/sources.html#file-{fid}", "name": fname,
@@ -317,6 +335,7 @@ class Builder:
         description = t("chart_desc", name=name, unit=unit, areas=len(set(rows["REF_AREA"])), first=first,
                         last=last) if len(rows) else t("chart_desc_empty")
         self.manifest.charts += 1 if len(rows) else 0
+        withheld_notes, disclosure_note = conf_notes(marks, t, self.data.threshold)
         return {
             "id": block_id, "figure": charts.figure_script(figure_json) if len(rows) else "",
             "series": series_options, "countries": [{"code": c, "name": self.data.area_name(c, lang)}
@@ -324,7 +343,8 @@ class Builder:
             "rows": table_rows, "csv": f"{root}{csv_name}", "description": description,
             "synthetic": synthetic, "sharing": most_restrictive(rows["SHARING"]) if len(rows) else "",
             "has_disaggregation": len(series_options) > 1, "unit": unit, "name": name,
-            "footnotes": [(code, t.obs_status(code)) for code in sorted(statuses_used)],
+            "footnotes": withheld_notes + [(code, t.obs_status(code)) for code in sorted(statuses_used)],
+            "disclosure_note": disclosure_note,
         }
 
     # ---------------------------------------------------------------- builders
@@ -343,14 +363,17 @@ class Builder:
         frame = frame.sort_values(["SORT_AGG", "SORT_NAME", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
         out = []
         for row in frame.itertuples(index=False):
+            # a series with a withheld value publishes its status only (sources.publication)
+            mark = conf_mark(getattr(row, "CONF_STATUS", None))
+            withheld = f"{t('withheld')} ({mark})" if mark else ""
             out.append({
                 "area": row.REF_AREA, "area_name": row.SORT_NAME,
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "badge": status_badge(row.STATUS, t),
                 "base_year": "" if is_missing(row.BASE_YEAR) else int(row.BASE_YEAR),
-                "base_value": t.number(row.BASE_VALUE),
+                "base_value": withheld or t.number(row.BASE_VALUE),
                 "current_year": "" if is_missing(row.CURRENT_YEAR) else int(row.CURRENT_YEAR),
-                "current_value": t.number(row.CURRENT_VALUE),
+                "current_value": withheld or t.number(row.CURRENT_VALUE),
                 "target": t.number(row.TARGET) if not is_missing(row.TARGET) else "–",
                 "target_year": "" if is_missing(row.TARGET_YEAR) else int(row.TARGET_YEAR),
                 "method": row.METHOD, "score": t.number(row.SCORE, 2) if not is_missing(row.SCORE) else "–",

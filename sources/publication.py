@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -38,10 +39,25 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "secretariat": ("CLEAR", "GREEN", "AMBER"),
 }
 DEFAULT_THRESHOLD = 4
+#: The Secretariat's disclosure settings (``threshold``: counts 1..threshold are withheld).
+DISCLOSURE_SETTINGS = Path(__file__).resolve().parent / "disclosure.yaml"
 
 SEX_PARTS = {"_T": ["F", "M"]}
 AGE_PARTS = {"_T": ["Y_LT18", "Y_GE18"]}
 REGION_CODES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
+
+
+def disclosure_threshold(path: Path = DISCLOSURE_SETTINGS) -> int:
+    """The configured threshold (``threshold:`` in ``sources/disclosure.yaml``; default 4)."""
+    from sources.catalogue import CatalogueError, read_yaml
+
+    if not path.is_file():
+        return DEFAULT_THRESHOLD
+    value = (read_yaml(path) or {}).get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CatalogueError(path, "threshold", f"must be a whole number of at least 1 (counts from 1 to the "
+                                                f"threshold are withheld), got {value!r}")
+    return value
 
 
 @dataclass
@@ -50,6 +66,7 @@ class Published:
     observations: pd.DataFrame
     indicator_values: pd.DataFrame
     indicator_progress: pd.DataFrame
+    threshold: int = DEFAULT_THRESHOLD
 
     def withheld(self) -> int:
         return int((self.observations.CONF_STATUS != FREE).sum() + (self.indicator_values.CONF_STATUS != FREE).sum())
@@ -192,8 +209,10 @@ def published_tables(
     catalogue: Mapping[str, SourceEntry],
     registry: Mapping,
     measures: Mapping[str, MeasureEntry],
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int | None = None,
 ) -> Published:
+    """The audience's tables; ``threshold`` defaults to :func:`disclosure_threshold`."""
+    threshold = disclosure_threshold() if threshold is None else threshold
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience '{audience}' (one of {', '.join(AUDIENCES)})")
     allowed = AUDIENCES[audience]
@@ -216,4 +235,5 @@ def published_tables(
         obs, ind = apply_disclosure_control(obs.reset_index(drop=True), ind.reset_index(drop=True),
                                             registry=registry, measures=measures, areas=areas, threshold=threshold)
         prog = _protect_progress(prog, ind)
-    return Published(audience, obs.reset_index(drop=True), ind.reset_index(drop=True), prog.reset_index(drop=True))
+    return Published(audience, obs.reset_index(drop=True), ind.reset_index(drop=True), prog.reset_index(drop=True),
+                     threshold)

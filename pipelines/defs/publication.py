@@ -1,7 +1,9 @@
-"""Publication assets: the static site (es/en/pt) and its downloads.
+"""Publication assets: the static site (es/en/pt), its downloads, and the annual report.
 
-Thin wrapper around :func:`dashboards.site.build_site`; the site is written to
-``output_dir()/site`` (during ``clac build`` a working folder swapped in on success).
+Thin wrappers around :func:`dashboards.site.build_site` and
+:func:`dashboards.report.build_report`; the site is written to ``output_dir()/site`` and
+the report to ``output_dir()/report`` (during ``clac build`` a working folder of the
+run's audience, swapped in on success).
 The asset depends on every ``marts/*`` asset defined in this folder, so it runs last and
 picks up new marts (quality, quarterly reports) as they are added.
 """
@@ -17,6 +19,17 @@ from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from sources import warehouse as wh
 
 SITE_KEY = dg.AssetKey(["outputs", "site"])
+REPORT_KEY = dg.AssetKey(["outputs", "annual_report"])
+
+
+def run_audience() -> str:
+    """The audience of this run (``clac build`` sets CLAC_AUDIENCE); unset: the secretariat."""
+    from sources.publication import AUDIENCES
+
+    audience = os.environ.get("CLAC_AUDIENCE") or "secretariat"
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r} (CLAC_AUDIENCE); expected one of {sorted(AUDIENCES)}")
+    return audience
 DOWNLOADS_KEY = dg.AssetKey(["outputs", "downloads"])
 
 
@@ -66,10 +79,7 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     from dashboards.data import AUDIENCES
     from dashboards.site import build_site
 
-    # The audience of this run (``clac build`` sets CLAC_AUDIENCE); unset: the secretariat.
-    audience = os.environ.get("CLAC_AUDIENCE") or "secretariat"
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r} (CLAC_AUDIENCE); expected one of {sorted(AUDIENCES)}")
+    audience = run_audience()
     out = wh.output_dir() / "site"
     with warehouse.connect(read_only=True) as con:
         manifest = build_site(con, out, allowed_sharing=AUDIENCES[audience], audience=audience)
@@ -87,4 +97,36 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     yield dg.MaterializeResult(asset_key=DOWNLOADS_KEY, metadata={
         "path": dg.MetadataValue.path(str(out / "downloads")),
         "files": len(manifest.downloads),
+    })
+
+
+@dg.asset(
+    key=REPORT_KEY, group_name="publication", kinds={"html", "pdf"}, deps=[SITE_KEY], pool=WRITER_POOL,
+    description=(
+        "The annual report of the run's audience in Spanish, English and Portuguese "
+        "(output_dir()/report/annual-report-YEAR-LANG.html and .pdf, PDF printed by headless Chromium): "
+        "executive summary, one chapter per goal, legislative advances, reporting status, sources and the "
+        "methodology annex. YEAR is the latest year with figures in the edition (CLAC_REPORT_YEAR overrides). "
+        "Built from the same published tables as the site: sharing filter, approved data only for the public, "
+        "disclosure control for the public and members."
+    ),
+)
+def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from dashboards.i18n import LANGUAGES
+    from dashboards.report import build_report, report_year
+    from sources.publication import AUDIENCES
+
+    audience = run_audience()
+    out = wh.output_dir() / "report"
+    files: list[str] = []
+    with warehouse.connect(read_only=True) as con:
+        year = report_year(con, AUDIENCES[audience], os.environ.get("CLAC_REPORT_YEAR"))
+        if year is not None:
+            for lang in LANGUAGES:
+                html_path, pdf_path = build_report(con, year, lang, out, allowed_sharing=AUDIENCES[audience],
+                                                   audience=audience)
+                files += [html_path.name, pdf_path.name]
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(out)), "year": year if year is not None else "no figures",
+        "audience": audience, "files": ", ".join(files),
     })
