@@ -93,7 +93,7 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
                       field_validator, model_validator)
 
-from sources.catalogue import CATALOGUE_DIR, MeasureEntry, SourceEntry, Translated, load_catalogue, load_measures, read_yaml
+from sources.catalogue import MeasureEntry, SourceEntry, Translated, load_catalogue, load_measures, read_yaml
 
 INDICATORS_DIR = Path(__file__).resolve().parent
 REGISTRY_DIR = INDICATORS_DIR / "registry"
@@ -407,7 +407,7 @@ def load_indicator(path: Path, *, measures: dict[str, MeasureEntry] | None = Non
     if indicator.id != path.stem:
         raise IndicatorError(path, "id", f"'{indicator.id}' must equal the file name '{path.stem}'")
     measures = measures if measures is not None else load_measures()
-    catalogue = catalogue if catalogue is not None else load_catalogue(CATALOGUE_DIR)
+    catalogue = catalogue if catalogue is not None else load_catalogue()
     _check_references(path, indicator, measures, catalogue)
     if indicator.aggregation is None:
         indicator = indicator.model_copy(update={"aggregation": _default_aggregation(indicator, measures)})
@@ -418,7 +418,7 @@ def load_registry(directory: Path = REGISTRY_DIR, *, measures: dict[str, Measure
                   catalogue: dict[str, SourceEntry] | None = None) -> dict[str, Indicator]:
     """Every indicator of the registry by id, ordered by goal then id."""
     measures = measures if measures is not None else load_measures()
-    catalogue = catalogue if catalogue is not None else load_catalogue(CATALOGUE_DIR)
+    catalogue = catalogue if catalogue is not None else load_catalogue()
     items = [load_indicator(p, measures=measures, catalogue=catalogue)
              for p in sorted(Path(directory).glob("*.yaml"))]
     items.sort(key=lambda ind: (ind.goal, ind.id))

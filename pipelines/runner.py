@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sources import warehouse as wh
 from sources.audit_events import record_build
+from sources.catalogue import PRIVATE_CATALOGUE_ENV
 from sources.releases import create_release
 
 PROJECT_ROOT = wh.PROJECT_ROOT
@@ -52,7 +53,7 @@ FINGERPRINT_ROOTS = ("sources", "indicators", "dashboards", "pipelines", "dagste
 
 
 def input_fingerprint() -> str:
-    """One sha256 over every file a build reads (project inputs and the inbox), by path."""
+    """One sha256 over every file a build reads (project inputs, the inbox, the private catalogue), by path."""
     digest = hashlib.sha256()
     paths: list[tuple[str, Path]] = []
     for root in FINGERPRINT_ROOTS:
@@ -63,6 +64,9 @@ def input_fingerprint() -> str:
     inbox = wh.inbox_dir()
     if inbox.is_dir():
         paths += [(f"inbox/{p.relative_to(inbox)}", p) for p in sorted(inbox.rglob("*")) if p.is_file()]
+    private = os.environ.get(PRIVATE_CATALOGUE_ENV)
+    if private and Path(private).is_dir():
+        paths += [(f"private_catalogue/{p.name}", p) for p in sorted(Path(private).glob("*.yaml"))]
     for name, path in paths:
         digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

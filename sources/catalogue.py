@@ -11,6 +11,7 @@ measure a source declares must be in it.
 from __future__ import annotations
 
 import hashlib
+import os
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -168,10 +169,40 @@ def load_entry(path: Path, measures: dict[str, MeasureEntry] | None = None) -> S
     return entry
 
 
-def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, SourceEntry]:
-    """All catalogue entries by id, sorted by id."""
+#: A folder of catalogue files kept outside the repository (sources whose very existence is
+#: not public, typically RED ones); its entries join the repository's catalogue.
+PRIVATE_CATALOGUE_ENV = "CLAC_PRIVATE_CATALOGUE"
+
+
+def catalogue_dirs() -> list[Path]:
+    """The repository's catalogue folder, then the private one (``CLAC_PRIVATE_CATALOGUE``) if set."""
+    directories = [CATALOGUE_DIR]
+    private = os.environ.get(PRIVATE_CATALOGUE_ENV)
+    if private:
+        folder = Path(private)
+        if not folder.is_dir():
+            raise CatalogueError(folder, "(folder)", f"{PRIVATE_CATALOGUE_ENV} points at a folder that does not "
+                                                     "exist; create it or unset the variable")
+        directories.append(folder)
+    return directories
+
+
+def _catalogue_files(directory: Path | None) -> list[Path]:
+    directories = [directory] if directory is not None else catalogue_dirs()
+    return [path for folder in directories for path in sorted(folder.glob("*.yaml"))]
+
+
+def load_catalogue(directory: Path | None = None) -> dict[str, SourceEntry]:
+    """All catalogue entries by id, sorted by id (default: the repository's and the private folder)."""
     measures = load_measures()
-    entries = [load_entry(path, measures) for path in sorted(directory.glob("*.yaml"))]
+    found: dict[str, Path] = {}
+    entries = []
+    for path in _catalogue_files(directory):
+        entry = load_entry(path, measures)
+        if entry.id in found:
+            raise CatalogueError(path, "id", f"'{entry.id}' is already defined in {found[entry.id]}")
+        found[entry.id] = path
+        entries.append(entry)
     return {entry.id: entry for entry in sorted(entries, key=lambda e: e.id)}
 
 
@@ -185,9 +216,10 @@ def observation_sources(catalogue: dict[str, SourceEntry]) -> dict[str, SourceEn
     return {sid: e for sid, e in catalogue.items() if e.format in OBSERVATION_FORMATS}
 
 
-def catalogue_version(source_id: str, directory: Path = CATALOGUE_DIR) -> str:
+def catalogue_version(source_id: str, directory: Path | None = None) -> str:
     """Short hash of the catalogue file as it is now, recorded with every received file."""
-    return hashlib.sha256((directory / f"{source_id}.yaml").read_bytes()).hexdigest()[:12]
+    path = next(p for p in _catalogue_files(directory) if p.stem == source_id)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def most_restrictive(levels: list[str]) -> str:

@@ -8,6 +8,9 @@ solves for the withheld counts with exact linear algebra.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -110,10 +113,8 @@ def _value(cell, obs, ind):
     return ind.at[cell[1], cell[2]]
 
 
-def test_no_withheld_value_can_be_recovered_from_the_public_tables(tables, warehouse):
-    public = tables["public"]
-    obs, ind = public.observations, public.indicator_values
-    areas = warehouse.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
+def _recoverable_withheld(obs: pd.DataFrame, ind: pd.DataFrame, areas: pd.DataFrame) -> list:
+    """The withheld cells a reader can solve for from the published cells and every relation."""
     rels = _relations(obs, ind, load_registry(), areas)
     unknown = sorted({c for rel in rels for c, _ in rel if pd.isna(_value(c, obs, ind))}, key=str)
     withheld_obs = {("o", i) for i in obs.index[obs.CONF_STATUS != "F"]}
@@ -131,6 +132,43 @@ def test_no_withheld_value_can_be_recovered_from_the_public_tables(tables, wareh
     _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
     null = vt[int((singular > 1e-9).sum()):]
     recovered = [c for c, j in column.items() if np.all(np.abs(null[:, j]) < 1e-9)]
-    recovered_withheld = [c for c in recovered
-                          if c in withheld_obs or (c[0] == "i" and ind.at[c[1], "CONF_STATUS"] != "F")]
-    assert recovered_withheld == [], f"{len(recovered_withheld)} withheld values are recoverable, e.g. {recovered_withheld[:3]}"
+    return [c for c in recovered if c in withheld_obs or (c[0] == "i" and ind.at[c[1], "CONF_STATUS"] != "F")]
+
+
+def test_no_withheld_value_can_be_recovered_from_the_public_tables(tables, warehouse):
+    public = tables["public"]
+    areas = warehouse.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
+    recovered = _recoverable_withheld(public.observations, public.indicator_values, areas)
+    assert recovered == [], f"{len(recovered)} withheld values are recoverable, e.g. {recovered[:3]}"
+
+
+def _published_csv(archive: zipfile.ZipFile, name: str) -> pd.DataFrame:
+    """A CSV of the public download as a reader gets it: codes as text, figures as numbers."""
+    frame = pd.read_csv(io.BytesIO(archive.read(name)), dtype=str, keep_default_na=False)
+    for column in ("OBS_VALUE", "NUMERATOR", "DENOMINATOR"):
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column].replace("", np.nan))
+    return frame
+
+
+def test_no_withheld_value_can_be_recovered_from_the_published_csv_files(built_home, warehouse):
+    """The attack again, on what the public site actually offers for download (all-data zip)."""
+    with zipfile.ZipFile(built_home / "build" / "public" / "site" / "downloads" / "clac-all-data.zip") as archive:
+        obs = _published_csv(archive, "observations.csv")
+        ind = _published_csv(archive, "indicator_values.csv")
+    assert set(obs.SHARING) == {"CLEAR"} and set(ind.SHARING) == {"CLEAR"}
+    assert {"C", "D"} <= set(obs.CONF_STATUS) and obs.loc[obs.CONF_STATUS != "F", "OBS_VALUE"].isna().all()
+    assert ind.loc[ind.CONF_STATUS != "F", ["OBS_VALUE", "NUMERATOR", "DENOMINATOR"]].isna().all().all()
+    areas = warehouse.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
+    recovered = _recoverable_withheld(obs, ind, areas)
+    assert recovered == [], f"{len(recovered)} withheld values are recoverable, e.g. {recovered[:3]}"
+    # the attack has teeth: with the withheld values put back it solves them from the other cells
+    exact = warehouse.execute("SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION, "
+                              "OBS_VALUE AS EXACT FROM marts.observations").df()
+    key = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
+    exact[key] = exact[key].fillna("").astype(str)
+    leaky = obs.merge(exact, on=key, how="left", validate="one_to_one")
+    secondary = leaky.CONF_STATUS == "D"
+    leaky.loc[secondary, "OBS_VALUE"] = leaky.loc[secondary, "EXACT"]
+    leaky = leaky.drop(columns="EXACT")
+    assert _recoverable_withheld(leaky, ind, areas), "without secondary suppression some C cell is recoverable"
