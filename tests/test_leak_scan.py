@@ -1,0 +1,239 @@
+"""Nothing of a GREEN, AMBER or RED source reaches the public build.
+
+One CLAC_HOME gets the bundled data plus three SYNTHETIC canary files, each for a source
+of one sharing level (GREEN: the synthetic hotline source; AMBER: the synthetic
+prosecutions source; RED: a source defined in a private catalogue folder). The canary
+counts are fourteen-digit numbers and the canary comments are random tokens, so that none
+of them can occur in an output by chance. The three audiences are built with the real
+``clac build --audience``; then every file of each build is read as a user would get it
+(HTML, JS, CSS, CSV, XML, JSON, the members of every zip, the text of every PDF) and
+searched for:
+
+* the canary counts and comment tokens;
+* every figure of the warehouse that exists only at a more restrictive level, where its
+  digits cannot occur by chance (observations of a billion or more; indicator values,
+  numerators and denominators of ten billion or more, whose first ten digits survive any
+  rounding; values whose exact representation has thirteen significant digits or more).
+
+Numbers are compared as digit strings after removing the separators between digits
+(``1,234.5``, ``1.234,5`` and ``1 234,5`` all read ``12345``), so any number format is
+caught. The members and Secretariat builds are the positive controls: they must contain
+what they are allowed to see, in every kind of file, which shows the scan can find it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import PROJECT_ROOT, clac_env
+
+CLAC = [sys.executable, "-m", "pipelines"]
+AUDIENCES = ("public", "members", "secretariat")
+VISIBLE = {"public": {"CLEAR"}, "members": {"CLEAR", "GREEN"}, "secretariat": {"CLEAR", "GREEN", "AMBER"}}
+
+#: (sharing level, source, file name, rows (area, year, measure, value), comment token)
+CANARIES = {
+    "GREEN": ("synthetic_hotline_reports", "hotline-canary-SYNTHETIC.csv",
+              [("Uruguay", 2019, "HOTLINE_REPORTS_RECEIVED", 73194620857146),
+               ("Uruguay", 2019, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 61528374902153),
+               ("Uruguay", 2020, "HOTLINE_REPORTS_RECEIVED", 74285193760418),
+               ("Uruguay", 2020, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 62849173506275)],
+              "qz7GREENcanary4k"),
+    "AMBER": ("synthetic_prosecutions", "prosecutions-canary-SYNTHETIC.csv",
+              [("Paraguay", 2019, "INVESTIGATIONS_OPENED", 95831642730561),
+               ("Paraguay", 2019, "PROSECUTIONS", 84620531869437),
+               ("Paraguay", 2019, "CONVICTIONS", 73509420758392)],
+              "qz7AMBERcanary9m"),
+    "RED": ("synthetic_red_canary", "red-canary-SYNTHETIC.csv",
+            [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 86421357913528)],
+            "qz7REDcanary2w"),
+}
+
+RED_CATALOGUE_ENTRY = """\
+# SYNTHETIC: a RED source for the leak-scan test (tests/test_leak_scan.py), defined in a
+# private catalogue folder as a real RED source would be. Never published.
+id: synthetic_red_canary
+title:
+  es: "SINTÉTICO: fuente RED de prueba"
+  en: "SYNTHETIC: RED test source"
+  pt: "SINTÉTICO: fonte RED de teste"
+description:
+  es: Datos inventados para comprobar que nada RED sale del almacén.
+  en: Invented data to check that nothing RED leaves the warehouse.
+  pt: Dados inventados para verificar que nada RED sai do armazém.
+publisher: CLAC observatory (synthetic test fixture)
+publisher_type: hotline
+licence: CC0-1.0 (synthetic)
+url: ""
+retrieved_from: written by tests/test_leak_scan.py
+format: generic_table
+parser: generic_table
+update_frequency: annual
+sharing: RED
+languages: [es]
+synthetic: true
+supersede_by: period
+measures: [HOTLINE_REPORTS_RECEIVED]
+bundled_files: []
+"""
+
+SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[,.\u00a0\u202f\u2009' ](?=\d)")
+TEXT_SUFFIXES = {".html", ".js", ".css", ".csv", ".xml", ".json", ".txt", ".svg", ".md"}
+
+
+# --------------------------------------------------------------------------- the builds
+
+
+@pytest.fixture(scope="module")
+def leak_home(tmp_path_factory) -> Path:
+    """A CLAC_HOME with the canaries in its inbox and the three audiences built."""
+    home = tmp_path_factory.mktemp("leak_home")
+    private = home / "private_catalogue"
+    private.mkdir()
+    (private / "synthetic_red_canary.yaml").write_text(RED_CATALOGUE_ENTRY, encoding="utf-8")
+    for source, name, rows, token in CANARIES.values():
+        folder = home / "inbox" / source
+        folder.mkdir(parents=True)
+        lines = ["REF_AREA,TIME_PERIOD,MEASURE,OBS_VALUE,UNIT_MEASURE,COMMENT"]
+        lines += [f"{area},{year},{measure},{value},NUMBER,SYNTHETIC leak-scan canary {token}"
+                  for area, year, measure, value in rows]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = clac_env(home) | {"CLAC_PRIVATE_CATALOGUE": str(private)}
+    for audience in AUDIENCES:
+        result = subprocess.run(CLAC + ["build", "--audience", audience], cwd=PROJECT_ROOT, env=env,
+                                capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, f"build --audience {audience} failed:\n{result.stdout}\n{result.stderr}"
+    return home
+
+
+@pytest.fixture(scope="module")
+def build_texts(leak_home) -> dict[str, dict[str, str]]:
+    """{audience: {file (zip members as zip!member): text with the digit separators removed}}."""
+    return {audience: dict(_texts(leak_home / "build" / audience)) for audience in AUDIENCES}
+
+
+def _texts(root: Path):
+    assert root.is_dir(), f"no build at {root}"
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = str(path.relative_to(root))
+        suffix = path.suffix.lower()
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    yield f"{name}!{member}", _normalise(archive.read(member).decode("utf-8", "replace"))
+        elif suffix == ".pdf":
+            text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                                  check=True).stdout
+            yield name, _normalise(text)
+        elif suffix in TEXT_SUFFIXES:
+            yield name, _normalise(path.read_text(encoding="utf-8", errors="replace"))
+        else:
+            raise AssertionError(f"the scan does not know how to read {name}: add its format")
+
+
+def _normalise(text: str) -> str:
+    return SEPARATOR_BETWEEN_DIGITS.sub("", text)
+
+
+# --------------------------------------------------------------------------- the needles
+
+
+def _significant(value: float) -> str:
+    """The significant digits of a number's exact representation (no sign, point or exponent)."""
+    mantissa = repr(abs(float(value))).split("e")[0]
+    return mantissa.replace(".", "").lstrip("0")
+
+
+def _repetitive(digits: str) -> bool:
+    """Digits that repeat a short pattern (4545..., 142857142857...): a simple fraction, not a figure."""
+    return any(all(digits[i] == digits[i + period] for i in range(len(digits) - period)) for period in range(1, 7))
+
+
+def _needles(values: pd.Series, *, whole_from: float, integer_from: float) -> set[str]:
+    needles = set()
+    for value in values.dropna():
+        value = abs(float(value))
+        if value >= whole_from and value == int(value):
+            needles.add(str(int(value)))
+        elif value >= integer_from:
+            needles.add(str(int(value))[:10])
+        digits = _significant(value)
+        if len(digits) >= 13:
+            needles.add(digits[:13])
+    return {needle for needle in needles if not _repetitive(needle)}
+
+
+@pytest.fixture(scope="module")
+def needles(leak_home) -> dict[str, set[str]]:
+    """{level: digit strings that exist only at that level or a more restrictive one}."""
+    con = duckdb.connect(str(leak_home / "warehouse.duckdb"), read_only=True)
+    try:
+        obs = con.execute("SELECT SHARING, OBS_VALUE FROM marts.observations").df()
+        ind = con.execute("SELECT SHARING, OBS_VALUE, NUMERATOR, DENOMINATOR FROM marts.indicator_values").df()
+    finally:
+        con.close()
+    found: dict[str, set[str]] = {}
+    for level in ("CLEAR", "GREEN", "AMBER", "RED"):
+        here = _needles(obs.OBS_VALUE[obs.SHARING == level], whole_from=1e9, integer_from=1e10)
+        for column in ("OBS_VALUE", "NUMERATOR", "DENOMINATOR"):
+            here |= _needles(ind[column][ind.SHARING == level], whole_from=1e10, integer_from=1e10)
+        found[level] = here
+    for level in ("GREEN", "AMBER", "RED"):
+        found[level] -= found["CLEAR"]  # a figure also published at CLEAR is no leak
+    for level, (_, _, rows, token) in CANARIES.items():
+        counts = {str(value) for *_, value in rows}
+        assert counts <= found[level], f"the {level} canaries are in the warehouse at {level}"
+        found[level] |= {token}
+    return found
+
+
+# --------------------------------------------------------------------------- the tests
+
+
+def _hits(texts: dict[str, str], needles: set[str]) -> dict[str, list[str]]:
+    hits: dict[str, list[str]] = {}
+    for name, text in texts.items():
+        for needle in needles:
+            if needle in text:
+                hits.setdefault(needle, []).append(name)
+    return hits
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_no_build_holds_a_value_of_a_level_its_audience_may_not_see(build_texts, needles, audience):
+    hidden = {level for level in ("GREEN", "AMBER", "RED") if level not in VISIBLE[audience]}
+    for level in sorted(hidden):
+        hits = _hits(build_texts[audience], needles[level])
+        assert not hits, (f"the {audience} build shows {len(hits)} {level} values, e.g. "
+                          f"{sorted(hits.items())[:3]}")
+
+
+def test_the_scan_reads_every_kind_of_file_of_the_public_build(build_texts):
+    kinds = {Path(name.split("!")[0]).suffix for name in build_texts["public"]}
+    assert {".html", ".js", ".csv", ".xml", ".zip", ".pdf"} <= kinds
+    public = build_texts["public"]
+    # CLEAR figures are found where they are published (NCMEC 2023 total for Brazil, 33,300 for Bolivia ...)
+    pdf_text = "".join(text for name, text in public.items() if name.endswith(".pdf"))
+    assert "CyberTipline" in pdf_text
+
+
+@pytest.mark.parametrize("audience,level", [("members", "GREEN"), ("secretariat", "GREEN"),
+                                            ("secretariat", "AMBER")])
+def test_allowed_values_are_found_in_every_kind_of_output(build_texts, needles, audience, level):
+    """Positive control: the same scan finds what an audience may see, in each kind of file."""
+    hits = _hits(build_texts[audience], needles[level])
+    _, _, rows, token = CANARIES[level]
+    assert {str(value) for *_, value in rows} <= set(hits), "every canary count is published to this audience"
+    files = {name for names in hits.values() for name in names}
+    kinds = {Path(name.split("!")[0]).suffix for name in files}
+    assert {".html", ".csv", ".zip", ".xml", ".pdf"} <= kinds, kinds
+    assert any(name.endswith("clac_indicator_values.xml") for name in files), "SDMX-ML"
+    assert any(name.startswith("report/") and name.endswith(".pdf") for name in files), "the report's PDF"
