@@ -38,3 +38,12 @@ def built_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("clac_home")
     run_clac(home, "build")
     return home
+
+
+@pytest.fixture(scope="session")
+def audience_home(tmp_path_factory) -> Path:
+    """A CLAC_HOME with SYNTHETIC canaries at GREEN, AMBER and RED and the public, members and
+    Secretariat editions built (see tests/canaries.py)."""
+    from tests.canaries import build_audience_home
+
+    return build_audience_home(tmp_path_factory.mktemp("audience_home"))

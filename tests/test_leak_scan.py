@@ -1,19 +1,15 @@
 """Nothing of a GREEN, AMBER or RED source reaches the public build.
 
-One CLAC_HOME gets the bundled data plus three SYNTHETIC canary files, each for a source
-of one sharing level (GREEN: the synthetic hotline source; AMBER: the synthetic
-prosecutions source; RED: a source defined in a private catalogue folder). The canary
-counts are fourteen-digit numbers and the canary comments are random tokens, so that none
-of them can occur in an output by chance. The three audiences are built with the real
-``clac build --audience``; then every file of each build is read as a user would get it
-(HTML, JS, CSS, CSV, XML, JSON, the members of every zip, the text of every PDF) and
-searched for:
+The three editions built by :mod:`tests.canaries` (the bundled data plus SYNTHETIC
+canaries at GREEN, AMBER and RED) are read file by file as a user would get them (HTML,
+JS, CSS, CSV, XML, JSON, the members of every zip, the text of every PDF) and searched for:
 
 * the canary counts and comment tokens;
 * every figure of the warehouse that exists only at a more restrictive level, where its
   digits cannot occur by chance (observations of a billion or more; indicator values,
   numerators and denominators of ten billion or more, whose first ten digits survive any
-  rounding; values whose exact representation has thirteen significant digits or more).
+  rounding; values whose exact representation has thirteen significant digits or more and
+  no short repeating pattern).
 
 Numbers are compared as digit strings after removing the separators between digits
 (``1,234.5``, ``1.234,5`` and ``1 234,5`` all read ``12345``), so any number format is
@@ -25,7 +21,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -33,57 +28,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import PROJECT_ROOT, clac_env
-
-CLAC = [sys.executable, "-m", "pipelines"]
-AUDIENCES = ("public", "members", "secretariat")
+from tests.canaries import AUDIENCES, CANARIES
 VISIBLE = {"public": {"CLEAR"}, "members": {"CLEAR", "GREEN"}, "secretariat": {"CLEAR", "GREEN", "AMBER"}}
-
-#: (sharing level, source, file name, rows (area, year, measure, value), comment token)
-CANARIES = {
-    "GREEN": ("synthetic_hotline_reports", "hotline-canary-SYNTHETIC.csv",
-              [("Uruguay", 2019, "HOTLINE_REPORTS_RECEIVED", 73194620857146),
-               ("Uruguay", 2019, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 61528374902153),
-               ("Uruguay", 2020, "HOTLINE_REPORTS_RECEIVED", 74285193760418),
-               ("Uruguay", 2020, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 62849173506275)],
-              "qz7GREENcanary4k"),
-    "AMBER": ("synthetic_prosecutions", "prosecutions-canary-SYNTHETIC.csv",
-              [("Paraguay", 2019, "INVESTIGATIONS_OPENED", 95831642730561),
-               ("Paraguay", 2019, "PROSECUTIONS", 84620531869437),
-               ("Paraguay", 2019, "CONVICTIONS", 73509420758392)],
-              "qz7AMBERcanary9m"),
-    "RED": ("synthetic_red_canary", "red-canary-SYNTHETIC.csv",
-            [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 86421357913528)],
-            "qz7REDcanary2w"),
-}
-
-RED_CATALOGUE_ENTRY = """\
-# SYNTHETIC: a RED source for the leak-scan test (tests/test_leak_scan.py), defined in a
-# private catalogue folder as a real RED source would be. Never published.
-id: synthetic_red_canary
-title:
-  es: "SINTÉTICO: fuente RED de prueba"
-  en: "SYNTHETIC: RED test source"
-  pt: "SINTÉTICO: fonte RED de teste"
-description:
-  es: Datos inventados para comprobar que nada RED sale del almacén.
-  en: Invented data to check that nothing RED leaves the warehouse.
-  pt: Dados inventados para verificar que nada RED sai do armazém.
-publisher: CLAC observatory (synthetic test fixture)
-publisher_type: hotline
-licence: CC0-1.0 (synthetic)
-url: ""
-retrieved_from: written by tests/test_leak_scan.py
-format: generic_table
-parser: generic_table
-update_frequency: annual
-sharing: RED
-languages: [es]
-synthetic: true
-supersede_by: period
-measures: [HOTLINE_REPORTS_RECEIVED]
-bundled_files: []
-"""
 
 SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[,.\u00a0\u202f\u2009' ](?=\d)")
 TEXT_SUFFIXES = {".html", ".js", ".css", ".csv", ".xml", ".json", ".txt", ".svg", ".md"}
@@ -93,31 +39,9 @@ TEXT_SUFFIXES = {".html", ".js", ".css", ".csv", ".xml", ".json", ".txt", ".svg"
 
 
 @pytest.fixture(scope="module")
-def leak_home(tmp_path_factory) -> Path:
-    """A CLAC_HOME with the canaries in its inbox and the three audiences built."""
-    home = tmp_path_factory.mktemp("leak_home")
-    private = home / "private_catalogue"
-    private.mkdir()
-    (private / "synthetic_red_canary.yaml").write_text(RED_CATALOGUE_ENTRY, encoding="utf-8")
-    for source, name, rows, token in CANARIES.values():
-        folder = home / "inbox" / source
-        folder.mkdir(parents=True)
-        lines = ["REF_AREA,TIME_PERIOD,MEASURE,OBS_VALUE,UNIT_MEASURE,COMMENT"]
-        lines += [f"{area},{year},{measure},{value},NUMBER,SYNTHETIC leak-scan canary {token}"
-                  for area, year, measure, value in rows]
-        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env = clac_env(home) | {"CLAC_PRIVATE_CATALOGUE": str(private)}
-    for audience in AUDIENCES:
-        result = subprocess.run(CLAC + ["build", "--audience", audience], cwd=PROJECT_ROOT, env=env,
-                                capture_output=True, text=True, timeout=900)
-        assert result.returncode == 0, f"build --audience {audience} failed:\n{result.stdout}\n{result.stderr}"
-    return home
-
-
-@pytest.fixture(scope="module")
-def build_texts(leak_home) -> dict[str, dict[str, str]]:
+def build_texts(audience_home) -> dict[str, dict[str, str]]:
     """{audience: {file (zip members as zip!member): text with the digit separators removed}}."""
-    return {audience: dict(_texts(leak_home / "build" / audience)) for audience in AUDIENCES}
+    return {audience: dict(_texts(audience_home / "build" / audience)) for audience in AUDIENCES}
 
 
 def _texts(root: Path):
@@ -172,9 +96,9 @@ def _needles(values: pd.Series, *, whole_from: float, integer_from: float) -> se
 
 
 @pytest.fixture(scope="module")
-def needles(leak_home) -> dict[str, set[str]]:
+def needles(audience_home) -> dict[str, set[str]]:
     """{level: digit strings that exist only at that level or a more restrictive one}."""
-    con = duckdb.connect(str(leak_home / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(audience_home / "warehouse.duckdb"), read_only=True)
     try:
         obs = con.execute("SELECT SHARING, OBS_VALUE FROM marts.observations").df()
         ind = con.execute("SELECT SHARING, OBS_VALUE, NUMERATOR, DENOMINATOR FROM marts.indicator_values").df()

@@ -14,17 +14,27 @@ from sources import warehouse as wh
 LANGS = ("es", "en", "pt")
 
 
+def _audience_levels(audience: str) -> tuple[str, ...]:
+    """The sharing levels an audience sees; an unknown audience ends the command with a message."""
+    from sources.publication import AUDIENCES
+
+    if audience not in AUDIENCES:
+        fail(f"unknown audience '{audience}'. Choose one of: {', '.join(AUDIENCES)}.")
+    return AUDIENCES[audience]
+
+
 @app.command()
 def report(
     year: int = typer.Option(..., "--year", help="The year the report covers (figures up to that year)."),
     lang: str = typer.Option("es", "--lang", help="Language: es, en or pt."),
-    out: Path = typer.Option(None, "--out", help="Output folder (default: <outputs>/report)."),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: <outputs>/reports/AUDIENCE)."),
     narrative: Path = typer.Option(None, "--narrative",
                                    help="Folder with <year>/<lang>/*.md narrative sections "
                                         "(default: dashboards/narrative)."),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Write the HTML only."),
-    audience: str = typer.Option("secretariat", "--audience",
-                                 help="public (CLEAR), members (CLEAR, GREEN) or secretariat (up to AMBER)."),
+    audience: str = typer.Option("public", "--audience",
+                                 help="public (CLEAR, approved data; the default), members (CLEAR, GREEN) or "
+                                      "secretariat (up to AMBER, exact values)."),
 ) -> None:
     """Write annual-report-YEAR-LANG.html and .pdf (PDF printed by headless Chromium)."""
     if lang not in LANGS:
@@ -35,11 +45,9 @@ def report(
         fail(f"no warehouse at {wh.warehouse_path()}. Run 'clac build' first.")
     if narrative is not None and not narrative.is_dir():
         fail(f"--narrative {narrative}: no such folder.")
-    from dashboards.data import AUDIENCES
-
-    if audience not in AUDIENCES:
-        fail(f"unknown audience '{audience}'. Choose one of: {', '.join(AUDIENCES)}.")
-    out = out or wh.output_dir() / "report"
+    levels = _audience_levels(audience)
+    # not the audience's build folder: that one is written by 'clac build' and released as a whole
+    out = out or wh.output_dir() / "reports" / audience
     from dashboards.report import CHROMIUM, build_report
 
     if not no_pdf and not Path(CHROMIUM).exists():
@@ -47,7 +55,7 @@ def report(
              "(apt-get install chromium) or use --no-pdf.")
     with wh.connect(read_only=True) as con:
         html_path, pdf_path = build_report(con, year, lang, out, narrative=narrative, pdf=not no_pdf,
-                                           allowed_sharing=AUDIENCES[audience], audience=audience)
+                                           allowed_sharing=levels, audience=audience)
     try:
         from sources import audit
         from sources.ingest import file_sha256
@@ -66,18 +74,27 @@ def report(
 @app.command()
 def serve(
     port: int = typer.Option(8000, "--port", help="Port on 127.0.0.1."),
-    dir: Path = typer.Option(None, "--dir", help="Folder to serve (default: <outputs>/site)."),
+    audience: str = typer.Option("public", "--audience",
+                                 help="Whose site to serve: public (the default), members or secretariat."),
+    dir: Path = typer.Option(None, "--dir", help="Folder to serve instead of the audience's site."),
 ) -> None:
-    """Preview the static site on http://127.0.0.1:PORT/ (local only; Ctrl+C stops)."""
-    folder = (dir or wh.output_dir() / "site").resolve()
+    """Preview a site on http://127.0.0.1:PORT/ (this machine only; Ctrl+C stops).
+
+    Serves the public build (<outputs>/public/site) unless told otherwise."""
+    from pipelines.runner import audience_dir
+
+    _audience_levels(audience)
+    folder = (dir or audience_dir(audience) / "site").resolve()
     if not (folder / "index.html").is_file():
-        fail(f"no site in {folder}. Run 'clac build' first, or give --dir.")
+        hint = f"'clac build --audience {audience}'" if dir is None else "'clac build'"
+        fail(f"no site in {folder}. Run {hint} first, or give --dir.")
     handler = functools.partial(_QuietHandler, directory=str(folder))
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}). Try another --port.")
-    console.print(f"Serving {folder} on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
+    console.print(f"Serving {folder} ({audience if dir is None else 'folder given'}) on "
+                  f"http://127.0.0.1:{port}/ (this machine only; Ctrl+C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,0 +1,188 @@
+"""The editions as their readers get them: marks where disclosure control withholds a value
+and nowhere else, exact values for the Secretariat, and ``clac serve`` on this machine only,
+serving the public edition unless told otherwise.
+
+Built on the three editions of :mod:`tests.canaries` (real ``clac build --audience``)."""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from indicators.registry import load_registry
+from sources.catalogue import load_catalogue, load_measures
+from sources.publication import published_tables
+from tests.canaries import audience_env
+from tests.conftest import CLAC, PROJECT_ROOT
+
+KEY = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
+ROW = re.compile(r'<tr data-area="(?P<area>[^"]*)" data-period="(?P<period>[^"]*)" data-sex="(?P<sex>[^"]*)" '
+                 r'data-age="(?P<age>[^"]*)" data-dis="(?P<dis>[^"]*)"[^>]*>.*?'
+                 r'<td class="num" data-value="(?P<value>[^"]*)"(?: data-conf="(?P<conf>[CD])")?>(?P<text>.*?)</td>',
+                 re.S)
+
+
+def _page_rows(site: Path, lang: str = "en") -> pd.DataFrame:
+    """Every row of every indicator page's data table: key, data-value, mark, shown text."""
+    records = []
+    for page in sorted((site / lang / "indicator").glob("*.html")):
+        for m in ROW.finditer(page.read_text(encoding="utf-8")):
+            records.append({"INDICATOR": page.stem, "REF_AREA": m["area"], "TIME_PERIOD": m["period"],
+                            "SEX": m["sex"], "AGE": m["age"], "DISAGGREGATION": m["dis"], "VALUE": m["value"],
+                            "CONF": m["conf"] or "", "TEXT": html.unescape(re.sub(r"<[^>]+>", "", m["text"]))})
+    return pd.DataFrame.from_records(records)
+
+
+def _exact_values(home: Path) -> pd.DataFrame:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        frame = con.execute("SELECT * FROM marts.indicator_values").df()
+    finally:
+        con.close()
+    for column in ("SEX", "AGE", "DISAGGREGATION"):
+        frame[column] = frame[column].fillna("")
+    frame["TIME_PERIOD"] = frame["TIME_PERIOD"].astype(str)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def published(audience_home, monkeypatch_module):
+    monkeypatch_module.setenv("CLAC_PRIVATE_CATALOGUE", str(audience_home / "private_catalogue"))
+    con = duckdb.connect(str(audience_home / "warehouse.duckdb"), read_only=True)
+    try:
+        kwargs = dict(catalogue=load_catalogue(), registry=load_registry(), measures=load_measures())
+        return {aud: published_tables(con, aud, **kwargs) for aud in ("public", "members")}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.mark.parametrize("audience", ["public", "members"])
+def test_marks_stand_exactly_where_disclosure_control_withholds(audience_home, published, audience):
+    rows = _page_rows(audience_home / "build" / audience / "site")
+    assert len(rows) > 500
+    marked = rows[rows.CONF != ""]
+    assert len(marked) > 0, "the real UN trafficking series has small counts: the public pages carry marks"
+    ind = published[audience].indicator_values
+    for column in ("SEX", "AGE", "DISAGGREGATION"):
+        ind[column] = ind[column].fillna("")
+    ind["TIME_PERIOD"] = ind["TIME_PERIOD"].astype(str)
+    withheld = ind[ind.CONF_STATUS != "F"]
+    shown = rows.merge(ind[KEY + ["CONF_STATUS"]], on=KEY, how="left", validate="many_to_one")
+    assert shown.CONF_STATUS.notna().all(), "every row of a page is a published row"
+    assert (shown.CONF.replace("", "F") == shown.CONF_STATUS).all(), "a mark exactly where CONF_STATUS is C or D"
+    on_pages = set(map(tuple, marked[KEY].to_numpy()))
+    assert on_pages <= set(map(tuple, withheld[KEY].to_numpy()))
+    # a withheld value shows the word and its mark, never a figure
+    assert (marked.VALUE == "").all()
+    assert marked.TEXT.str.fullmatch(r"withheld[cd][A-Z]?").all(), marked.TEXT.unique()[:5]
+    # the pages explain the marks
+    page = (audience_home / "build" / audience / "site" / "en" / "indicator" /
+            f"{marked.INDICATOR.iloc[0]}.html").read_text(encoding="utf-8")
+    assert "Disclosure control: counts from 1 to 4" in page and 'class="conf"' in page
+
+
+def test_free_values_are_the_exact_values(audience_home):
+    rows = _page_rows(audience_home / "build" / "public" / "site")
+    free = rows[rows.CONF == ""].merge(_exact_values(audience_home)[KEY + ["OBS_VALUE"]], on=KEY)
+    assert len(free) == (rows.CONF == "").sum()
+    assert (free.VALUE.astype(float) - free.OBS_VALUE).abs().max() < 1e-9
+
+
+def test_the_secretariat_sees_exact_values_where_the_public_sees_marks(audience_home):
+    public = _page_rows(audience_home / "build" / "public" / "site")
+    secretariat = _page_rows(audience_home / "build" / "secretariat" / "site")
+    assert (secretariat.CONF == "").all(), "no value is withheld from the Secretariat"
+    exact = _exact_values(audience_home)
+    hidden = public[public.CONF != ""][KEY].merge(secretariat, on=KEY).merge(exact[KEY + ["OBS_VALUE"]], on=KEY)
+    assert len(hidden) == (public.CONF != "").sum(), "every value withheld from the public is on a Secretariat page"
+    assert (hidden.VALUE.astype(float) - hidden.OBS_VALUE).abs().max() < 1e-9
+    assert "Disclosure control" not in (audience_home / "build" / "secretariat" / "site" / "en" / "indicator" /
+                                        f"{hidden.INDICATOR.iloc[0]}.html").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- clac serve
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.split(":")
+            if state == "0A" and int(port_hex, 16) == port:  # 0A = LISTEN
+                if len(address) == 8:
+                    found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
+                else:
+                    found.add(address)
+    return found
+
+
+def _serve(home: Path, *args: str):
+    port = _free_port()
+    proc = subprocess.Popen(CLAC + ["serve", "--port", str(port), *args], cwd=PROJECT_ROOT,
+                            env=audience_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not _listening_addresses(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"clac serve did not start: {proc.communicate()}")
+        time.sleep(0.2)
+    return proc, port
+
+
+def _edition_of(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/index.html", timeout=30) as response:
+        page = response.read().decode("utf-8")
+    return re.search(r"Edition: (\w+)", page).group(1)
+
+
+def test_serve_listens_on_this_machine_only_and_serves_the_public_edition(audience_home):
+    proc, port = _serve(audience_home)
+    try:
+        assert _listening_addresses(port) == {"127.0.0.1"}
+        assert _edition_of(port) == "public"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_serve_serves_another_edition_only_when_told(audience_home):
+    proc, port = _serve(audience_home, "--audience", "secretariat")
+    try:
+        assert _listening_addresses(port) == {"127.0.0.1"}
+        assert _edition_of(port) == "Secretariat"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_serve_refuses_an_unknown_audience(audience_home):
+    result = subprocess.run(CLAC + ["serve", "--audience", "everyone"], cwd=PROJECT_ROOT, env=audience_env(audience_home),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "unknown audience 'everyone'" in result.stderr
+    assert "Traceback" not in result.stderr
