@@ -161,21 +161,13 @@ def _edition_of(port: int) -> str:
     return re.search(r"Edition: (\w+)", page).group(1)
 
 
-def test_serve_listens_on_this_machine_only_and_serves_the_public_edition(audience_home):
-    proc, port = _serve(audience_home)
+@pytest.mark.parametrize("args,edition", [((), "public"), (("--audience", "secretariat"), "Secretariat")],
+                         ids=["default-public", "told-secretariat"])
+def test_serve_listens_on_this_machine_only_and_serves_the_public_edition_unless_told(audience_home, args, edition):
+    proc, port = _serve(audience_home, *args)
     try:
         assert _listening_addresses(port) == {"127.0.0.1"}
-        assert _edition_of(port) == "public"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def test_serve_serves_another_edition_only_when_told(audience_home):
-    proc, port = _serve(audience_home, "--audience", "secretariat")
-    try:
-        assert _listening_addresses(port) == {"127.0.0.1"}
-        assert _edition_of(port) == "Secretariat"
+        assert _edition_of(port) == edition
     finally:
         proc.terminate()
         proc.wait(timeout=30)
