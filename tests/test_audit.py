@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -95,4 +96,10 @@ def test_a_build_is_recorded_with_its_ingestions_and_checks(built_home):
     assert len(build["details"]["warehouse_sha256"]) == 64
     ingests = [e for e in entries if e["action"] == "ingest"]
     assert {e["details"]["source_id"] for e in ingests} >= {"ncmec_cybertipline_by_country", "opensdg_jamaica"}
+    # the build's annual reports, each with the sha256 of the file published
+    reports = {e["details"]["file"]: e["details"] for e in entries if e["action"] == "report"}
+    assert {f"annual-report-2023-{lang}.{ext}" for lang in ("es", "en", "pt") for ext in ("html", "pdf")} <= set(reports)
+    pdf = built_home / "build" / "public" / "report" / "annual-report-2023-en.pdf"
+    assert reports[pdf.name]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert reports[pdf.name]["audience"] == "public"
     assert audit.verify(built_home / "audit" / "audit.jsonl").ok
