@@ -3,9 +3,11 @@
     python -m dashboards.screenshots [--site DIR] [--report-pdf FILE] [--out DIR]
 
 Home, one indicator page and one country profile in each language (headless Debian
-chromium via Playwright, charts rendered first), and the first pages of the annual
-report's PDF (pdftoppm). Defaults: the site in ``<outputs>/site`` and the report
-``<outputs>/report/annual-report-*-es.pdf`` when present.
+chromium via Playwright, charts rendered first), an indicator with values withheld by
+disclosure control (chart with its marks and note, and the table rows around the first
+withheld value), and the first pages of the annual report's PDF (pdftoppm). Defaults:
+the public edition, ``<outputs>/public/site`` and
+``<outputs>/public/report/annual-report-*-es.pdf`` when present.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sources import warehouse as wh
 OUT = wh.PROJECT_ROOT / "docs" / "screenshots"
 INDICATOR = "cybertipline_reports_per_100k_children"
 COUNTRY = "BRA"
+WITHHELD_INDICATOR = "trafficking_victims_detected_per_100k"
 
 
 def site_shots(site: Path, out: Path) -> list[Path]:
@@ -48,9 +51,31 @@ def site_shots(site: Path, out: Path) -> list[Path]:
                         page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 1280, "height": 1500},
                                         full_page=True)
                     written.append(target)
+                written += _withheld_shots(page, site, lang, out)
         finally:
             browser.close()
     return written
+
+
+def _withheld_shots(page, site: Path, lang: str, out: Path) -> list[Path]:
+    """The chart of an indicator with withheld values, and its table around the first mark."""
+    path = site / lang / "indicator" / f"{WITHHELD_INDICATOR}.html"
+    if not path.exists():
+        return []
+    page.goto(path.as_uri())
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+                           ".every(d => d.getAttribute('data-rendered') === 'true')")
+    chart = out / f"site-withheld-chart-{lang}.png"
+    page.locator("figure.chart-figure").first.screenshot(path=str(chart))
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    mark = page.locator("td[data-conf]").first
+    if not mark.count():
+        return [chart]
+    mark.scroll_into_view_if_needed()
+    box = mark.bounding_box()
+    table = out / f"site-withheld-table-{lang}.png"
+    page.screenshot(path=str(table), clip={"x": 0, "y": max(0, box["y"] - 150), "width": 1280, "height": 420})
+    return [chart, table]
 
 
 def pdf_shots(pdf: Path, out: Path, pages: int = 4) -> list[Path]:
@@ -63,13 +88,14 @@ def pdf_shots(pdf: Path, out: Path, pages: int = 4) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--site", type=Path, default=wh.output_dir() / "site")
+    parser.add_argument("--site", type=Path, default=wh.output_dir() / "public" / "site")
     parser.add_argument("--report-pdf", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     written = site_shots(args.site, args.out)
-    pdf = args.report_pdf or next(iter(sorted((wh.output_dir() / "report").glob("annual-report-*-es.pdf"))), None)
+    reports = wh.output_dir() / "public" / "report"
+    pdf = args.report_pdf or next(iter(sorted(reports.glob("annual-report-*-es.pdf"))), None)
     if pdf and pdf.exists():
         written += pdf_shots(pdf, args.out)
     for path in written:
