@@ -171,10 +171,12 @@ def _copy_assets(out_dir: Path) -> None:
 
 def build_report_html(con, year: int, lang: str, out_dir: Path, *,
                       allowed_sharing=("CLEAR", "GREEN", "AMBER"), audience: str = "secretariat",
-                      narrative: Path | None = None) -> Path:
+                      narrative: Path | None = None, data: SiteData | None = None) -> Path:
+    """The report's HTML; ``data`` (from :func:`load` with ``max_year=year``) is read when not given."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
+    if data is None:
+        data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
     scratch = out_dir / ".report-scratch"
     context = report_context(data, year, lang, scratch, narrative)
     shutil.rmtree(scratch, ignore_errors=True)  # figure CSVs are not part of the report
@@ -187,26 +189,34 @@ def build_report_html(con, year: int, lang: str, out_dir: Path, *,
 
 def print_pdf(html_path: Path, pdf_path: Path, year: int, *, timeout_ms: int = 120_000) -> Path:
     """Print the report with headless Chromium once every chart has rendered (SVG: vector)."""
+    return print_pdfs([(html_path, pdf_path)], year, timeout_ms=timeout_ms)[0]
+
+
+def print_pdfs(pairs: list[tuple[Path, Path]], year: int, *, timeout_ms: int = 120_000) -> list[Path]:
+    """Print several reports (HTML path, PDF path) with one headless Chromium."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
-            page.wait_for_function(
-                "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-                ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=timeout_ms)
-            page.emulate_media(media="print")
-            pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
-                           margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-                           display_header_footer=True, header_template="<span></span>",
-                           footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-                                            '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'))
+            for html_path, pdf_path in pairs:
+                page = browser.new_page(viewport={"width": 1100, "height": 1400})
+                page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+                page.wait_for_function(
+                    "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+                    ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=timeout_ms)
+                page.emulate_media(media="print")
+                pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
+                               margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+                               display_header_footer=True, header_template="<span></span>",
+                               footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+                                                '<span class="pageNumber"></span> / <span class="totalPages"></span>'
+                                                '</div>'))
+                page.close()
+                pdf_path.write_bytes(normalise_pdf(pdf, year))
         finally:
             browser.close()
-    pdf_path.write_bytes(normalise_pdf(pdf, year))
-    return pdf_path
+    return [pdf_path for _, pdf_path in pairs]
 
 
 def normalise_pdf(pdf: bytes, year: int) -> bytes:
@@ -250,6 +260,18 @@ def report_year(con, allowed_sharing, override: str | None = None) -> int | None
     return None if year is None else int(year)
 
 
+def build_reports(con, year: int, languages, out_dir: Path, *, allowed_sharing, audience: str,
+                  pdf: bool = True) -> list[Path]:
+    """The report in several languages from one read of the warehouse (HTML, then the PDFs
+    printed by one Chromium); the files written, HTML and PDF of each language in turn."""
+    data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
+    pairs = [(build_report_html(con, year, lang, out_dir, allowed_sharing=allowed_sharing, audience=audience,
+                                data=data), Path(out_dir) / f"annual-report-{year}-{lang}.pdf") for lang in languages]
+    if pdf:
+        print_pdfs(pairs, year)
+    return [path for pair in pairs for path in (pair if pdf else pair[:1])]
+
+
 def build_report(con, year: int, lang: str, out_dir: Path, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
                  audience: str = "secretariat", narrative: Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
     html_path = build_report_html(con, year, lang, out_dir, allowed_sharing=allowed_sharing, audience=audience,
@@ -260,5 +282,5 @@ def build_report(con, year: int, lang: str, out_dir: Path, *, allowed_sharing=("
     return html_path, pdf_path
 
 
-__all__ = ["build_report", "build_report_html", "report_year", "print_pdf", "normalise_pdf", "narrative_sections",
+__all__ = ["build_report", "build_reports", "build_report_html", "print_pdfs", "report_year", "print_pdf", "normalise_pdf", "narrative_sections",
            "is_missing"]

@@ -74,3 +74,14 @@ def approval_status(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceE
                         "APPROVED_BY": actor, "APPROVED_AT": when})
     return pd.DataFrame.from_records(
         records, columns=["SOURCE_ID", "TIME_PERIOD", "STATUS", "APPROVED_BY", "APPROVED_AT"])
+
+
+def build_approval_status(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> int:
+    """(Re)write ``marts.approval_status`` from the current observations and approvals; its row count."""
+    status = approval_status(con, catalogue)
+    con.register("approval_status_frame", status)
+    try:
+        con.execute("CREATE OR REPLACE TABLE marts.approval_status AS SELECT * FROM approval_status_frame")
+    finally:
+        con.unregister("approval_status_frame")
+    return len(status)

@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.canaries import AUDIENCES, CANARIES
+from tests.canaries import AUDIENCES, CANARIES, UNAPPROVED
 VISIBLE = {"public": {"CLEAR"}, "members": {"CLEAR", "GREEN"}, "secretariat": {"CLEAR", "GREEN", "AMBER"}}
 
 SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[,.\u00a0\u202f\u2009' ](?=\d)")
@@ -161,3 +161,11 @@ def test_allowed_values_are_found_in_every_kind_of_output(build_texts, needles, 
     assert {".html", ".csv", ".zip", ".xml", ".pdf"} <= kinds, kinds
     assert any(name.endswith("clac_indicator_values.xml") for name in files), "SDMX-ML"
     assert any(name.startswith("report/") and name.endswith(".pdf") for name in files), "the report's PDF"
+
+
+def test_the_public_edition_holds_no_unapproved_data(build_texts):
+    """CLEAR data awaiting the Secretariat's approval: members see them, the public does not."""
+    _, _, rows, token = UNAPPROVED
+    counts = {str(value) for *_, value in rows}
+    assert not _hits(build_texts["public"], counts | {token})
+    assert counts <= set(_hits(build_texts["members"], counts)), "members see CLEAR data before approval"

@@ -7,9 +7,11 @@ import os
 import typer
 from rich.table import Table
 
-from pipelines.cli import _catalogue, _entry, app, console, fail
+from pipelines.cli import EXPORTS, _catalogue, _entry, app, console, fail
 from sources import audit
 from sources import warehouse as wh
+
+EXPORTS["approval-status"] = "marts.approval_status"
 
 release_app = typer.Typer(help="Immutable, versioned releases of the published outputs.")
 app.add_typer(release_app, name="release")
@@ -23,7 +25,7 @@ def approve(
 ) -> None:
     """Approve a source's validated data for a period for public release."""
     from pipelines.runner import BuildBusy, build_lock, lock_wait_seconds
-    from sources.approvals import ApprovalError, approval_status
+    from sources.approvals import ApprovalError, build_approval_status
     from sources.approvals import approve as record_approval
 
     entry = _entry(source_id)
@@ -37,9 +39,7 @@ def approve(
                 approved = record_approval(con, entry, period, audit.current_actor())
             except ApprovalError as exc:
                 fail(str(exc))
-            status = approval_status(con, _catalogue())
-            con.register("approval_status_frame", status)
-            con.execute("CREATE OR REPLACE TABLE marts.approval_status AS SELECT * FROM approval_status_frame")
+            build_approval_status(con, _catalogue())
     except BuildBusy as exc:
         fail(str(exc), code=75)
     audit.append("approval", approved)

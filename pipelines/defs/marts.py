@@ -69,3 +69,21 @@ def received_files(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         count = marts.build_files(con)
     return dg.MaterializeResult(metadata={"rows": count})
+
+
+@dg.asset(
+    key=["marts", "approval_status"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
+    deps=[observations],
+    description="Approval status of every source and period in the observations mart: 'validated' (in the "
+                "warehouse, every blocking check passed) or 'approved' (by 'clac approve SOURCE_ID --period P', "
+                "with who and when; or 'publisher release' for sources whose publisher released the figures). "
+                "An approval applies to the data as approved: a later correction makes the period 'validated' "
+                "again. Public outputs use approved data only. From raw.approvals and marts.observations.",
+)
+def approval_status(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from sources.approvals import build_approval_status
+
+    with warehouse.connect() as con:
+        count = build_approval_status(con, CATALOGUE)
+        awaiting = con.execute("SELECT count(*) FROM marts.approval_status WHERE STATUS <> 'approved'").fetchone()[0]
+    return dg.MaterializeResult(metadata={"rows": count, "awaiting_approval": awaiting})

@@ -113,7 +113,7 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 )
 def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from dashboards.i18n import LANGUAGES
-    from dashboards.report import build_report, report_year
+    from dashboards.report import build_reports, report_year
     from sources.publication import AUDIENCES
 
     audience = run_audience()
@@ -122,10 +122,8 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect(read_only=True) as con:
         year = report_year(con, AUDIENCES[audience], os.environ.get("CLAC_REPORT_YEAR"))
         if year is not None:
-            for lang in LANGUAGES:
-                html_path, pdf_path = build_report(con, year, lang, out, allowed_sharing=AUDIENCES[audience],
-                                                   audience=audience)
-                files += [html_path.name, pdf_path.name]
+            files = [path.name for path in build_reports(con, year, LANGUAGES, out,
+                                                         allowed_sharing=AUDIENCES[audience], audience=audience)]
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)), "year": year if year is not None else "no figures",
         "audience": audience, "files": ", ".join(files),
