@@ -199,8 +199,9 @@ def export(
 ) -> None:
     """Export a mart as CSV or Parquet, with its published column names.
 
-    Exports read the warehouse itself: exact values at every sharing level, for the
-    Secretariat's own use. What an audience may see is in build/<audience>/ (clac build).
+    Exports read the warehouse itself: exact values up to AMBER, for the Secretariat's own
+    use (RED rows never leave the warehouse). What an audience may see is in
+    build/<audience>/ (clac build).
     """
     from sources.exports import export_table
 

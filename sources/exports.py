@@ -6,6 +6,8 @@
   prefixed with an apostrophe in CSV output, so no spreadsheet program evaluates them as
   formulas (CSV/formula injection). Numeric columns are untouched.
 * Files are written to a temporary name and renamed, so a reader never sees half a file.
+* RED rows are left out (by the row's SHARING level, or its source's): RED never leaves
+  the warehouse.
 """
 
 from __future__ import annotations
@@ -51,9 +53,22 @@ def write_frame(frame: pd.DataFrame, out: Path, fmt: str) -> None:
     tmp.replace(out)
 
 
+def without_red(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without RED rows: by its SHARING column, else by its SOURCE_ID's level."""
+    if "SHARING" in frame.columns:
+        return frame[frame["SHARING"].fillna("RED") != "RED"]
+    if "SOURCE_ID" in frame.columns:
+        red = {s for (s,) in con.execute("SELECT SOURCE_ID FROM marts.sources WHERE SHARING = 'RED'").fetchall()} \
+            if con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_schema = 'marts' AND table_name = 'sources'").fetchone()[0] else set()
+        return frame[~frame["SOURCE_ID"].isin(red)]
+    return frame
+
+
 def export_table(con: duckdb.DuckDBPyConnection, table: str, out: Path, fmt: str) -> int:
+    """Write ``table`` to ``out``; RED rows never leave the warehouse, not even in an export."""
     columns = COLUMNS_BY_TABLE.get(table)
     select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    frame = con.execute(f"SELECT {select} FROM {table}").df()
+    frame = without_red(con, con.execute(f"SELECT {select} FROM {table}").df())
     write_frame(frame, out, fmt)
     return len(frame)

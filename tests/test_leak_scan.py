@@ -169,3 +169,20 @@ def test_the_public_edition_holds_no_unapproved_data(build_texts):
     counts = {str(value) for *_, value in rows}
     assert not _hits(build_texts["public"], counts | {token})
     assert counts <= set(_hits(build_texts["members"], counts)), "members see CLEAR data before approval"
+
+
+def test_exports_leave_red_rows_in_the_warehouse(audience_home, tmp_path):
+    """`clac export` is the Secretariat's exact view: AMBER in, RED out (observations and quarantine)."""
+    from tests.canaries import audience_env
+    from tests.conftest import CLAC, PROJECT_ROOT
+
+    red_counts = {str(value) for *_, value in CANARIES["RED"][2]}
+    amber_counts = {str(value) for *_, value in CANARIES["AMBER"][2]}
+    for what in ("observations", "sources", "files"):
+        out = tmp_path / f"{what}.csv"
+        subprocess.run(CLAC + ["export", what, "--format", "csv", "--out", str(out)], cwd=PROJECT_ROOT,
+                       env=audience_env(audience_home), check=True, capture_output=True, timeout=300)
+        text = _normalise(out.read_text(encoding="utf-8"))
+        assert "synthetic_red_canary" not in text and not any(c in text for c in red_counts), what
+        assert "synthetic_prosecutions" in text, what
+    assert all(c in _normalise((tmp_path / "observations.csv").read_text(encoding="utf-8")) for c in amber_counts)

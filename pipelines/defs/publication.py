@@ -19,6 +19,7 @@ from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from sources import warehouse as wh
 
 SITE_KEY = dg.AssetKey(["outputs", "site"])
+DOWNLOADS_KEY = dg.AssetKey(["outputs", "downloads"])
 REPORT_KEY = dg.AssetKey(["outputs", "annual_report"])
 
 
@@ -30,7 +31,6 @@ def run_audience() -> str:
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r} (CLAC_AUDIENCE); expected one of {sorted(AUDIENCES)}")
     return audience
-DOWNLOADS_KEY = dg.AssetKey(["outputs", "downloads"])
 
 
 def _mart_keys() -> list[dg.AssetKey]:
