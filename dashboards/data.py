@@ -28,7 +28,6 @@ import duckdb
 import pandas as pd
 
 from sources import warehouse as wh
-from sources.publication import AUDIENCES  # noqa: F401 - the audiences, re-exported for the site's callers
 
 SHARING_ORDER = ("CLEAR", "GREEN", "AMBER", "RED")
 
@@ -112,26 +111,25 @@ class SiteData:
         self.synthetic_sources = set(self.sources.loc[self.sources["SYNTHETIC"].astype(bool), "SOURCE_ID"]) \
             if len(self.sources) else set()
 
-    def indicator_values(self, indicator: str) -> pd.DataFrame:
-        if self.values is None:
+    def _rows(self, frame: pd.DataFrame | None, column: str, key: str) -> pd.DataFrame:
+        """The rows of ``frame`` whose ``column`` is ``key`` (grouped once per frame and column)."""
+        if frame is None:
             return pd.DataFrame(columns=VALUE_COLUMNS)
-        if not hasattr(self, "_values_by_indicator"):
-            self._values_by_indicator = {k: g for k, g in self.values.groupby("INDICATOR", sort=False)}
-        return self._values_by_indicator.get(indicator, self.values.iloc[0:0])
+        if not len(frame):
+            return frame
+        cache = self.__dict__.setdefault("_groups", {})
+        if (id(frame), column) not in cache:
+            cache[(id(frame), column)] = {k: g for k, g in frame.groupby(column, sort=False)}
+        return cache[(id(frame), column)].get(key, frame.iloc[0:0])
+
+    def indicator_values(self, indicator: str) -> pd.DataFrame:
+        return self._rows(self.values, "INDICATOR", indicator)
 
     def area_values(self, area: str) -> pd.DataFrame:
-        if self.values is None:
-            return pd.DataFrame(columns=VALUE_COLUMNS)
-        if not hasattr(self, "_values_by_area"):
-            self._values_by_area = {k: g for k, g in self.values.groupby("REF_AREA", sort=False)}
-        return self._values_by_area.get(area, self.values.iloc[0:0])
+        return self._rows(self.values, "REF_AREA", area)
 
     def area_observations(self, area: str) -> pd.DataFrame:
-        if not len(self.observations):
-            return self.observations
-        if not hasattr(self, "_obs_by_area"):
-            self._obs_by_area = {k: g for k, g in self.observations.groupby("REF_AREA", sort=False)}
-        return self._obs_by_area.get(area, self.observations.iloc[0:0])
+        return self._rows(self.observations, "REF_AREA", area)
 
     def indicator_progress(self, indicator: str, level: str = "indicator") -> pd.DataFrame:
         if self.progress is None:

@@ -145,14 +145,9 @@ def _format_number(value: Any, lang: str, decimals: int | None = None) -> str:
 
     ``decimals`` None: up to two decimals for values under 1,000, none above, at most
     four significant decimals for small values. Missing values give ``""``."""
-    if value is None:
-        return ""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(number):
-        return ""
+    number = _as_number(value)
+    if isinstance(number, str):
+        return number
     if decimals is None:
         magnitude = abs(number)
         if magnitude >= 1000 or number.is_integer():
@@ -167,13 +162,17 @@ def _format_number(value: Any, lang: str, decimals: int | None = None) -> str:
     return format_decimal(number, format=pattern, locale=BABEL_LOCALES[lang])
 
 
-def format_percent(value: Any, lang: str) -> str:
+def _as_number(value: Any) -> float | str:
+    """``value`` as a float; ``""`` when missing (None, NaN); its text when it is not a number."""
     if value is None:
         return ""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if math.isnan(number):
-        return ""
-    return format_number(number * 100, lang, 1) + " %"
+    return "" if math.isnan(number) else number
+
+
+def format_percent(value: Any, lang: str) -> str:
+    number = _as_number(value)
+    return number if isinstance(number, str) else format_number(number * 100, lang, 1) + " %"

@@ -33,7 +33,7 @@ from dashboards import charts
 from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
 from dashboards.i18n import HTML_LANG, PLOTLY_LOCALES, Translator
 from dashboards.pages import wg_title
-from dashboards.site import (STATIC_DIR, Builder, environment, goal_status, markdown_html, plotly_js_path,
+from dashboards.site import (Builder, copy_assets, environment, goal_status, markdown_html,
                              regional_status, status_badge)
 
 NARRATIVE_DIR = Path(__file__).resolve().parent / "narrative"
@@ -161,14 +161,6 @@ def _used_sources(data: SiteData) -> set[str]:
     return {s for ids in data.values["SOURCE_IDS"] for s in str(ids).split(",") if s}
 
 
-def _copy_assets(out_dir: Path) -> None:
-    assets = out_dir / "assets"
-    assets.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(plotly_js_path(), assets / "plotly.min.js")
-    for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "site.css"):
-        shutil.copyfile(STATIC_DIR / name, assets / name)
-
-
 def build_report_html(con, year: int, lang: str, out_dir: Path, *,
                       allowed_sharing=("CLEAR", "GREEN", "AMBER"), audience: str = "secretariat",
                       narrative: Path | None = None, data: SiteData | None = None) -> Path:
@@ -180,7 +172,7 @@ def build_report_html(con, year: int, lang: str, out_dir: Path, *,
     scratch = out_dir / ".report-scratch"
     context = report_context(data, year, lang, scratch, narrative)
     shutil.rmtree(scratch, ignore_errors=True)  # figure CSVs are not part of the report
-    _copy_assets(out_dir)
+    copy_assets(out_dir)
     text = environment().get_template("report.html").render(**context)
     path = out_dir / f"annual-report-{year}-{lang}.html"
     path.write_text(text, encoding="utf-8")

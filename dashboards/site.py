@@ -487,7 +487,8 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
 # --------------------------------------------------------------------------- the site
 
 
-def _copy_assets(out_dir: Path) -> None:
+def copy_assets(out_dir: Path) -> None:
+    """plotly.js, its es/pt locales, site.js and site.css into ``out_dir/assets`` (site and report)."""
     assets = out_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(plotly_js_path(), assets / "plotly.min.js")
@@ -504,7 +505,7 @@ def build_site(con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR",
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     builder = Builder(data, work)
-    _copy_assets(work)
+    copy_assets(work)
     from dashboards import pages
 
     pages.write_downloads(builder)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sources import warehouse as wh
 from sources.warehouse import OBSERVATION_COLUMNS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -59,8 +60,7 @@ def without_red(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataF
         return frame[frame["SHARING"].fillna("RED") != "RED"]
     if "SOURCE_ID" in frame.columns:
         red = {s for (s,) in con.execute("SELECT SOURCE_ID FROM marts.sources WHERE SHARING = 'RED'").fetchall()} \
-            if con.execute("SELECT count(*) FROM information_schema.tables "
-                           "WHERE table_schema = 'marts' AND table_name = 'sources'").fetchone()[0] else set()
+            if wh.table_exists(con, "marts", "sources") else set()
         return frame[~frame["SOURCE_ID"].isin(red)]
     return frame
 

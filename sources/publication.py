@@ -30,6 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sources import warehouse as wh
 from sources.catalogue import MeasureEntry, SourceEntry
 from sources.disclosure import FREE, additive_constraints, suppress
 
@@ -73,10 +74,7 @@ class Published:
 
 
 def _read(con: duckdb.DuckDBPyConnection, table: str, allowed: tuple[str, ...]) -> pd.DataFrame:
-    schema, name = table.split(".")
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema=? AND table_name=?",
-                         [schema, name]).fetchone()[0]
-    if not exists:
+    if not wh.table_exists(con, *table.split(".")):
         return pd.DataFrame()
     marks = ", ".join("?" for _ in allowed)
     return con.execute(f"SELECT * FROM {table} WHERE SHARING IN ({marks})", list(allowed)).df()

@@ -14,9 +14,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from sources.publication import AUDIENCES as LEVELS_BY_AUDIENCE
 from tests.conftest import CLAC, PROJECT_ROOT, clac_env
 
-AUDIENCES = ("public", "members", "secretariat")
+AUDIENCES = tuple(LEVELS_BY_AUDIENCE)
 
 #: (sharing level, source, file name, rows (area, year, measure, value), comment token)
 CANARIES = {

@@ -17,6 +17,7 @@ import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from sources import warehouse as wh
+from sources.publication import AUDIENCES
 
 SITE_KEY = dg.AssetKey(["outputs", "site"])
 DOWNLOADS_KEY = dg.AssetKey(["outputs", "downloads"])
@@ -25,8 +26,6 @@ REPORT_KEY = dg.AssetKey(["outputs", "annual_report"])
 
 def run_audience() -> str:
     """The audience of this run (``clac build`` sets CLAC_AUDIENCE); unset: the secretariat."""
-    from sources.publication import AUDIENCES
-
     audience = os.environ.get("CLAC_AUDIENCE") or "secretariat"
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r} (CLAC_AUDIENCE); expected one of {sorted(AUDIENCES)}")
@@ -76,7 +75,6 @@ def _mart_keys() -> list[dg.AssetKey]:
     pool=WRITER_POOL,
 )
 def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from dashboards.data import AUDIENCES
     from dashboards.site import build_site
 
     audience = run_audience()
@@ -114,7 +112,6 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from dashboards.i18n import LANGUAGES
     from dashboards.report import build_reports, report_year
-    from sources.publication import AUDIENCES
 
     audience = run_audience()
     out = wh.output_dir() / "report"
