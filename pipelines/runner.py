@@ -118,11 +118,19 @@ def _link_public_site(root: Path) -> None:
         link.symlink_to(Path("public") / "site", target_is_directory=True)
 
 
+#: The instance configuration to install in DAGSTER_HOME (default: the project's dagster.yaml;
+#: deploy/postgres/dagster.yaml puts the instance on PostgreSQL).
+INSTANCE_CONFIG_ENV = "CLAC_INSTANCE_CONFIG"
+
+
 def ensure_dagster_home() -> Path:
-    """Point DAGSTER_HOME at the project's instance folder and install dagster.yaml in it."""
+    """Point DAGSTER_HOME at the project's instance folder and install the instance
+    configuration in it (``CLAC_INSTANCE_CONFIG``, default the project's dagster.yaml)."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    source = PROJECT_ROOT / "dagster.yaml"
+    source = Path(os.environ.get(INSTANCE_CONFIG_ENV) or PROJECT_ROOT / "dagster.yaml")
+    if not source.is_absolute():
+        source = PROJECT_ROOT / source
     target = home / "dagster.yaml"
     if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
         shutil.copyfile(source, target)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CLAC = [sys.executable, "-m", "pipelines"]
@@ -32,12 +35,36 @@ def run_clac(home: Path, *args: str, check: bool = True) -> subprocess.Completed
     return result
 
 
+def shared_home(tmp_path_factory, name: str, make: Callable[[Path], object]) -> Path:
+    """A home made once per test session, even when pytest-xdist runs the suite in several
+    worker processes: the first worker to ask makes it under a file lock, the others wait and
+    reuse it. A failed attempt is recorded, so the other workers fail with the same message
+    instead of building again."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by every worker of this session
+    home, ready, failed = base / name, base / f"{name}.ready", base / f"{name}.failed"
+    with FileLock(str(base / f"{name}.lock")):
+        if failed.exists():
+            raise AssertionError(f"making the shared home {name} failed in another worker:\n"
+                                 f"{failed.read_text()}")
+        if not ready.exists():
+            shutil.rmtree(home, ignore_errors=True)
+            home.mkdir(parents=True)
+            try:
+                make(home)
+            except BaseException as error:
+                failed.write_text(str(error))
+                raise
+            ready.touch()
+    return home
+
+
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
-    """A CLAC_HOME where ``clac build`` has run once on the bundled data."""
-    home = tmp_path_factory.mktemp("clac_home")
-    run_clac(home, "build")
-    return home
+    """A CLAC_HOME where ``clac build`` has run once on the bundled data. Shared by every
+    test of the session: tests that change it work on a copy (:func:`copy_of`)."""
+    return shared_home(tmp_path_factory, "clac_home", lambda home: run_clac(home, "build"))
 
 
 @pytest.fixture(scope="session")
@@ -46,4 +73,10 @@ def audience_home(tmp_path_factory) -> Path:
     Secretariat editions built (see tests/canaries.py)."""
     from tests.canaries import build_audience_home
 
-    return build_audience_home(tmp_path_factory.mktemp("audience_home"))
+    return shared_home(tmp_path_factory, "audience_home", build_audience_home)
+
+
+def copy_of(home: Path, target: Path) -> Path:
+    """A private copy of a shared home, for a test that builds, ingests or breaks things."""
+    shutil.copytree(home, target, symlinks=True, dirs_exist_ok=True)
+    return target

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import run_clac
+from tests.conftest import copy_of, run_clac
 
 # (REF_AREA, value) per year, read off sources/data/ncmec-cybertipline-by-country/<year>-...pdf
 NCMEC_READ_OFF_PDF = {
@@ -105,7 +105,8 @@ def test_jamaica_headline_and_breakdowns(observations):
     assert (jam.DISAGGREGATION != "").any(), "breakdown rows are present"
 
 
-def test_summary_and_rerun_parse_nothing(built_home):
+def test_summary_and_rerun_parse_nothing(built_home, tmp_path):
+    built_home = copy_of(built_home, tmp_path / "home")  # the shared home stays as built
     second = run_clac(built_home, "build")
     assert "up to date" in second.stdout
     assert "ncmec_cybertipline_by_country" in second.stdout
