@@ -34,6 +34,7 @@ import pandas as pd
 
 from sources.catalogue import LANGUAGES
 from sources.parsers.base import ParseResult, SourceFileError
+from sources.parsers.limits import PackageInfo, check_xlsx_package, used_rows
 from sources.quarterly.codelists import normalise, working_groups
 from sources.quarterly.personal_data import find_personal_data
 from sources.quarterly.template import (
@@ -72,11 +73,12 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _open(path: Path) -> openpyxl.Workbook:
+def _open(path: Path) -> tuple[openpyxl.Workbook, PackageInfo]:
     if not zipfile.is_zipfile(path):
         raise WorkbookFileError(path, "wg_file_unreadable", "es", detail="not a ZIP/XLSX package")
+    package = check_xlsx_package(path)  # unpacked sizes, macros: before openpyxl inflates anything
     try:
-        return openpyxl.load_workbook(path, data_only=True)
+        return openpyxl.load_workbook(path, data_only=True), package
     except Exception as exc:  # corrupt package, encrypted file, wrong content
         raise WorkbookFileError(path, "wg_file_unreadable", "es", detail=type(exc).__name__) from exc
 
@@ -140,7 +142,7 @@ def _header_ok(cell_value: object, header: dict[str, str]) -> bool:
 
 def parse(path: Path, **options: Any) -> ParseResult:
     path = Path(path)
-    wb = _open(path)
+    wb, package = _open(path)
     layout = load_layout()
     meta = read_metadata(wb)
     if meta is None or "template_version" not in meta:
@@ -194,9 +196,8 @@ def parse(path: Path, **options: Any) -> ParseResult:
                                     detail="")
         count = 0
         # cells right of the template's columns are not read (nothing there is stored)
-        for r, row in enumerate(ws.iter_rows(min_row=FIRST_DATA_ROW, max_col=width, values_only=True),
-                                start=FIRST_DATA_ROW):
-            cells = list(row) + [None] * (width - len(row))
+        for r in used_rows(path, ws, FIRST_DATA_ROW, width):
+            cells = [ws.cell(row=r, column=c).value for c in range(1, width + 1)]
             if all(_blank(v) for v in cells):
                 continue
             record: dict[str, Any] = {"SECTION": key, "LOC_SHEET": ws.title, "LOC_ROW": r}
@@ -218,5 +219,8 @@ def parse(path: Path, **options: Any) -> ParseResult:
         "synthetic": meta.get("synthetic", "false").lower() == "true",
         "file_name_quarter": named.label if named else None,
         "rows_per_section": per_section,
+        # the template's own hidden sheets (_metadata, _codelists) are expected; others are named
+        "hidden_sheets": [name for name in package.hidden_sheets if not name.startswith("_")],
+        "external_links": package.external_links,
     }
     return ParseResult(rows=frame, rows_read=len(frame), facts=facts)
