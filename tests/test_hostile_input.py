@@ -26,7 +26,7 @@ import pytest
 
 from sources.catalogue import BUNDLED_DATA_DIR, load_catalogue
 from sources.validation.report import validate_file
-from tests.test_bad_input import HOTLINE, HOTLINE_CSV, NCMEC, NCMEC_2019, hotline_lines, write_lines
+from tests.test_bad_input import HOTLINE, NCMEC, NCMEC_2019, hotline_lines, write_lines
 from tests.test_parser_ncmec import make_pdf, right
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -178,6 +178,37 @@ def test_too_many_columns_is_refused(tmp_path, warehouse):
     assert_refused(check(path, HOTLINE, warehouse), "file_too_many_columns", "columnas.csv", "row 2", "306")
 
 
+def test_more_rows_than_the_limit_is_refused(tmp_path, warehouse, monkeypatch):
+    from sources.parsers.limits import load_limits
+
+    monkeypatch.setitem(load_limits()["rows"], "max_rows", 10)  # the 60-row file is over a limit of 10
+    path = write_lines(tmp_path / "filas.csv", hotline_lines())
+    assert_refused(check(path, HOTLINE, warehouse), "file_too_many_rows", "filas.csv", "more than 10 rows")
+
+
+def test_more_cells_than_the_limit_is_refused(tmp_path, warehouse, monkeypatch):
+    from sources.parsers.limits import load_limits
+
+    monkeypatch.setitem(load_limits()["rows"], "max_cells", 100)  # 61 records of 6 cells
+    path = write_lines(tmp_path / "celdas.csv", hotline_lines())
+    assert_refused(check(path, HOTLINE, warehouse), "file_too_many_cells", "celdas.csv", "100 cells")
+
+
+def test_a_parse_past_its_deadline_is_stopped_with_the_file_named(tmp_path):
+    import time
+
+    from sources.parsers.base import SourceFileError
+    from sources.parsers.limits import parse_deadline
+
+    path = tmp_path / "lento.csv"
+    start = time.monotonic()
+    with pytest.raises(SourceFileError) as caught:
+        with parse_deadline(path, seconds=0.2):
+            time.sleep(5)  # stands for a reader stuck on a file
+    assert time.monotonic() - start < 2
+    assert caught.value.code == "file_too_slow" and "lento.csv" in caught.value.message()
+
+
 # --------------------------------------------------------------------------- Open SDG odd numbers
 
 def test_open_sdg_odd_numbers_are_row_errors_naming_the_file(tmp_path, warehouse):
@@ -265,7 +296,7 @@ def test_hidden_sheet_is_named_in_the_report(tmp_path, warehouse):
     wb.save(path)
     report = check(path, HOTLINE, warehouse, lang="es")
     assert not report.file_problem and report.rows_read == 5
-    assert any("hojas ocultas: 'Borrador'" in note and "'datos'" in note for note in report.notes), report.notes
+    assert any("hojas ocultas: 'Borrador'. Se leyó: 'datos'" in note for note in report.notes), report.notes
 
 
 def with_member(path: Path, name: str, data: bytes, *, content_type: bytes | None = None) -> Path:
@@ -296,6 +327,22 @@ def test_workbook_with_external_links_is_accepted_with_a_warning_note(tmp_path, 
     with_member(path, "xl/externalLinks/externalLink1.xml", b"<externalLink/>")
     report = check(path, HOTLINE, warehouse)
     assert not report.file_problem and report.rows_read == 5
+    assert any("links to 1 other workbook" in note for note in report.notes), report.notes
+
+
+def test_quarterly_workbook_hidden_sheet_and_links_are_named(tmp_path, warehouse):
+    wb = openpyxl.load_workbook(QUARTERLY_XLSX)
+    extra = wb.create_sheet("Notas internas")
+    extra.append(["-"])
+    extra.sheet_state = "hidden"
+    path = tmp_path / QUARTERLY_XLSX.name
+    wb.save(path)
+    with_member(path, "xl/externalLinks/externalLink1.xml", b"<externalLink/>")
+    report = check(path, QUARTERLY, warehouse)
+    assert not report.file_problem, report.file_problem
+    # the template's own hidden sheets (_metadata, _codelists) are not reported; the added one is
+    hidden = [note for note in report.notes if "hidden sheets" in note]
+    assert len(hidden) == 1 and "'Notas internas'" in hidden[0] and "_metadata" not in hidden[0], report.notes
     assert any("links to 1 other workbook" in note for note in report.notes), report.notes
 
 

@@ -83,9 +83,7 @@ bands ``0-17``, ``18+``, ``menores de 18``; blank = ``_T``. ``DISAGGREGATION``:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 import zipfile
@@ -94,7 +92,7 @@ from pathlib import Path
 from typing import Any
 
 from sources.parsers.base import ParseResult, SourceFileError, disaggregation_key, make_rows
-from sources.parsers.limits import check_cells, check_xlsx_package, load_limits
+from sources.parsers.limits import check_cells, check_xlsx_package, load_limits, read_records
 
 REQUIRED_COLUMNS: list[str] = ["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE"]
 OPTIONAL_COLUMNS: list[str] = ["SEX", "AGE", "DISAGGREGATION", "OBS_STATUS", "COMMENT"]
@@ -339,44 +337,21 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
         raise SourceFileError(path, "the file is empty (no header row, no data).",
                               hint=TEMPLATE_HINT, code="file_empty")
     limits = load_limits()["rows"]
-    csv.field_size_limit(int(limits["max_cell_characters"]))
     best_delim, best_score = ",", -1
     for delim in (";", ",", "\t"):  # the delimiter that yields the header, from the first records only
-        head = _csv_records(path, text, delim, HEADER_SEARCH_ROWS)
+        head = read_records(path, text, delimiter=delim, limit=HEADER_SEARCH_ROWS)
         pos, found, partial = _find_header([(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(head)])
         score = 100 if pos is not None else partial[1]
         if score > best_score:
             best_delim, best_score = delim, score
     facts["delimiter"] = best_delim
-    records = _csv_records(path, text, best_delim, limits["max_rows"] + HEADER_SEARCH_ROWS + 1)
+    records = read_records(path, text, delimiter=best_delim, limit=limits["max_rows"] + HEADER_SEARCH_ROWS + 1)
     check_cells(path, rows=len(records) - HEADER_SEARCH_ROWS)
     grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
     pos, _, _ = _find_header(grid)
     if pos is not None:
         _refuse_swallowed_lines(path, grid[pos + 1:], len(grid[pos][1]), best_delim, grid[pos][1])
     return grid
-
-
-def _csv_records(path: Path, text: str, delim: str, limit: int) -> list[list[str]]:
-    """Up to ``limit`` records; a record wider than the limit or a cell too long refuses the file."""
-    max_columns = load_limits()["rows"]["max_columns"]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    records: list[list[str]] = []
-    try:
-        for record in reader:
-            if len(record) > max_columns:
-                check_cells(path, columns=len(record), where=f"row {len(records) + 1}")
-            records.append(record)
-            if len(records) >= limit:
-                break
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            check_cells(path, longest=load_limits()["rows"]["max_cell_characters"] + 1,
-                        where=f"row {len(records) + 1}")
-        raise SourceFileError(path, f"the file is not a readable CSV ({exc}).",
-                              hint="Save the table again as CSV from the spreadsheet program.",
-                              code="file_unreadable", params={"format": "CSV"}) from None
-    return records
 
 
 def _refuse_swallowed_lines(path: Path, body: list[tuple[int, list[_Cell]]], width: int, delim: str,

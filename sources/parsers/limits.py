@@ -18,6 +18,8 @@ make a reader hang or eat the machine's memory. The limits are data
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import signal
 import threading
@@ -121,10 +123,15 @@ def check_xlsx_package(path: Path) -> PackageInfo:
                               code="file_corrupt") from None
 
 
-def check_cells(path: Path, *, rows: int = 0, columns: int = 0, longest: int = 0, where: str = "",
-                cell: str = "") -> None:
-    """Refuse a grid with too many rows or columns, or a cell longer than the limits."""
+def check_cells(path: Path, *, rows: int = 0, columns: int = 0, longest: int = 0, cells: int = 0,
+                where: str = "", cell: str = "") -> None:
+    """Refuse a grid with too many rows, columns or cells, or a cell longer than the limits."""
     limits = load_limits()["rows"]
+    if cells > limits["max_cells"]:
+        raise SourceFileError(
+            path, f"the table has more than {limits['max_cells']:,} cells; it is not read.", where=where,
+            hint="Send the aggregated table only (one row per country, period and measure), or split the file by year.",
+            code="file_too_many_cells", params={"limit": f"{limits['max_cells']:,}"})
     if rows > limits["max_rows"]:
         raise SourceFileError(
             path, f"the table has more than {limits['max_rows']:,} rows; it is not read.", where=where,
@@ -152,6 +159,33 @@ def used_rows(path: Path, ws: Any, min_row: int, max_col: int) -> list[int]:
                    if row >= min_row and col <= max_col and cell.value is not None})
     check_cells(path, rows=len(rows), where=f"sheet '{ws.title}'")
     return rows
+
+
+def read_records(path: Path, text: str, *, delimiter: str = ",", limit: int | None = None,
+                 hint: str = "Save the table again as CSV from the spreadsheet program.") -> list[list[str]]:
+    """The CSV records of ``text`` (at most ``limit``), within the limits on columns, cells
+    and cell length; a record too wide, too many cells or a cell too long refuses the file."""
+    rows = load_limits()["rows"]
+    csv.field_size_limit(int(rows["max_cell_characters"]))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    cells = 0
+    try:
+        for record in reader:
+            cells += len(record)
+            if len(record) > rows["max_columns"]:
+                check_cells(path, columns=len(record), where=f"row {len(records) + 1}")
+            if cells > rows["max_cells"]:
+                check_cells(path, cells=cells, where=f"row {len(records) + 1}")
+            records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            check_cells(path, longest=rows["max_cell_characters"] + 1, where=f"row {len(records) + 1}")
+        raise SourceFileError(path, f"the file is not a readable CSV ({exc}).", where=f"row {len(records) + 1}",
+                              hint=hint, code="file_unreadable", params={"format": "CSV"}) from None
+    return records
 
 
 def check_pages(path: Path, pages: int) -> None:

@@ -181,6 +181,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
         keys += [c.key for c in section.columns if c.key not in keys]
     records: list[dict[str, Any]] = []
     per_section: dict[str, int] = {}
+    sheets_read: list[str] = []
     for key, section in layout.sections.items():
         ws = _find_sheet(wb, section.sheet.model_dump())
         if ws is None:
@@ -206,6 +207,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
             records.append(record)
             count += 1
         per_section[key] = count
+        sheets_read.append(ws.title)
 
     frame = pd.DataFrame.from_records(records, columns=BASE_COLUMNS + keys)
     frame = frame.astype(object).where(frame.notna(), None)
@@ -222,5 +224,6 @@ def parse(path: Path, **options: Any) -> ParseResult:
         # the template's own hidden sheets (_metadata, _codelists) are expected; others are named
         "hidden_sheets": [name for name in package.hidden_sheets if not name.startswith("_")],
         "external_links": package.external_links,
+        "sheets_read": sheets_read,
     }
     return ParseResult(rows=frame, rows_read=len(frame), facts=facts)

@@ -201,8 +201,9 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
 def _package_notes(report: Report, facts: dict[str, Any], lang: str) -> None:
     """Hidden sheets, external links and cells outside the table: the sender is told."""
     if facts.get("hidden_sheets"):
+        read = [facts["sheet"]] if facts.get("sheet") else facts.get("sheets_read", [])
         report.notes.append(msg.label("hidden_sheets", lang, sheets=", ".join(f"'{s}'" for s in facts["hidden_sheets"]),
-                                      read=facts.get("sheet", "")))
+                                      read=", ".join(f"'{s}'" for s in read)))
     if facts.get("external_links"):
         report.notes.append(msg.label("external_links", lang, n=facts["external_links"]))
     if facts.get("outside_cells"):
