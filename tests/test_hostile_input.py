@@ -212,25 +212,24 @@ def test_a_parse_past_its_deadline_is_stopped_with_the_file_named(tmp_path):
 # --------------------------------------------------------------------------- Open SDG odd numbers
 
 def test_open_sdg_odd_numbers_are_row_errors_naming_the_file(tmp_path, warehouse):
-    source = BUNDLED_DATA_DIR / "open-sdg-jamaica" / "data" / "indicator_16-2-1.csv"
+    """The issue's ZeroDivisionError: Python reads '1e309' as infinity; an infinite rate the year
+    before a real one made the year-over-year check divide by zero ("an unexpected problem")."""
+    source = BUNDLED_DATA_DIR / "open-sdg-jamaica" / "data" / "indicator_16-2-2.csv"
     lines = source.read_text(encoding="utf-8").splitlines()
-    odd = ["0", "1e309", "-0", "5e-324", "1e308", "nan"]
-    out = [lines[0]]
-    for i, line in enumerate(lines[1:]):
-        cells = line.split(",")
-        cells[0] = "2012" if cells[0] == "2022" else cells[0]  # consecutive years: year-over-year compared
-        cells[-1] = odd[i % len(odd)]
-        out.append(",".join(cells))
+    assert lines[1] == '2018,Male,"Per 100,000 population",0.0'  # as published
+    odd = {1: "1e309", 2: "inf", 3: "nan", 4: "5e-324", 5: "-0"}
+    for index, value in odd.items():
+        lines[index] = lines[index].rsplit(",", 1)[0] + "," + value
     folder = tmp_path / "data"
     folder.mkdir()
-    path = write_lines(folder / "indicator_16-2-1.csv", out)
-    report = check(path, OPENSDG, warehouse)
+    path = write_lines(folder / "indicator_16-2-2.csv", lines)
+    report = check(path, OPENSDG, warehouse, lang="es")
     assert not report.file_problem, report.file_problem
-    assert report.rows_read == 90
-    # 1e309 and nan are not finite numbers (no value), 1e308 is a percentage above 100: those rows (3 in 6)
-    # go to quarantine with the reason; 0, -0 and 5e-324 are read as written
-    assert report.rows_quarantined == 45 and report.rows_staged == 45
-    assert {p.rule for p in report.errors} == {"value_missing", "percent_out_of_range"}
+    assert report.rows_read == 35
+    # 1e309, inf and nan (rows 2-4) are no figure: quarantined with the reason; 5e-324 and -0 are read
+    assert report.rows_quarantined == 3 and report.rows_staged == 32
+    assert [(p.where, p.value) for p in report.errors] == [("fila 2", "1e309"), ("fila 3", "inf"), ("fila 4", "nan")]
+    assert all("no es un número finito" in p.message for p in report.errors)
 
 
 # --------------------------------------------------------------------------- NCMEC stated totals

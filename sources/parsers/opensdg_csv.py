@@ -84,6 +84,7 @@ under ``"_unparsed_text"``.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -508,6 +509,10 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                     value = float(text)
                 except ValueError:
                     errors.append(f"'{value_raw}' is not a number (Open SDG values use a decimal point, e.g. 12.5)")
+                else:
+                    if not math.isfinite(value):  # 1e309, inf, nan: Python reads them, no statistic is one
+                        value = None
+                        errors.append(f"'{value_raw}' is not a finite number")
         disagg = disaggregation_key(pairs)
         if not errors:
             key = (year, unit, sex, age, disagg)
