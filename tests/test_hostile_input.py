@@ -20,13 +20,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pytest
 
 from sources.catalogue import BUNDLED_DATA_DIR, load_catalogue
 from sources.validation.report import validate_file
-from tests.test_bad_input import HOTLINE, NCMEC, NCMEC_2019, hotline_lines, write_lines
+from tests.test_bad_input import HOTLINE, NCMEC, NCMEC_2019, hotline_lines, ingest_refuses_file, write_lines
 from tests.test_parser_ncmec import make_pdf, right
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -346,42 +345,31 @@ def test_quarterly_workbook_hidden_sheet_and_links_are_named(tmp_path, warehouse
 
 
 def test_quarterly_workbook_is_validated_like_a_csv(built_home, tmp_path):
+    """`clac validate --source wg_quarterly_report`: the intake's row checks, nothing written.
+
+    Row 4 of the sheet 'Actividades' of this SYNTHETIC report for 2026-Q1 is an activity
+    marked implemented on 2025-12-15 (read with openpyxl): outside the quarter.
+    """
     from tests.conftest import run_clac
 
-    result = run_clac(built_home, "validate", str(QUARTERLY_XLSX), "--source", QUARTERLY, "--lang", "en",
+    path = QUARTERLY_XLSX.with_name("law_enforcement_2026-Q1-SYNTHETIC.xlsx")
+    report = check(path, QUARTERLY, None)
+    assert (report.rows_read, report.rows_staged, report.rows_quarantined) == (4, 3, 1)
+    assert [(p.rule, p.where) for p in report.problems] == [("wg_date_outside_quarter", "sheet 'Actividades', row 4")]
+    assert "2025-12-15" in report.problems[0].message and "2026-Q1" in report.problems[0].message
+    result = run_clac(built_home, "validate", str(path), "--source", QUARTERLY, "--lang", "pt",
                       "--out", str(tmp_path), check=False)
     both = result.stdout + result.stderr
-    assert "unexpected problem" not in both and "Traceback" not in both, both
-    assert QUARTERLY_XLSX.name in both and "Rows read:" in both, both
+    assert result.returncode == 1 and "Traceback" not in both and "unexpected problem" not in both, both
+    assert "Linhas lidas: 4" in both and "planilha 'Actividades', linha 4" in both, both
 
 
 # --------------------------------------------------------------------------- parity
 
-def ingest_verdict(path: Path, source_id: str, warehouse: Path, home: Path) -> bool:
-    """True when ingestion (then the build's blocking stated-total check) refuses the file."""
-    from sources.harmonise.areas import default_resolver
-    from sources.ingest import ingest_file
-    from sources.reconcile import stated_total_failures, states_total
-
-    home.mkdir(parents=True, exist_ok=True)
-    db = home / "warehouse.duckdb"
-    shutil.copyfile(warehouse, db)
-    con = duckdb.connect(str(db))
-    try:
-        result = ingest_file(con, path, entry(source_id), resolve_area=default_resolver().resolve, db_path=db)
-        if result.status == "rejected":
-            return True
-        if states_total(entry(source_id)):
-            failures = stated_total_failures(con, source_id)["failures"]
-            return any(f["file_id"] == result.file_id for f in failures)
-        return False
-    finally:
-        con.close()
-
-
-def test_validate_and_ingest_reach_the_same_verdict(tmp_path, warehouse, ncmec_rows, monkeypatch):
-    """Every file the hostile and bad-input tests build: refused by one exactly when by the other."""
-    monkeypatch.setenv("CLAC_HOME", str(tmp_path / "home"))
+def test_validate_and_ingest_reach_the_same_verdict(tmp_path, warehouse, ncmec_rows):
+    """The hostile files: refused by `clac validate` exactly when ingestion (and the build's
+    stated-total check) refuses them. The bad-input files are compared in
+    tests/test_bad_input.py's ``validate`` helper, for every case there."""
     cases: list[tuple[Path, str, bool]] = []
     lines = hotline_lines()
     quote = list(lines)
@@ -414,9 +402,34 @@ def test_validate_and_ingest_reach_the_same_verdict(tmp_path, warehouse, ncmec_r
     wb.save(stray)
     cases.append((stray, HOTLINE, False))
     cases.append((zip_bomb_xlsx(tmp_path / "bomba.xlsx", 30), HOTLINE, True))
+    cases.append((QUARTERLY_XLSX.with_name("law_enforcement_2026-Q1-SYNTHETIC.xlsx"), QUARTERLY, False))
+    quarterly_macro = tmp_path / QUARTERLY_XLSX.name
+    shutil.copyfile(QUARTERLY_XLSX, quarterly_macro)
+    cases.append((with_member(quarterly_macro, "xl/vbaProject.bin", b"x"), QUARTERLY, True))
+    not_template = tmp_path / "no-plantilla.xlsx"
+    hotline_workbook(5).save(not_template)
+    cases.append((not_template, QUARTERLY, True))
     seen = []
     for i, (path, source_id, expected) in enumerate(cases):
         validate_refuses = bool(check(path, source_id, warehouse).file_problem)
-        ingest_refuses = ingest_verdict(path, source_id, warehouse, tmp_path / f"w{i}")
+        ingest_refuses = ingest_refuses_file(path, source_id, warehouse, tmp_path / f"w{i}")
         seen.append((path.name, validate_refuses, ingest_refuses, expected))
     assert all(v == i == e for _, v, i, e in seen), seen
+
+
+def test_clac_ingest_refuses_a_file_off_its_stated_total_before_the_build(built_home, tmp_path, ncmec_rows):
+    """The real command: refused with the reason validate gives, the warehouse byte-identical."""
+    import hashlib
+
+    from tests.conftest import run_clac
+
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    before = hashlib.sha256((home / "warehouse.duckdb").read_bytes()).hexdigest()
+    path = ncmec_look_alike(tmp_path / "2019-total.pdf", ncmec_rows, NCMEC_2019_TOTAL + 1000)
+    result = run_clac(home, "ingest", str(path), "--source", NCMEC, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2019-total.pdf: the rows do not add up to the total the document states" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert hashlib.sha256((home / "warehouse.duckdb").read_bytes()).hexdigest() == before
+    assert len(list((home / "rejected").glob("*/2019-total.pdf"))) == 1

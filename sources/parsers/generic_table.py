@@ -31,6 +31,13 @@ Reading the file
   workbook or an old ``.xls`` (both are OLE2 compound files, magic bytes
   ``D0 CF 11 E0 A1 B1 1A E1``) and a damaged workbook raise
   :class:`SourceFileError`.
+* Limits (:mod:`sources.parsers.limits`, ``limits.yaml``): an XLSX's ZIP directory is
+  checked before anything is unpacked (unpacked sizes, macros refused; hidden sheets and
+  external links go to ``facts["hidden_sheets"]``/``facts["external_links"]``); the sheet
+  is streamed (openpyxl read-only mode, its stated dimension ignored), blank rows are not
+  kept, and non-blank cells right of the table are listed in ``facts["outside_cells"]``,
+  not read. Rows, cells, cells per row and characters per cell are bounded for both
+  formats. A CSV quote that swallows whole records into one cell refuses the file.
 * CSV: delimiter comma, semicolon or tab (the one that yields the header);
   encoding UTF-8 with or without BOM, else Windows-1252, else Latin-1 (UTF-16 with
   a BOM is also read); ``facts["encoding"]`` and ``facts["delimiter"]`` say which.
@@ -451,7 +458,7 @@ def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple
     grid: list[tuple[int, list[_Cell]]] = []
     outside: list[str] = []
     blank_runs: list[tuple[int, int]] = []  # (the non-blank row after a run of blank rows, its length)
-    pending_blank = 0
+    pending_blank = total_cells = 0
     for row_number, (row_v, row_f) in enumerate(zip(rows_v, rows_f), start=1):
         cells: list[_Cell] = []
         for index, (cv, cf) in enumerate(zip(row_v, row_f)):
@@ -478,7 +485,8 @@ def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple
             blank_runs.append((row_number, pending_blank))
         pending_blank = 0
         grid.append((row_number, cells))
-        check_cells(path, rows=len(grid) - HEADER_SEARCH_ROWS, where=f"sheet '{facts['sheet']}'")
+        total_cells += len(cells)
+        check_cells(path, rows=len(grid) - HEADER_SEARCH_ROWS, cells=total_cells, where=f"sheet '{facts['sheet']}'")
     facts["blank_runs"] = blank_runs
     facts["outside_cells"] = outside
     return grid

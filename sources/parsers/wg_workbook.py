@@ -88,7 +88,7 @@ def read_metadata(wb: openpyxl.Workbook) -> dict[str, str] | None:
     meta: dict[str, str] = {}
     if META_SHEET in wb.sheetnames:
         ws = wb[META_SHEET]
-        for key, value in ws.iter_rows(min_row=1, max_col=2, values_only=True):
+        for key, value in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 200), max_col=2, values_only=True):
             if key is not None:
                 meta[str(key).strip()] = "" if value is None else str(value).strip()
     for key, name in DEFINED_NAMES.items():
