@@ -131,17 +131,18 @@ def ingest(
     entry = _entry(source)
     if not path.is_file():
         fail(f"{path}: no such file. Give the path of the file to ingest.")
-    from sources.ingest import _keep_rejected, file_sha256, parse_file
-    from sources.parsers.base import SourceFileError
+    from sources.ingest import _keep_rejected, file_sha256
+    from sources.validation.report import validate_file
 
-    try:
-        parse_file(path, entry)  # refuse unreadable files before anything is written
-    except SourceFileError as exc:
+    # refuse a file before anything is written, by the checks of 'clac validate' (the same
+    # functions ingestion runs: reader limits, row rules, stated totals, plausibility)
+    report = validate_file(path, entry, lang="en", warehouse=wh.warehouse_path())
+    if report.file_problem:
         from sources.audit_events import record_rejection
 
-        _keep_rejected(path, file_sha256(path), entry, exc.message())
-        record_rejection(path, entry.id, file_sha256(path), exc.message())
-        fail(f"{exc.message()}\nThe file was not ingested; the warehouse is unchanged. "
+        _keep_rejected(path, report.sha256, entry, report.file_problem)
+        record_rejection(path, entry.id, report.sha256, report.file_problem)
+        fail(f"{report.file_problem}\nThe file was not ingested; the warehouse is unchanged. "
              f"A copy and the reason are kept in {wh.clac_home() / 'rejected'}.")
     inbox = wh.inbox_dir() / entry.id
     inbox.mkdir(parents=True, exist_ok=True)

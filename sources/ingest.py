@@ -29,10 +29,12 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
-from sources.catalogue import SourceEntry, catalogue_version, load_measures
+from sources.catalogue import SourceEntry, catalogue_version
 from sources.parsers.base import ParseResult, SourceFileError
-from sources.validation.relations import check_with_warehouse, insert_warnings
-from sources.validation.row_rules import check_rows, load_rules
+from sources.parsers.limits import parse_deadline
+from sources.validation.relations import existing_rows, insert_warnings
+from sources.validation.row_rules import load_rules
+from sources.validation.whole_file import check_parsed
 from sources.warehouse import clac_home, ensure_staging_table, staging_table
 
 
@@ -124,7 +126,8 @@ def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
     """Run the source's parser; any unexpected failure becomes a SourceFileError."""
     check_size(path)
     try:
-        return parser_for(entry)(path, **entry.parser_options)
+        with parse_deadline(path):
+            return parser_for(entry)(path, **entry.parser_options)
     except SourceFileError:
         raise
     except Exception as exc:  # a parser bug or an unforeseen file shape: never a traceback
@@ -206,12 +209,14 @@ def ingest_file(
         return early
 
     file_id = sha[:16]
-    staged, quarantine = check_rows(
-        parsed.rows, entry=entry, file_id=file_id, measures=load_measures(),
-        resolve_area=resolve_area, today=today,
-    )
-    # logical relations and plausibility (sources/validation/relations.yaml), also against the warehouse
-    staged, quarantine, warnings = check_with_warehouse(con, staged, quarantine, entry=entry)
+    # row rules, relations and plausibility (also against the warehouse), whole-file rules
+    try:
+        staged, quarantine, warnings = check_parsed(
+            path, entry, parsed, file_id=file_id, resolve_area=resolve_area, today=today,
+            existing_for=lambda staged: existing_rows(con, entry, staged))
+    except SourceFileError as exc:
+        _keep_rejected(path, sha, entry, exc.message())
+        return IngestResult(path, entry.id, "rejected", file_id=file_id, message=exc.message())
     stored = _store_raw(path, sha, db_path)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     slot = _slot_key(entry, staged, quarantine, path.name)

@@ -45,6 +45,26 @@ def text_figure_agrees(total: float, stated: float, unit: float) -> bool:
     return rounded or truncated
 
 
+def states_total(entry: Any) -> bool:
+    """Whether a source's documents state their own total (checked per file)."""
+    return bool(entry.parser_options.get("reconcile_stated_total")) or entry.parser == "ncmec_pdf"
+
+
+def total_problems(facts: dict[str, Any], rows_sum: float) -> list[str]:
+    """Why one file's rows do not add up to the totals it states (empty: they do)."""
+    table_total = facts.get("stated_total_table")
+    text_value = facts.get("stated_total_text_value")
+    precision = facts.get("stated_total_text_precision")
+    problems = []
+    if table_total is None:
+        problems.append("the document's total row was not found")
+    elif rows_sum != table_total:
+        problems.append(f"rows add up to {rows_sum:,.0f}, the table states {table_total:,}")
+    if text_value is not None and precision and not text_figure_agrees(rows_sum, text_value, precision):
+        problems.append(f"rows add up to {rows_sum:,.0f}, the text states {facts.get('stated_total_text')}")
+    return problems
+
+
 def stated_total_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, Any]:
     """Compare each current file's row sum with the totals the document states.
 
@@ -65,17 +85,9 @@ def stated_total_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> dic
         facts = json.loads(facts_json) if isinstance(facts_json, str) else (facts_json or {})
         rows_sum = staged_sum + quarantined_sum
         table_total = facts.get("stated_total_table")
-        text_value = facts.get("stated_total_text_value")
-        precision = facts.get("stated_total_text_precision")
         detail = {"file": name, "file_id": file_id, "rows_sum": rows_sum, "stated_total_table": table_total,
                   "stated_total_text": facts.get("stated_total_text")}
-        problems = []
-        if table_total is None:
-            problems.append("the document's total row was not found")
-        elif rows_sum != table_total:
-            problems.append(f"rows add up to {rows_sum:,.0f}, the table states {table_total:,}")
-        if text_value is not None and precision and not text_figure_agrees(rows_sum, text_value, precision):
-            problems.append(f"rows add up to {rows_sum:,.0f}, the text states {facts.get('stated_total_text')}")
+        problems = total_problems(facts, rows_sum)
         details.append(detail)
         if problems:
             failures.append({**detail, "problems": problems})

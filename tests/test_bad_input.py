@@ -19,7 +19,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sources.catalogue import BUNDLED_DATA_DIR
+from sources.catalogue import BUNDLED_DATA_DIR, load_catalogue
+from sources.validation import messages as msg
 from tests.conftest import run_clac
 from tests.test_parser_ncmec import make_pdf, report_like
 
@@ -72,7 +73,43 @@ def validate(home: Path, path: Path, source: str, tmp_path: Path, *, lang: str |
         assert result.returncode == expect, both
     csv_path = out / f"{path.name}.validation.csv"
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False) if csv_path.exists() else None
+    if source in load_catalogue():  # the same verdict as ingestion, for every case of this file
+        refused = msg.label("verdict_file", lang or "es") in result.stdout
+        assert refused == ingest_refuses_file(path, source, home / "warehouse.duckdb", tmp_path / "ingest"), both
     return result, frame
+
+
+def ingest_refuses_file(path: Path, source_id: str, warehouse: Path, home: Path) -> bool:
+    """Whether ingestion, then the build's blocking stated-total check, refuses the file.
+
+    In-process, on a copy of ``warehouse`` in ``home`` (the CLI adds nothing to the verdict:
+    `clac ingest` refuses by the checks of `clac validate`, and the build ingests with
+    :func:`sources.ingest.ingest_file` or, for quarterly reports, ``ingest_report``).
+    """
+    import duckdb
+
+    from sources.harmonise.areas import default_resolver
+    from sources.ingest import ingest_file
+    from sources.quarterly.intake import ingest_report
+    from sources.reconcile import stated_total_failures, states_total
+
+    entry = load_catalogue()[source_id]
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "warehouse.duckdb"
+    shutil.copyfile(warehouse, db)
+    ingest = ingest_report if entry.parser == "wg_workbook" else ingest_file
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLAC_HOME", str(home))
+        con = duckdb.connect(str(db))
+        try:
+            result = ingest(con, path, entry, resolve_area=default_resolver().resolve, db_path=db)
+            if result.status == "rejected":
+                return True
+            if states_total(entry):
+                return any(f["file_id"] == result.file_id for f in stated_total_failures(con, source_id)["failures"])
+            return False
+        finally:
+            con.close()
 
 
 def assert_names(result, *needles: str) -> None:

@@ -270,8 +270,8 @@ def test_dash_can_be_quarantined_instead():
 # --------------------------------------------------------------------------- hand-made PDFs
 
 
-def make_pdf(items: list[tuple[float, float, str]], *, encrypted: bool = False) -> bytes:
-    """A minimal one-page PDF with Courier text at (x, y); optionally password-protected."""
+def make_pdf(items: list[tuple[float, float, str]], *, encrypted: bool = False, height: int = 792) -> bytes:
+    """A minimal one-page PDF (``height`` points tall) with Courier text at (x, y); optionally password-protected."""
     def esc(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -280,8 +280,8 @@ def make_pdf(items: list[tuple[float, float, str]], *, encrypted: bool = False) 
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 %d] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>" % height,
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]

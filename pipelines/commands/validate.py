@@ -46,10 +46,10 @@ def validate(
     if source not in catalogue:
         problem, hint = msg.problem_text("unknown_source", lang, source=source, known=", ".join(catalogue))
         fail(f"{problem} {msg.load_messages()['locations']['what_to_do'][lang]} {hint}")
-    if source not in observation_sources(catalogue):
+    if source not in observation_sources(catalogue) and catalogue[source].parser != "wg_workbook":
         fail(f"'{source}' is not an observation source (format {catalogue[source].format}); "
-             "'clac validate' checks files of observation sources: "
-             f"{', '.join(observation_sources(catalogue))}.")
+             "'clac validate' checks files of observation sources and quarterly report workbooks: "
+             f"{', '.join(observation_sources(catalogue))}, wg_quarterly_report.")
     if not path.is_file():
         fail(f"{path}: " + {"es": "no existe ese archivo.", "en": "no such file.",
                             "pt": "esse arquivo não existe."}[lang])

@@ -31,6 +31,13 @@ Reading the file
   workbook or an old ``.xls`` (both are OLE2 compound files, magic bytes
   ``D0 CF 11 E0 A1 B1 1A E1``) and a damaged workbook raise
   :class:`SourceFileError`.
+* Limits (:mod:`sources.parsers.limits`, ``limits.yaml``): an XLSX's ZIP directory is
+  checked before anything is unpacked (unpacked sizes, macros refused; hidden sheets and
+  external links go to ``facts["hidden_sheets"]``/``facts["external_links"]``); the sheet
+  is streamed (openpyxl read-only mode, its stated dimension ignored), blank rows are not
+  kept, and non-blank cells right of the table are listed in ``facts["outside_cells"]``,
+  not read. Rows, cells, cells per row and characters per cell are bounded for both
+  formats. A CSV quote that swallows whole records into one cell refuses the file.
 * CSV: delimiter comma, semicolon or tab (the one that yields the header);
   encoding UTF-8 with or without BOM, else Windows-1252, else Latin-1 (UTF-16 with
   a BOM is also read); ``facts["encoding"]`` and ``facts["delimiter"]`` say which.
@@ -83,9 +90,7 @@ bands ``0-17``, ``18+``, ``menores de 18``; blank = ``_T``. ``DISAGGREGATION``:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 import zipfile
@@ -94,6 +99,7 @@ from pathlib import Path
 from typing import Any
 
 from sources.parsers.base import ParseResult, SourceFileError, disaggregation_key, make_rows
+from sources.parsers.limits import check_cells, check_xlsx_package, load_limits, read_records
 
 REQUIRED_COLUMNS: list[str] = ["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE"]
 OPTIONAL_COLUMNS: list[str] = ["SEX", "AGE", "DISAGGREGATION", "OBS_STATUS", "COMMENT"]
@@ -337,22 +343,50 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
     if not text.strip():
         raise SourceFileError(path, "the file is empty (no header row, no data).",
                               hint=TEMPLATE_HINT, code="file_empty")
-    best_delim, best_score, best_grid = ",", -1, None
-    for delim in (";", ",", "\t"):
-        try:
-            records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-        except csv.Error as exc:
-            raise SourceFileError(path, f"the file is not a readable CSV ({exc}).",
-                                  hint="Save the table again as CSV from the spreadsheet program.",
-                                  code="file_unreadable", params={"format": "CSV"}) from None
-        grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
-        pos, found, partial = _find_header(grid)
+    limits = load_limits()["rows"]
+    best_delim, best_score = ",", -1
+    for delim in (";", ",", "\t"):  # the delimiter that yields the header, from the first records only
+        head = read_records(path, text, delimiter=delim, limit=HEADER_SEARCH_ROWS)
+        pos, found, partial = _find_header([(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(head)])
         score = 100 if pos is not None else partial[1]
         if score > best_score:
-            best_delim, best_score, best_grid = delim, score, grid
+            best_delim, best_score = delim, score
     facts["delimiter"] = best_delim
-    assert best_grid is not None
-    return best_grid
+    records = read_records(path, text, delimiter=best_delim, limit=limits["max_rows"] + HEADER_SEARCH_ROWS + 1)
+    check_cells(path, rows=len(records) - HEADER_SEARCH_ROWS)
+    grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
+    pos, _, _ = _find_header(grid)
+    if pos is not None:
+        _refuse_swallowed_lines(path, grid[pos + 1:], len(grid[pos][1]), best_delim, grid[pos][1])
+    return grid
+
+
+def _refuse_swallowed_lines(path: Path, body: list[tuple[int, list[_Cell]]], width: int, delim: str,
+                            header: list[_Cell]) -> None:
+    """A quote opened in a cell and closed lines later swallows whole records into that cell.
+
+    A cell may hold a line break (Alt+Enter in a spreadsheet), but not a line that is itself a
+    record of the table (as many delimiters as the header): then the file is refused, never
+    read short.
+    """
+    for row_number, cells in body:
+        for col, cell in enumerate(cells):
+            value = cell.value or ""
+            if "\n" not in value and "\r" not in value:
+                continue
+            lines = value.splitlines()[1:]
+            swallowed = [line for line in lines if line.count(delim) >= max(width - 1, 1)]
+            if swallowed:
+                name = _as_text(header[col].value) if col < len(header) else _column_letter(col)
+                raise SourceFileError(
+                    path, f"a quote (\") opens in column {name} and is not closed on that line, so the next "
+                          f"{len(lines)} line(s) of the file, {len(swallowed)} of them rows of the table, were "
+                          "read into that one cell; the file is not read, so that no row is lost.",
+                    where=f"row {row_number}",
+                    hint=f"Close the quote in that cell (write \"\" for a quote inside a quoted cell), "
+                         "or remove it, and save the file again.",
+                    code="file_unterminated_quote",
+                    params={"column": name, "lines": len(lines), "rows": len(swallowed)})
 
 
 def _ole2_error(path: Path, data: bytes) -> SourceFileError:
@@ -372,13 +406,23 @@ def _ole2_error(path: Path, data: bytes) -> SourceFileError:
 
 
 def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, list[_Cell]]], str]:
+    """The chosen sheet's non-blank rows, read in openpyxl's streaming (read-only) mode.
+
+    The package is checked first (:func:`~sources.parsers.limits.check_xlsx_package`). The
+    sheet's stated dimension is ignored (a stray formatted cell at XFD1048576 would make it
+    a billion cells): only the rows and cells the sheet's XML holds are read, blank rows are
+    not kept, and cells beyond ``max_columns`` are noted in ``facts["outside_cells"]``.
+    """
     import openpyxl  # local import: CSV-only users need not pay for it
 
+    package = check_xlsx_package(path)
+    facts["hidden_sheets"] = package.hidden_sheets
+    facts["external_links"] = package.external_links
     damaged_hint = ("Open it in Excel or LibreOffice and save it again as an .xlsx workbook; "
                     "if it does not open, ask the sender for a new copy.")
     try:
-        wb_values = openpyxl.load_workbook(path, data_only=True)
-        wb_formulas = openpyxl.load_workbook(path, data_only=False)
+        wb_values = openpyxl.load_workbook(path, data_only=True, read_only=True)
+        wb_formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
     except zipfile.BadZipFile:
         raise SourceFileError(path, "the workbook is damaged (its ZIP package cannot be read).",
                               hint=damaged_hint, code="file_corrupt") from None
@@ -386,32 +430,66 @@ def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, 
         raise SourceFileError(
             path, f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
             hint=damaged_hint, code="file_corrupt") from None
-    sheets = wb_values.worksheets
-    if not sheets:
-        raise SourceFileError(path, "the workbook has no worksheet.", hint=TEMPLATE_HINT, code="file_no_sheet")
-    chosen = next((ws for ws in sheets if ws.title.strip().casefold() in DATA_SHEET_NAMES), sheets[0])
-    facts["sheet"] = chosen.title
-    facts["sheets"] = [ws.title for ws in sheets]
-    ws_f = wb_formulas[chosen.title]
-    max_row = max(chosen.max_row, ws_f.max_row)
-    max_col = max(chosen.max_column, ws_f.max_column)
+    try:
+        sheets = wb_values.worksheets
+        if not sheets:
+            raise SourceFileError(path, "the workbook has no worksheet.", hint=TEMPLATE_HINT, code="file_no_sheet")
+        chosen = next((ws for ws in sheets if ws.title.strip().casefold() in DATA_SHEET_NAMES), sheets[0])
+        facts["sheet"] = chosen.title
+        facts["sheets"] = [ws.title for ws in sheets]
+        ws_f = wb_formulas[chosen.title]
+        for ws in (chosen, ws_f):
+            ws.reset_dimensions()  # read what the XML holds, not the stated dimension
+        return _sheet_grid(path, chosen.iter_rows(), ws_f.iter_rows(), facts), chosen.title
+    except SourceFileError:
+        raise
+    except Exception as exc:
+        raise SourceFileError(
+            path, f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
+            hint=damaged_hint, code="file_corrupt") from None
+    finally:
+        wb_values.close()
+        wb_formulas.close()
+
+
+def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple[int, list[_Cell]]]:
+    limits = load_limits()["rows"]
+    max_columns, max_chars = limits["max_columns"], limits["max_cell_characters"]
     grid: list[tuple[int, list[_Cell]]] = []
-    for row_v, row_f in zip(chosen.iter_rows(min_row=1, max_row=max_row, max_col=max_col),
-                            ws_f.iter_rows(min_row=1, max_row=max_row, max_col=max_col)):
-        cells = []
-        row_number = None
-        for cv, cf in zip(row_v, row_f):
-            if row_number is None:
-                row_number = cv.row
+    outside: list[str] = []
+    blank_runs: list[tuple[int, int]] = []  # (the non-blank row after a run of blank rows, its length)
+    pending_blank = total_cells = 0
+    for row_number, (row_v, row_f) in enumerate(zip(rows_v, rows_f), start=1):
+        cells: list[_Cell] = []
+        for index, (cv, cf) in enumerate(zip(row_v, row_f)):
+            value = cv.value
             formula = None
-            if cv.value is None and cf.data_type == "f":
+            if value is None and cf.data_type == "f":
                 formula = str(getattr(cf.value, "text", None) or cf.value)
                 if not formula.startswith("="):
                     formula = "=" + formula
-            cells.append(_Cell(cv.value, formula))
-        if row_number is not None:
-            grid.append((row_number, cells))
-    return grid, chosen.title
+            if value is None and formula is None:
+                continue
+            if index >= max_columns:
+                outside.append(f"{_column_letter(index)}{row_number}")
+                continue
+            if isinstance(value, str) and len(value) > max_chars:
+                check_cells(path, longest=len(value), where=f"sheet '{facts['sheet']}', row {row_number}",
+                            cell=f"{_column_letter(index)}{row_number}")
+            cells.extend(_Cell(None) for _ in range(index - len(cells)))
+            cells.append(_Cell(value, formula))
+        if not cells:
+            pending_blank += 1
+            continue
+        if pending_blank and grid:
+            blank_runs.append((row_number, pending_blank))
+        pending_blank = 0
+        grid.append((row_number, cells))
+        total_cells += len(cells)
+        check_cells(path, rows=len(grid) - HEADER_SEARCH_ROWS, cells=total_cells, where=f"sheet '{facts['sheet']}'")
+    facts["blank_runs"] = blank_runs
+    facts["outside_cells"] = outside
+    return grid
 
 
 # --------------------------------------------------------------------------- codes
@@ -569,8 +647,13 @@ def parse(path: Path) -> ParseResult:
     facts["extra_columns"] = extra
 
     body = grid[pos + 1:]
-    data_rows = [(n, cells) for n, cells in body if not _is_blank(cells)]
-    facts["blank_rows"] = len(body) - len(data_rows)
+    width = max(i for i, c in enumerate(header_cells) if _as_text(c.value)) + 1  # the table's columns
+    for n, cells in body:
+        facts.setdefault("outside_cells", []).extend(
+            f"{_column_letter(i)}{n}" for i in range(width, len(cells)) if not _is_blank(cells[i:i + 1]))
+    data_rows = [(n, cells) for n, cells in body if not _is_blank(cells[:width])]
+    facts["blank_rows"] = len(body) - len(data_rows) + sum(
+        count for n, count in facts.pop("blank_runs", []) if n > header_row)
     if not data_rows:
         raise SourceFileError(
             path, f"the file has a header row (row {header_row}) but no data rows below it.",

@@ -52,6 +52,7 @@ from pdfminer.pdfdocument import PDFEncryptionError
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .base import ParseResult, SourceFileError, make_rows
+from .limits import check_pages
 
 MEASURE = "CYBERTIPLINE_REPORTS"
 HINT_DOWNLOAD = (
@@ -311,6 +312,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
     dash_as_zero = bool(options.get("dash_as_zero", True))
     with open_pdf(path) as pdf:
         rows, totals, texts = [], [], []
+        check_pages(path, len(pdf.pages))
         for page in pdf.pages:
             try:
                 found, total, text = page_rows(page)

@@ -84,8 +84,7 @@ under ``"_unparsed_text"``.
 
 from __future__ import annotations
 
-import csv
-import io
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -93,6 +92,7 @@ from typing import Any
 import yaml
 
 from sources.parsers.base import ParseResult, SourceFileError, disaggregation_key, make_rows
+from sources.parsers.limits import check_cells, read_records
 
 #: Open SDG unit labels (lower-case, spaces collapsed, thousands commas/spaces removed)
 #: -> SDMX unit codes.
@@ -321,12 +321,9 @@ def _read_csv(path: Path) -> list[list[str]]:
             hint="Open SDG data files are UTF-8; download the file again without converting it.",
             code="file_encoding", params={"encoding": "UTF-8", "byte": exc.start + 1},
         ) from None
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise SourceFileError(path, f"the file is not a readable CSV ({exc}).",
-                              hint="Download the indicator CSV again.",
-                              code="file_unreadable", params={"format": "CSV"}) from None
+    records = read_records(path, text, hint="Download the indicator CSV again.")
+    check_cells(path, rows=len(records) - 1)
+    return records
 
 
 def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
@@ -512,6 +509,10 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                     value = float(text)
                 except ValueError:
                     errors.append(f"'{value_raw}' is not a number (Open SDG values use a decimal point, e.g. 12.5)")
+                else:
+                    if not math.isfinite(value):  # 1e309, inf, nan: Python reads them, no statistic is one
+                        value = None
+                        errors.append(f"'{value_raw}' is not a finite number")
         disagg = disaggregation_key(pairs)
         if not errors:
             key = (year, unit, sex, age, disagg)

@@ -71,7 +71,6 @@ code) is returned with ``PARSE_ERROR`` set.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from pathlib import Path
@@ -86,6 +85,7 @@ from sources.parsers.base import (
     empty_rows,
     make_rows,
 )
+from sources.parsers.limits import check_cells, read_records
 
 #: The series the observatory takes from the SDG database (lower-case DDF codes).
 PROJECT_SERIES: list[str] = [
@@ -214,7 +214,8 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
             )
 
     text = _read_text(path)
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    records = read_records(path, text, hint="Download the datapoints file again.")
+    check_cells(path, rows=len(records) - 1)
     # Trailing blank lines are not rows.
     while records and not any(cell.strip() for cell in records[-1]):
         records.pop()

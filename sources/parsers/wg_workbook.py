@@ -34,6 +34,7 @@ import pandas as pd
 
 from sources.catalogue import LANGUAGES
 from sources.parsers.base import ParseResult, SourceFileError
+from sources.parsers.limits import PackageInfo, check_xlsx_package, used_rows
 from sources.quarterly.codelists import normalise, working_groups
 from sources.quarterly.personal_data import find_personal_data
 from sources.quarterly.template import (
@@ -72,11 +73,12 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _open(path: Path) -> openpyxl.Workbook:
+def _open(path: Path) -> tuple[openpyxl.Workbook, PackageInfo]:
     if not zipfile.is_zipfile(path):
         raise WorkbookFileError(path, "wg_file_unreadable", "es", detail="not a ZIP/XLSX package")
+    package = check_xlsx_package(path)  # unpacked sizes, macros: before openpyxl inflates anything
     try:
-        return openpyxl.load_workbook(path, data_only=True)
+        return openpyxl.load_workbook(path, data_only=True), package
     except Exception as exc:  # corrupt package, encrypted file, wrong content
         raise WorkbookFileError(path, "wg_file_unreadable", "es", detail=type(exc).__name__) from exc
 
@@ -86,7 +88,7 @@ def read_metadata(wb: openpyxl.Workbook) -> dict[str, str] | None:
     meta: dict[str, str] = {}
     if META_SHEET in wb.sheetnames:
         ws = wb[META_SHEET]
-        for key, value in ws.iter_rows(min_row=1, max_col=2, values_only=True):
+        for key, value in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 200), max_col=2, values_only=True):
             if key is not None:
                 meta[str(key).strip()] = "" if value is None else str(value).strip()
     for key, name in DEFINED_NAMES.items():
@@ -140,7 +142,7 @@ def _header_ok(cell_value: object, header: dict[str, str]) -> bool:
 
 def parse(path: Path, **options: Any) -> ParseResult:
     path = Path(path)
-    wb = _open(path)
+    wb, package = _open(path)
     layout = load_layout()
     meta = read_metadata(wb)
     if meta is None or "template_version" not in meta:
@@ -179,6 +181,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
         keys += [c.key for c in section.columns if c.key not in keys]
     records: list[dict[str, Any]] = []
     per_section: dict[str, int] = {}
+    sheets_read: list[str] = []
     for key, section in layout.sections.items():
         ws = _find_sheet(wb, section.sheet.model_dump())
         if ws is None:
@@ -194,9 +197,8 @@ def parse(path: Path, **options: Any) -> ParseResult:
                                     detail="")
         count = 0
         # cells right of the template's columns are not read (nothing there is stored)
-        for r, row in enumerate(ws.iter_rows(min_row=FIRST_DATA_ROW, max_col=width, values_only=True),
-                                start=FIRST_DATA_ROW):
-            cells = list(row) + [None] * (width - len(row))
+        for r in used_rows(path, ws, FIRST_DATA_ROW, width):
+            cells = [ws.cell(row=r, column=c).value for c in range(1, width + 1)]
             if all(_blank(v) for v in cells):
                 continue
             record: dict[str, Any] = {"SECTION": key, "LOC_SHEET": ws.title, "LOC_ROW": r}
@@ -205,6 +207,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
             records.append(record)
             count += 1
         per_section[key] = count
+        sheets_read.append(ws.title)
 
     frame = pd.DataFrame.from_records(records, columns=BASE_COLUMNS + keys)
     frame = frame.astype(object).where(frame.notna(), None)
@@ -218,5 +221,9 @@ def parse(path: Path, **options: Any) -> ParseResult:
         "synthetic": meta.get("synthetic", "false").lower() == "true",
         "file_name_quarter": named.label if named else None,
         "rows_per_section": per_section,
+        # the template's own hidden sheets (_metadata, _codelists) are expected; others are named
+        "hidden_sheets": [name for name in package.hidden_sheets if not name.startswith("_")],
+        "external_links": package.external_links,
+        "sheets_read": sheets_read,
     }
     return ParseResult(rows=frame, rows_read=len(frame), facts=facts)

@@ -107,14 +107,31 @@ def _existing(entry: SourceEntry, staged: pd.DataFrame, warehouse: Path | None) 
         con.close()
 
 
+def _refused(report: Report, exc, lang: str) -> Report:
+    """The report of a file refused whole."""
+    report.file_problem = msg.file_problem(exc, lang)
+    where = msg.localise_where(exc.where, lang) if exc.where else msg.load_messages()["locations"]["whole_file"][lang]
+    report.problems.insert(0, Problem("error", exc.code or "file_unreadable", "", "", report.file_problem,
+                                      where=where))
+    return report
+
+
 def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LANG,
                   warehouse: Path | None = None, today: dt.date | None = None) -> Report:
-    """Check a file for a source as ingestion would; nothing is written anywhere."""
+    """Check a file for a source as ingestion would; nothing is written anywhere.
+
+    The checks are those of ingestion, by the same functions: the reader and its limits
+    (:func:`sources.ingest.parse_file`), then for an observation source the row rules,
+    relations, plausibility and whole-file rules (:func:`sources.validation.whole_file.check_parsed`:
+    stated totals, mostly implausible files), for a quarterly report workbook the checks of
+    :func:`sources.quarterly.intake.check_report`. ``report.file_problem`` is set exactly
+    when ingestion would refuse the file whole.
+    """
     from sources.harmonise.areas import default_resolver
     from sources.ingest import file_sha256, parse_file
     from sources.parsers.base import SourceFileError
-    from sources.validation.relations import check_relations
     from sources.validation.row_rules import load_rules
+    from sources.validation.whole_file import check_parsed
 
     lang = msg.check_lang(lang)
     path = Path(path)
@@ -124,17 +141,27 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
     try:
         parsed = parse_file(path, entry)
     except SourceFileError as exc:
-        report.file_problem = msg.file_problem(exc, lang)
-        where = msg.localise_where(exc.where, lang) if exc.where else msg.load_messages()["locations"]["whole_file"][lang]
-        report.problems.append(Problem("error", exc.code or "file_unreadable", "", "", report.file_problem,
-                                       where=where))
-        return report
+        return _refused(report, exc, lang)
+    _package_notes(report, parsed.facts or {}, lang)
+    if entry.parser == "wg_workbook":
+        return _quarterly_report(report, parsed, entry, sha[:16], default_resolver().resolve)
 
     rules = load_rules()
-    staged, quarantine = _check_rows(parsed, entry, sha[:16], today, default_resolver().resolve)
-    existing, note = _existing(entry, staged, warehouse)
-    staged, quarantine, warnings = check_relations(staged, quarantine, entry=entry, existing=existing, rules=rules)
+    notes: list[str] = []
+
+    def existing_for(staged: pd.DataFrame) -> pd.DataFrame | None:
+        existing, note = _existing(entry, staged, warehouse)
+        if note:
+            notes.append(note)
+        return existing
+
     report.rows_read = parsed.rows_read
+    try:
+        staged, quarantine, warnings = check_parsed(path, entry, parsed, file_id=sha[:16], today=today,
+                                                    resolve_area=default_resolver().resolve,
+                                                    existing_for=existing_for)
+    except SourceFileError as exc:
+        return _refused(report, exc, lang)
     report.rows_staged = len(staged)
     report.rows_quarantined = len(quarantine)
 
@@ -145,7 +172,7 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
         report.notes.append(msg.label("encoding", lang, encoding=facts.get("encoding", "-"),
                                       delimiter=facts.get("delimiter", "-"),
                                       decimal=facts.get("decimal_separator") or "-"))
-    if note:
+    for note in notes:
         report.notes.append(msg.label(note, lang))
 
     for row in quarantine.to_dict("records"):
@@ -171,11 +198,34 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
     return report
 
 
-def _check_rows(parsed, entry, file_id, today, resolve):
-    from sources.validation.row_rules import check_rows
+def _package_notes(report: Report, facts: dict[str, Any], lang: str) -> None:
+    """Hidden sheets, external links and cells outside the table: the sender is told."""
+    if facts.get("hidden_sheets"):
+        read = [facts["sheet"]] if facts.get("sheet") else facts.get("sheets_read", [])
+        report.notes.append(msg.label("hidden_sheets", lang, sheets=", ".join(f"'{s}'" for s in facts["hidden_sheets"]),
+                                      read=", ".join(f"'{s}'" for s in read)))
+    if facts.get("external_links"):
+        report.notes.append(msg.label("external_links", lang, n=facts["external_links"]))
+    if facts.get("outside_cells"):
+        cells = facts["outside_cells"]
+        report.notes.append(msg.label("outside_cells", lang, n=len(cells), cells=", ".join(cells[:5])))
 
-    return check_rows(parsed.rows, entry=entry, file_id=file_id, measures=load_measures(),
-                      resolve_area=resolve, today=today)
+
+def _quarterly_report(report: Report, parsed, entry: SourceEntry, file_id: str, resolve) -> Report:
+    """A quarterly report workbook, checked by the intake's own row checks (nothing written)."""
+    from sources.quarterly.intake import check_report, render_quarantine_message
+
+    frames, quarantine = check_report(parsed, file_id=file_id, resolve_area=resolve, source_id=entry.id)
+    report.rows_read = parsed.rows_read
+    report.rows_staged = sum(len(frame) for frame in frames.values())
+    report.rows_quarantined = len(quarantine)
+    for row in quarantine.to_dict("records"):
+        location = _location(row)
+        report.problems.append(Problem(
+            "error", row["RULE"], str(row["COLUMN_NAME"] or ""), str(row["VALUE"] or ""),
+            render_quarantine_message(row["ROW_JSON"], report.lang), location, msg.location_text(location, report.lang)))
+    report.problems.sort(key=lambda p: (p.severity != "error", _sort_key(p.location)))
+    return report
 
 
 def _sort_key(location: dict[str, Any]) -> tuple:

@@ -1,0 +1,229 @@
+"""Limits on what a reader takes from a received file, checked before and while reading.
+
+A hostile or broken file must be refused quickly, with its name and the reason, never
+make a reader hang or eat the machine's memory. The limits are data
+(``sources/parsers/limits.yaml``):
+
+* :func:`check_xlsx_package`: an XLSX is a ZIP package; the unpacked size of every member
+  is read from the ZIP directory and checked *before* openpyxl inflates anything (a
+  "zip bomb" sheet that inflates to gigabytes is refused in milliseconds). A
+  macro-enabled workbook renamed ``.xlsx`` (``xl/vbaProject.bin``, a ``macroEnabled``
+  content type) is refused; external links and hidden sheets are returned, so that the
+  report names them;
+* :func:`check_cells`: rows, columns and cell length of a grid being read;
+* :func:`check_pages`: pages of a PDF;
+* :func:`parse_deadline`: wall-time limit on one parse (a ``SIGALRM`` timer, when the
+  parse runs in the main thread of its process; elsewhere the size limits still hold).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import signal
+import threading
+import time
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from sources.parsers.base import SourceFileError
+
+LIMITS_FILE = Path(__file__).resolve().parent / "limits.yaml"
+MB = 1024 * 1024
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR = re.compile(rb'(\w+(?::\w+)?)="([^"]*)"')
+
+
+@lru_cache(maxsize=1)
+def load_limits() -> dict[str, Any]:
+    return yaml.safe_load(LIMITS_FILE.read_text(encoding="utf-8"))
+
+
+@dataclass
+class PackageInfo:
+    """What the ZIP directory and the workbook part say about an XLSX."""
+
+    unpacked_bytes: int = 0
+    external_links: int = 0
+    hidden_sheets: list[str] = field(default_factory=list)
+
+
+def _refuse_size(path: Path, member: str, size: int, limit_mb: float, what: str) -> SourceFileError:
+    return SourceFileError(
+        path, f"{what} unpacks to {size / MB:,.0f} MB ({member}), over the {limit_mb:g} MB limit; "
+              "it is not read.",
+        hint="Send only the aggregated table, in a new workbook with one sheet, or as CSV.",
+        code="file_unpacks_too_large",
+        params={"member": member, "size_mb": f"{size / MB:,.0f}", "limit_mb": f"{limit_mb:g}"})
+
+
+def _sheet_states(workbook_xml: bytes) -> list[tuple[str, str]]:
+    """(name, state) of each sheet listed in xl/workbook.xml."""
+    out = []
+    for tag in _SHEET_TAG.findall(workbook_xml):
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag)}
+        name = attrs.get(b"name", b"").decode("utf-8", "replace")
+        for entity, char in (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
+            name = name.replace(entity, char)
+        out.append((name, attrs.get(b"state", b"visible").decode()))
+    return out
+
+
+def check_xlsx_package(path: Path) -> PackageInfo:
+    """Check an XLSX's ZIP directory against the limits before anything is unpacked."""
+    limits = load_limits()["xlsx"]
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = package.infolist()
+            if len(members) > limits["max_members"]:
+                raise SourceFileError(
+                    path, f"the workbook package holds {len(members):,} files, over the limit of "
+                          f"{limits['max_members']:,}; it is not read.",
+                    hint="Send only the aggregated table, in a new workbook with one sheet, or as CSV.",
+                    code="file_too_many_members", params={"n": len(members), "limit": limits["max_members"]})
+            info = PackageInfo()
+            for member in members:
+                info.unpacked_bytes += member.file_size
+                if member.file_size > limits["max_member_megabytes"] * MB:
+                    raise _refuse_size(path, member.filename, member.file_size,
+                                       limits["max_member_megabytes"], "a part of the workbook")
+                if (member.file_size > MB and member.compress_size
+                        and member.file_size / member.compress_size > limits["max_compression_ratio"]):
+                    raise _refuse_size(path, member.filename, member.file_size,
+                                       member.compress_size * limits["max_compression_ratio"] / MB,
+                                       "a part of the workbook, compressed beyond any real sheet,")
+            if info.unpacked_bytes > limits["max_uncompressed_megabytes"] * MB:
+                raise _refuse_size(path, "all parts", info.unpacked_bytes,
+                                   limits["max_uncompressed_megabytes"], "the workbook")
+            names = {m.filename for m in members}
+            content_types = package.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
+                raise SourceFileError(
+                    path, "the workbook contains macros (VBA code) although it is named .xlsx; "
+                          "a macro-enabled workbook is not accepted.",
+                    hint="Open it in Excel or LibreOffice and save it as a plain Excel workbook (.xlsx), "
+                         "without macros.",
+                    code="file_macro_enabled")
+            info.external_links = sum(1 for n in names if re.fullmatch(r"xl/externalLinks/externalLink\d+\.xml", n))
+            if "xl/workbook.xml" in names:
+                info.hidden_sheets = [name for name, state in _sheet_states(package.read("xl/workbook.xml"))
+                                      if state in ("hidden", "veryHidden")]
+            return info
+    except zipfile.BadZipFile:
+        raise SourceFileError(path, "the workbook is damaged (its ZIP package cannot be read).",
+                              hint="Open it in Excel or LibreOffice and save it again as an .xlsx workbook; "
+                                   "if it does not open, ask the sender for a new copy.",
+                              code="file_corrupt") from None
+
+
+def check_cells(path: Path, *, rows: int = 0, columns: int = 0, longest: int = 0, cells: int = 0,
+                where: str = "", cell: str = "") -> None:
+    """Refuse a grid with too many rows, columns or cells, or a cell longer than the limits."""
+    limits = load_limits()["rows"]
+    if cells > limits["max_cells"]:
+        raise SourceFileError(
+            path, f"the table has more than {limits['max_cells']:,} cells; it is not read.", where=where,
+            hint="Send the aggregated table only (one row per country, period and measure), or split the file by year.",
+            code="file_too_many_cells", params={"limit": f"{limits['max_cells']:,}"})
+    if rows > limits["max_rows"]:
+        raise SourceFileError(
+            path, f"the table has more than {limits['max_rows']:,} rows; it is not read.", where=where,
+            hint="Send the aggregated table only (one row per country, period and measure), or split the file by year.",
+            code="file_too_many_rows", params={"limit": f"{limits['max_rows']:,}"})
+    if columns > limits["max_columns"]:
+        raise SourceFileError(
+            path, f"a row has {columns:,} cells, more than the limit of {limits['max_columns']}; it is not read.",
+            where=where, hint="Keep only the template's columns; delete the columns to the right of the table.",
+            code="file_too_many_columns", params={"n": f"{columns:,}", "limit": limits["max_columns"]})
+    if longest > limits["max_cell_characters"]:
+        raise SourceFileError(
+            path, f"a cell{' (' + cell + ')' if cell else ''} holds {longest:,} characters, more than the "
+                  f"{limits['max_cell_characters']:,} a spreadsheet cell can hold; it is not read.",
+            where=where, hint="Shorten that cell; if it holds many rows, a quote (\") is not closed before it.",
+            code="file_cell_too_long", params={"n": f"{longest:,}", "limit": f"{limits['max_cell_characters']:,}",
+                                               "cell": cell})
+
+
+def used_rows(path: Path, ws: Any, min_row: int, max_col: int) -> list[int]:
+    """Row numbers from ``min_row`` on where a (full-mode) openpyxl sheet holds a value in
+    its first ``max_col`` columns: a stray cell at row 1,048,576 does not make the reader
+    create a million empty rows."""
+    rows = sorted({row for (row, col), cell in ws._cells.items()
+                   if row >= min_row and col <= max_col and cell.value is not None})
+    check_cells(path, rows=len(rows), where=f"sheet '{ws.title}'")
+    return rows
+
+
+def read_records(path: Path, text: str, *, delimiter: str = ",", limit: int | None = None,
+                 hint: str = "Save the table again as CSV from the spreadsheet program.") -> list[list[str]]:
+    """The CSV records of ``text`` (at most ``limit``), within the limits on columns, cells
+    and cell length; a record too wide, too many cells or a cell too long refuses the file."""
+    rows = load_limits()["rows"]
+    csv.field_size_limit(int(rows["max_cell_characters"]))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    cells = 0
+    try:
+        for record in reader:
+            cells += len(record)
+            if len(record) > rows["max_columns"]:
+                check_cells(path, columns=len(record), where=f"row {len(records) + 1}")
+            if cells > rows["max_cells"]:
+                check_cells(path, cells=cells, where=f"row {len(records) + 1}")
+            records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            check_cells(path, longest=rows["max_cell_characters"] + 1, where=f"row {len(records) + 1}")
+        raise SourceFileError(path, f"the file is not a readable CSV ({exc}).", where=f"row {len(records) + 1}",
+                              hint=hint, code="file_unreadable", params={"format": "CSV"}) from None
+    return records
+
+
+def check_pages(path: Path, pages: int) -> None:
+    limit = load_limits()["pdf"]["max_pages"]
+    if pages > limit:
+        raise SourceFileError(
+            path, f"the document has {pages:,} pages, more than the limit of {limit}; it is not read.",
+            hint="Send only the pages with the table.", code="file_too_many_pages",
+            params={"n": f"{pages:,}", "limit": limit})
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def parse_deadline(path: Path, seconds: float | None = None) -> Iterator[None]:
+    """Stop a parse that runs longer than ``parse_seconds`` with a clear SourceFileError."""
+    seconds = float(seconds if seconds is not None else load_limits()["parse_seconds"])
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or not hasattr(signal, "setitimer") or signal.getitimer(signal.ITIMER_REAL)[0]:
+        yield  # a timer is already running (or not the main thread): the size limits still hold
+        return
+
+    def _alarm(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Timeout:
+        raise SourceFileError(
+            path, f"reading the file took more than {seconds:g} seconds and was stopped "
+                  f"(after {time.monotonic() - start:.0f} s).",
+            hint="Send only the aggregated table, in a new workbook with one sheet, or as CSV.",
+            code="file_too_slow", params={"seconds": f"{seconds:g}"}) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
