@@ -5,11 +5,14 @@ One function, :func:`ingest_file`, does it for one file, in one DuckDB transacti
 1. hash the file; if those bytes were already received, stop (re-ingesting an
    identical file adds nothing and parses nothing);
 2. copy it, byte for byte, into the content-addressed raw store;
-3. parse it with the source's parser (a whole-file problem raises
+3. parse it with the source's parser, within the reader limits of
+   ``sources/parsers/limits.yaml`` (a whole-file problem raises
    :class:`~sources.parsers.base.SourceFileError`: nothing is written to the warehouse,
    and the file and the reason are kept in the rejected folder);
 4. harmonise and check every row (:mod:`sources.validation.row_rules`): staged rows go
    to ``staging.<source_id>``, the others to ``staging.quarantine`` with their reason;
+   the whole-file rules (:mod:`sources.validation.whole_file`: rows off the document's
+   stated total, most rows implausible) refuse the file like step 3;
 5. record the parse (rows read/staged/quarantined, stated facts) in ``raw.parses``, and
    mark an earlier file covering the same slot (same periods, or same file name,
    per the catalogue's ``supersede_by``) as superseded by this one. History is kept.

@@ -203,11 +203,19 @@ class _Timeout(Exception):
 
 @contextmanager
 def parse_deadline(path: Path, seconds: float | None = None) -> Iterator[None]:
-    """Stop a parse that runs longer than ``parse_seconds`` with a clear SourceFileError."""
+    """Stop a parse that runs longer than ``parse_seconds`` with a clear SourceFileError.
+
+    A ``SIGALRM`` timer, when the parse runs in the main thread (elsewhere the size limits
+    still hold). An outer timer (e.g. pytest-timeout's) is kept: if it is due first it is
+    left alone; otherwise it is set again, less the time spent, when the parse ends.
+    """
     seconds = float(seconds if seconds is not None else load_limits()["parse_seconds"])
-    in_main = threading.current_thread() is threading.main_thread()
-    if not in_main or not hasattr(signal, "setitimer") or signal.getitimer(signal.ITIMER_REAL)[0]:
-        yield  # a timer is already running (or not the main thread): the size limits still hold
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if outer_delay and outer_delay <= seconds:
+        yield  # the outer timer fires first anyway
         return
 
     def _alarm(signum, frame):
@@ -227,3 +235,6 @@ def parse_deadline(path: Path, seconds: float | None = None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_delay - (time.monotonic() - start), 0.001),
+                             outer_interval)
