@@ -14,7 +14,6 @@ Withheld values: no ``OBS_VALUE`` (the XML attribute and the CSV cell are absent
 
 from __future__ import annotations
 
-import io
 import math
 import re
 
@@ -24,7 +23,7 @@ from lxml import etree
 from sdmx import message
 from sdmx.model import common, v21
 
-from dashboards.sdmx.structure import AGENCY_ID, FLOWS, OBSERVATIONS_FLOW, VALUES_FLOW, FlowSpec
+from dashboards.sdmx.structure import AGENCY_ID, OBSERVATIONS_FLOW, VALUES_FLOW, FlowSpec
 
 #: Warehouse CONF_STATUS -> SDMX CL_CONF_STATUS (C: small-count primary suppression = A).
 CONF_STATUS_SDMX = {"F": "F", "C": "A", "D": "D"}
@@ -52,7 +51,7 @@ def _code(value) -> str:
     return str(value)
 
 
-def _frame(rows: pd.DataFrame | None, flow: FlowSpec, value_column: str = "OBS_VALUE") -> pd.DataFrame:
+def _frame(rows: pd.DataFrame | None, flow: FlowSpec) -> pd.DataFrame:
     """Rows of one flow with SDMX codes: dimensions, TIME_PERIOD, OBS_VALUE (NaN when
     withheld) and attributes; sorted by the series key and period."""
     columns = list(flow.dimensions) + ["TIME_PERIOD", "OBS_VALUE"] + list(flow.attributes)
@@ -65,7 +64,7 @@ def _frame(rows: pd.DataFrame | None, flow: FlowSpec, value_column: str = "OBS_V
     conf = rows["CONF_STATUS"].fillna("F") if "CONF_STATUS" in rows.columns else pd.Series("F", index=rows.index)
     out["CONF_STATUS"] = [CONF_STATUS_SDMX.get(str(c), "C") for c in conf]
     withheld = out["CONF_STATUS"] != "F"
-    out["OBS_VALUE"] = pd.to_numeric(rows[value_column], errors="coerce").where(~withheld)
+    out["OBS_VALUE"] = pd.to_numeric(rows["OBS_VALUE"], errors="coerce").where(~withheld)
     status = rows["OBS_STATUS"].fillna("") if "OBS_STATUS" in rows.columns else pd.Series("", index=rows.index)
     out["OBS_STATUS"] = [WITHHELD_OBS_STATUS if w else (str(s) or "A") for s, w in zip(status, withheld)]
     for column in flow.attributes:
@@ -221,9 +220,8 @@ def csv_frame(msg: message.DataMessage) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue().encode("utf-8")
+    """The CSV bytes of an SDMX-CSV frame (the downloads' writer: formula-safe, LF, UTF-8)."""
+    from dashboards.downloads import csv_bytes as download_csv_bytes
 
+    return download_csv_bytes(frame)
 
-__all__ = ["FLOWS", "frames", "data_message", "data_xml", "dsd_schema", "csv_frame", "sdmx_time_period"]

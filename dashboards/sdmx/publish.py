@@ -5,9 +5,8 @@
     data), ``<dsd>.xsd`` (its DSD-specific schema), ``<dataflow>.csv`` (SDMX-CSV 2.0).
 ``sdmx/`` (SDMX REST 2.1 paths, files without extension)
     ``dataflow|datastructure|codelist|conceptscheme/CLAC/all/latest`` and
-    ``<resource>/CLAC/<id>/latest`` and ``.../<id>/<version>``: the structure message;
-    ``data/<dataflow>`` (what ``Client.data(<dataflow>)`` asks for) and
-    ``data/CLAC,<dataflow>,<version>/all``: the dataflow's data (a static host cannot
+    ``<resource>/CLAC/<id>/latest``: structure messages; ``data/<dataflow>`` (what
+    ``Client.data(<dataflow>)`` asks for): the dataflow's data (a static host cannot
     answer a key: fetch the flow and select in pandas). Any static host serves them; it must send
     :data:`MEDIA_TYPES` (``clac serve`` does), since sdmx1 chooses its reader by the
     response's content type.
@@ -37,13 +36,26 @@ def media_type(rest_path: str) -> str | None:
     return None
 
 
+def _partial(structures, **artefacts) -> bytes:
+    """A structure message holding only ``artefacts`` (``codelist=[...]`` ...)."""
+    from sdmx import message
+
+    msg = message.StructureMessage(header=structures.header)
+    for items in artefacts.values():
+        for item in items:
+            msg.add(item)
+    return structure.structure_xml(msg)
+
+
 def sdmx_files(data) -> dict[str, bytes]:
     """``{path relative to the site: bytes}`` of every SDMX file of the edition (``data``:
-    its :class:`~dashboards.data.SiteData`). The same tables give the same bytes."""
+    its :class:`~dashboards.data.SiteData`). The same tables give the same bytes.
+
+    Dataflow and data structure queries get the whole structure message (sdmx1 asks them
+    with ``references=all``); code list and concept scheme queries only those artefacts."""
     structures = structure.build_structures(data)
-    structure_xml = structure.structure_xml(structures)
-    version = structure.structure_version("")
-    files = {"downloads/sdmx/structure.xml": structure_xml}
+    full = structure.structure_xml(structures)
+    files = {"downloads/sdmx/structure.xml": full}
     for flow_id, frame in messages.frames(data).items():
         flow = next(f for f in structure.FLOWS if f.flow_id == flow_id)
         msg = messages.data_message(frame, flow, structures, structure.prepared_date(frame))
@@ -51,14 +63,19 @@ def sdmx_files(data) -> dict[str, bytes]:
         files[f"downloads/sdmx/{flow_id}.xml"] = xml
         files[f"downloads/sdmx/{messages.schema_location(flow)}"] = messages.dsd_schema(flow, structures)
         files[f"downloads/sdmx/{flow_id}.csv"] = messages.csv_bytes(messages.csv_frame(msg))
-        for rest in (f"data/{flow_id}", f"data/{structure.AGENCY_ID},{flow_id},{version}/all"):
-            files[f"sdmx/{rest}"] = xml
-    ids = {"dataflow": [f.flow_id for f in structure.FLOWS], "datastructure": [f.dsd_id for f in structure.FLOWS],
-           "codelist": list(structures.codelist), "conceptscheme": list(structures.concept_scheme)}
-    for resource in STRUCTURE_RESOURCES:
-        for artefact in ["all"] + ids[resource]:
-            for ver in ("latest", version):
-                files[f"sdmx/{resource}/{structure.AGENCY_ID}/{artefact}/{ver}"] = structure_xml
+        files[f"sdmx/data/{flow_id}"] = xml
+    rest = f"sdmx/{{}}/{structure.AGENCY_ID}/{{}}/latest"
+    for resource, ids in (("dataflow", [f.flow_id for f in structure.FLOWS]),
+                          ("datastructure", [f.dsd_id for f in structure.FLOWS])):
+        for artefact in ["all"] + ids:
+            files[rest.format(resource, artefact)] = full
+    files[rest.format("codelist", "all")] = _partial(structures, codelist=structures.codelist.values())
+    for cl in structures.codelist.values():
+        files[rest.format("codelist", cl.id)] = _partial(structures, codelist=[cl])
+    schemes = list(structures.concept_scheme.values())
+    files[rest.format("conceptscheme", "all")] = _partial(structures, concept_scheme=schemes)
+    for scheme in schemes:
+        files[rest.format("conceptscheme", scheme.id)] = _partial(structures, concept_scheme=[scheme])
     return files
 
 
