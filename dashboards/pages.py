@@ -38,14 +38,12 @@ def write_downloads(builder: Builder) -> None:
             downloads.write_bytes(out / "downloads" / "indicators" / f"{ind.id}.csv", payload)
             builder.manifest.downloads.append(f"downloads/indicators/{ind.id}.csv")
             members[f"indicators/{ind.id}.csv"] = payload
-    if len(values):
-        sdmx_csv, sdmx_xml = downloads.sdmx_documents(values)
-        downloads.write_bytes(out / "downloads" / "sdmx" / "clac_indicator_values.csv", sdmx_csv)
-        downloads.write_bytes(out / "downloads" / "sdmx" / "clac_indicator_values.xml", sdmx_xml)
-        builder.manifest.downloads += ["downloads/sdmx/clac_indicator_values.csv",
-                                       "downloads/sdmx/clac_indicator_values.xml"]
-        members["sdmx/clac_indicator_values.csv"] = sdmx_csv
-        members["sdmx/clac_indicator_values.xml"] = sdmx_xml
+    from dashboards.sdmx.publish import write_sdmx
+
+    for rel, payload in write_sdmx(data, out).items():  # downloads/sdmx/ and the REST layout sdmx/
+        if rel.startswith("downloads/sdmx/"):
+            builder.manifest.downloads.append(rel)
+            members[rel.removeprefix("downloads/")] = payload
     obs = data.observations
     if len(obs):
         members["observations.csv"] = downloads.csv_bytes(obs.drop(columns=["REF_YEAR"]))
@@ -58,7 +56,8 @@ def write_downloads(builder: Builder) -> None:
         "Every row carries its SHARING level; rows from SYNTHETIC sources (SYNTHETIC = True) are invented\n"
         "test data, not real statistics. Aggregated statistics only.\n"
         "indicator_values.csv: every indicator value; indicators/<id>.csv: one indicator;\n"
-        "sdmx/: the indicator values as SDMX-CSV 1.0 and SDMX-ML 2.1 structure-specific data;\n"
+        "sdmx/: SDMX 2.1 structures (structure.xml), the indicator values and the observations as\n"
+        "SDMX-ML 2.1 structure-specific data (with their .xsd) and SDMX-CSV 2.0 (see docs/sdmx.md);\n"
         "observations.csv: the source observations with their provenance (file, sha256, page/row);\n"
         "indicator_progress.csv: the progress assessments; sources.csv: the sources.\n").encode("utf-8")
     downloads.write_bytes(out / "downloads" / "clac-all-data.zip", downloads.zip_bytes(members))
@@ -433,8 +432,11 @@ def write_downloads_page(builder: Builder, lang: str) -> None:
         return {"href": f"../{rel}", "label": label, "size": t.number(path.stat().st_size / 1024, 1) + " KB"}
 
     main = [e for e in (entry("downloads/clac-all-data.zip", t("download_all")),
-                        entry("downloads/sdmx/clac_indicator_values.csv", t("download_sdmx_csv")),
-                        entry("downloads/sdmx/clac_indicator_values.xml", t("download_sdmx_xml"))) if e]
+                        entry("downloads/sdmx/structure.xml", t("download_sdmx_structure")),
+                        entry("downloads/sdmx/DF_CLAC_INDICATOR_VALUES.xml", t("download_sdmx_xml")),
+                        entry("downloads/sdmx/DF_CLAC_INDICATOR_VALUES.csv", t("download_sdmx_csv")),
+                        entry("downloads/sdmx/DF_CLAC_OBSERVATIONS.xml", t("download_sdmx_obs_xml")),
+                        entry("downloads/sdmx/DF_CLAC_OBSERVATIONS.csv", t("download_sdmx_obs_csv"))) if e]
     per_indicator = [e for e in (entry(f"downloads/indicators/{ind.id}.csv", getattr(ind.name, lang))
                                  for ind in builder.data.registry.values()) if e]
     builder.render("downloads.html", lang, "downloads.html", title=t("downloads_title"), main=main,

@@ -9,7 +9,8 @@ Layout of ``out_dir``::
     index.html                 -> redirects to es/ (Spanish first)
     assets/                    plotly.min.js (one shared copy), plotly locales es / pt-BR,
                                site.js (draws every chart from its JSON), site.css
-    downloads/                 CSV per figure, all data (zip), SDMX-CSV and SDMX-ML 2.1
+    downloads/                 CSV per figure, all data (zip), SDMX-CSV 2.0 and SDMX-ML 2.1
+    sdmx/                      the SDMX files under SDMX REST 2.1 paths (dashboards.sdmx.publish)
     es/ en/ pt/                index.html, goal/<n>.html, indicator/<id>.html,
                                country/index.html, country/<ISO3>.html, reporting.html,
                                quality.html, methodology/index.html, methodology/<id>.html,

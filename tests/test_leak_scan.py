@@ -159,7 +159,7 @@ def test_allowed_values_are_found_in_every_kind_of_output(build_texts, needles, 
     files = {name for names in hits.values() for name in names}
     kinds = {Path(name.split("!")[0]).suffix for name in files}
     assert {".html", ".csv", ".zip", ".xml", ".pdf"} <= kinds, kinds
-    assert any(name.endswith("clac_indicator_values.xml") for name in files), "SDMX-ML"
+    assert any("sdmx/DF_CLAC_" in name and name.endswith(".xml") for name in files), "SDMX-ML"
     assert any(name.startswith("report/") and name.endswith(".pdf") for name in files), "the report's PDF"
 
 

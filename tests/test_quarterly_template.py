@@ -215,3 +215,31 @@ def test_bundled_examples_are_generated_deterministically(tmp_path):
                             "Descripción", "Description", "Descrição", "Instrumento", "Instrument",
                             "Fuente", "Source", "Fonte"}:
                         assert str(value).startswith("SYNTHETIC:"), (name, ws.title, value)
+
+
+_WRITE_ONE_EXAMPLE = """
+import datetime as dt, sys
+import openpyxl.xml
+from sources.quarterly.template import build_template, workbook_bytes
+wb = build_template("hotlines", "2026-Q1", "en", synthetic=True, created=dt.datetime(2026, 4, 2, 9, 0))
+sys.stdout.buffer.write(str(openpyxl.xml.LXML).encode() + b"\\n" + workbook_bytes(wb, deterministic=True))
+"""
+
+
+def test_workbook_bytes_do_not_depend_on_lxml():
+    """openpyxl writes with lxml when it is installed (sdmx1 brings it) and with the standard
+    library otherwise (OPENPYXL_LXML=False); the deterministic bytes are the same either way."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    written = {}
+    for use_lxml in ("True", "False"):
+        out = subprocess.run([sys.executable, "-c", _WRITE_ONE_EXAMPLE], cwd=root,
+                             env={**os.environ, "OPENPYXL_LXML": use_lxml},
+                             capture_output=True, check=True).stdout
+        flag, written[use_lxml] = out.split(b"\n", 1)
+        assert flag.decode() == use_lxml  # lxml is installed: the variable alone chooses the writer
+    assert written["True"][:2] == b"PK"
+    assert written["True"] == written["False"]

@@ -104,5 +104,15 @@ def serve(
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files; SDMX REST resources under sdmx/ (files without extension) with their
+    SDMX media types, which sdmx1's Client needs to choose its reader."""
+
+    def guess_type(self, path):
+        from dashboards.sdmx.publish import media_type
+
+        relative = Path(path).resolve().relative_to(Path(self.directory).resolve()).as_posix() \
+            if Path(path).resolve().is_relative_to(Path(self.directory).resolve()) else ""
+        return media_type(relative) or super().guess_type(path)
+
     def log_message(self, format, *args):  # noqa: A002 - keep the console readable
         pass

@@ -67,8 +67,9 @@ def _mart_keys() -> list[dg.AssetKey]:
             DOWNLOADS_KEY, group_name="publication", kinds={"csv", "zip", "xml"}, deps=[SITE_KEY],
             description=(
                 "Downloads of the site (output_dir()/site/downloads): one CSV per indicator and per chart, all "
-                "data as one zip, and the indicator values as SDMX-CSV 1.0 and structure-specific SDMX-ML 2.1 "
-                "(sdmx1). Only rows of the edition's sharing levels; CSV text cells neutralised against "
+                "data as one zip, and SDMX 2.1 (sdmx1; docs/sdmx.md): the structure message, indicator values and "
+                "observations as structure-specific SDMX-ML 2.1 and SDMX-CSV 2.0, also under SDMX REST paths "
+                "(site/sdmx/). Only rows of the edition's sharing levels; CSV text cells neutralised against "
                 "spreadsheet formulas; same warehouse, same bytes."
             )),
     ],

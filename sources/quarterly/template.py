@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl
 import yaml
@@ -422,9 +423,22 @@ def _validation(column: Column, section: str, q: Quarter, lang: str, ranges: dic
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def canonical_xml(data: bytes) -> bytes:
+    """An XML part in canonical form (W3C C14N 2.0, standard library), with an XML declaration.
+
+    openpyxl serialises with lxml when lxml is installed and with the standard library
+    otherwise, and the two differ in bytes only (namespace declarations placed elsewhere,
+    ``<a/>`` against ``<a />``, attribute order); the canonical form is the same for both."""
+    return _XML_DECLARATION + ElementTree.canonicalize(data.decode("utf-8")).encode("utf-8")
+
+
 def workbook_bytes(wb: openpyxl.Workbook, *, deterministic: bool = False) -> bytes:
     """The workbook as .xlsx bytes; ``deterministic`` fixes the ZIP entry timestamps (the
-    document dates are fixed by ``created``), so the same inputs give the same bytes."""
+    document dates are fixed by ``created``) and writes every XML part in canonical form
+    (:func:`canonical_xml`), so the same inputs give the same bytes with or without lxml."""
     buffer = io.BytesIO()
     wb.save(buffer)
     raw = buffer.getvalue()
@@ -441,6 +455,8 @@ def workbook_bytes(wb: openpyxl.Workbook, *, deterministic: bool = False) -> byt
                 if created:
                     text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(<)", rf"\g<1>{created[1]}\g<2>", text)
                 data = text.encode("utf-8")
+            if info.filename.endswith((".xml", ".rels")):
+                data = canonical_xml(data)
             zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
