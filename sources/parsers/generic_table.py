@@ -86,10 +86,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -179,13 +181,15 @@ def _word_key(text: str) -> str:
     return re.sub(r"\s+", " ", s.strip().casefold())
 
 
-@dataclass
+@dataclass(slots=True)  # one per cell read: slots make them cheaper to create
 class _Cell:
     value: Any = None        # str for CSV; cached value for XLSX
     formula: str | None = None  # formula text when the cell is a formula with no cached value
 
 
 def _as_text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -217,6 +221,7 @@ def _column_letter(index: int) -> str:
 _SPACE_GROUPED = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?$")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _number_shape(text: str) -> tuple[str, Any, str | None]:
     """Classify a number written as text.
 
@@ -337,22 +342,26 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
     if not text.strip():
         raise SourceFileError(path, "the file is empty (no header row, no data).",
                               hint=TEMPLATE_HINT, code="file_empty")
-    best_delim, best_score, best_grid = ",", -1, None
-    for delim in (";", ",", "\t"):
+    def records(delim: str, limit: int | None = None) -> list[list[str]]:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
         try:
-            records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+            return list(itertools.islice(reader, limit))
         except csv.Error as exc:
             raise SourceFileError(path, f"the file is not a readable CSV ({exc}).",
                                   hint="Save the table again as CSV from the spreadsheet program.",
                                   code="file_unreadable", params={"format": "CSV"}) from None
-        grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
-        pos, found, partial = _find_header(grid)
+
+    # The delimiter is the one that yields the header; the header is looked for in the first
+    # HEADER_SEARCH_ROWS records only, so only those are read three times.
+    best_delim, best_score = ",", -1
+    for delim in (";", ",", "\t"):
+        head = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records(delim, HEADER_SEARCH_ROWS + 1))]
+        pos, found, partial = _find_header(head)
         score = 100 if pos is not None else partial[1]
         if score > best_score:
-            best_delim, best_score, best_grid = delim, score, grid
+            best_delim, best_score = delim, score
     facts["delimiter"] = best_delim
-    assert best_grid is not None
-    return best_grid
+    return [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records(best_delim))]
 
 
 def _ole2_error(path: Path, data: bytes) -> SourceFileError:
@@ -416,11 +425,13 @@ def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, 
 
 # --------------------------------------------------------------------------- codes
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _unit(text: str) -> str:
     key = _word_key(text)
     return UNIT_WORDS.get(key, re.sub(r"\s+", "_", text.strip()).upper())
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _sex(text: str) -> tuple[str, str]:
     if not text:
         return "_T", ""
@@ -431,6 +442,7 @@ def _sex(text: str) -> tuple[str, str]:
                 "or Total/Mujer/Mulher/Hombre/Homem.")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _age(text: str) -> tuple[str, str]:
     if not text:
         return "_T", ""
@@ -450,6 +462,7 @@ def _age(text: str) -> tuple[str, str]:
                 "or a code such as Y_LT18 or _T (all ages).")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _disaggregation(text: str) -> tuple[str, str]:
     if not text:
         return "", ""
@@ -468,6 +481,7 @@ def _disaggregation(text: str) -> tuple[str, str]:
                 "(e.g. Tipo=Explotación sexual|Región=Norte), each key once.")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _status(text: str) -> tuple[str, str]:
     if not text:
         return "", ""
