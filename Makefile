@@ -39,6 +39,7 @@ dev: setup
 
 bench: setup
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_validation.py --goals 1,2
 
 clean:
 	rm -rf var build .dagster_home

@@ -13,13 +13,21 @@ For each: **load** = parse (the source's parser) + insert the staged rows into D
 The one-off cost of ``import great_expectations`` is shown apart. Prints seconds and
 the ratio validation / load.
 
-Run: ``.venv/bin/python bench/bench_validation.py [--rows 1000000]``.
+Issue 14 (``--goals 1,2``, the default, run by ``make bench``): goal 1 compares the
+pipeline's read + validate + stage of an N-row generic-template CSV with the floor,
+``bench/validation_floor.py`` (the same checks as plain DuckDB SQL), in this process;
+goal 2 times the GX suites over the bundled data after the import. ``--goals legacy``
+prints the report above.
+
+Run: ``.venv/bin/python bench/bench_validation.py [--rows 1000000] [--goals 1,2]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -30,14 +38,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from sources import warehouse as wh  # noqa: E402
 from sources.catalogue import load_catalogue, load_measures, observation_sources  # noqa: E402
 from sources.harmonise.areas import default_resolver, lac_country_codes, load_areas  # noqa: E402
 from sources.ingest import parser_for  # noqa: E402
-from sources.validation import gx_suites  # noqa: E402
 from sources.validation.relations import check_relations  # noqa: E402
-from sources.validation.row_rules import check_rows  # noqa: E402
+from sources.validation.row_rules import check_rows, load_rules  # noqa: E402
 
 
 class Timer:
@@ -61,6 +69,8 @@ def insert(con: duckdb.DuckDBPyConnection, source_id: str, staged: pd.DataFrame)
 def validate_and_load(timer: Timer, con, entry, paths: list[Path], *, resolve, areas: list[str],
                       today: dt.date) -> int:
     """Parse, check and insert each file of a source; then its GX suite once (as the build does)."""
+    from sources.validation import gx_suites
+
     rows, frames = 0, []
     for path in paths:
         parsed = timer.run("load: parse", parser_for(entry), path, **entry.parser_options)
@@ -117,14 +127,131 @@ def report(title: str, timer: Timer, rows: int, gx_import: float) -> None:
     print(f"  (one-off 'import great_expectations': {gx_import:.2f} s, not included)")
 
 
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
+    """Issue 14, goal 1: a generic-template CSV validated and staged by the pipeline's own
+    functions (parse, row rules, relations, insert) against the floor (the same checks as
+    plain DuckDB SQL, bench/validation_floor.py), in this process, one after the other."""
+    from sources.ingest import insert_frame
+    from sources.validation.relations import check_with_warehouse, insert_warnings
+    from validation_floor import floor
+
+    entry = load_catalogue()["synthetic_prosecutions"]
+    resolve = default_resolver().resolve
+    rules = load_rules()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synthetic-SYNTHETIC.csv"
+        written = synthetic_csv(rows, path)
+        print(f"\nGoal 1, checks where the data is: {written:,} synthetic rows, "
+              f"{path.stat().st_size / 1048576:.0f} MB generic-template CSV")
+        pipeline: dict[str, float] = {}
+        con = duckdb.connect(str(Path(tmp) / "pipeline.duckdb"))
+        con.execute(wh.DDL)
+        start = time.perf_counter()
+        parsed = parser_for(entry)(path, **entry.parser_options)
+        pipeline["parse (generic_table.parse)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        staged, quarantine = check_rows(parsed.rows, entry=entry, file_id="b" * 16, measures=load_measures(),
+                                        resolve_area=resolve, today=today)
+        pipeline["row rules"] = time.perf_counter() - start
+        start = time.perf_counter()
+        staged, quarantine, warnings = check_with_warehouse(con, staged, quarantine, entry=entry)
+        pipeline["relations + plausibility"] = time.perf_counter() - start
+        start = time.perf_counter()
+        con.execute("BEGIN TRANSACTION")
+        wh.ensure_staging_table(con, entry.id)
+        insert_frame(con, wh.staging_table(entry.id), staged)
+        insert_frame(con, "staging.quarantine", quarantine)
+        insert_warnings(con, warnings)
+        con.execute("COMMIT")
+        pipeline["insert staged + quarantine"] = time.perf_counter() - start
+        assert len(staged) + len(quarantine) == parsed.rows_read
+        counts = (len(staged), len(quarantine), len(warnings))
+        con.close()
+        del parsed, staged, quarantine, warnings
+
+        con = duckdb.connect(str(Path(tmp) / "floor.duckdb"))
+        con.execute(wh.DDL)
+        wh.ensure_staging_table(con, entry.id)
+        floor_s = floor(con, path, entry=entry, measures=load_measures(), resolve_area=resolve,
+                        this_year=today.year, earliest=int(rules.settings["earliest_year"]),
+                        staging=wh.staging_table(entry.id), quarantine="staging.quarantine")
+        floor_counts = con.execute(f"SELECT (SELECT count(*) FROM {wh.staging_table(entry.id)}), "
+                                   "(SELECT count(*) FROM staging.quarantine)").fetchone()
+        con.close()
+    print(f"  pipeline: {counts[0]:,} staged, {counts[1]:,} quarantined, {counts[2]:,} warnings; "
+          f"floor: {floor_counts[0]:,} staged, {floor_counts[1]:,} quarantined")
+    for name, seconds in pipeline.items():
+        print(f"  pipeline {name:<36} {seconds:8.2f} s")
+    for name, seconds in floor_s.items():
+        print(f"  floor    {name:<36} {seconds:8.2f} s")
+    total, floor_total = sum(pipeline.values()), sum(floor_s.values())
+    checks = total - pipeline["parse (generic_table.parse)"]
+    floor_checks = floor_total - floor_s["read_csv"]
+    print(f"  {'pipeline, read + validate + stage':<45} {total:8.2f} s")
+    print(f"  {'floor, read + validate + stage':<45} {floor_total:8.2f} s")
+    print(f"  {'RATIO pipeline / floor (goal <= 3)':<45} {total / floor_total:8.2f}")
+    print(f"  {'ratio after the read (validate + stage only)':<45} {checks / floor_checks:8.2f}"
+          f"   ({checks:.2f} s / {floor_checks:.2f} s)")
+    print(f"  peak RSS of this process so far: {peak_rss_mb():,.0f} MB")
+
+
+def goal_gx_at_its_best(today: dt.date) -> None:
+    """Issue 14, goal 2: the GX suites over the bundled data, import apart."""
+    from sources.validation import gx_suites
+
+    start = time.perf_counter()
+    gx_suites._quiet_gx()
+    gx_import = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(str(Path(tmp) / "bundled.duckdb"))
+        con.execute(wh.DDL)
+        from sources.ingest import ingest_file
+
+        resolve = default_resolver().resolve
+        entries = list(observation_sources(load_catalogue()).values())
+        for entry in entries:
+            for path in entry.bundled_paths():
+                ingest_file(con, path, entry, resolve_area=resolve, db_path=Path(tmp) / "bundled.duckdb",
+                            today=today)
+        start = time.perf_counter()
+        results = gx_suites.validate_sources(con, entries)
+        suites = time.perf_counter() - start
+        con.close()
+    failed = [r.source_id for r in results if not r.success]
+    print(f"\nGoal 2, GX at its own best: {len(results)} suites over the bundled data")
+    print(f"  {'import great_expectations (one-off)':<45} {gx_import:8.2f} s")
+    print(f"  {'all suites, after the import (goal < 3 s)':<45} {suites:8.2f} s"
+          f"   (failed: {', '.join(failed) or 'none'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic dataset")
+    parser.add_argument("--goals", default="1,2",
+                        help="issue 14 goals to measure (1: checks vs floor, 2: GX), or 'legacy' for the old report")
     args = parser.parse_args()
     today = dt.date.today()
+    print(f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    goals = args.goals.split(",")
+    if "1" in goals:
+        goal_checks_where_the_data_is(args.rows, today)
+    if "2" in goals:
+        goal_gx_at_its_best(today)
+    if "legacy" in goals:
+        legacy_report(args.rows, today)
+
+
+def legacy_report(rows_wanted: int, today: dt.date) -> None:
+    """The validation / load report of the bundled data and the synthetic dataset (before issue 14)."""
+    from sources.validation import gx_suites
+
     resolve = default_resolver().resolve
     areas = sorted(load_areas()["REF_AREA"])
-
     start = time.perf_counter()
     gx_suites._quiet_gx()
     gx_import = time.perf_counter() - start
@@ -141,7 +268,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synthetic-million-SYNTHETIC.csv"
         start = time.perf_counter()
-        written = synthetic_csv(args.rows, path)
+        written = synthetic_csv(rows_wanted, path)
         print(f"\n(generated {written:,} synthetic rows in {time.perf_counter() - start:.1f} s, "
               f"{path.stat().st_size / 1048576:.0f} MB CSV)")
         con = duckdb.connect(":memory:")

@@ -95,6 +95,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -185,13 +186,15 @@ def _word_key(text: str) -> str:
     return re.sub(r"\s+", " ", s.strip().casefold())
 
 
-@dataclass
+@dataclass(slots=True)  # one per cell read: slots make them cheaper to create
 class _Cell:
     value: Any = None        # str for CSV; cached value for XLSX
     formula: str | None = None  # formula text when the cell is a formula with no cached value
 
 
 def _as_text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -223,6 +226,7 @@ def _column_letter(index: int) -> str:
 _SPACE_GROUPED = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?$")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _number_shape(text: str) -> tuple[str, Any, str | None]:
     """Classify a number written as text.
 
@@ -494,11 +498,13 @@ def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple
 
 # --------------------------------------------------------------------------- codes
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _unit(text: str) -> str:
     key = _word_key(text)
     return UNIT_WORDS.get(key, re.sub(r"\s+", "_", text.strip()).upper())
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _sex(text: str) -> tuple[str, str]:
     if not text:
         return "_T", ""
@@ -509,6 +515,7 @@ def _sex(text: str) -> tuple[str, str]:
                 "or Total/Mujer/Mulher/Hombre/Homem.")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _age(text: str) -> tuple[str, str]:
     if not text:
         return "_T", ""
@@ -528,6 +535,7 @@ def _age(text: str) -> tuple[str, str]:
                 "or a code such as Y_LT18 or _T (all ages).")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _disaggregation(text: str) -> tuple[str, str]:
     if not text:
         return "", ""
@@ -546,6 +554,7 @@ def _disaggregation(text: str) -> tuple[str, str]:
                 "(e.g. Tipo=Explotación sexual|Región=Norte), each key once.")
 
 
+@lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _status(text: str) -> tuple[str, str]:
     if not text:
         return "", ""

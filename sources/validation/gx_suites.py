@@ -29,6 +29,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -252,6 +253,20 @@ def _ephemeral_context(gx):
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
+@lru_cache(maxsize=1)
+def _shared_context():
+    """One ephemeral GX context per process: creating one costs more than most suites."""
+    return _ephemeral_context(_quiet_gx())
+
+
+@lru_cache(maxsize=None)
+def _batch_definition(source_id: str):
+    """The whole-dataframe batch definition of a source in the shared context (made once)."""
+    data_source = _shared_context().data_sources.add_pandas(name=f"staging_{source_id}")
+    asset = data_source.add_dataframe_asset(name=source_id)
+    return asset.add_batch_definition_whole_dataframe("current_rows")
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         value = value.item()
@@ -274,10 +289,7 @@ def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: st
     started = time.monotonic()
     frame = frame.copy()  # one block per dtype: GX copies and filters it per metric, twice as fast
     gx = _quiet_gx()
-    context = _ephemeral_context(gx)
-    data_source = context.data_sources.add_pandas(name=f"staging_{source_id}")
-    asset = data_source.add_dataframe_asset(name=source_id)
-    batch_definition = asset.add_batch_definition_whole_dataframe("current_rows")
+    batch_definition = _batch_definition(source_id)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name=f"staging.{source_id}")
     from great_expectations.expectations.row_conditions import Column
@@ -336,3 +348,8 @@ def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None) ->
     specs = suite_specs(entry, area_codes=areas, current_files=[p[0] for p in parses],
                         rows_staged=sum(p[1] for p in parses), today=today)
     return run_suite(derive_columns(rows, entry), specs, source_id=entry.id)
+
+
+def validate_sources(con, entries: list[SourceEntry], *, today: dt.date | None = None) -> list[SuiteResult]:
+    """:func:`validate_source` for several sources in one process (one GX context for all)."""
+    return [validate_source(con, entry, today=today) for entry in entries]

@@ -20,8 +20,9 @@ rows to quarantine (the smaller measure's row, or the part, when both are in the
 a warning keeps it staged, names the rule in its ``WARNINGS`` column and adds a row with
 both values to the warnings frame (``staging.warnings``).
 
-Everything here is plain pandas, so :mod:`sources.ingest`, ``clac validate`` and the
-benchmark share it.
+The pairs are found by joins in an in-memory DuckDB (:class:`_Pool`); only the pairs that
+break a rule come back to Python for their messages. :mod:`sources.ingest`, ``clac
+validate`` and the benchmark share it.
 """
 
 from __future__ import annotations
@@ -180,13 +181,54 @@ def _side_location(row: dict[str, Any], suffix: str) -> dict[str, Any]:
     return _loc(side, "", side["_IDX"] >= 0)
 
 
-def _pairs(left: pd.DataFrame, right: pd.DataFrame, on: list[str], **merge: Any) -> pd.DataFrame:
-    """Rows of ``left`` and ``right`` matched on ``on``; columns suffixed ``_a`` and ``_b``."""
-    if left.empty or right.empty:
-        return pd.DataFrame()
-    merged = left.add_suffix("_a").merge(right.add_suffix("_b"), left_on=[c + "_a" for c in on],
-                                         right_on=[c + "_b" for c in on], **merge)
-    return merged
+class _Pool:
+    """The rows compared: the file's staged rows (``_IDX`` >= 0, their position) and the
+    warehouse's current rows they do not replace (``_IDX`` = -1), in one DuckDB table
+    ``pool`` (column ``_POS``: the position in that order). Pairs are found by joins there;
+    only the pairs that break a relation come back to Python."""
+
+    def __init__(self, staged: pd.DataFrame, existing: pd.DataFrame | None):
+        import duckdb
+
+        inc = staged[COMPARE_COLUMNS].copy()
+        inc["_IDX"] = np.arange(len(inc), dtype=np.int64)
+        inc["FILE_NAME"] = ""
+        self.con = duckdb.connect(":memory:")
+        self.con.register("inc", inc)
+        cols = ", ".join(COMPARE_COLUMNS + ["FILE_NAME"])
+        sql = f"SELECT {cols}, _IDX, _IDX AS _POS, OBS_VALUE::DOUBLE AS V FROM inc"
+        if existing is not None and len(existing):
+            ex = existing[COMPARE_COLUMNS + ["FILE_NAME"]].copy()
+            ex["_EX"] = np.arange(len(ex), dtype=np.int64)
+            self.con.register("ex", ex)
+            keys = " AND ".join(f"i.{k} IS NOT DISTINCT FROM e.{k}" for k in KEY)
+            sql += f"""
+                UNION ALL
+                SELECT {", ".join("e." + c for c in COMPARE_COLUMNS + ["FILE_NAME"])}, -1,
+                       {len(inc)} + row_number() OVER (ORDER BY e._EX) - 1, e.OBS_VALUE::DOUBLE
+                FROM ex e WHERE NOT EXISTS (SELECT 1 FROM inc i WHERE {keys})"""
+        self.con.execute(f"CREATE TEMP TABLE pool AS {sql}")
+
+    def pairs(self, left: str, right: str, on: list[str], where: str) -> pd.DataFrame:
+        """Pairs (``a`` from ``left``, ``b`` from ``right``, filters over ``pool``) equal on ``on``,
+        at least one side in the file, meeting ``where``; columns suffixed ``_a``/``_b``, in the
+        order a pandas merge of ``left`` with ``right`` gives (left position, then right)."""
+        cols = COMPARE_COLUMNS + ["FILE_NAME", "_IDX"]
+        select = ", ".join([f"a.{c} AS {c}_a" for c in cols] + [f"b.{c} AS {c}_b" for c in cols])
+        join = " AND ".join(f"a.{c} = b.{c}" for c in on)
+        return self.con.execute(f"""
+            SELECT {select}
+            FROM (SELECT * FROM pool WHERE {left}) a JOIN (SELECT * FROM pool WHERE {right}) b ON {join}
+            WHERE (a._IDX >= 0 OR b._IDX >= 0) AND ({where})
+            ORDER BY a._POS, b._POS""").df()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _in(column: str, values: Any) -> str:
+    quoted = ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
+    return f"{column} IN ({quoted})" if quoted else "FALSE"
 
 
 def check_relations(
@@ -202,30 +244,30 @@ def check_relations(
     """Apply the relation and plausibility rules to a file's staged rows.
 
     Returns ``(staged, quarantine, warnings)``: rows that break an error rule moved from
-    ``staged`` to ``quarantine`` (with their reason), warned rows flagged in ``WARNINGS``,
+    ``staged`` to quarantine (with their reason), warned rows flagged in ``WARNINGS``,
     and one warnings row per warning with both values (:data:`WARNING_COLUMNS`).
+    The comparisons are joins in DuckDB (:class:`_Pool`); messages are built only for
+    the rows that break a rule.
     """
-    from sources.validation.messages import rule_message
-
     rules = rules or load_rules()
     relations = relations or load_relations()
     measures = measures or load_measures()
     warnings_out = pd.DataFrame(columns=WARNING_COLUMNS)
     if staged.empty:
         return staged, quarantine, warnings_out
+    pool = _Pool(staged, existing)
+    try:
+        errors, warned = _violations(pool, entry, rules, relations, measures)
+    finally:
+        pool.close()
+    if not errors and not warned:
+        return staged, quarantine, warnings_out
+    return _apply(staged, quarantine, errors, warned, rules)
 
-    inc = staged[COMPARE_COLUMNS].copy()
-    inc["_IDX"] = range(len(inc))
-    inc["FILE_NAME"] = ""
-    pool = inc
-    if existing is not None and len(existing):
-        ex = existing[COMPARE_COLUMNS + ["FILE_NAME"]].copy()
-        ex["_IDX"] = -1
-        replaced = ex.merge(inc[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)["_merge"] == "both"
-        ex = ex[~replaced.to_numpy()]
-        pool = pd.concat([inc, ex], ignore_index=True)
-    pool["OBS_VALUE"] = pool["OBS_VALUE"].astype(float)
 
+def _violations(pool: _Pool, entry: SourceEntry, rules: Rules, relations: Relations,
+                measures: dict[str, MeasureEntry]):
+    """(errors: file row -> (rule, params), first found wins; warned: [(file row, rule, params)])."""
     errors: dict[int, tuple[str, dict[str, Any]]] = {}
     warned: list[tuple[int, str, dict[str, Any]]] = []
 
@@ -236,17 +278,11 @@ def check_relations(
             continue
         for i, larger in enumerate(chain):
             for smaller in chain[i + 1:]:
-                small = pool[pool["MEASURE"] == smaller]
-                big = pool[pool["MEASURE"] == larger]
-                merged = _pairs(small, big, ["REF_AREA", "TIME_PERIOD"] + DIMS)
-                if len(merged) == 0:
-                    continue
-                bad = merged[((merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0))
-                             & (merged["OBS_VALUE_a"] > merged["OBS_VALUE_b"])]
+                same_only = "" if ordering["across_sources"] else " AND a.SOURCE_ID = b.SOURCE_ID"
+                bad = pool.pairs(_in("MEASURE", [smaller]), _in("MEASURE", [larger]),
+                                 ["REF_AREA", "TIME_PERIOD"] + DIMS, "a.V > b.V" + same_only)
                 for row in bad.to_dict("records"):
                     same = row["SOURCE_ID_a"] == row["SOURCE_ID_b"]
-                    if not same and not ordering["across_sources"]:
-                        continue
                     me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
                     params = {
                         "measure": row["MEASURE" + me], "value": _num(row["OBS_VALUE" + me]),
@@ -263,18 +299,12 @@ def check_relations(
 
     # breakdowns: a part never exceeds its total (counts, same source)
     kinds = {code for code, m in measures.items() if m.kind in relations.breakdown_kinds}
-    counted = pool[pool["MEASURE"].isin(kinds) & (pool["SOURCE_ID"] == entry.id)]
+    counted = f"{_in('MEASURE', kinds)} AND {_in('SOURCE_ID', [entry.id])}"
     for dim, total_code in relations.breakdown_dims.items():
-        if counted.empty:
-            break
-        parts = counted[(counted[dim] != total_code) & (counted[dim] != "")]
-        totals = counted[counted[dim] == total_code]
+        total = "'" + total_code.replace("'", "''") + "'"
         on = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD"] + [d for d in DIMS if d != dim]
-        merged = _pairs(parts, totals, on)
-        if len(merged) == 0:
-            continue
-        bad = merged[((merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0))
-                     & (merged["OBS_VALUE_a"] > merged["OBS_VALUE_b"])]
+        bad = pool.pairs(f"{counted} AND {dim} <> {total} AND {dim} <> ''", f"{counted} AND {dim} = {total}",
+                         on, "a.V > b.V")
         for row in bad.to_dict("records"):
             me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
             params = {
@@ -288,63 +318,91 @@ def check_relations(
 
     # year over year, same source, rows that passed the error rules above
     if relations.yoy:
-        factor = float(rules.settings.get("yoy_warning_factor", 10))
-        floors = rules.settings.get("yoy_floor") or {}
-        own = pool[(pool["SOURCE_ID"] == entry.id) & ~pool["_IDX"].isin(list(errors))].copy()
-        prev_map = {p: previous_period(p) for p in own["TIME_PERIOD"].unique()}
-        own["PREV_PERIOD"] = own["TIME_PERIOD"].map(prev_map)
-        current = own[own["PREV_PERIOD"].notna()]
-        if len(current):
-            merged = current.add_suffix("_a").merge(
-                own.add_suffix("_b"), left_on=[c + "_a" for c in SERIES] + ["PREV_PERIOD_a"],
-                right_on=[c + "_b" for c in SERIES] + ["TIME_PERIOD_b"])
-            merged = merged[(merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0)]
-            if len(merged):
-                floor_of = {m: float(floors.get(measures[m].kind, 0)) for m in merged["MEASURE_a"].unique()
-                            if m in measures}
-                floor = merged["MEASURE_a"].map(floor_of).fillna(0.0).to_numpy()
-                now = np.maximum(merged["OBS_VALUE_a"].clip(lower=0).to_numpy(), floor)
-                before = np.maximum(merged["OBS_VALUE_b"].clip(lower=0).to_numpy(), floor)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio = pd.Series(np.where(before > 0, now / before, np.nan), index=merged.index)
-                flagged = merged[(ratio > factor) | (ratio < 1 / factor)]
-                for row, r in zip(flagged.to_dict("records"), ratio[flagged.index]):
-                    me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
-                    change = f"x{r:.1f}" if r >= 1 else f"/{1 / r:.1f}"
-                    params = {
-                        "measure": row["MEASURE_a"], "value": _num(row["OBS_VALUE_a"]),
-                        "period": row["TIME_PERIOD_a"], "other_value": _num(row["OBS_VALUE_b"]),
-                        "other_period": row["TIME_PERIOD_b"], "change": change, "limit": _num(factor),
-                        "other_location": _side_location(row, other),
-                    }
-                    if me == "_b":  # the file holds the earlier year: the later one is the "other"
-                        params["other_location"] = _side_location(row, "_a")
-                    warned.append((int(row["_IDX" + me]), "yoy_change", params))
+        _year_over_year(pool, entry, rules, measures, errors, warned)
+    return errors, warned
 
-    if not errors and not warned:
-        return staged, quarantine, warnings_out
+
+def _year_over_year(pool: _Pool, entry: SourceEntry, rules: Rules, measures: dict[str, MeasureEntry],
+                    errors: dict[int, Any], warned: list) -> None:
+    """Warnings ``yoy_change``: a value beyond x factor or /factor of the year before (after the floors)."""
+    factor = float(rules.settings.get("yoy_warning_factor", 10))
+    floors = rules.settings.get("yoy_floor") or {}
+    periods = [r[0] for r in pool.con.execute(
+        f"SELECT DISTINCT TIME_PERIOD FROM pool WHERE {_in('SOURCE_ID', [entry.id])}").fetchall()]
+    prev = pd.DataFrame([(p, previous_period(p)) for p in periods if previous_period(p)],
+                        columns=["TIME_PERIOD", "PREV_PERIOD"])
+    floor = pd.DataFrame([(m, float(floors.get(e.kind, 0))) for m, e in measures.items()],
+                         columns=["MEASURE", "FLOOR"])
+    errored = pd.DataFrame({"_IDX": np.array(sorted(errors), dtype=np.int64)})
+    con = pool.con
+    con.register("prev_periods", prev)
+    con.register("yoy_floors", floor)
+    con.register("errored", errored)
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW own AS
+        SELECT p.*, pp.PREV_PERIOD FROM pool p LEFT JOIN prev_periods pp USING (TIME_PERIOD)
+        WHERE {_in('p.SOURCE_ID', [entry.id])} AND p._IDX NOT IN (SELECT _IDX FROM errored)""")
+    cols = COMPARE_COLUMNS + ["FILE_NAME", "_IDX"]
+    select = ", ".join([f"a.{c} AS {c}_a" for c in cols] + [f"b.{c} AS {c}_b" for c in cols])
+    on = " AND ".join(f"a.{c} = b.{c}" for c in SERIES)
+    flagged = con.execute(f"""
+        WITH merged AS (
+            SELECT {select}, a._POS AS pa, b._POS AS pb,
+                   greatest(greatest(a.V, 0), coalesce(f.FLOOR, 0)) AS now_v,
+                   greatest(greatest(b.V, 0), coalesce(f.FLOOR, 0)) AS before_v
+            FROM own a JOIN own b ON {on} AND a.PREV_PERIOD = b.TIME_PERIOD
+            LEFT JOIN yoy_floors f ON f.MEASURE = a.MEASURE
+            WHERE a.PREV_PERIOD IS NOT NULL AND (a._IDX >= 0 OR b._IDX >= 0)
+        ), rated AS (
+            SELECT *, CASE WHEN before_v > 0 THEN now_v / before_v END AS RATIO FROM merged
+        )
+        SELECT * EXCLUDE (pa, pb, now_v, before_v) FROM rated
+        WHERE RATIO > {factor!r}::DOUBLE OR RATIO < {1 / factor!r}::DOUBLE
+        ORDER BY pa, pb""").df()
+    for row in flagged.to_dict("records"):
+        r = row["RATIO"]
+        me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
+        change = f"x{r:.1f}" if r >= 1 else f"/{1 / r:.1f}"
+        params = {
+            "measure": row["MEASURE_a"], "value": _num(row["OBS_VALUE_a"]),
+            "period": row["TIME_PERIOD_a"], "other_value": _num(row["OBS_VALUE_b"]),
+            "other_period": row["TIME_PERIOD_b"], "change": change, "limit": _num(factor),
+            "other_location": _side_location(row, other),
+        }
+        if me == "_b":  # the file holds the earlier year: the later one is the "other"
+            params["other_location"] = _side_location(row, "_a")
+        warned.append((int(row["_IDX" + me]), "yoy_change", params))
+
+
+def _apply(staged: pd.DataFrame, quarantine: pd.DataFrame, errors: dict[int, tuple[str, dict[str, Any]]],
+           warned: list[tuple[int, str, dict[str, Any]]], rules: Rules):
+    """Move the errored rows to quarantine, flag the warned ones, build the warnings rows."""
+    from sources.validation.messages import rule_message
 
     staged = staged.reset_index(drop=True).copy()
-    records = staged.to_dict("records")
+    touched = sorted(set(errors) | {idx for idx, _, _ in warned})
+    records = dict(zip(touched, staged.iloc[touched].to_dict("records")))
 
     def detail_json(rule: str, params: dict[str, Any], value: str) -> str:
         return json.dumps({"value": value, "column": "OBS_VALUE", "detail": "", "detail_code": "",
                            "params": params}, default=str, ensure_ascii=False)
 
-    new_q = []
-    for idx, (rule, params) in sorted(errors.items()):
-        row = records[idx]
-        detail = detail_json(rule, params, row["VALUE_RAW"])
-        new_q.append({
+    def located(row: dict[str, Any], rule: str, detail: str) -> dict[str, Any]:
+        return {
             "SOURCE_ID": row["SOURCE_ID"], "FILE_ID": row["FILE_ID"],
             "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
             "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
             "COLUMN_NAME": "OBS_VALUE", "RULE": rule, "VALUE": str(row["VALUE_RAW"]),
             "MESSAGE": rule_message(rule, detail, "en", rules=rules),
-            "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
-                                   default=str, ensure_ascii=False),
-            "DETAIL": detail,
-        })
+        }
+
+    new_q = []
+    for idx, (rule, params) in sorted(errors.items()):
+        row = records[idx]
+        detail = detail_json(rule, params, row["VALUE_RAW"])
+        new_q.append({**located(row, rule, detail),
+                      "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
+                                             default=str, ensure_ascii=False),
+                      "DETAIL": detail})
     new_w = []
     flags: dict[int, list[str]] = {}
     for idx, rule, params in warned:
@@ -355,13 +413,7 @@ def check_relations(
         flags.setdefault(idx, [])
         if rule not in flags[idx]:
             flags[idx].append(rule)
-        new_w.append({
-            "SOURCE_ID": row["SOURCE_ID"], "FILE_ID": row["FILE_ID"],
-            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-            "COLUMN_NAME": "OBS_VALUE", "RULE": rule, "VALUE": str(row["VALUE_RAW"]),
-            "MESSAGE": rule_message(rule, detail, "en", rules=rules), "DETAIL": detail,
-        })
+        new_w.append({**located(row, rule, detail), "DETAIL": detail})
     for idx, names in flags.items():
         old = [w for w in str(staged.at[idx, "WARNINGS"] or "").split(";") if w]
         staged.at[idx, "WARNINGS"] = ";".join(old + [n for n in names if n not in old])

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -98,18 +99,119 @@ def _location(row: Any) -> str:
     return f"row {row['LOC_ROW']}"
 
 
-def _value_problem(value: float, kind: str) -> tuple[str, str] | None:
-    """(rule, offending value) for a value that breaks its measure's kind, else None."""
-    if kind == "count":
-        if value < 0:
-            return "count_negative", _fmt_number(value)
-        if not float(value).is_integer():
-            return "count_not_whole", _fmt_number(value)
-    elif kind == "percent" and not 0 <= value <= 100:
-        return "percent_out_of_range", _fmt_number(value)
-    elif kind in ("rate", "duration") and value < 0:
-        return "rate_negative", _fmt_number(value)
-    return None
+# The row rules in the order they are tried: a row's RULE is the first whose condition
+# holds (one SQL CASE; columns of the parsed row ``p`` and of the look-ups: AREA_CODE,
+# PERIOD, REF_YEAR, START_YEAR of the period, M_* of the measure). Each entry:
+# (rule, column named in the message, SQL condition, SQL of the offending value).
+# A NULL comparison is never true, so the rules after ``value_missing`` skip NULL values.
+ROW_RULES: list[tuple[str, str, str, str]] = [
+    ("parse_error", "OBS_VALUE", "coalesce(p.PARSE_ERROR, '') <> ''", "p.VALUE_RAW"),
+    ("measure_unknown", "MEASURE", "m.M_KIND IS NULL", "p.MEASURE"),
+    ("area_unresolved", "REF_AREA", "p.AREA_CODE IS NULL", "p.AREA_RAW"),
+    ("period_invalid", "TIME_PERIOD", "p.PERIOD IS NULL", "p.TIME_PERIOD_RAW"),
+    ("period_out_of_range", "TIME_PERIOD", "p.REF_YEAR > $this_year", "p.TIME_PERIOD_RAW"),
+    ("period_out_of_range", "TIME_PERIOD", "p.START_YEAR < $earliest", "p.TIME_PERIOD_RAW"),
+    ("value_missing", "OBS_VALUE", "p.OBS_VALUE IS NULL OR isnan(p.OBS_VALUE)", "p.VALUE_RAW"),
+    ("unit_mismatch", "UNIT_MEASURE",
+     "m.M_UNIT <> '' AND p.UNIT_MEASURE IS DISTINCT FROM '' AND p.UNIT_MEASURE IS DISTINCT FROM m.M_UNIT",
+     "p.UNIT_MEASURE"),
+    ("count_negative", "OBS_VALUE", "m.M_KIND = 'count' AND p.OBS_VALUE < 0", "p.OBS_VALUE"),
+    ("count_not_whole", "OBS_VALUE", "m.M_KIND = 'count' AND (isinf(p.OBS_VALUE) OR p.OBS_VALUE <> floor(p.OBS_VALUE))",
+     "p.OBS_VALUE"),
+    ("percent_out_of_range", "OBS_VALUE",
+     "m.M_KIND = 'percent' AND NOT (p.OBS_VALUE BETWEEN 0 AND 100)", "p.OBS_VALUE"),
+    ("rate_negative", "OBS_VALUE", "m.M_KIND IN ('rate', 'duration') AND p.OBS_VALUE < 0", "p.OBS_VALUE"),
+]
+#: Rows with the same key as an earlier row that passed every rule above: ``duplicate_key``.
+DUPLICATE_KEY = ["MEASURE", "AREA_CODE", "PERIOD", "SEX", "AGE", "DISAGGREGATION"]
+_NUMERIC_VALUE_RULES = {"count_negative", "count_not_whole", "percent_out_of_range", "rate_negative"}
+
+
+def _first_rule_sql() -> str:
+    """``CASE`` expressions naming, per row, the first rule broken (rule id = index in ROW_RULES)."""
+    whens = "\n".join(f"        WHEN {cond} THEN {i}" for i, (_, _, cond, _) in enumerate(ROW_RULES))
+    return f"CASE\n{whens}\n    END"
+
+
+def _lookup_columns(parsed: pd.DataFrame, resolve_area: Callable[[str], str | None]) -> pd.DataFrame:
+    """The parsed rows with their area code and period (resolved once per distinct value)."""
+    area_codes = {raw: resolve_area(raw) for raw in parsed["AREA_RAW"].unique()}
+    periods = {raw: parse_period(raw) for raw in parsed["TIME_PERIOD_RAW"].unique()}
+    frame = parsed.copy(deep=False)
+    frame["_ROW"] = np.arange(len(parsed), dtype=np.int64)
+    frame["AREA_CODE"] = parsed["AREA_RAW"].map(area_codes).astype(object)
+    for col, attr in (("PERIOD", "canonical"), ("REF_YEAR", "ref_year"), ("START_YEAR", "start_year")):
+        values = {raw: (getattr(p, attr) if p is not None else None) for raw, p in periods.items()}
+        frame[col] = parsed["TIME_PERIOD_RAW"].map(values)
+    frame["REF_YEAR"] = pd.array(frame["REF_YEAR"], dtype="Int64")
+    frame["START_YEAR"] = pd.array(frame["START_YEAR"], dtype="Int64")
+    frame["OBS_VALUE"] = pd.to_numeric(frame["OBS_VALUE"], errors="coerce").astype(float)
+    return frame
+
+
+def _checked_sql(settings: dict[str, Any]) -> str:
+    """Every parsed row with its first broken rule (``RULE_ID``, NULL when none) and, for a
+    duplicate, the row number of the first row with its key (``FIRST_ROW``)."""
+    case = _first_rule_sql()
+    for name, value in settings.items():
+        case = case.replace(f"${name}", str(int(value)))
+    key = ", ".join(f"p.{c}" for c in DUPLICATE_KEY)
+    return f"""
+        WITH ruled AS (
+            SELECT p._ROW, m.M_UNIT, {case} AS RULE_ID,
+                   {key}
+            FROM rows p LEFT JOIN measure_info m ON m.M_CODE = p.MEASURE
+        ), firsts AS (
+            SELECT _ROW, min(_ROW) OVER (PARTITION BY {", ".join(DUPLICATE_KEY)}) AS FIRST_ROW
+            FROM ruled WHERE RULE_ID IS NULL
+        )
+        SELECT r._ROW, r.RULE_ID, r.M_UNIT,
+               CASE WHEN f.FIRST_ROW < r._ROW THEN f.FIRST_ROW END AS FIRST_ROW
+        FROM ruled r LEFT JOIN firsts f USING (_ROW)
+    """
+
+
+def _staged_sql(source_id: str, file_id: str) -> str:
+    cols = {
+        "SOURCE_ID": "$source_id", "MEASURE": "p.MEASURE", "REF_AREA": "p.AREA_CODE",
+        "TIME_PERIOD": "p.PERIOD", "REF_YEAR": "p.REF_YEAR::BIGINT", "OBS_VALUE": "p.OBS_VALUE::DOUBLE",
+        "UNIT_MEASURE": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' THEN c.M_UNIT "
+                        "ELSE p.UNIT_MEASURE END",
+        "OBS_STATUS": "CASE WHEN coalesce(p.OBS_STATUS, '') = '' THEN 'A' ELSE p.OBS_STATUS END",
+        "SEX": "p.SEX", "AGE": "p.AGE", "DISAGGREGATION": "p.DISAGGREGATION", "NATURE": "p.NATURE",
+        "AREA_RAW": "p.AREA_RAW", "TIME_PERIOD_RAW": "p.TIME_PERIOD_RAW", "VALUE_RAW": "p.VALUE_RAW",
+        "FILE_ID": "$file_id", "LOC_PAGE": "p.LOC_PAGE", "LOC_LINE": "p.LOC_LINE", "LOC_SHEET": "p.LOC_SHEET",
+        "LOC_ROW": "p.LOC_ROW",
+        "WARNINGS": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' "
+                    "THEN 'unit_from_measure' ELSE '' END",
+    }
+    from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
+
+    select = ",\n               ".join(f"{cols[name]} AS {name}" for name in STAGED_COLUMNS)
+    return f"""
+        SELECT {select}
+        FROM rows p JOIN checked c USING (_ROW)
+        WHERE c.RULE_ID IS NULL AND c.FIRST_ROW IS NULL
+        ORDER BY p._ROW
+    """
+
+
+def _quarantine_row(row: dict[str, Any], rule: str, column: str, value: Any, detail: str,
+                    detail_code: str, detail_params: dict[str, Any], *, source_id: str, file_id: str,
+                    rules: Rules) -> dict[str, Any]:
+    return {
+        "SOURCE_ID": source_id, "FILE_ID": file_id,
+        "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
+        "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
+        "COLUMN_NAME": column, "RULE": rule, "VALUE": str(value),
+        "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
+        "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
+                               default=str, ensure_ascii=False),
+        # everything needed to render the message again in es/en/pt
+        "DETAIL": json.dumps({"value": str(value), "column": column, "detail": detail,
+                              "detail_code": detail_code, "params": detail_params},
+                             default=str, ensure_ascii=False),
+    }
 
 
 def check_rows(
@@ -126,102 +228,71 @@ def check_rows(
 
     ``staged`` has the warehouse's staging columns (areas resolved to codes, periods in
     canonical form); ``quarantine`` has :data:`QUARANTINE_COLUMNS`, one row per rejected
-    parsed row (the first error rule it broke), with an English message.
+    parsed row (the first error rule it broke, in the order of :data:`ROW_RULES`, then
+    ``duplicate_key``), with an English message and a DETAIL to render it in es/en/pt.
+
+    The rules run as one DuckDB query over the parsed rows (a private in-memory
+    connection); only the quarantined rows are turned into messages in Python.
     """
+    import duckdb
+
     rules = rules or load_rules()
-    this_year = (today or dt.date.today()).year
-    earliest = int(rules.settings["earliest_year"])
-    area_codes = {raw: resolve_area(raw) for raw in parsed["AREA_RAW"].unique()}
-    periods = {raw: parse_period(raw) for raw in parsed["TIME_PERIOD_RAW"].unique()}
-    allowed = set(entry.measures)
+    settings = {"this_year": (today or dt.date.today()).year,
+                "earliest": int(rules.settings["earliest_year"])}
+    allowed = sorted(entry.measures)
+    measure_info = pd.DataFrame(
+        [(code, measures[code].kind, measures[code].unit or "") for code in allowed if code in measures],
+        columns=["M_CODE", "M_KIND", "M_UNIT"])
+    frame = _lookup_columns(parsed, resolve_area)
 
-    staged_records: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
-    first_seen: dict[tuple, dict[str, Any]] = {}
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("rows", frame)
+        con.register("measure_info", measure_info)
+        con.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(settings)}")
+        staged = con.execute(_staged_sql(entry.id, file_id),
+                             {"source_id": entry.id, "file_id": file_id}).df()
+        rejected = con.execute("SELECT _ROW, RULE_ID, M_UNIT, FIRST_ROW FROM checked "
+                               "WHERE RULE_ID IS NOT NULL OR FIRST_ROW IS NOT NULL ORDER BY _ROW").fetchall()
+    finally:
+        con.close()
 
-    for row in parsed.to_dict("records"):
-        error: tuple[str, str, str, str] | None = None  # rule, column, value, detail
-        detail_code, detail_params = "", {}  # a language-neutral form of the detail
-        period = periods[row["TIME_PERIOD_RAW"]]
-        measure = measures.get(row["MEASURE"])
-        if row["PARSE_ERROR"]:
-            error = ("parse_error", "OBS_VALUE", row["VALUE_RAW"], row["PARSE_ERROR"])
-        elif row["MEASURE"] not in allowed or measure is None:
-            error = ("measure_unknown", "MEASURE", row["MEASURE"], "allowed: " + ", ".join(sorted(allowed)))
-            detail_code, detail_params = "allowed", {"codes": ", ".join(sorted(allowed))}
-        elif area_codes[row["AREA_RAW"]] is None:
-            error = ("area_unresolved", "REF_AREA", row["AREA_RAW"], "")
-        elif period is None:
-            error = ("period_invalid", "TIME_PERIOD", row["TIME_PERIOD_RAW"], "")
-        elif period.ref_year > this_year:
-            error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is in the future (after {this_year})")
-            detail_code, detail_params = "future", {"limit": this_year}
-        elif period.start_year < earliest:
-            error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is before {earliest}")
-            detail_code, detail_params = "too_early", {"limit": earliest}
-        elif pd.isna(row["OBS_VALUE"]):
-            error = ("value_missing", "OBS_VALUE", row["VALUE_RAW"], "")
-        elif measure.unit and row["UNIT_MEASURE"] not in ("", measure.unit):
-            error = ("unit_mismatch", "UNIT_MEASURE", row["UNIT_MEASURE"], measure.unit)
-        else:
-            problem = _value_problem(row["OBS_VALUE"], measure.kind)
-            if problem:
-                error = (problem[0], "OBS_VALUE", problem[1], "")
-        if error is None:
-            key = (row["MEASURE"], area_codes[row["AREA_RAW"]], period.canonical,
-                   row["SEX"], row["AGE"], row["DISAGGREGATION"])
-            if key in first_seen:
-                first = first_seen[key]
-                error = ("duplicate_key", "(key)", row["VALUE_RAW"], _location(first))
-                detail_code, detail_params = "first_at", {"where": _location(first),
-                                                          "location": location_of(first)}
+    quarantined = []
+    if rejected:
+        wanted = sorted({r[0] for r in rejected} | {r[3] for r in rejected if r[3] is not None})
+        records = dict(zip(wanted, parsed.iloc[wanted].to_dict("records")))
+        for row_no, rule_id, unit, first_row in rejected:
+            row = records[row_no]
+            detail, detail_code, detail_params = "", "", {}
+            if rule_id is None:
+                first = records[first_row]
+                rule, column, value = "duplicate_key", "(key)", row["VALUE_RAW"]
+                detail = _location(first)
+                detail_code, detail_params = "first_at", {"where": detail, "location": location_of(first)}
             else:
-                first_seen[key] = row
+                rule, column, _, _ = ROW_RULES[rule_id]
+                value = row[{"OBS_VALUE": "VALUE_RAW", "MEASURE": "MEASURE", "REF_AREA": "AREA_RAW",
+                             "TIME_PERIOD": "TIME_PERIOD_RAW", "UNIT_MEASURE": "UNIT_MEASURE"}[column]]
+                if rule == "parse_error":
+                    detail = row["PARSE_ERROR"]
+                elif rule == "measure_unknown":
+                    detail = "allowed: " + ", ".join(allowed)
+                    detail_code, detail_params = "allowed", {"codes": ", ".join(allowed)}
+                elif rule == "period_out_of_range" and "this_year" in ROW_RULES[rule_id][2]:
+                    detail = f"is in the future (after {settings['this_year']})"
+                    detail_code, detail_params = "future", {"limit": settings["this_year"]}
+                elif rule == "period_out_of_range":
+                    detail = f"is before {settings['earliest']}"
+                    detail_code, detail_params = "too_early", {"limit": settings["earliest"]}
+                elif rule == "unit_mismatch":
+                    detail = unit
+                elif rule in _NUMERIC_VALUE_RULES:
+                    value = _fmt_number(row["OBS_VALUE"])
+            quarantined.append(_quarantine_row(row, rule, column, value, detail, detail_code, detail_params,
+                                               source_id=entry.id, file_id=file_id, rules=rules))
 
-        if error is not None:
-            rule, column, value, detail = error
-            quarantined.append({
-                "SOURCE_ID": entry.id, "FILE_ID": file_id,
-                "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-                "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-                "COLUMN_NAME": column, "RULE": rule, "VALUE": str(value),
-                "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
-                "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
-                                       default=str, ensure_ascii=False),
-                # everything needed to render the message again in es/en/pt
-                "DETAIL": json.dumps({"value": str(value), "column": column, "detail": detail,
-                                      "detail_code": detail_code, "params": detail_params},
-                                     default=str, ensure_ascii=False),
-            })
-            continue
-        warnings = []
-        unit = row["UNIT_MEASURE"]
-        if not unit and measure.unit:
-            unit = measure.unit
-            warnings.append("unit_from_measure")
-        staged_records.append({
-            "SOURCE_ID": entry.id,
-            "MEASURE": row["MEASURE"],
-            "REF_AREA": area_codes[row["AREA_RAW"]],
-            "TIME_PERIOD": period.canonical,
-            "REF_YEAR": period.ref_year,
-            "OBS_VALUE": float(row["OBS_VALUE"]),
-            "UNIT_MEASURE": unit,
-            "OBS_STATUS": row["OBS_STATUS"] or "A",
-            "SEX": row["SEX"], "AGE": row["AGE"], "DISAGGREGATION": row["DISAGGREGATION"],
-            "NATURE": row["NATURE"],
-            "AREA_RAW": row["AREA_RAW"], "TIME_PERIOD_RAW": row["TIME_PERIOD_RAW"],
-            "VALUE_RAW": row["VALUE_RAW"], "FILE_ID": file_id,
-            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-            "WARNINGS": ";".join(warnings),
-        })
-
-    from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
-
-    staged = pd.DataFrame.from_records(staged_records, columns=list(STAGED_COLUMNS))
     quarantine = pd.DataFrame.from_records(quarantined, columns=QUARANTINE_COLUMNS)
-    for frame in (staged, quarantine):
+    for out in (staged, quarantine):
         for col in ("LOC_PAGE", "LOC_LINE", "LOC_ROW"):
-            frame[col] = pd.array(frame[col], dtype="Int64")
+            out[col] = pd.array(out[col], dtype="Int64")
     return staged, quarantine
