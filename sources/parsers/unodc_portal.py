@@ -33,6 +33,10 @@ The others are *counted*, not read: ``facts["rows_in_file"] = rows_read +
 facts["rows_outside_area_scope"]``, and ``facts["areas_outside_scope"]`` says how many
 areas that is. Conservation (read = staged + quarantined) holds for the rows in scope.
 
+Counts and rates side by side (CTS): ``parser_options["rate_pairs"]`` maps a count measure
+to its rate measure; :mod:`sources.validation.rate_consistency` checks that they agree
+with population and lists the disagreements as warnings in ``facts["count_rate_check"]``.
+
 Limits: the whole-file size limit of ingestion, :data:`MAX_ROWS` data rows and
 :data:`MAX_SECONDS` of reading; past either the file is refused with a clear message.
 The sheet is read with python-calamine (about ten times faster than openpyxl on the
@@ -64,16 +68,24 @@ WITHHELD_TEXTS = {"<5": "A"}
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 
 
-def open_sheet(path: Path) -> tuple[Any, str]:
-    """The first sheet of a workbook, with its name; a file that is not one is refused."""
+def open_workbook(path: Path) -> Any:
+    """A workbook opened with python-calamine; a file that is not one is refused whole."""
     try:
         book = CalamineWorkbook.from_path(str(path))
-        name = book.sheet_names[0]
-        return book.get_sheet_by_name(name), name
-    except (IndexError, OSError, ValueError, Exception) as exc:  # calamine raises its own error types
+        if not book.sheet_names:
+            raise ValueError("the workbook has no sheet")
+        return book
+    except Exception as exc:  # calamine raises its own error types for every kind of bad file
         raise SourceFileError(path, f"the file cannot be read as an Excel workbook ({type(exc).__name__}: {exc}).",
-                              hint="Download the table again from the data portal as .xlsx and do not edit it.",
+                              hint="Download the workbook again from its publisher as .xlsx and do not edit it.",
                               code="file_unreadable", params={"format": "xlsx"}) from None
+
+
+def open_sheet(path: Path) -> tuple[Any, str]:
+    """The first sheet of a workbook, with its name."""
+    book = open_workbook(path)
+    name = book.sheet_names[0]
+    return book.get_sheet_by_name(name), name
 
 
 def dimension_key(dimension: str) -> str:
@@ -123,7 +135,8 @@ def find_header(path: Path, rows: list[list[Any]]) -> tuple[int, list[str], str]
         code="file_header_mismatch", params={"found": "", "detail": "data-portal header"})
 
 
-def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", **_: Any) -> ParseResult:
+def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pairs: dict[str, str] | None = None,
+          **_: Any) -> ParseResult:
     """Parse one data-portal table into observation rows (see the module docstring)."""
     path = Path(path)
     started = time.monotonic()
@@ -213,4 +226,7 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", **_: An
         "rows_with_errors": int((rows["PARSE_ERROR"] != "").sum()),
         "seconds": round(time.monotonic() - started, 2),
     }
+    if rate_pairs:  # counts and rates side by side: a warning when they disagree with population
+        from sources.validation.rate_consistency import check_counts_against_rates
+        facts["count_rate_check"] = check_counts_against_rates(rows, rate_pairs)
     return ParseResult(rows=rows, rows_read=len(records), facts=facts)
