@@ -118,6 +118,24 @@ def read_value(raw: Any) -> tuple[float | None, str, str, str]:
         return None, "", "F", f"'{text}' is neither a number nor the portal's '<5'"
 
 
+def flag_years_as_values(records: list[dict[str, Any]]) -> None:
+    """Mark rows whose value is their own year, in a series where that happens in two years
+    or more (GLOTIP: Dominican Republic, "Other forms of exploitation", sex Unknown, values
+    "2,019", "2,020", "2,021", "2,022" in 2019-2022): the year was copied into the value
+    column. One such year alone may be a real count (Mexico 2015: 2,015 victims) and is kept."""
+    series: dict[tuple, list[dict[str, Any]]] = {}
+    for record in records:
+        if record["OBS_VALUE"] is not None and record["VALUE_RAW"].replace(",", "") == record["TIME_PERIOD_RAW"]:
+            key = (record["MEASURE"], record["AREA_RAW"], record["SEX"], record["AGE"], record["DISAGGREGATION"])
+            series.setdefault(key, []).append(record)
+    for hits in series.values():
+        if len(hits) >= 2:
+            for record in hits:
+                problem = (f"the value '{record['VALUE_RAW']}' is the row's year, as in {len(hits)} years of this "
+                           "series: the year was copied into the value column; ask UNODC for the figure")
+                record["PARSE_ERROR"] = "; ".join(filter(None, [record["PARSE_ERROR"], problem]))
+
+
 def find_header(path: Path, rows: list[list[Any]]) -> tuple[int, list[str], str]:
     """(index of the header row, header, value column name)."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -217,6 +235,7 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
     if in_file == 0:
         raise SourceFileError(path, "the table has a header but no data rows.", hint="Download the table again.",
                               code="file_header_only")
+    flag_years_as_values(records)
     rows = make_rows(records) if records else empty_rows()
     facts = {
         "file": path.name, "sheet": sheet_name, "data_date": date_cell, "value_column": value_col,

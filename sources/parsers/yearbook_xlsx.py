@@ -93,7 +93,7 @@ def flag_notes(rows: list[list[Any]]) -> dict[str, str]:
     reading = False
     for row in rows:
         first = cell_text(row[0]) if row else ""
-        if first.upper() == "NOTES":
+        if first.upper() == "NOTES":  # noqa: SIM102
             reading = True
             continue
         if reading:
@@ -107,13 +107,20 @@ def flag_notes(rows: list[list[Any]]) -> dict[str, str]:
     return notes
 
 
+def width_of(rows: list[list[Any]]) -> int:
+    return max((len(r) for r in rows), default=0)
+
+
 def _sheet_rows(path: Path, book: Any, name: str, started: float) -> list[list[Any]]:
     if name not in book.sheet_names:
         raise SourceFileError(path, f"the workbook has no sheet '{name}' (sheets: {', '.join(book.sheet_names)}).",
                               hint="Use the statistical tables workbook unchanged, or correct the sheet name in the catalogue.",
                               code="file_missing_sheet", params={"sheet": name})
+    sheet = book.get_sheet_by_name(name)
+    # calamine's iter_rows starts at Excel row 1 (rows[i] is row i + 1) and at the first
+    # used column (the country names)
     rows: list[list[Any]] = []
-    for row in book.get_sheet_by_name(name).iter_rows():
+    for row in sheet.iter_rows():
         rows.append(list(row))
         if len(rows) > MAX_ROWS:
             raise SourceFileError(path, f"sheet '{name}' has more than {MAX_ROWS:,} rows; a yearbook table has a few hundred.",
@@ -139,8 +146,8 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
     for sheet_name, spec in sheets.items():
         rows = _sheet_rows(path, book, sheet_name, started)
         first, last = spec.get("header_rows", [3, 6])
-        header = rows[first - 1:last]
-        width = max(len(r) for r in rows) if rows else 0
+        header = [list(r) + [""] * (width_of(rows) - len(r)) for r in rows[first - 1:last]]
+        width = width_of(rows)
         paths = header_paths(header, width)
         topics = spec["topics"]
         columns = {}
@@ -157,10 +164,10 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
         notes = flag_notes(rows)
         no_data = outside = summary_rows = countries = 0
         for index in range(last, len(rows)):
-            row = rows[index] + [""] * (width - len(rows[index]))
-            name = cell_text(row[0])
+            row = list(rows[index]) + [""] * (width - len(rows[index]))
+            name = cell_text(row[0]) if row else ""
             if name.upper() == "SUMMARY":
-                summary_rows = sum(1 for r in rows[index + 1:] if cell_text(r[0]) and cell_text(r[0]).upper() != "NOTES")
+                summary_rows = sum(1 for r in rows[index + 1:] if r and cell_text(r[0]) and cell_text(r[0]).upper() != "NOTES")
                 break
             if not name or not any(cell_text(c) for c in row[1:]):
                 continue
