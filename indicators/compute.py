@@ -280,7 +280,7 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
                greatest(n.SHARING_RANK, d.SHARING_RANK),
                list_concat(n.STATUSES, d.STATUSES), list_concat(n.SOURCES, d.SOURCES),
                n.SYNTHETIC OR d.SYNTHETIC, n.N_WITHHELD + d.N_WITHHELD,
-               nullif(concat_ws(', ', n.OBS_TEXT, d.OBS_TEXT), '')
+               CASE WHEN n.OBS_TEXT = d.OBS_TEXT THEN n.OBS_TEXT ELSE nullif(concat_ws(', ', n.OBS_TEXT, d.OBS_TEXT), '') END
         FROM _ind_num n JOIN _ind_den d ON {' AND '.join(on)}
         WHERE (d.VALUE IS NOT NULL AND d.VALUE != 0) OR d.N_WITHHELD > 0
     """)

@@ -194,3 +194,11 @@ def test_unknown_text_and_unmapped_indicator_are_rows_with_reasons(tmp_path):
     assert "'n/a' is neither a number nor the portal's '<5'" in errors[0]
     assert "maps no measure to indicator 'Something new'" in errors[1]
     assert list(result.rows["LOC_ROW"]) == [4, 5]
+
+
+def test_a_blank_category_is_not_taken_for_the_headline(glotip):
+    # Excel row 1493: Argentina 2020, all victims, 933; row 1520: "by country of repatriation"
+    # with a blank Category, "<5"
+    assert _row(glotip, 1493)["DISAGGREGATION"] == "" and _row(glotip, 1493)["OBS_VALUE"] == 933.0
+    assert _row(glotip, 1520)["DISAGGREGATION"] == "country_of_repatriation=(category not stated)"
+    assert glotip.facts["rows_with_blank_category"] > 0

@@ -18,7 +18,8 @@ What :func:`parse` returns
 ``AGE``              Total ``_T``, "0 to 17 years" ``Y_LT18``, "18 years or over"
                      ``Y_GE18``, Unknown ``_U``
 ``DISAGGREGATION``   ``<dimension>=<Category>`` when ``Dimension`` is not "Total"
-                     ("by form of exploitation" -> ``form_of_exploitation=Sexual exploitation``)
+                     ("by form of exploitation" -> ``form_of_exploitation=Sexual exploitation``);
+                     a blank Category there becomes :data:`NO_CATEGORY`, never the headline
 ``OBS_VALUE``        the number; for ``<5`` (UNODC's own small-count suppression)
                      none: ``OBS_TEXT='<5'``, ``CONF_STATUS='A'`` (never 0, 4 or 2.5)
 ``COMMENT_OBS``      "Source: <Source>" when the row's source is not the dataset's own
@@ -65,6 +66,8 @@ SEX_CODES = {"total": "_T", "female": "F", "male": "M", "other": "_O", "unknown"
 AGE_CODES = {"total": "_T", "0 to 17 years": "Y_LT18", "18 years or over": "Y_GE18", "unknown": "_U"}
 #: The publisher's small-count suppression: a count from 1 to 4 that may not be known.
 WITHHELD_TEXTS = {"<5": "A"}
+#: The category of a breakdown row whose Category cell is blank (never the headline "").
+NO_CATEGORY = "(category not stated)"
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 
 
@@ -184,6 +187,7 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
     outside_areas: set[str] = set()
     in_file = 0
     withheld = 0
+    blank_categories = 0
     date_cell = cell_text(head[1][0]) if header_index >= 2 else ""
     for offset, row in enumerate(rows_after_header()):
         row_number = header_index + 2 + offset  # Excel row numbers start at 1
@@ -216,6 +220,9 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
         if age is None:
             errors.append(f"age '{age_raw}' is not one of the portal's age groups")
         dimension, category = cell_text(cells[col["Dimension"]]), cell_text(cells[col["Category"]])
+        if dimension.lower() != "total" and not category:
+            category = NO_CATEGORY  # GLOTIP leaves some "by citizenship" categories blank
+            blank_categories += 1
         breakdown = {} if dimension.lower() == "total" else {dimension_key(dimension): category}
         raw_value = cells[col[value_col]]
         value, text, conf, problem = read_value(raw_value)
@@ -242,6 +249,7 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
         "rows_in_file": in_file, "area_scope": area_scope or "(all)",
         "rows_outside_area_scope": outside, "areas_outside_scope": len(outside_areas),
         "rows_withheld_at_source": int(withheld),
+        "rows_with_blank_category": blank_categories,
         "rows_with_errors": int((rows["PARSE_ERROR"] != "").sum()),
         "seconds": round(time.monotonic() - started, 2),
     }
