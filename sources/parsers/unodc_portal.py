@@ -196,8 +196,8 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
         in_file += 1
         if in_file > MAX_ROWS:
             raise SourceFileError(path, f"the table has more than {MAX_ROWS:,} data rows.", where=f"row {row_number}",
-                                  hint="Download one indicator at a time from the portal.", code="file_too_large",
-                                  params={"size_mb": "", "limit_mb": ""})
+                                  hint="Download one indicator at a time from the portal.", code="file_too_many_rows",
+                                  params={"limit": f"{MAX_ROWS:,}"})
         if in_file % 5000 == 0 and time.monotonic() - started > MAX_SECONDS:
             raise SourceFileError(path, f"reading took more than {MAX_SECONDS:g} seconds (stopped at row {row_number}).",
                                   hint="Check that the file is the portal's table; split it by indicator if it is.")
