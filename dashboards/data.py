@@ -51,14 +51,15 @@ OPTIONAL_MARTS = ("reporting_status", "legislative_tracker", "capability_tracker
 #: Columns of marts.indicator_values the publication reads (an absent mart reads as empty).
 VALUE_COLUMNS = ["INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",
                  "UNIT_MEASURE", "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION",
-                 "SOURCE_IDS", "AREA_KIND", "SYNTHETIC", "CONF_STATUS"]
+                 "SOURCE_IDS", "AREA_KIND", "SYNTHETIC", "CONF_STATUS",
+                 "N_WITHHELD_AT_SOURCE", "OBS_TEXT"]  # values withheld at source ("<5"): their text, how many
 
 LAC_AGGREGATES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
 
 #: Columns of marts.observations the publication reads (values, provenance, confidentiality).
 OBSERVATION_COLUMNS = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR", "SEX", "AGE", "DISAGGREGATION",
                        "OBS_VALUE", "OBS_STATUS", "CONF_STATUS", "SHARING", "SYNTHETIC", "FILE_ID", "FILE_NAME",
-                       "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW"]
+                       "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW", "OBS_TEXT"]
 
 
 def most_restrictive(levels) -> str:

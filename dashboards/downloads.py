@@ -18,7 +18,7 @@ from sources.exports import neutralise_formulas
 #: Columns of every indicator CSV (the figures of one chart and its table).
 CSV_COLUMNS = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION", "OBS_VALUE",
                "UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "COVERAGE", "SHARING", "SYNTHETIC", "SOURCE_IDS",
-               "NUMERATOR", "DENOMINATOR"]
+               "NUMERATOR", "DENOMINATOR", "OBS_TEXT", "N_WITHHELD_AT_SOURCE"]
 
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -28,11 +28,13 @@ def csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """The published columns of indicator rows (missing columns are left empty).
 
     ``CONF_STATUS`` (SDMX code list CL_CONF_STATUS): F free, C withheld small count,
-    D withheld to protect a C; a withheld row's value, numerator and denominator are empty."""
+    D withheld to protect a C, A withheld at source by the publisher (``OBS_TEXT`` holds its
+    published text, e.g. "<5"); a withheld row's value, numerator and denominator are empty.
+    ``N_WITHHELD_AT_SOURCE``: inputs of the value (for an aggregate, countries) withheld at source."""
     frame = pd.DataFrame({c: rows[c] if c in rows.columns else "" for c in CSV_COLUMNS})
     if "CONF_STATUS" in rows.columns:  # values withheld by disclosure control
         frame["CONF_STATUS"] = rows["CONF_STATUS"].fillna("F")
-        withheld = frame["CONF_STATUS"].isin(["C", "D"])
+        withheld = frame["CONF_STATUS"].isin(["C", "D", "A"])
         frame.loc[withheld, ["OBS_VALUE", "NUMERATOR", "DENOMINATOR"]] = None
     else:
         frame["CONF_STATUS"] = "F"

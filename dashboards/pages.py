@@ -9,7 +9,7 @@ import pandas as pd
 from dashboards import downloads
 from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
-from dashboards.site import Builder, conf_mark, conf_notes, goal_status, markdown_html, status_badge
+from dashboards.site import Builder, conf_mark, conf_notes, goal_status, markdown_html, status_badge, withheld_text
 
 SUBREGION_ORDER = ("LAC_SOUTH", "LAC_CENTRAL", "LAC_CARIB", "OTHER")
 
@@ -283,7 +283,7 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
                 "id": ind.id, "name": getattr(ind.name, lang), "goal": ind.goal,
                 "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
                 "period": str(row["TIME_PERIOD"]),
-                "value": t("withheld") if mark else t("suppressed") if is_missing(row["OBS_VALUE"])
+                "value": withheld_text(mark, row.get("OBS_TEXT"), t) if mark else t("suppressed") if is_missing(row["OBS_VALUE"])
                 else t.number(row["OBS_VALUE"]),
                 "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=data.threshold)
                 if mark else "",

@@ -137,12 +137,19 @@ def goal_status(data: SiteData, indicators: Iterable) -> tuple[str, float | None
 
 
 #: The visible mark of a withheld value, by CONF_STATUS (C small count, D protects a C).
-CONF_MARKS = {"C": "c", "D": "d"}
+CONF_MARKS = {"C": "c", "D": "d", "A": "a"}  # A: withheld at source by the publisher ("<5")
 
 
 def conf_mark(status: Any) -> str:
     """``c``/``d`` for a value withheld by disclosure control, else ``""``."""
     return "" if is_missing(status) else CONF_MARKS.get(str(status), "")
+
+
+def withheld_text(mark: str, published_text: Any, t: Translator) -> str:
+    """What a withheld value shows: the publisher's own text ("<5") for mark ``a``, else "withheld"."""
+    if mark == "a" and not is_missing(published_text) and str(published_text):
+        return str(published_text)
+    return t("withheld")
 
 
 def conf_notes(marks: Iterable[str], t: Translator, threshold: int) -> tuple[list[tuple[str, str]], str]:
@@ -322,7 +329,7 @@ class Builder:
                 "period": str(row.TIME_PERIOD), "sex": row.SEX, "age": row.AGE, "dis": row.DISAGGREGATION,
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "value": "" if value is None else repr(value),
-                "value_text": t("withheld") if mark else t("suppressed") if value is None else t.number(value),
+                "value_text": withheld_text(mark, getattr(row, "OBS_TEXT", None), t) if mark else t("suppressed") if value is None else t.number(value),
                 "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=self.data.threshold)
                 if mark else "",
                 "obs_status": status, "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),

@@ -91,6 +91,7 @@ VALUE_COLUMNS: list[str] = [
     "INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",
     "UNIT_MEASURE", "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION",
     "SOURCE_IDS", "REF_YEAR", "AREA_KIND", "N_COUNTRIES", "SYNTHETIC",
+    "N_WITHHELD_AT_SOURCE", "OBS_TEXT",
 ]
 
 #: Published columns of marts.indicator_progress, in order.
@@ -145,7 +146,10 @@ def _measure_sql(spec: MeasureSpec, ind: Indicator) -> str:
     parts = ("count(DISTINCT (" + ", ".join(f"o.{d}" for d in spec.sum_over) + "))") if spec.sum_over else "1"
     return f"""
         SELECT o.REF_AREA, o.TIME_PERIOD, o.REF_YEAR, {', '.join(dims)},
-               sum(o.OBS_VALUE) AS VALUE,
+               -- SCHEMA decision: an input withheld at source ("<5") makes the sum unknown, never 0
+               CASE WHEN count(*) FILTER (WHERE o.OBS_VALUE IS NULL) = 0 THEN sum(o.OBS_VALUE) END AS VALUE,
+               count(*) FILTER (WHERE o.OBS_VALUE IS NULL) AS N_WITHHELD,
+               string_agg(DISTINCT o.OBS_TEXT, ', ' ORDER BY o.OBS_TEXT) AS OBS_TEXT,
                max({_SHARING_RANK_SQL.format(col='o.SHARING')}) AS SHARING_RANK,
                list(DISTINCT o.OBS_STATUS) AS STATUSES,
                list(DISTINCT o.SOURCE_ID) AS SOURCES,
@@ -217,6 +221,8 @@ def _materialise(con: duckdb.DuckDBPyConnection, ind: Indicator, spec: MeasureSp
     """Select the rows of a numerator or denominator into a temp table; refuse duplicates."""
     sql = _measure_sql(spec, ind) if isinstance(spec, MeasureSpec) else _sql_spec_sql(con, spec, ind, role)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS N_WITHHELD BIGINT DEFAULT 0")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS OBS_TEXT VARCHAR")
     dup = con.execute(f"""SELECT REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION, N_ROWS, SOURCES FROM {table}
                           WHERE N_ROWS > N_PARTS ORDER BY ALL LIMIT 3""").fetchall()
     if dup:
@@ -240,7 +246,7 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
         con.execute(f"""
             INSERT INTO _ind_country
             SELECT {key}, n.VALUE AS NUM, NULL AS DEN, n.VALUE * {factor} AS VALUE,
-                   n.SHARING_RANK, n.STATUSES, n.SOURCES, n.SYNTHETIC
+                   n.SHARING_RANK, n.STATUSES, n.SOURCES, n.SYNTHETIC, n.N_WITHHELD, n.OBS_TEXT
             FROM _ind_num n
         """)
         return
@@ -253,7 +259,7 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
                    n.VALUE / CAST(p.{column} AS DOUBLE) * {factor} AS VALUE,
                    n.SHARING_RANK,
                    CASE WHEN {projection} THEN list_append(n.STATUSES, 'E') ELSE n.STATUSES END,
-                   n.SOURCES, n.SYNTHETIC
+                   n.SOURCES, n.SYNTHETIC, n.N_WITHHELD, n.OBS_TEXT
             FROM _ind_num n JOIN marts.population p ON p.REF_AREA = n.REF_AREA AND p.YEAR = n.REF_YEAR
             WHERE p.{column} IS NOT NULL AND p.{column} > 0
         """)
@@ -273,9 +279,10 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
         SELECT {key}, n.VALUE AS NUM, d.VALUE AS DEN, n.VALUE / d.VALUE * {factor} AS VALUE,
                greatest(n.SHARING_RANK, d.SHARING_RANK),
                list_concat(n.STATUSES, d.STATUSES), list_concat(n.SOURCES, d.SOURCES),
-               n.SYNTHETIC OR d.SYNTHETIC
+               n.SYNTHETIC OR d.SYNTHETIC, n.N_WITHHELD + d.N_WITHHELD,
+               CASE WHEN n.OBS_TEXT = d.OBS_TEXT THEN n.OBS_TEXT ELSE nullif(concat_ws(', ', n.OBS_TEXT, d.OBS_TEXT), '') END
         FROM _ind_num n JOIN _ind_den d ON {' AND '.join(on)}
-        WHERE d.VALUE IS NOT NULL AND d.VALUE != 0
+        WHERE (d.VALUE IS NOT NULL AND d.VALUE != 0) OR d.N_WITHHELD > 0
     """)
 
 
@@ -284,7 +291,8 @@ _COUNTRY_DDL = """
         INDICATOR VARCHAR, REF_AREA VARCHAR, TIME_PERIOD VARCHAR, REF_YEAR INTEGER,
         SEX VARCHAR, AGE VARCHAR, DISAGGREGATION VARCHAR,
         NUM DOUBLE, DEN DOUBLE, VALUE DOUBLE,
-        SHARING_RANK INTEGER, STATUSES VARCHAR[], SOURCES VARCHAR[], SYNTHETIC BOOLEAN
+        SHARING_RANK INTEGER, STATUSES VARCHAR[], SOURCES VARCHAR[], SYNTHETIC BOOLEAN,
+        N_WITHHELD BIGINT, OBS_TEXT VARCHAR
     )
 """
 
@@ -325,6 +333,13 @@ def _values_sql() -> str:
         JOIN members m ON m.REF_AREA = c.REF_AREA
         LEFT JOIN basis b ON b.REF_AREA = c.REF_AREA AND b.YEAR = c.REF_YEAR AND b.BASIS = p.BASIS
         WHERE p.METHOD != 'none' AND (p.METHOD != 'weighted_mean' OR b.POP IS NOT NULL)
+          AND c.VALUE IS NOT NULL
+    ),
+    withheld AS (  -- countries whose input was withheld at source: counted, never summed
+        SELECT c.INDICATOR, m.REGION AS REF_AREA, c.TIME_PERIOD, c.SEX, c.AGE, c.DISAGGREGATION,
+               count(*) AS N_WITHHELD
+        FROM _ind_country c JOIN members m ON m.REF_AREA = c.REF_AREA
+        WHERE c.VALUE IS NULL AND c.N_WITHHELD > 0 GROUP BY ALL
     ),
     agg AS (
         SELECT INDICATOR, REGION AS REF_AREA, TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
@@ -343,18 +358,22 @@ def _values_sql() -> str:
                CASE WHEN g.METHOD = 'weighted_mean' THEN NULL ELSE g.NUM END AS NUM,
                CASE WHEN g.METHOD = 'ratio_of_sums' THEN g.DEN END AS DEN,
                coalesce(g.COVERED, 0) / r.POP AS COVERAGE,
-               g.N_COUNTRIES, g.SHARING_RANK, g.STATUSES, g.SOURCES, g.SYNTHETIC, g.MIN_COVERAGE
+               g.N_COUNTRIES, g.SHARING_RANK, g.STATUSES, g.SOURCES, g.SYNTHETIC, g.MIN_COVERAGE,
+               coalesce(w.N_WITHHELD, 0) AS N_WITHHELD
         FROM agg g LEFT JOIN region_pop r ON r.REGION = g.REF_AREA AND r.YEAR = g.REF_YEAR AND r.BASIS = g.BASIS
+        LEFT JOIN withheld w ON w.INDICATOR = g.INDICATOR AND w.REF_AREA = g.REF_AREA AND w.TIME_PERIOD = g.TIME_PERIOD
+             AND w.SEX = g.SEX AND w.AGE = g.AGE AND w.DISAGGREGATION = g.DISAGGREGATION
         WHERE g.METHOD != 'ratio_of_sums' OR g.DEN != 0
     ),
     all_rows AS (
         SELECT INDICATOR, REF_AREA, 'country' AS AREA_KIND, TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
                VALUE, NUM, DEN, CAST(NULL AS DOUBLE) AS COVERAGE, CAST(NULL AS BIGINT) AS N_COUNTRIES,
-               SHARING_RANK, STATUSES, SOURCES, SYNTHETIC
+               SHARING_RANK, STATUSES, SOURCES, SYNTHETIC, N_WITHHELD, OBS_TEXT
         FROM _ind_country
         UNION ALL
         SELECT INDICATOR, REF_AREA, 'lac_aggregate', TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
-               VALUE, NUM, DEN, COVERAGE, N_COUNTRIES, SHARING_RANK, STATUSES, SOURCES, SYNTHETIC
+               VALUE, NUM, DEN, COVERAGE, N_COUNTRIES, SHARING_RANK, STATUSES, SOURCES, SYNTHETIC,
+               N_WITHHELD, CAST(NULL AS VARCHAR)
         FROM aggregates
         WHERE MIN_COVERAGE <= 0 OR coalesce(COVERAGE, 0) >= MIN_COVERAGE
     )
@@ -362,9 +381,12 @@ def _values_sql() -> str:
            x.DEN AS DENOMINATOR, p.UNIT_MEASURE, {_STATUS_SQL.format(l='x.STATUSES')} AS OBS_STATUS,
            {sharing.format(r='x.SHARING_RANK')} AS SHARING, x.COVERAGE, x.SEX, x.AGE, x.DISAGGREGATION,
            array_to_string(list_sort(list_distinct(x.SOURCES)), ',') AS SOURCE_IDS, x.REF_YEAR,
-           x.AREA_KIND, x.N_COUNTRIES, x.SYNTHETIC
+           x.AREA_KIND, x.N_COUNTRIES, x.SYNTHETIC,
+           CAST(coalesce(x.N_WITHHELD, 0) AS BIGINT) AS N_WITHHELD_AT_SOURCE,
+           CASE WHEN x.VALUE IS NULL THEN x.OBS_TEXT END AS OBS_TEXT
     FROM all_rows x JOIN _ind_params p ON p.INDICATOR = x.INDICATOR
-    WHERE x.VALUE IS NOT NULL AND isfinite(x.VALUE)
+    -- a country value withheld at source is kept, without a number, with its published text
+    WHERE (x.VALUE IS NOT NULL AND isfinite(x.VALUE)) OR (x.AREA_KIND = 'country' AND x.N_WITHHELD > 0)
     ORDER BY x.INDICATOR, x.AREA_KIND, x.REF_AREA, x.TIME_PERIOD, x.SEX, x.AGE, x.DISAGGREGATION
     """
 
@@ -385,10 +407,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, registry: Mapping[str, Indicator]) 
     measures = sorted({m for ind in registry.values() for m in ind.measures()}) or [""]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ind_obs AS
-        SELECT o.SOURCE_ID, o.MEASURE, o.REF_AREA, o.TIME_PERIOD, o.REF_YEAR, o.OBS_VALUE, o.OBS_STATUS,
+        SELECT o.SOURCE_ID, o.MEASURE, o.REF_AREA, o.TIME_PERIOD, o.REF_YEAR, o.OBS_VALUE, o.OBS_TEXT, o.OBS_STATUS,
                o.SHARING, o.SEX, o.AGE, o.DISAGGREGATION, o.NATURE, o.UNIT_MEASURE, o.SYNTHETIC
         FROM marts.observations o JOIN marts.areas a ON a.REF_AREA = o.REF_AREA
-        WHERE a.AREA_KIND = 'country' AND o.OBS_VALUE IS NOT NULL AND o.MEASURE IN {_in(measures)}
+        WHERE a.AREA_KIND = 'country' AND (o.OBS_VALUE IS NOT NULL OR o.CONF_STATUS != 'F')
+          AND o.MEASURE IN {_in(measures)}
         ORDER BY o.MEASURE, o.SOURCE_ID
     """)
     for ind in registry.values():

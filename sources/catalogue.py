@@ -76,7 +76,7 @@ class SourceEntry(BaseModel):
     licence: str = Field(min_length=1)
     url: str
     retrieved_from: str = ""
-    format: Literal["pdf", "ddf_csv", "opensdg_csv", "generic_table", "wg_workbook"]
+    format: Literal["pdf", "ddf_csv", "opensdg_csv", "generic_table", "wg_workbook", "xlsx"]
     parser: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     parser_options: dict[str, Any] = Field(default_factory=dict)
     update_frequency: Literal["annual", "quarterly", "monthly", "irregular"]
@@ -208,7 +208,7 @@ def load_catalogue(directory: Path | None = None) -> dict[str, SourceEntry]:
 
 #: Formats whose files hold observations (the observations mart); other formats, such as
 #: the working groups' quarterly workbooks, have staging tables and assets of their own.
-OBSERVATION_FORMATS = frozenset({"pdf", "ddf_csv", "opensdg_csv", "generic_table"})
+OBSERVATION_FORMATS = frozenset({"pdf", "ddf_csv", "opensdg_csv", "generic_table", "xlsx"})
 
 
 def observation_sources(catalogue: dict[str, SourceEntry]) -> dict[str, SourceEntry]:

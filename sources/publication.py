@@ -109,6 +109,23 @@ def _cell_key(measure: str, area: str, period: str) -> tuple[str, str, str]:
     return (measure, area, str(period))
 
 
+#: SDMX CL_CONF_STATUS 'A': primary confidentiality due to small counts, set by the publisher
+#: itself (UNODC's "<5"); such a value has no number anywhere in the observatory.
+WITHHELD_AT_SOURCE = "A"
+
+
+def withheld_at_source(frame: pd.DataFrame) -> pd.Series:
+    """Rows withheld by their publisher: CONF_STATUS 'A' (observations) or, for indicator
+    values, a country value whose inputs were withheld at source (``N_WITHHELD_AT_SOURCE``
+    and no number)."""
+    mask = pd.Series(False, index=frame.index)
+    if "CONF_STATUS" in frame:
+        mask |= frame["CONF_STATUS"].fillna(FREE) == WITHHELD_AT_SOURCE
+    if "N_WITHHELD_AT_SOURCE" in frame and "OBS_VALUE" in frame:
+        mask |= (frame["N_WITHHELD_AT_SOURCE"].fillna(0) > 0) & frame["OBS_VALUE"].isna()
+    return mask
+
+
 def apply_disclosure_control(
     observations: pd.DataFrame,
     indicator_values: pd.DataFrame,
@@ -120,8 +137,9 @@ def apply_disclosure_control(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Withhold small counts of sensitive measures and whatever would reveal them."""
     obs = observations.copy()
-    obs["CONF_STATUS"] = FREE
     ind = indicator_values.copy()
+    at_source_obs, at_source_ind = withheld_at_source(obs), withheld_at_source(ind)
+    obs["CONF_STATUS"] = FREE
     ind["CONF_STATUS"] = FREE
     if obs.empty and ind.empty:
         return obs, ind
@@ -178,6 +196,9 @@ def apply_disclosure_control(
             break
 
     obs.loc[obs.CONF_STATUS != FREE, "OBS_VALUE"] = np.nan
+    # SCHEMA decision: a value the publisher withheld ('A', e.g. "<5") keeps its code as it is
+    obs.loc[at_source_obs, "CONF_STATUS"] = WITHHELD_AT_SOURCE
+    ind.loc[at_source_ind, "CONF_STATUS"] = WITHHELD_AT_SOURCE
     hidden = ind.CONF_STATUS != FREE
     for column in ("OBS_VALUE", "NUMERATOR", "DENOMINATOR"):
         if column in ind:
@@ -224,9 +245,9 @@ def published_tables(
         if not ind.empty:
             keep = [all((s, p) in approved for s in str(ids).split(",") if s) for ids, p in zip(ind.SOURCE_IDS, ind.TIME_PERIOD)]
             ind = ind[keep]
-    if audience == "secretariat":
-        obs = obs.assign(CONF_STATUS=FREE)
-        ind = ind.assign(CONF_STATUS=FREE)
+    if audience == "secretariat":  # exact values; what the publisher withheld stays withheld ('A')
+        obs = obs.assign(CONF_STATUS=np.where(withheld_at_source(obs), WITHHELD_AT_SOURCE, FREE))
+        ind = ind.assign(CONF_STATUS=np.where(withheld_at_source(ind), WITHHELD_AT_SOURCE, FREE))
         prog = prog.assign(CONF_STATUS=FREE)
     else:
         areas = con.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()

@@ -53,6 +53,12 @@ STAGED_COLUMNS: dict[str, str] = {
     "LOC_SHEET": "VARCHAR NOT NULL",
     "LOC_ROW": "INTEGER",
     "WARNINGS": "VARCHAR NOT NULL",
+    # values that exist without a number (SCHEMA decision): OBS_VALUE is NULL only when
+    # CONF_STATUS != 'F' (withheld at source, OBS_TEXT holds the published text, e.g. "<5")
+    # or OBS_STATUS is a "missing" code of SDMX CL_OBS_STATUS (M, O, L, Q)
+    "OBS_TEXT": "VARCHAR",
+    "CONF_STATUS": "VARCHAR NOT NULL DEFAULT 'F'",
+    "COMMENT_OBS": "VARCHAR NOT NULL DEFAULT ''",
 }
 
 #: The central mart's columns, in published order (SDMX-style names).
@@ -60,6 +66,7 @@ OBSERVATION_COLUMNS: list[str] = [
     "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
     "OBS_STATUS", "SHARING", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
     "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
+    "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS",
 ]
 
 #: Unique key of an observation.

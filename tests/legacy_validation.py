@@ -27,6 +27,21 @@ from sources.validation.row_rules import QUARANTINE_COLUMNS, Rules, load_rules
 def _fmt_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
+# --- SCHEMA decision "values that exist without a number" (helper unodc; re-apply at merge) ---
+#: SDMX CL_OBS_STATUS codes that mean "no value": a row with one of them and a blank
+#: value is a missing observation, staged as such (M data cannot exist, O missing,
+#: L exists but not collected, Q missing value suppressed).
+MISSING_OBS_STATUSES = frozenset({"M", "O", "L", "Q"})
+
+
+def exists_without_number(row: dict[str, Any]) -> bool:
+    """True for a blank value that is an observation all the same: withheld by its
+    publisher (CONF_STATUS other than 'F', e.g. UNODC's "<5") or a missing value with an
+    SDMX missing status. A blank value with neither stays a ``value_missing`` error."""
+    conf = row.get("CONF_STATUS") or "F"
+    return conf != "F" or (row.get("OBS_STATUS") or "") in MISSING_OBS_STATUSES
+# --- end SCHEMA decision ---
+
 
 def location_of(row: Any) -> dict[str, Any]:
     """The location of a row as data (page/line, sheet/row), for messages in any language."""
@@ -109,11 +124,11 @@ def check_rows(
         elif period.start_year < earliest:
             error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is before {earliest}")
             detail_code, detail_params = "too_early", {"limit": earliest}
-        elif pd.isna(row["OBS_VALUE"]):
+        elif pd.isna(row["OBS_VALUE"]) and not exists_without_number(row):  # SCHEMA decision
             error = ("value_missing", "OBS_VALUE", row["VALUE_RAW"], "")
         elif measure.unit and row["UNIT_MEASURE"] not in ("", measure.unit):
             error = ("unit_mismatch", "UNIT_MEASURE", row["UNIT_MEASURE"], measure.unit)
-        else:
+        elif not pd.isna(row["OBS_VALUE"]):
             problem = _value_problem(row["OBS_VALUE"], measure.kind)
             if problem:
                 error = (problem[0], "OBS_VALUE", problem[1], "")
@@ -155,7 +170,7 @@ def check_rows(
             "REF_AREA": area_codes[row["AREA_RAW"]],
             "TIME_PERIOD": period.canonical,
             "REF_YEAR": period.ref_year,
-            "OBS_VALUE": float(row["OBS_VALUE"]),
+            "OBS_VALUE": None if pd.isna(row["OBS_VALUE"]) else float(row["OBS_VALUE"]),
             "UNIT_MEASURE": unit,
             "OBS_STATUS": row["OBS_STATUS"] or "A",
             "SEX": row["SEX"], "AGE": row["AGE"], "DISAGGREGATION": row["DISAGGREGATION"],
@@ -165,6 +180,10 @@ def check_rows(
             "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
             "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
             "WARNINGS": ";".join(warnings),
+            # SCHEMA decision: the published text and confidentiality status travel with the row
+            "OBS_TEXT": row.get("OBS_TEXT") or None,
+            "CONF_STATUS": row.get("CONF_STATUS") or "F",
+            "COMMENT_OBS": row.get("COMMENT_OBS") or "",
         })
 
     from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light

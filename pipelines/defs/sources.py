@@ -24,7 +24,7 @@ from sources.audit_events import record_ingestion
 from sources.ingest import IngestResult, file_sha256, ingest_file, rejected_dir
 from sources.reconcile import conservation_failures, stated_total_failures
 
-FORMAT_KINDS = {"pdf": "pdf", "ddf_csv": "csv", "opensdg_csv": "csv", "generic_table": "xlsx", "wg_workbook": "xlsx"}
+FORMAT_KINDS = {"pdf": "pdf", "ddf_csv": "csv", "opensdg_csv": "csv", "generic_table": "xlsx", "wg_workbook": "xlsx", "xlsx": "xlsx"}
 
 
 def staging_key(source_id: str) -> dg.AssetKey:

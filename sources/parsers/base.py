@@ -45,6 +45,10 @@ PARSED_COLUMNS: list[str] = [
     "LOC_SHEET",        # spreadsheet sheet name, "" otherwise
     "LOC_ROW",          # spreadsheet/CSV row number as a person sees it (header = row 1)
     "PARSE_ERROR",      # "" when the row parsed; otherwise why it could not be read
+    # Values that exist without a number (docs: SCHEMA decision "values that exist without a number"):
+    "OBS_TEXT",         # the published text when the cell is not a number ("<5"); "" otherwise
+    "CONF_STATUS",      # SDMX CL_CONF_STATUS: F free (default), A withheld by the publisher (small counts)
+    "COMMENT_OBS",      # the publisher's footnotes on this value, in words ("" if none)
 ]
 
 
@@ -106,10 +110,12 @@ def make_rows(records: list[dict[str, Any]]) -> pd.DataFrame:
     text_cols = [
         "MEASURE", "AREA_RAW", "TIME_PERIOD_RAW", "VALUE_RAW", "UNIT_MEASURE", "OBS_STATUS",
         "SEX", "AGE", "DISAGGREGATION", "NATURE", "LOC_SHEET", "PARSE_ERROR",
+        "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS",
     ]
     for col in text_cols:
         frame[col] = frame[col].fillna("").astype(str)
     frame["OBS_STATUS"] = frame["OBS_STATUS"].replace("", "A")
+    frame["CONF_STATUS"] = frame["CONF_STATUS"].replace("", "F")
     frame["OBS_VALUE"] = pd.to_numeric(frame["OBS_VALUE"], errors="coerce").astype("float64")
     for col in ["LOC_PAGE", "LOC_LINE", "LOC_ROW"]:
         frame[col] = pd.array(frame[col], dtype="Int64")

@@ -42,8 +42,8 @@ from sources.validation.row_rules import Rules, load_rules
 CHECK_NAME = "gx_suite"
 LOC_COLUMNS = ["FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW"]
 DERIVED_COLUMNS = ["MEASURE_KIND", "EXPECTED_UNIT", "VALUE_FRACTION", "HAS_LOCATION",
-                   "TOTAL_SEX", "TOTAL_AGE", "TOTAL_DISAGGREGATION", "ORDER_BOUND"]
-SEX_CODES = ["", "_T", "F", "M", "_U", "_X"]
+                   "TOTAL_SEX", "TOTAL_AGE", "TOTAL_DISAGGREGATION", "ORDER_BOUND", "VALUE_EXPECTED"]
+SEX_CODES = ["", "_T", "F", "M", "_U", "_X", "_O"]  # _O other (SDMX CL_SEX; UNODC GLOTIP "Other")
 OBS_STATUS_CODES = ["A", "B", "D", "E", "F", "G", "I", "K", "L", "M", "N", "O", "P", "Q", "S", "U", "V"]
 PERIOD_REGEX = r"^\d{4}(-S[12]|-Q[1-4]|-(0[1-9]|1[0-2])|/\d{4}|/P\d+Y)?$"
 AGE_REGEX = r"^(|_T|_U|_X|Y\d+T\d+|Y_LT\d+|Y_LE\d+|Y_GE\d+|M\d+T\d+|M_LT\d+)$"
@@ -96,6 +96,11 @@ def derive_columns(frame: pd.DataFrame, entry: SourceEntry, *, measures: dict[st
     out["EXPECTED_UNIT"] = expected_unit.where(expected_unit != "", out["UNIT_MEASURE"])
     out["VALUE_FRACTION"] = (out["OBS_VALUE"] - out["OBS_VALUE"].round()).abs()
     out["HAS_LOCATION"] = out["LOC_PAGE"].notna() | out["LOC_ROW"].notna()
+    # SCHEMA decision: a value withheld at source or missing with a status has no number
+    from sources.validation.row_rules import MISSING_OBS_STATUSES
+    conf = out["CONF_STATUS"].fillna("F") if "CONF_STATUS" in out else pd.Series("F", index=out.index)
+    without_number = (conf != "F") | out["OBS_STATUS"].isin(MISSING_OBS_STATUSES)
+    out["VALUE_EXPECTED"] = np.where(without_number, "no", "yes") if len(out) else pd.Series(dtype=str)
     base = ["MEASURE", "REF_AREA", "TIME_PERIOD"]
     counted = out["MEASURE_KIND"].isin(relations.breakdown_kinds)
     for dim in DIMS:
@@ -162,10 +167,13 @@ def suite_specs(
              "the staging table has exactly the staging columns",
              column_set=list(STAGED_COLUMNS) + DERIVED_COLUMNS, exact_match=True),
     ]
-    for column in ("SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR", "OBS_VALUE",
+    for column in ("SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR",
                    "UNIT_MEASURE", "FILE_ID"):
-        specs.append(spec("ExpectColumnValuesToNotBeNull", "value_missing" if column == "OBS_VALUE" else "not_null",
+        specs.append(spec("ExpectColumnValuesToNotBeNull", "not_null",
                           f"{column} is never missing (the observatory never imputes)", column=column))
+    specs.append(spec("ExpectColumnValuesToNotBeNull", "value_missing",
+                      "OBS_VALUE is never missing unless withheld at source or marked missing (never imputed)",
+                      column="OBS_VALUE", where={"VALUE_EXPECTED": ["yes"]}))
     specs += [
         spec("ExpectColumnValuesToBeInSet", "source_id", "every row belongs to this source",
              column="SOURCE_ID", value_set=[entry.id]),

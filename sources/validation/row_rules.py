@@ -31,6 +31,21 @@ QUARANTINE_COLUMNS = [
 
 LANGUAGES = ("es", "en", "pt")
 
+# --- SCHEMA decision "values that exist without a number" (helper unodc; re-apply at merge) ---
+#: SDMX CL_OBS_STATUS codes that mean "no value": a row with one of them and a blank
+#: value is a missing observation, staged as such (M data cannot exist, O missing,
+#: L exists but not collected, Q missing value suppressed).
+MISSING_OBS_STATUSES = frozenset({"M", "O", "L", "Q"})
+
+
+def exists_without_number(row: dict[str, Any]) -> bool:
+    """True for a blank value that is an observation all the same: withheld by its
+    publisher (CONF_STATUS other than 'F', e.g. UNODC's "<5") or a missing value with an
+    SDMX missing status. A blank value with neither stays a ``value_missing`` error."""
+    conf = row.get("CONF_STATUS") or "F"
+    return conf != "F" or (row.get("OBS_STATUS") or "") in MISSING_OBS_STATUSES
+# --- end SCHEMA decision ---
+
 
 class _Blank(dict):
     """Format mapping that leaves unknown placeholders empty instead of failing."""
@@ -111,7 +126,12 @@ ROW_RULES: list[tuple[str, str, str, str]] = [
     ("period_invalid", "TIME_PERIOD", "p.PERIOD IS NULL", "p.TIME_PERIOD_RAW"),
     ("period_out_of_range", "TIME_PERIOD", "p.REF_YEAR > $this_year", "p.TIME_PERIOD_RAW"),
     ("period_out_of_range", "TIME_PERIOD", "p.START_YEAR < $earliest", "p.TIME_PERIOD_RAW"),
-    ("value_missing", "OBS_VALUE", "p.OBS_VALUE IS NULL OR isnan(p.OBS_VALUE)", "p.VALUE_RAW"),
+    # a blank value is an observation all the same when withheld by its publisher (CONF_STATUS
+    # other than 'F', e.g. "<5") or given an SDMX missing status (exists_without_number)
+    ("value_missing", "OBS_VALUE",
+     "(p.OBS_VALUE IS NULL OR isnan(p.OBS_VALUE)) AND coalesce(p.CONF_STATUS, 'F') = 'F' "
+     f"AND coalesce(p.OBS_STATUS, '') NOT IN ({', '.join(repr(s) for s in sorted(MISSING_OBS_STATUSES))})",
+     "p.VALUE_RAW"),
     ("unit_mismatch", "UNIT_MEASURE",
      "m.M_UNIT <> '' AND p.UNIT_MEASURE IS DISTINCT FROM '' AND p.UNIT_MEASURE IS DISTINCT FROM m.M_UNIT",
      "p.UNIT_MEASURE"),
@@ -182,6 +202,9 @@ def _staged_sql(source_id: str, file_id: str) -> str:
         "AREA_RAW": "p.AREA_RAW", "TIME_PERIOD_RAW": "p.TIME_PERIOD_RAW", "VALUE_RAW": "p.VALUE_RAW",
         "FILE_ID": "$file_id", "LOC_PAGE": "p.LOC_PAGE", "LOC_LINE": "p.LOC_LINE", "LOC_SHEET": "p.LOC_SHEET",
         "LOC_ROW": "p.LOC_ROW",
+        # the published text and confidentiality status travel with the row (values without a number)
+        "OBS_TEXT": "nullif(p.OBS_TEXT, '')", "CONF_STATUS": "coalesce(nullif(p.CONF_STATUS, ''), 'F')",
+        "COMMENT_OBS": "coalesce(p.COMMENT_OBS, '')",
         "WARNINGS": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' "
                     "THEN 'unit_from_measure' ELSE '' END",
     }
