@@ -26,6 +26,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
+from sources.quarterly.template import canonical_xml
+
 HERE = Path(__file__).resolve().parent
 COMMENT = "SYNTHETIC: invented for testing, not a real statistic"
 YEARS = [2019, 2020, 2021, 2022, 2023]
@@ -87,7 +89,7 @@ def prosecution_rows() -> list[list[object]]:
 
 
 def _deterministic_zip(raw: bytes) -> bytes:
-    """Rewrite an .xlsx package with fixed timestamps and fixed document dates."""
+    """Rewrite an .xlsx package with fixed timestamps, fixed document dates and XML parts in canonical form."""
     stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
     src = zipfile.ZipFile(io.BytesIO(raw))
     out = io.BytesIO()
@@ -98,6 +100,8 @@ def _deterministic_zip(raw: bytes) -> bytes:
                 text = data.decode("utf-8")
                 text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", text)
                 data = text.encode("utf-8")
+            if info.filename.endswith((".xml", ".rels")):
+                data = canonical_xml(data)  # the same bytes whether openpyxl writes with lxml or not
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
