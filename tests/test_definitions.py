@@ -31,6 +31,9 @@ def test_observations_depend_on_every_source_and_the_dimensions():
         assert dg.AssetKey(["marts", "areas"]) in node.parent_keys
 
 
+READ_ONLY = {"outputs/site", "outputs/downloads", "outputs/annual_report"}
+
+
 def test_every_asset_is_described_and_writers_share_one_pool():
     definitions = _defs()
     for assets_def in definitions.assets:
@@ -39,7 +42,29 @@ def test_every_asset_is_described_and_writers_share_one_pool():
     graph = definitions.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.pools == {"duckdb_writer"}, (key, node.pools)
+        expected = set() if key.to_user_string() in READ_ONLY else {"duckdb_writer"}
+        assert node.pools == expected, (key, node.pools)
+
+
+def test_one_click_builds_everything_in_one_process():
+    """'Materialize all' and the build job: unpartitioned, in-process, ending in outputs/commit."""
+    definitions = _defs()
+    graph = definitions.resolve_asset_graph()
+    assert all(graph.get(key).partitions_def is None for key in graph.get_all_asset_keys())
+    for job in (definitions.resolve_job_def("build"), definitions.resolve_implicit_global_asset_job_def()):
+        assert job.executor_def is dg.in_process_executor, job.name
+        assert job.partitions_def is None
+    commit = dg.AssetKey(["outputs", "commit"])
+    assert graph.get(commit).parent_keys == set(graph.get_all_asset_keys()) - {commit}
+
+
+def test_audience_is_run_config_public_by_default():
+    from pipelines.defs.resources import WarehouseResource
+
+    assert WarehouseResource().audience == "public"
+    job = _defs().resolve_job_def("build")
+    config = job.run_config_schema.config_type.fields["resources"].config_type.fields["warehouse"]
+    assert "audience" in config.config_type.fields["config"].config_type.fields
 
 
 def test_blocking_checks_guard_each_source():
@@ -48,6 +73,10 @@ def test_blocking_checks_guard_each_source():
     for source_id in observation_sources(load_catalogue()):
         assert (f"staging/{source_id}", "rows_conserved") in checks
     assert ("staging/ncmec_cybertipline_by_country", "stated_total_matches") in checks
+    assert {("marts/observations", "key_unique_and_complete"), ("marts/observations", "rows_conserved"),
+            ("marts/indicator_values", "key_unique_and_complete")} <= checks
+    assert all(graph.get_check_spec(key).blocking for key in graph.asset_check_keys
+               if key.asset_key.path[0] == "marts")
 
 
 def test_sensor_schedule_and_job_exist():
