@@ -156,7 +156,7 @@ def test_graphql_launch_run_then_a_sensor_tick_under_dagster_dev(home):
 
 
 def _job_execute(home: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([DAGSTER, "job", "execute", "-j", "build"], cwd=PROJECT_ROOT,
+    return subprocess.run([DAGSTER, "job", "execute", "-m", "pipelines.definitions", "-j", "build"], cwd=PROJECT_ROOT,
                           env=_env(home) | extra_env, capture_output=True, text=True, timeout=1500)
 
 
