@@ -2,6 +2,7 @@
 
 
 import dagster as dg
+import duckdb
 
 from sources import warehouse as wh
 from sources.catalogue import load_catalogue
@@ -45,14 +46,18 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
 
 
 def _received_sha256() -> set[str]:
-    """The sha256 of every file in the live warehouse (none when there is no warehouse yet)."""
+    """The sha256 of every file in the live warehouse (none when there is no warehouse yet, or while
+    `clac approve` writes it: then every file asks for its run, and the run keys keep it to one each)."""
     live = wh.warehouse_path()
     if not live.exists():
         return set()
-    with wh.connect(live, read_only=True) as con:
-        if not wh.table_exists(con, "raw", "files"):
-            return set()
-        return {digest for (digest,) in con.execute("SELECT SHA256 FROM raw.files").fetchall()}
+    try:
+        with wh.connect(live, read_only=True) as con:
+            if not wh.table_exists(con, "raw", "files"):
+                return set()
+            return {digest for (digest,) in con.execute("SELECT SHA256 FROM raw.files").fetchall()}
+    except duckdb.IOException:
+        return set()
 
 
 build_schedule = dg.ScheduleDefinition(
