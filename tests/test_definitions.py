@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines.definitions import defs
@@ -84,3 +86,23 @@ def test_sensor_schedule_and_job_exist():
     assert definitions.resolve_sensor_def("inbox_sensor")
     assert definitions.resolve_schedule_def("nightly_build")
     assert definitions.resolve_job_def("build")
+
+
+def test_the_catalogue_shows_standard_metadata_and_live_paths(built_home, monkeypatch):
+    """What Dagster users read: dagster/row_count, dagster/column_schema, dagster/table_name on the
+    warehouse tables; outputs record where the files are once the run is committed."""
+    import duckdb
+
+    monkeypatch.setenv("DAGSTER_HOME", str(built_home / "dagster_home"))
+    con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
+    with dg.DagsterInstance.get() as instance:
+        for table in ("observations", "indicator_values", "sources", "files"):
+            meta = instance.get_latest_materialization_event(
+                dg.AssetKey(["marts", table])).asset_materialization.metadata
+            assert meta["dagster/table_name"].value == f"warehouse.marts.{table}"
+            assert meta["dagster/row_count"].value == con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+            columns = [c.name for c in meta["dagster/column_schema"].value.columns]
+            assert columns == [r[0] for r in con.execute(f"DESCRIBE marts.{table}").fetchall()]
+        site = instance.get_latest_materialization_event(dg.AssetKey(["outputs", "site"])).asset_materialization
+        assert (Path(site.metadata["path"].value) / "es").is_dir()
+    con.close()
