@@ -40,6 +40,7 @@ dev: setup
 bench: setup
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_validation.py --goals 1,2
+	$(BIN)/python bench/bench_dagster_launch.py
 
 clean:
 	rm -rf var build .dagster_home

@@ -55,7 +55,7 @@ def test_build_killed_midway_leaves_warehouse_and_outputs_intact(home):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     # wait until the run has started writing its working copy, then kill it
     deadline = time.monotonic() + 60
-    while not (home / "warehouse.next.duckdb").exists() and time.monotonic() < deadline:
+    while not list(home.glob("warehouse.run-*.duckdb")) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -70,7 +70,8 @@ def test_build_killed_midway_leaves_warehouse_and_outputs_intact(home):
     # the lock died with the process, and the next build succeeds
     again = run_clac(home, "build", "--force")
     assert "done in" in again.stdout
-    assert not (home / "warehouse.next.duckdb").exists()
+    assert not list(home.glob("warehouse.run-*")), "the killed run's working copy was not cleaned up"
+    assert not [p.name for p in (home / "build").iterdir() if ".run-" in p.name]
 
 
 def test_warehouse_and_raw_files_are_owner_only(built_home):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines.definitions import defs
@@ -31,6 +33,9 @@ def test_observations_depend_on_every_source_and_the_dimensions():
         assert dg.AssetKey(["marts", "areas"]) in node.parent_keys
 
 
+READ_ONLY = {"outputs/site", "outputs/downloads", "outputs/annual_report"}
+
+
 def test_every_asset_is_described_and_writers_share_one_pool():
     definitions = _defs()
     for assets_def in definitions.assets:
@@ -39,7 +44,29 @@ def test_every_asset_is_described_and_writers_share_one_pool():
     graph = definitions.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.pools == {"duckdb_writer"}, (key, node.pools)
+        expected = set() if key.to_user_string() in READ_ONLY else {"duckdb_writer"}
+        assert node.pools == expected, (key, node.pools)
+
+
+def test_one_click_builds_everything_in_one_process():
+    """'Materialize all' and the build job: unpartitioned, in-process, ending in outputs/commit."""
+    definitions = _defs()
+    graph = definitions.resolve_asset_graph()
+    assert all(graph.get(key).partitions_def is None for key in graph.get_all_asset_keys())
+    for job in (definitions.resolve_job_def("build"), definitions.resolve_implicit_global_asset_job_def()):
+        assert job.executor_def is dg.in_process_executor, job.name
+        assert job.partitions_def is None
+    commit = dg.AssetKey(["outputs", "commit"])
+    assert graph.get(commit).parent_keys == set(graph.get_all_asset_keys()) - {commit}
+
+
+def test_audience_is_run_config_public_by_default():
+    from pipelines.defs.resources import WarehouseResource
+
+    assert WarehouseResource().audience == "public"
+    job = _defs().resolve_job_def("build")
+    config = job.run_config_schema.config_type.fields["resources"].config_type.fields["warehouse"]
+    assert "audience" in config.config_type.fields["config"].config_type.fields
 
 
 def test_blocking_checks_guard_each_source():
@@ -48,6 +75,10 @@ def test_blocking_checks_guard_each_source():
     for source_id in observation_sources(load_catalogue()):
         assert (f"staging/{source_id}", "rows_conserved") in checks
     assert ("staging/ncmec_cybertipline_by_country", "stated_total_matches") in checks
+    assert {("marts/observations", "key_unique_and_complete"), ("marts/observations", "rows_conserved"),
+            ("marts/indicator_values", "key_unique_and_complete")} <= checks
+    assert all(graph.get_check_spec(key).blocking for key in graph.asset_check_keys
+               if key.asset_key.path[0] == "marts")
 
 
 def test_sensor_schedule_and_job_exist():
@@ -55,3 +86,23 @@ def test_sensor_schedule_and_job_exist():
     assert definitions.resolve_sensor_def("inbox_sensor")
     assert definitions.resolve_schedule_def("nightly_build")
     assert definitions.resolve_job_def("build")
+
+
+def test_the_catalogue_shows_standard_metadata_and_live_paths(built_home, monkeypatch):
+    """What Dagster users read: dagster/row_count, dagster/column_schema, dagster/table_name on the
+    warehouse tables; outputs record where the files are once the run is committed."""
+    import duckdb
+
+    monkeypatch.setenv("DAGSTER_HOME", str(built_home / "dagster_home"))
+    con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
+    with dg.DagsterInstance.get() as instance:
+        for table in ("observations", "indicator_values", "sources", "files"):
+            meta = instance.get_latest_materialization_event(
+                dg.AssetKey(["marts", table])).asset_materialization.metadata
+            assert meta["dagster/table_name"].value == f"warehouse.marts.{table}"
+            assert meta["dagster/row_count"].value == con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+            columns = [c.name for c in meta["dagster/column_schema"].value.columns]
+            assert columns == [r[0] for r in con.execute(f"DESCRIBE marts.{table}").fetchall()]
+        site = instance.get_latest_materialization_event(dg.AssetKey(["outputs", "site"])).asset_materialization
+        assert (Path(site.metadata["path"].value) / "es").is_dir()
+    con.close()

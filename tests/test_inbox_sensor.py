@@ -52,3 +52,15 @@ def test_dagster_cli_validates_the_definitions(tmp_path):
                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+    # the code location is named in pyproject.toml for dagster and dg alike: no warning per module (issue 11)
+    assert "code location name" not in result.stdout + result.stderr
+
+
+def test_a_file_the_warehouse_already_holds_asks_for_no_run(monkeypatch, tmp_path, built_home):
+    """After a `clac build` took the inbox, the sensor does not start a build for the same bytes."""
+    inbox = tmp_path / "inbox" / "synthetic_hotline_reports"
+    inbox.mkdir(parents=True)
+    shutil.copyfile(HOTLINE_CSV, inbox / "already-received.csv")  # bundled: in the built warehouse
+    (inbox / "new.csv").write_text(HOTLINE_CSV.read_text(encoding="utf-8-sig").replace("1.110", "1.331"))
+    monkeypatch.setenv("CLAC_WAREHOUSE", str(built_home / "warehouse.duckdb"))
+    assert [r.tags["clac/file"] for r in _requests(monkeypatch, tmp_path)] == ["new.csv"]

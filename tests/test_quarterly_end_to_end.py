@@ -3,7 +3,7 @@
 * the bundled SYNTHETIC examples after `clac build`: reporting status (the late and the
   missing report, written as literals from how make_quarterly_examples.py built them),
   trackers with history, the corrected re-submission, the deliberately bad row, the
-  per-quarter Dagster partitions and the indicators fed by the reports;
+  the per-quarter summary and the indicators fed by the reports;
 * a template made by `clac template`, filled programmatically and sent with
   `clac ingest`: it appears in the marts under its quarter, its bad rows are quarantined
   with a message in the submitter's language and the rest is kept; a corrected version
@@ -119,13 +119,15 @@ def test_examples_in_the_marts_with_supersession_and_quarantine(built_home):
     assert summary["law_enforcement"] == "late"
 
 
-def test_build_records_one_materialization_per_quarter_partition(built_home, monkeypatch):
+def test_build_records_each_quarter_in_the_summary_metadata(built_home, monkeypatch):
     import dagster as dg
 
     monkeypatch.setenv("DAGSTER_HOME", str(built_home / "dagster_home"))
     with dg.DagsterInstance.get() as instance:
-        done = instance.get_materialized_partitions(dg.AssetKey(["marts", "wg_quarter_summary"]))
-    assert {"2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"} <= set(done)
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "wg_quarter_summary"]))
+    quarters = event.asset_materialization.metadata["quarters"].value
+    assert {"2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"} <= set(quarters)
+    assert quarters["2025-Q4"]["statuses"]["late"] >= 1  # law_enforcement, see above
 
 
 def test_indicators_fed_by_the_reports(built_home):
@@ -279,8 +281,8 @@ def test_refused_reports_leave_the_warehouse_unchanged(built_home, tmp_path):
     assert len(list((home / "rejected").glob("*/pa_2026-Q*.xlsx"))) == 2
 
 
-def test_the_quarterly_reports_job_runs_one_quarter(built_home, tmp_path, monkeypatch):
-    """The partitioned job (UI / backfills): one quarter's summary, on a copy of the warehouse."""
+def test_the_quarterly_reports_job_runs_alone(built_home, tmp_path, monkeypatch):
+    """The quarterly reports without the rest of the build (UI): on a working copy, made live at the end."""
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -289,16 +291,16 @@ def test_the_quarterly_reports_job_runs_one_quarter(built_home, tmp_path, monkey
     shutil.copyfile(built_home / "warehouse.duckdb", work)
     monkeypatch.setenv("CLAC_HOME", str(tmp_path))
     monkeypatch.setenv("CLAC_WAREHOUSE", str(work))
+    monkeypatch.setenv("CLAC_OUTPUTS", str(tmp_path / "build"))
     definitions = defs() if callable(defs) else defs
     job = definitions.resolve_job_def("quarterly_reports")
-    assert job.partitions_def.get_partition_keys()[:4] == ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
-    assert definitions.resolve_job_def("build") is not None
+    assert job.partitions_def is None
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(partition_key="2025-Q4", instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
         assert result.success
-        summary = [e for e in result.get_asset_materialization_events()
-                   if e.asset_key == dg.AssetKey(["marts", "wg_quarter_summary"])]
-        assert [e.partition for e in summary] == ["2025-Q4"]
+        done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert {"marts/wg_quarter_summary", "outputs/commit"} <= done
+    assert not list(tmp_path.glob("warehouse.run-*"))
     con = duckdb.connect(str(work), read_only=True)
     try:
         rows = con.execute("""SELECT WORKING_GROUP, STATUS FROM marts.wg_quarter_summary WHERE QUARTER = '2025-Q4'

@@ -2,6 +2,7 @@
 
 
 import dagster as dg
+import duckdb
 
 from sources import warehouse as wh
 from sources.catalogue import load_catalogue
@@ -10,7 +11,11 @@ from sources.ingest import file_sha256
 build_job = dg.define_asset_job(
     name="build",
     selection=dg.AssetSelection.all(),
-    description="Materialise the whole observatory: reference data, every source, marts and outputs.",
+    description="Materialise the whole observatory: reference data, every source, marts and outputs, on a working "
+                "copy made live by outputs/commit. Run config resources.warehouse.config.audience chooses the "
+                "edition (public when not given).",
+    # one process for the whole run: the steps share the run's working copy, no process start per step
+    executor_def=dg.in_process_executor,
 )
 
 
@@ -19,19 +24,40 @@ build_job = dg.define_asset_job(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches $CLAC_HOME/inbox/<source_id>/ and ingests each new file once "
-                "(run key = source and sha256), running the build job: unchanged files are skipped without parsing, so only the new file is parsed.",
+                "(run key = source and sha256), running the build job for the public edition: files the live "
+                "warehouse already holds (a 'clac build' took them) ask for no run; in a run, unchanged files "
+                "are skipped without parsing, so only the new file is parsed.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext):
     inbox = wh.inbox_dir()
+    received = _received_sha256()
     for source_id in load_catalogue():
         folder = inbox / source_id
         if not folder.is_dir():
             continue
         for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+            digest = file_sha256(path)
+            if digest in received:
+                continue
             yield dg.RunRequest(
-                run_key=f"{source_id}:{file_sha256(path)}",
+                run_key=f"{source_id}:{digest}",
                 tags={"clac/source": source_id, "clac/file": path.name},
             )
+
+
+def _received_sha256() -> set[str]:
+    """The sha256 of every file in the live warehouse (none when there is no warehouse yet, or while
+    `clac approve` writes it: then every file asks for its run, and the run keys keep it to one each)."""
+    live = wh.warehouse_path()
+    if not live.exists():
+        return set()
+    try:
+        with wh.connect(live, read_only=True) as con:
+            if not wh.table_exists(con, "raw", "files"):
+                return set()
+            return {digest for (digest,) in con.execute("SELECT SHA256 FROM raw.files").fetchall()}
+    except duckdb.IOException:
+        return set()
 
 
 build_schedule = dg.ScheduleDefinition(

@@ -10,7 +10,7 @@ import dagster as dg
 from indicators import compute
 from indicators.registry import load_registry
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
-from pipelines.metadata import preview
+from pipelines.metadata import preview, table_metadata
 
 REGISTRY = load_registry()
 
@@ -40,7 +40,7 @@ INDICATOR_PROGRESS_KEY = dg.AssetKey(["marts", "indicator_progress"])
 )
 def indicator_values(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        rows = compute.build_indicator_values(con, REGISTRY)
+        compute.build_indicator_values(con, REGISTRY)
         missing = compute.indicators_without_values(con, REGISTRY)
         per_indicator = dict(con.execute(
             "SELECT INDICATOR, count(*) FROM marts.indicator_values GROUP BY 1 ORDER BY 1").fetchall())
@@ -49,11 +49,12 @@ def indicator_values(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                    SHARING, SYNTHETIC
             FROM marts.indicator_values WHERE AREA_KIND = 'lac_aggregate' AND REF_AREA = 'LAC'
             ORDER BY INDICATOR, TIME_PERIOD DESC LIMIT 12""").df()
+        table = table_metadata(con, "marts.indicator_values")
     if missing:
         context.log.error(f"indicators without any value: {', '.join(missing)}")
     return dg.MaterializeResult(
         metadata={
-            "rows": rows,
+            **table,
             "indicators_registered": len(REGISTRY),
             "indicators_computed": len(REGISTRY) - len(missing),
             "rows_per_indicator": dg.MetadataValue.json(per_indicator),
@@ -81,7 +82,7 @@ def indicator_values(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 )
 def indicator_progress(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        rows = compute.build_indicator_progress(con, REGISTRY)
+        compute.build_indicator_progress(con, REGISTRY)
         statuses = dict(con.execute("""
             SELECT STATUS, count(*) FROM marts.indicator_progress WHERE LEVEL = 'indicator' AND REF_AREA = 'LAC'
             GROUP BY 1 ORDER BY 1""").fetchall())
@@ -90,8 +91,9 @@ def indicator_progress(warehouse: WarehouseResource) -> dg.MaterializeResult:
         sample = con.execute("""
             SELECT INDICATOR, REF_AREA, BASE_YEAR, CURRENT_YEAR, STATUS, SCORE, PROGRESS_VALUE, COVERAGE, SHARING
             FROM marts.indicator_progress WHERE LEVEL = 'indicator' AND REF_AREA = 'LAC' ORDER BY INDICATOR""").df()
+        table = table_metadata(con, "marts.indicator_progress")
     return dg.MaterializeResult(metadata={
-        "rows": rows,
+        **table,
         "indicators_assessed": assessed,
         "lac_status_counts": dg.MetadataValue.json(statuses),
         "preview": preview(sample, rows=25),

@@ -5,7 +5,7 @@ import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import staging_key
-from pipelines.metadata import preview
+from pipelines.metadata import preview, table_metadata
 from sources import marts
 from sources.catalogue import load_catalogue, observation_sources
 
@@ -21,8 +21,9 @@ OBSERVATION_SOURCES = observation_sources(CATALOGUE)
 )
 def sources_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        count = marts.build_sources(con, CATALOGUE)
-    return dg.MaterializeResult(metadata={"rows": count})
+        marts.build_sources(con, CATALOGUE)
+        table = table_metadata(con, "marts.sources")
+    return dg.MaterializeResult(metadata=table)
 
 
 @dg.asset(
@@ -32,8 +33,9 @@ def sources_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def measures_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        count = marts.build_measures(con)
-    return dg.MaterializeResult(metadata={"rows": count})
+        marts.build_measures(con)
+        table = table_metadata(con, "marts.measures")
+    return dg.MaterializeResult(metadata=table)
 
 
 @dg.asset(
@@ -49,12 +51,13 @@ def measures_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        count = marts.build_observations(con, OBSERVATION_SOURCES)
+        marts.build_observations(con, OBSERVATION_SOURCES)
         per_source = dict(con.execute(
             "SELECT SOURCE_ID, count(*) FROM marts.observations GROUP BY 1 ORDER BY 1").fetchall())
         sample = con.execute("SELECT * FROM marts.observations USING SAMPLE 8 ROWS (reservoir, 42)").df()
+        table = table_metadata(con, "marts.observations")
     return dg.MaterializeResult(metadata={
-        "rows": count, "rows_per_source": dg.MetadataValue.json(per_source), "preview": preview(sample),
+        **table, "rows_per_source": dg.MetadataValue.json(per_source), "preview": preview(sample),
     })
 
 
@@ -67,8 +70,9 @@ def observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def received_files(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        count = marts.build_files(con)
-    return dg.MaterializeResult(metadata={"rows": count})
+        marts.build_files(con)
+        table = table_metadata(con, "marts.files")
+    return dg.MaterializeResult(metadata=table)
 
 
 @dg.asset(
@@ -84,6 +88,7 @@ def approval_status(warehouse: WarehouseResource) -> dg.MaterializeResult:
     from sources.approvals import build_approval_status
 
     with warehouse.connect() as con:
-        count = build_approval_status(con, CATALOGUE)
+        build_approval_status(con, CATALOGUE)
         awaiting = con.execute("SELECT count(*) FROM marts.approval_status WHERE STATUS <> 'approved'").fetchone()[0]
-    return dg.MaterializeResult(metadata={"rows": count, "awaiting_approval": awaiting})
+        table = table_metadata(con, "marts.approval_status")
+    return dg.MaterializeResult(metadata={**table, "awaiting_approval": awaiting})

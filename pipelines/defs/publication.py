@@ -2,10 +2,11 @@
 
 Thin wrappers around :func:`dashboards.site.build_site` and
 :func:`dashboards.report.build_report`; the site is written to ``output_dir()/site`` and
-the report to ``output_dir()/report`` (during ``clac build`` a working folder of the
-run's audience, swapped in on success).
-The asset depends on every ``marts/*`` asset defined in this folder, so it runs last and
-picks up new marts (quality, quarterly reports) as they are added.
+the report to ``output_dir()/report`` (during a run, the run's working folder of its
+audience, see :mod:`pipelines.workspace`). The site depends on every ``marts/*`` asset
+defined in this folder, so it picks up new marts (quality, quarterly reports) as they are
+added; ``outputs/commit`` depends on every asset and makes the run's work live.
+The site and the report only read the warehouse: they are not in the writer pool.
 """
 
 
@@ -15,7 +16,8 @@ import pkgutil
 
 import dagster as dg
 
-from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
+from pipelines.workspace import active, commit, fail_if_asked
 from sources import warehouse as wh
 from sources.publication import AUDIENCES
 
@@ -24,16 +26,8 @@ DOWNLOADS_KEY = dg.AssetKey(["outputs", "downloads"])
 REPORT_KEY = dg.AssetKey(["outputs", "annual_report"])
 
 
-def run_audience() -> str:
-    """The audience of this run (``clac build`` sets CLAC_AUDIENCE); unset: the secretariat."""
-    audience = os.environ.get("CLAC_AUDIENCE") or "secretariat"
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r} (CLAC_AUDIENCE); expected one of {sorted(AUDIENCES)}")
-    return audience
-
-
-def _mart_keys() -> list[dg.AssetKey]:
-    """Every ``marts/*`` asset key defined by the other modules of pipelines.defs."""
+def _other_asset_keys() -> list[dg.AssetKey]:
+    """Every asset key defined by the other modules of pipelines.defs."""
     import pipelines.defs as package
 
     keys: set[dg.AssetKey] = set()
@@ -42,12 +36,21 @@ def _mart_keys() -> list[dg.AssetKey]:
             continue
         module = importlib.import_module(f"{package.__name__}.{module_info.name}")
         for value in vars(module).values():
-            # Partitioned or skippable assets (the per-quarter summary) may yield nothing in a
-            # build run, which would skip the site: they are not dependencies.
-            if isinstance(value, dg.AssetsDefinition) and value.partitions_def is None \
-                    and not any(getattr(spec, "skippable", False) for spec in value.specs):
-                keys |= {key for key in value.keys if key.path and key.path[0] == "marts"}
+            for item in value if type(value) is list else [value]:  # generated: lists of assets
+                if isinstance(item, dg.AssetsDefinition):
+                    keys |= set(item.keys)
     return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def _mart_keys() -> list[dg.AssetKey]:
+    """Every ``marts/*`` asset key defined by the other modules of pipelines.defs."""
+    return [key for key in _other_asset_keys() if key.path[0] == "marts"]
+
+
+def _live_path(relative: str) -> str:
+    """Where the run's output will be once committed (the working folder is gone by then)."""
+    space = active()
+    return str(space.live_out / relative) if space else str(wh.output_dir() / relative)
 
 
 @dg.multi_asset(
@@ -60,8 +63,9 @@ def _mart_keys() -> list[dg.AssetKey]:
                 "accessible data table, CSV of exactly the figures shown, metadata, provenance, progress "
                 "calculation), country profiles for every LAC country, reporting status, data quality and "
                 "methodology pages. Offline, no external requests, one shared plotly.js. Filtered by sharing "
-                "level for the run's audience (CLAC_AUDIENCE: public = CLEAR, members = CLEAR+GREEN, secretariat = up to "
-                "AMBER; unset = secretariat); SYNTHETIC data flagged on every page."
+                "level for the run's audience (run config resources.warehouse.config.audience: public = CLEAR, "
+                "members = CLEAR+GREEN, secretariat = up to AMBER; public when not given); SYNTHETIC data flagged on "
+                "every page."
             )),
         dg.AssetSpec(
             DOWNLOADS_KEY, group_name="publication", kinds={"csv", "zip", "xml"}, deps=[SITE_KEY],
@@ -73,19 +77,19 @@ def _mart_keys() -> list[dg.AssetKey]:
                 "spreadsheet formulas; same warehouse, same bytes."
             )),
     ],
-    pool=WRITER_POOL,
 )
 def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     from dashboards.site import build_site
 
-    audience = run_audience()
+    fail_if_asked("outputs/site")
+    audience = warehouse.audience
     out = wh.output_dir() / "site"
     with warehouse.connect(read_only=True) as con:
         manifest = build_site(con, out, allowed_sharing=AUDIENCES[audience], audience=audience)
     total = manifest.total_bytes()
     largest = max((out / p).stat().st_size for p in manifest.pages) if manifest.pages else 0
     yield dg.MaterializeResult(asset_key=SITE_KEY, metadata={
-        "path": dg.MetadataValue.path(str(out)),
+        "path": dg.MetadataValue.path(_live_path("site")),
         "pages": len(manifest.pages),
         "charts": manifest.charts,
         "total_bytes": total,
@@ -94,13 +98,13 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         "sharing_levels": ", ".join(AUDIENCES[audience]),
     })
     yield dg.MaterializeResult(asset_key=DOWNLOADS_KEY, metadata={
-        "path": dg.MetadataValue.path(str(out / "downloads")),
+        "path": dg.MetadataValue.path(_live_path("site/downloads")),
         "files": len(manifest.downloads),
     })
 
 
 @dg.asset(
-    key=REPORT_KEY, group_name="publication", kinds={"html", "pdf"}, deps=[SITE_KEY], pool=WRITER_POOL,
+    key=REPORT_KEY, group_name="publication", kinds={"html", "pdf"}, deps=[SITE_KEY],
     description=(
         "The annual report of the run's audience in Spanish, English and Portuguese "
         "(output_dir()/report/annual-report-YEAR-LANG.html and .pdf, PDF printed by headless Chromium): "
@@ -114,7 +118,7 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     from dashboards.i18n import LANGUAGES
     from dashboards.report import build_reports, report_year
 
-    audience = run_audience()
+    audience = warehouse.audience
     out = wh.output_dir() / "report"
     files: list[str] = []
     with warehouse.connect(read_only=True) as con:
@@ -123,6 +127,41 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             files = [path.name for path in build_reports(con, year, LANGUAGES, out,
                                                          allowed_sharing=AUDIENCES[audience], audience=audience)]
     return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(out)), "year": year if year is not None else "no figures",
+        "path": dg.MetadataValue.path(_live_path("report")), "year": year if year is not None else "no figures",
         "audience": audience, "files": ", ".join(files),
     })
+
+
+def _check_results(context: dg.AssetExecutionContext) -> dict[str, bool]:
+    """Every asset check evaluated in this run, by name, with whether it passed."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
+    checks = {}
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        checks[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = evaluation.passed
+    return checks
+
+
+@dg.asset(
+    key=COMMIT_KEY, group_name="publication", kinds={"duckdb"}, pool=WRITER_POOL,
+    deps=[*_other_asset_keys(), SITE_KEY, DOWNLOADS_KEY, REPORT_KEY],
+    description=(
+        "The last step of every run: makes the run's working copy of the warehouse (var/warehouse.run-<run id>"
+        ".duckdb) and its outputs (build/.<audience>.run-<run id>/) the live ones, by renames, records the build "
+        "in the audit trail and publishes a release of the audience's edition when it changed. Depends on every "
+        "asset, so it runs only when every step of the run and every blocking check passed; a failed or killed "
+        "run never gets here and changes nothing (the next run removes its leftovers). Outputs are replaced only "
+        "when the run built the site."
+    ),
+)
+def commit_run(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    space = active()
+    if space is None:  # a test on an explicit warehouse path: nothing to swap
+        return dg.MaterializeResult(metadata={"committed": False})
+    checks = _check_results(context)
+    failed = sorted(name for name, passed in checks.items() if not passed)
+    if failed:
+        raise RuntimeError(f"blocking checks failed, nothing committed: {', '.join(failed)}")
+    fail_if_asked("outputs/commit")
+    return dg.MaterializeResult(metadata={"committed": True, **commit(space, checks)})

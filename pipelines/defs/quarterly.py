@@ -2,34 +2,25 @@
 
 Domain code in :mod:`sources.quarterly`; this module only wires it into Dagster.
 
-Partitioning (why it looks like this)
--------------------------------------
-* **Intake is unpartitioned** (``staging/wg_quarterly_report``): a report's quarter is
-  known only once the workbook is read (a file dropped in the inbox does not say it), and
-  ``clac build`` / ``clac ingest`` run one unpartitioned run of the ``build`` job against
-  a working copy of the warehouse that is swapped in only when every step succeeded; the
-  intake must be in that run. The marts (reports, reporting status, trackers) are
-  unpartitioned whole-table rebuilds in the same run.
-* **The per-quarter view is partitioned**: ``marts/wg_quarter_summary`` has one partition
-  per quarter (static keys ``2025-Q3`` ... the current quarter, from
-  ``sources/quarterly/rules.yaml``). The ``quarterly_reports`` job (intake + report marts +
-  the summary) runs one quarter at a time from the UI or a backfill. In the ``build`` job
-  (``AssetSelection.all()``, so Dagster 1.13 infers these partitions for it, and its runs
-  have no partition key) the asset rewrites every quarter and reports one materialization
-  per quarter partition, so the UI shows each quarter's state either way.
-  Caveat: ``build`` selects every asset; Dagster allows one partitions definition per asset
-  job, so a future asset with *another* partitions definition must be left out of
-  ``build`` (e.g. ``AssetSelection.all() - <partitioned>``) in ``automation.py``.
+No partitions (why)
+-------------------
+* **Intake** (``staging/wg_quarterly_report``): a report's quarter is known only once the
+  workbook is read (a file dropped in the inbox does not say it), and every run works on a
+  working copy of the warehouse made live only when the whole run succeeded; the intake is
+  in that run. The marts (reports, reporting status, trackers) are whole-table rebuilds.
+* **The per-quarter summary** (``marts/wg_quarter_summary``) rewrites every quarter the
+  data holds (those of ``marts.reporting_status``) and reports each quarter's figures in
+  its metadata (``quarters``). It was partitioned by a quarter list computed from today's
+  date; that made "Materialize all" in the UI open a backfill dialog instead of running
+  the build, so the whole graph is unpartitioned and one click launches the build.
 """
 
 
-import datetime as dt
-
 import dagster as dg
 
-from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import _was_rejected, candidate_files
-from pipelines.metadata import preview
+from pipelines.metadata import preview, table_metadata
 from sources import marts as source_marts
 from sources.audit_events import record_ingestion
 from sources.catalogue import load_catalogue
@@ -37,7 +28,6 @@ from sources.harmonise.areas import default_resolver
 from sources.ingest import rejected_dir
 from sources.quarterly import reporting
 from sources.quarterly.intake import SOURCE_ID, TABLES, conservation_failures, ingest_report
-from sources.quarterly.template import parse_quarter, quarter_of, quarters_between, settings
 
 ENTRY = load_catalogue()[SOURCE_ID]
 
@@ -48,15 +38,6 @@ STATUS_KEY = dg.AssetKey(["marts", "reporting_status"])
 TRACKER_KEYS = {name: dg.AssetKey(name.split(".")) for name in reporting.TRACKER_MARTS}
 SUMMARY_KEY = dg.AssetKey(["marts", "wg_quarter_summary"])
 GROUP = "quarterly_reports"
-
-
-def quarter_partition_keys(today: dt.date | None = None) -> list[str]:
-    """2025-Q3 (settings.first_quarter) ... the current quarter."""
-    first = parse_quarter(settings()["first_quarter"])
-    return [q.label for q in quarters_between(first, quarter_of(today or dt.date.today()))]
-
-
-QUARTERS = dg.StaticPartitionsDefinition(quarter_partition_keys())
 
 
 @dg.multi_asset(
@@ -196,53 +177,37 @@ def wg_trackers(warehouse: WarehouseResource):
         yield dg.MaterializeResult(asset_key=key, metadata={"rows": counts[name]})
 
 
-@dg.multi_asset(
-    name="wg_quarter_summary",
-    specs=[dg.AssetSpec(
-        SUMMARY_KEY, group_name=GROUP, kinds={"duckdb"}, deps=[STATUS_KEY], skippable=True,
-        description=(
-            "Per quarter (one partition per quarter) and working group: reporting status, activities implemented "
-            "and planned, regional and in-country, countries reached, people reached, policies, legislative "
-            "advances and quarantined rows (marts.wg_quarter_summary). A partitioned run rewrites its quarter; the "
-            "unpartitioned build run rewrites every quarter and records one materialization per quarter."))],
-    partitions_def=QUARTERS,
-    pool=WRITER_POOL,
+@dg.asset(
+    key=SUMMARY_KEY, group_name=GROUP, kinds={"duckdb"}, deps=[STATUS_KEY], pool=WRITER_POOL,
+    description=(
+        "Per quarter and working group: reporting status, activities implemented and planned, regional and "
+        "in-country, countries reached, people reached, policies, legislative advances and quarantined rows "
+        "(marts.wg_quarter_summary). Rewrites every quarter of marts.reporting_status; the metadata "
+        "'quarters' gives each quarter's working groups, statuses and totals."),
 )
-def wg_quarter_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    quarters = [context.partition_key] if context.has_partition_key else None
-    totals: dict[str, dict] = {}
+def wg_quarter_summary(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        written = reporting.build_quarter_summary(con, quarters)
+        written = reporting.build_quarter_summary(con)
         rows = con.execute("""SELECT QUARTER, STATUS, count(*), sum(ACTIVITIES_IMPLEMENTED + ACTIVITIES_PLANNED),
                                      sum(POLICIES), sum(LEGISLATIVE_ADVANCES)
                               FROM marts.wg_quarter_summary GROUP BY ALL ORDER BY ALL""").fetchall()
+        table = table_metadata(con, "marts.wg_quarter_summary")
+    quarters: dict[str, dict] = {}
     for quarter, status, groups, activities, policies, advances in rows:
-        totals.setdefault(quarter, {"statuses": {}, "activities": 0, "policies": 0, "legislative_advances": 0})
-        totals[quarter]["statuses"][status] = int(groups)
-        totals[quarter]["activities"] += int(activities or 0)
-        totals[quarter]["policies"] += int(policies or 0)
-        totals[quarter]["legislative_advances"] += int(advances or 0)
-
-    def meta(quarter: str) -> dict:
-        info = totals.get(quarter, {"statuses": {}, "activities": 0, "policies": 0, "legislative_advances": 0})
-        return {"working_groups": written.get(quarter, 0), "statuses": dg.MetadataValue.json(info["statuses"]),
-                "activities": info["activities"], "policies": info["policies"],
-                "legislative_advances": info["legislative_advances"]}
-
-    if context.has_partition_key:
-        yield dg.MaterializeResult(asset_key=SUMMARY_KEY, metadata=meta(context.partition_key))
-        return
-    keys = set(QUARTERS.get_partition_keys())
-    for quarter in sorted(written):
-        if quarter in keys:
-            context.log_event(dg.AssetMaterialization(asset_key=SUMMARY_KEY, partition=quarter,
-                                                      metadata=meta(quarter)))
+        info = quarters.setdefault(quarter, {"working_groups": written.get(quarter, 0), "statuses": {},
+                                             "activities": 0, "policies": 0, "legislative_advances": 0})
+        info["statuses"][status] = int(groups)
+        info["activities"] += int(activities or 0)
+        info["policies"] += int(policies or 0)
+        info["legislative_advances"] += int(advances or 0)
+    return dg.MaterializeResult(metadata={**table, "quarters": dg.MetadataValue.json(quarters)})
 
 
 quarterly_reports_job = dg.define_asset_job(
     name="quarterly_reports",
     selection=dg.AssetSelection.assets(STAGING_KEY, *REPORT_KEYS.values(), STATUS_KEY, *TRACKER_KEYS.values(),
-                                       SUMMARY_KEY),
-    description="The working groups' quarterly reports, one quarter (partition) at a time: intake of waiting "
-                "workbooks, report marts, reporting status, trackers and the quarter's summary.",
+                                       SUMMARY_KEY, COMMIT_KEY),
+    description="The working groups' quarterly reports alone: intake of waiting workbooks, report marts, "
+                "reporting status, trackers and the per-quarter summary, made live by outputs/commit (the "
+                "published editions are left as they are).",
 )

@@ -1,8 +1,15 @@
-"""Resources for the local (single-machine) environment: the DuckDB warehouse.
+"""Resources for the local (single-machine) environment: the run's DuckDB warehouse.
 
-The warehouse path is read when a step runs, from ``CLAC_WAREHOUSE`` (default
-``var/warehouse.duckdb``), so ``clac build`` can point a run at a working copy and swap
-it into place only when the whole run succeeded.
+Every run, whatever started it (``clac build``, the UI, GraphQL ``launchRun``, the inbox
+sensor, the schedule, ``dagster job execute``), goes the same way (:mod:`pipelines.workspace`):
+the ``warehouse`` resource takes the build lock, copies the live warehouse to a working copy
+named after the run id and points ``CLAC_WAREHOUSE`` / ``CLAC_OUTPUTS`` at the run's working
+copy and working outputs folder. The asset ``outputs/commit``, downstream of everything, makes
+them live; a run that fails (or is killed) never reaches it, and the next run removes what it
+left behind.
+
+The audience of the run's edition is run configuration (``resources.warehouse.config.audience``),
+``public`` when none is given.
 """
 
 
@@ -18,10 +25,18 @@ from sources import warehouse
 #: Every asset that writes DuckDB runs in this pool; dagster.yaml limits it to one step.
 WRITER_POOL = "duckdb_writer"
 
+#: The last step of every run: makes the run's working copy live (pipelines/defs/publication.py).
+COMMIT_KEY = dg.AssetKey(["outputs", "commit"])
+
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The observatory's DuckDB file. ``path`` empty means CLAC_WAREHOUSE or the default."""
+    """The run's DuckDB warehouse and edition.
 
+    ``audience``: the edition this run publishes (public, members, secretariat), public by default.
+    ``path``: work directly on this file, without a working copy or a lock (tests of one asset only).
+    """
+
+    audience: str = "public"
     path: str = ""
 
     def db_path(self) -> Path:
@@ -32,7 +47,20 @@ class WarehouseResource(dg.ConfigurableResource):
         with warehouse.connect(self.db_path(), read_only=read_only) as con:
             yield con
 
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+        from pipelines.workspace import check_audience, run_workspace
+
+        check_audience(self.audience)
+        if self.path or context.run_id is None:
+            yield self
+            return
+        with run_workspace(context.run_id, self.audience):
+            yield self
+
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"warehouse": WarehouseResource()})
+    # One process per run: every step shares the run's working copy, and a UI run costs what
+    # `clac build` costs (no process start and imports per step).
+    return dg.Definitions(resources={"warehouse": WarehouseResource()}, executor=dg.in_process_executor)
