@@ -11,6 +11,7 @@ import dagster as dg
 
 from pipelines.defs.resources import WarehouseResource
 from sources.catalogue import load_catalogue, observation_sources
+from sources.validation.row_rules import MISSING_OBS_STATUSES
 from sources.warehouse import OBSERVATION_KEY
 
 OBSERVATIONS = dg.AssetKey(["marts", "observations"])
@@ -21,6 +22,15 @@ OBSERVATION_REQUIRED = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_
 INDICATOR_KEY = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
 INDICATOR_REQUIRED = ["INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "SHARING"]
 
+#: A value may be empty where the observation exists without a number: withheld by its
+#: publisher (CONF_STATUS other than 'F', the text such as "<5" in OBS_TEXT) or missing with
+#: an SDMX missing status; an indicator value built on such an input says so.
+_MISSING = ", ".join(f"'{code}'" for code in sorted(MISSING_OBS_STATUSES))
+EMPTY_ALLOWED = {
+    "marts.observations": {"OBS_VALUE": f"CONF_STATUS <> 'F' OR OBS_STATUS IN ({_MISSING})"},
+    "marts.indicator_values": {"OBS_VALUE": "OBS_TEXT IS NOT NULL OR coalesce(N_WITHHELD_AT_SOURCE, 0) > 0"},
+}
+
 
 def _duplicate_keys(con, table: str, key: list[str]) -> list[dict]:
     columns = ", ".join(key)
@@ -30,7 +40,9 @@ def _duplicate_keys(con, table: str, key: list[str]) -> list[dict]:
 
 
 def _empty_columns(con, table: str, columns: list[str]) -> dict[str, int]:
-    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c} IS NULL)" for c in columns)
+    allowed = EMPTY_ALLOWED.get(table, {})
+    conditions = [f"{c} IS NULL" + (f" AND NOT ({allowed[c]})" if c in allowed else "") for c in columns]
+    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for cond in conditions)
                          + f" FROM {table}").fetchone()
     return {column: int(n) for column, n in zip(columns, counts) if n}
 
