@@ -173,6 +173,13 @@ def _as_number(value: Any) -> float | str:
     return "" if math.isnan(number) else number
 
 
+def format_date(value: Any, lang: str) -> str:
+    """A date in the words of ``lang`` (``2 de diciembre de 2026``, ``December 2, 2026``)."""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, format="long", locale=BABEL_LOCALES[lang])
+
+
 def format_percent(value: Any, lang: str) -> str:
     number = _as_number(value)
     return number if isinstance(number, str) else format_number(number * 100, lang, 1) + " %"

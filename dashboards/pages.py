@@ -77,6 +77,7 @@ def write_language(builder: Builder, lang: str) -> None:
     write_methodology(builder, lang)
     write_sources(builder, lang)
     write_downloads_page(builder, lang)
+    write_search(builder, lang)
 
 
 # --------------------------------------------------------------------------- home and goals
@@ -136,7 +137,7 @@ def write_goal(builder: Builder, lang: str, goal: int) -> None:
 def write_indicator(builder: Builder, lang: str, ind) -> None:
     t = Translator(lang)
     root = "../../"
-    block = builder.figure_block(ind, builder.indicator_rows(ind), lang, ind.id, root)
+    block = builder.figure_block(ind, builder.indicator_rows(ind), lang, ind.id, root, views=True)
     summary = builder.indicator_summary(ind, lang)
     assessments = builder.assessment_rows(ind, lang)
     sources = builder.data.sources[builder.data.sources["SOURCE_ID"].isin(ind.sources)]
@@ -154,7 +155,27 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
         synthetic=block["synthetic"] or any(a["synthetic"] for a in assessments),
         has_charts=bool(block["figure"]), page_sharing=most_restrictive(levels) if levels else "",
         values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
-        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t))
+        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+        **_dates_and_citation(builder, ind, lang, sources, files, block))
+
+
+def _dates_and_citation(builder: Builder, ind, lang: str, sources: pd.DataFrame, files: pd.DataFrame,
+                        block: dict) -> dict:
+    """The last update (newest file received from the indicator's sources, as a date in the page's
+    language), the latest period the sources published, and the "cite this" text."""
+    from dashboards.i18n import format_date
+
+    t = Translator(lang)
+    received = pd.to_datetime(files["RECEIVED_AT"], errors="coerce", utc=True).dropna() \
+        if "RECEIVED_AT" in files.columns and len(files) else pd.Series(dtype="datetime64[ns, UTC]")
+    last = received.max() if len(received) else None
+    date = format_date(last, lang) if last is not None else ""
+    latest_period = max((r["period"] for r in block["rows"]), default="")
+    titles = "; ".join(str(x) for x in sources[f"TITLE_{lang.upper()}"]) if len(sources) else ""
+    url = f"{lang}/indicator/{ind.id}.html"
+    cite = t("cite_text", year=last.year if last is not None else "", name=getattr(ind.name, lang),
+             sources=titles, date=date, url=url) if date else ""
+    return {"last_update": date, "latest_period": latest_period, "cite": cite}
 
 
 def _framework_labels(ind, lang: str) -> list[str]:
@@ -440,6 +461,51 @@ def write_downloads_page(builder: Builder, lang: str) -> None:
     builder.render("downloads.html", lang, "downloads.html", title=t("downloads_title"), main=main,
                    per_indicator=per_indicator,
                    notice=builder.mart_notice("indicator_values", builder.data.values, t))
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search_entries(builder: Builder, lang: str) -> list[dict]:
+    """What the site search finds in ``lang``: every indicator (name, definition, goal, working group),
+    every country, and the site's other pages; ``url`` relative to the search page."""
+    t = Translator(lang)
+    data = builder.data
+    entries = []
+    for ind in data.registry.values():
+        definition = getattr(ind.definition, lang)
+        entries.append({"title": getattr(ind.name, lang), "kind": "indicator", "url": f"indicator/{ind.id}.html",
+                        "summary": definition, "text": " ".join(
+                            [definition, t.goal(ind.goal), t.working_group(ind.working_group), t.unit(ind.unit)])})
+    for row in data.lac_countries.itertuples(index=False):
+        names = [data.area_name(row.REF_AREA, other) for other in ("es", "en", "pt")]
+        subregion = t(f"subregions.{row.LAC_SUBREGION}") if row.LAC_SUBREGION in SUBREGION_ORDER else ""
+        entries.append({"title": data.area_name(row.REF_AREA, lang), "kind": "country",
+                        "url": f"country/{row.REF_AREA}.html", "summary": subregion,
+                        "text": " ".join(names + [row.REF_AREA, subregion])})
+    for goal in range(1, 9):
+        entries.append({"title": f"{t('goal_n', n=goal)}: {t.goal(goal)}", "kind": "page",
+                        "url": f"goal/{goal}.html", "summary": "", "text": t.goal(goal)})
+    for href, label in builder.page_context(lang, "search.html", "")["nav"]:
+        if href != "search.html":
+            entries.append({"title": label, "kind": "page", "url": href, "summary": "", "text": label})
+    for n, entry in enumerate(entries):
+        entry["id"] = n
+    return entries
+
+
+def write_search(builder: Builder, lang: str) -> None:
+    """The search page and its index (``assets/search-<lang>.js``, read by the vendored MiniSearch)."""
+    import json
+
+    t = Translator(lang)
+    words = {"results": t("search_results", n="{n}"), "none": t("search_no_results"),
+             "indicator": t("kind_indicator"), "country": t("kind_country"), "page": t("kind_page")}
+    payload = json.dumps({"entries": search_entries(builder, lang), "words": words}, ensure_ascii=False,
+                         separators=(",", ":"), sort_keys=True)
+    (builder.out_dir / "assets" / f"search-{lang}.js").write_text(f"window.CLAC_SEARCH={payload};\n",
+                                                                  encoding="utf-8")
+    builder.render("search.html", lang, "search.html", title=t("search_title"))
 
 
 __all__ = ["write_downloads", "write_language", "format_percent"]

