@@ -76,11 +76,12 @@ def _x_values(periods: pd.Series) -> tuple[list, bool]:
 
 
 def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Translator,
-                     area_name, synthetic: bool, height: int = 420) -> tuple[str, list[str]]:
+                     area_name, synthetic: bool, height: int = 420, focus: str = "") -> tuple[str, list[str]]:
     """The figure JSON for the rows of one indicator, and the series keys in display order.
 
     ``rows``: indicator values (REF_AREA, TIME_PERIOD, OBS_VALUE, SEX, AGE, DISAGGREGATION,
-    AREA_KIND, OBS_STATUS, SHARING), already sorted."""
+    AREA_KIND, OBS_STATUS, SHARING), already sorted. ``focus``: a country drawn in the highlight
+    colour with its name in the legend (the country profile's small charts)."""
     traces: list[dict] = []
     keys: list[str] = []
     numeric_x = True
@@ -113,11 +114,18 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
             if code in AGGREGATE_STYLE:
                 colour, dash, symbol = AGGREGATE_STYLE[code]
                 traces.append(dict(
-                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
+                    # the legend keeps the short name (fits a phone's width); the hover has the full one
+                    type="scatter", x=x, y=y, name=label.split(" (")[0], mode="lines+markers", hovertext=hover,
                     hoverinfo="text", line={"color": colour, "width": 3, "dash": dash},
                     marker={"symbol": symbol, "size": 8, "color": colour},
                     visible=key == first_key, meta={"series": key, "area": code, "kind": "aggregate"},
                     legendgroup="aggregates",
+                ))
+            elif code == focus:
+                traces.append(dict(
+                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
+                    hoverinfo="text", line={"color": HIGHLIGHT, "width": 3}, marker={"size": 8, "color": HIGHLIGHT},
+                    visible=key == first_key, meta={"series": key, "area": code, "kind": "focus"},
                 ))
             else:
                 traces.append(dict(
@@ -194,10 +202,16 @@ def _withheld_trace(rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Transla
     )
 
 
+def series_mask(rows: pd.DataFrame, key: str) -> pd.Series:
+    """True for the rows of series ``key`` (see :func:`series_key`)."""
+    return pd.Series([series_key(s, a, d) == key for s, a, d in zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])],
+                     index=rows.index, dtype=bool)
+
+
 def latest_by_country(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     """Per country (aggregates left out), the latest period with a published value of series ``key``:
     REF_AREA, TIME_PERIOD, OBS_VALUE, sorted by value (largest first)."""
-    frame = rows[[series_key(s, a, d) == key for s, a, d in zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])]]
+    frame = rows[series_mask(rows, key)]
     frame = frame[~frame["REF_AREA"].isin(AGGREGATE_STYLE) & frame["OBS_VALUE"].notna()]
     if "CONF_MARK" in frame.columns:
         frame = frame[frame["CONF_MARK"] == ""]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboards.precision import round_column, whole_if_whole
 from sources.exports import neutralise_formulas
 
 #: Columns of every indicator CSV (the figures of one chart and its table).
@@ -44,6 +45,13 @@ def csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
         frame.loc[withheld, ["OBS_VALUE", "NUMERATOR", "DENOMINATOR"]] = None
     else:
         frame["CONF_STATUS"] = "F"
+    # one precision rule per unit (dashboards.precision): no float noise, counts whole
+    if "OBS_VALUE" in rows.columns and len(frame):
+        frame["OBS_VALUE"] = round_column(frame["OBS_VALUE"], frame["UNIT_MEASURE"].astype(str))
+        for column in ("NUMERATOR", "DENOMINATOR"):
+            frame[column] = whole_if_whole(frame[column])
+        if "COVERAGE" in rows.columns:
+            frame["COVERAGE"] = round_column(frame["COVERAGE"], "RATIO")
     return frame.reset_index(drop=True)
 
 

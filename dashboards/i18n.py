@@ -131,6 +131,13 @@ class Translator:
     def number(self, value: Any, decimals: int | None = None) -> str:
         return format_number(value, self.lang, decimals)
 
+    def value(self, value: Any, unit: str) -> str:
+        """An indicator value under the site's precision rule for ``unit`` (dashboards.precision)."""
+        from dashboards.precision import decimals, rounded
+
+        number = rounded(value, unit)
+        return "" if number is None else format_number(number, self.lang, decimals(float(number), unit))
+
 
 def format_number(value: Any, lang: str, decimals: int | None = None) -> str:
     try:

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from dashboards import downloads
+from dashboards import downloads, precision
 from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
 from dashboards.site import Builder, conf_mark, conf_notes, goal_status, markdown_html, status_badge
@@ -306,13 +306,14 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
                 "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
                 "period": str(row["TIME_PERIOD"]),
                 "value": t("withheld") if mark else t("suppressed") if is_missing(row["OBS_VALUE"])
-                else t.number(row["OBS_VALUE"]),
+                else t.value(row["OBS_VALUE"], ind.unit),
                 "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=data.threshold)
                 if mark else "",
                 "unit": t.unit(ind.unit), "obs_status": row["OBS_STATUS"],
                 "badge": status_badge(status, t), "sharing": row["SHARING"], "synthetic": bool(row["SYNTHETIC"])})
             levels.append(row["SHARING"])
             synthetic = synthetic or bool(row["SYNTHETIC"])
+    small_charts = _country_charts(builder, lang, area, indicator_rows)
     legislative = _tracker(builder, "legislative_tracker", code, lang)
     capability = _tracker(builder, "capability_tracker", code, lang)
     obs = data.observations
@@ -336,9 +337,67 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
         "country.html", lang, f"country/{code}.html", title=data.area_name(code, lang), code=code,
         subregion=t(f"subregions.{area.LAC_SUBREGION}") if area.LAC_SUBREGION in SUBREGION_ORDER else "",
         indicator_rows=indicator_rows, legislative=legislative, capability=capability, covering=covering,
+        small_charts=small_charts, has_charts=bool(small_charts),
         synthetic=synthetic, page_sharing=most_restrictive(levels) if levels else "",
         footnotes=withheld_notes + [(c, t.obs_status(c)) for c in footnotes], disclosure_note=disclosure_note,
         values_notice=builder.mart_notice("indicator_values", data.values, t))
+
+
+def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict]) -> list[dict]:
+    """One small chart per indicator with values for the country: the country's series (that of its
+    latest value shown in the table) beside the region (LAC) and its sub-region, with a text
+    alternative that says what it shows."""
+    from dashboards import charts
+    from dashboards.site import chart_summary
+
+    t = Translator(lang)
+    data = builder.data
+    code = area.REF_AREA
+    name_of = lambda c: data.area_name(c, lang)  # noqa: E731
+    out, seen = [], set()
+    for row in indicator_rows:
+        if row["id"] in seen:
+            continue
+        seen.add(row["id"])
+        ind = data.registry[row["id"]]
+        values = data.indicator_values(ind.id)
+        wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
+        mine = wanted[wanted["REF_AREA"] == code]
+        if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
+            continue
+        own_keys = sorted({charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
+                          key=charts._series_order)
+        frame = wanted[charts.series_mask(wanted, own_keys[0])]
+        frame = frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]]) \
+            if "CONF_STATUS" in frame.columns else frame.assign(CONF_MARK="")
+        frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
+        frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
+        frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
+        unit = t.unit(ind.unit)
+        figure, _ = charts.indicator_figure(frame, name=row["name"], unit_label=unit, t=t, area_name=name_of,
+                                            synthetic=bool(frame["SYNTHETIC"].astype(bool).any()), height=280,
+                                            focus=code)
+        regions = [name_of(c) for c in ("LAC", area.LAC_SUBREGION) if c in set(frame["REF_AREA"])]
+        own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
+        first, last = own.iloc[0], own.iloc[-1]
+        if len(own) >= 2:
+            change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
+            trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
+            summary = t("chart_trend", area=name_of(code), trend=trend, first=t.number(first["OBS_VALUE"]),
+                        first_period=str(first["TIME_PERIOD"]), last=t.number(last["OBS_VALUE"]),
+                        last_period=str(last["TIME_PERIOD"]))
+        else:
+            summary = f"{name_of(code)}: {t.number(last['OBS_VALUE'])} ({last['TIME_PERIOD']})."
+        region_summary = chart_summary(frame[frame["REF_AREA"] != code], own_keys[0], t, name_of)
+        summary = f"{summary} {region_summary}".strip()
+        out.append({"id": f"country-{code}-{ind.id}", "ind": ind.id, "name": row["name"], "badge": row["badge"],
+                    "value": row["value"], "period": row["period"], "unit": unit,
+                    "figure": charts.figure_script(figure),
+                    "heading": t("country_vs_region", country=name_of(code), region=" · ".join(regions))
+                    if regions else name_of(code),
+                    "description": t("country_chart_desc", name=row["name"], country=name_of(code), unit=unit,
+                                     region=" · ".join(regions) or "–", summary=summary)})
+    return out
 
 
 # --------------------------------------------------------------------------- reporting, quality

@@ -36,7 +36,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from dashboards import charts, downloads
+from dashboards import charts, downloads, precision
 from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
 from dashboards.i18n import HTML_LANG, LANGUAGES, PLOTLY_LOCALES, Translator, format_percent
 
@@ -177,8 +177,7 @@ def _period_sort(frame: pd.DataFrame) -> pd.DataFrame:
 def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name) -> str:
     """What the chart shows, in words (its text alternative): the regional trend from the first
     to the last year, and the range of the countries' latest values."""
-    series = rows[[charts.series_key(s, a, d) == key for s, a, d in
-                   zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])]]
+    series = rows[charts.series_mask(rows, key)]
     parts = []
     for code in charts.AGGREGATE_STYLE:
         agg = series[(series["REF_AREA"] == code) & series["OBS_VALUE"].notna()]
@@ -347,6 +346,7 @@ class Builder:
         marks = [conf_mark(c) for c in rows["CONF_STATUS"]] if "CONF_STATUS" in rows.columns else [""] * len(rows)
         chart_rows = rows.assign(CONF_MARK=marks)
         chart_rows.loc[chart_rows["CONF_MARK"] != "", "OBS_VALUE"] = None
+        chart_rows["OBS_VALUE"] = precision.round_column(chart_rows["OBS_VALUE"], ind.unit).astype("float64")
         figure_json, keys = charts.indicator_figure(
             chart_rows, name=name, unit_label=unit, t=t,
             area_name=lambda code: self.data.area_name(code, lang), synthetic=synthetic, height=height)
@@ -356,7 +356,7 @@ class Builder:
         table_rows = []
         statuses_used = set()
         for row, mark in zip(rows.itertuples(index=False), marks):
-            value = None if mark or is_missing(row.OBS_VALUE) else float(row.OBS_VALUE)
+            value = None if mark or is_missing(row.OBS_VALUE) else precision.rounded(row.OBS_VALUE, ind.unit)
             status = row.OBS_STATUS or ""
             if status and status != "A":
                 statuses_used.add(status)
@@ -369,7 +369,7 @@ class Builder:
                 "period": str(row.TIME_PERIOD), "sex": row.SEX, "age": row.AGE, "dis": row.DISAGGREGATION,
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "value": "" if value is None else repr(value),
-                "value_text": t("withheld") if mark else t("suppressed") if value is None else t.number(value),
+                "value_text": t("withheld") if mark else t("suppressed") if value is None else t.value(value, ind.unit),
                 "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=self.data.threshold)
                 if mark else "",
                 "obs_status": status, "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),
@@ -429,9 +429,9 @@ class Builder:
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "badge": status_badge(row.STATUS, t),
                 "base_year": "" if is_missing(row.BASE_YEAR) else int(row.BASE_YEAR),
-                "base_value": withheld or t.number(row.BASE_VALUE),
+                "base_value": withheld or t.value(row.BASE_VALUE, ind.unit),
                 "current_year": "" if is_missing(row.CURRENT_YEAR) else int(row.CURRENT_YEAR),
-                "current_value": withheld or t.number(row.CURRENT_VALUE),
+                "current_value": withheld or t.value(row.CURRENT_VALUE, ind.unit),
                 "target": t.number(row.TARGET) if not is_missing(row.TARGET) else "–",
                 "target_year": "" if is_missing(row.TARGET_YEAR) else int(row.TARGET_YEAR),
                 "method": row.METHOD, "score": t.number(row.SCORE, 2) if not is_missing(row.SCORE) else "–",
