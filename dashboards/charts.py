@@ -243,7 +243,7 @@ def map_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Trans
         **_BASE_LAYOUT, "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
         "separators": PLOTLY_SEPARATORS[t.lang],
         "geo": {"scope": "world", "resolution": 110, "projection": {"type": "mercator"},
-                "lonaxis": {"range": [-118, -32]}, "lataxis": {"range": [-56, 33]},
+                "lonaxis": {"range": [-118, -32]}, "lataxis": {"range": [-58, 33]},
                 "showcountries": True, "countrycolor": "#999", "showland": True, "landcolor": "#EEEEEE",
                 "showframe": False, "showcoastlines": False, "bgcolor": "#FFFFFF"},
     }

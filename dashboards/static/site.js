@@ -177,9 +177,16 @@
     return Array.prototype.filter.call(charts, function (div) { return !div.closest("[hidden]"); });
   }
 
+  function restoreAndRedraw() {
+    restore();
+    var charts = document.querySelectorAll(".chart[data-figure]");
+    for (var i = 0; i < charts.length; i++) { if (charts[i].data) { update(charts[i]); } }
+  }
+
   function init() {
     wireTabs();
     restore();
+    window.addEventListener("hashchange", restoreAndRedraw);
     visibleCharts().forEach(draw);
     var selects = document.querySelectorAll("select.series-select, select.country-select");
     for (var j = 0; j < selects.length; j++) {
