@@ -151,7 +151,8 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
         direction=t.direction(ind.direction), method=t.method(ind.progress_method),
         base_year=ind.base_year, target=(t.number(ind.target.value) if ind.target else ""),
         target_year=(ind.target.year if ind.target else ""), frameworks=labels,
-        sources=_source_items(sources, lang), files=_file_items(files),
+        sources=_source_items(sources, lang),
+        files=_file_items(files, dict(zip(sources["SOURCE_ID"], sources[f"TITLE_{lang.upper()}"]))),
         synthetic=block["synthetic"] or any(a["synthetic"] for a in assessments),
         has_charts=bool(block["figure"]), page_sharing=most_restrictive(levels) if levels else "",
         values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
@@ -205,8 +206,11 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
     return items
 
 
-def _file_items(files: pd.DataFrame) -> list[dict]:
-    return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256, "source": row.SOURCE_ID,
+def _file_items(files: pd.DataFrame, titles: dict[str, str] | None = None) -> list[dict]:
+    """The files of a source; ``source`` is the source's title when ``titles`` maps ids to titles."""
+    titles = titles or {}
+    return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256,
+             "source": titles.get(row.SOURCE_ID, row.SOURCE_ID),
              "size": int(row.SIZE_BYTES) if not is_missing(getattr(row, "SIZE_BYTES", None)) else "",
              "rows": int(row.ROWS_STAGED) if not is_missing(getattr(row, "ROWS_STAGED", None)) else ""}
             for row in files.itertuples(index=False)]

@@ -490,7 +490,7 @@ class Builder:
 #: Columns never shown in tables of marts (file ids, row locations, run times).
 HIDDEN_COLUMNS = {"FILE_ID", "FILE_SHA256", "CURRENT_FILE_ID", "LOC_SHEET", "LOC_ROW", "RECEIVED_AT", "AS_OF",
                   "AREA_RAW", "LANGUAGE", "RUN_ID", "RECORDED_AT", "EVENTS", "SEQ", "QUARTER_START", "QUARTER_END",
-                  "DEADLINE_DAYS", "RECEIVED_BASIS"}
+                  "DEADLINE_DAYS", "RECEIVED_BASIS", "ASSET_KEY"}
 #: (mart or "" for any, column) -> list of marts.wg_codelists that translates its codes.
 CODE_LISTS = {
     ("", "WORKING_GROUP"): "working_group", ("", "SCOPE"): "scope", ("", "STAGE"): "stage",
@@ -519,9 +519,35 @@ def _column_label(column: str, t: Translator) -> str:
     return t.strings.get("columns", {}).get(column) or column.replace("_", " ").capitalize()
 
 
+#: Columns whose codes the site's translations label (translation group per column).
+LABELLED_CODES = {"CHECK_NAME": "check_names", "RULE": "quarantine_rules", "FRESHNESS_STATUS": "freshness_status"}
+
+
+def _definition_words(text: str, t: Translator) -> str:
+    """The data-quality marts' English definitions of expected areas and years, in the page's words."""
+    match = re.fullmatch(r"LAC countries and territories \((\d+)\)", text)
+    if match:
+        return t("areas_lac", n=match.group(1))
+    if text.startswith("listed in "):
+        return t("areas_listed")
+    match = re.search(r"\((\d{4})-(\d{4})\)$", text)
+    if match:
+        return t("years_span", first=match.group(1), last=match.group(2))
+    return text
+
+
 def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> str:
     if is_missing(value):
         return ""
+    group = LABELLED_CODES.get(column)
+    if group and str(value) in t.strings.get(group, {}):
+        return t(f"{group}.{value}")
+    if column == "SOURCE_ID" and len(data.sources):
+        titles = data.sources.loc[data.sources["SOURCE_ID"] == str(value), f"TITLE_{lang.upper()}"]
+        if len(titles):
+            return str(titles.iloc[0])
+    if column in ("AREAS_DEFINITION", "YEARS_DEFINITION"):
+        return _definition_words(str(value), t)
     if isinstance(value, bool) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")) == "bool"):
         return t("word_yes") if value else t("word_no")
     if column == "REF_AREA" or column in ("COUNTRY", "ISO3"):
@@ -531,6 +557,8 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
         return t.working_group(str(value))
     if column == "STATUS" and str(value) in charts.STATUS_COLOURS:
         return t.status(str(value))
+    if column == "STATUS" and str(value) in t.strings.get("freshness_status", {}):
+        return t(f"freshness_status.{value}")
     if column == "COVERAGE" and isinstance(value, (int, float)):
         return format_percent(value, lang)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -538,7 +566,9 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
             return str(int(value)) if float(value).is_integer() else str(value)
         return t.number(value)
     if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
+        from dashboards.i18n import format_date
+
+        return format_date(value, lang)
     return str(value)
 
 
