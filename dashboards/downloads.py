@@ -57,7 +57,11 @@ def csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    neutralise_formulas(frame).to_csv(buffer, index=False, lineterminator="\n")
+    safe = neutralise_formulas(frame)
+    for column in ("OBS_VALUE", "COVERAGE"):  # numbers, never formulas: keep ints as ints (no "329.0")
+        if column in frame.columns and frame[column].dtype == object:
+            safe[column] = frame[column]
+    safe.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
 
 

@@ -47,7 +47,8 @@ def round_column(values: pd.Series, units: pd.Series | str) -> pd.Series:
     out = [rounded(v, str(u)) for v, u in zip(values, unit_list)]
     if all(v is None or float(v).is_integer() for v in out):
         return pd.Series([None if v is None else int(v) for v in out], index=values.index, dtype="Int64")
-    return pd.Series(out, index=values.index, dtype="float64")
+    # mixed: whole results stay ints (``329``, never ``329.0``) beside the others (``0.519``)
+    return pd.Series(out, index=values.index, dtype="object")
 
 
 def whole_if_whole(values: pd.Series) -> pd.Series:
