@@ -38,7 +38,7 @@ def rounded(value: Any, unit: str) -> float | int | None:
         return None
     places = decimals(number, unit)
     result = round(number, places)
-    return int(result) if places == 0 else result
+    return int(result) if float(result).is_integer() else result
 
 
 def round_column(values: pd.Series, units: pd.Series | str) -> pd.Series:
