@@ -35,7 +35,7 @@ AGGREGATE_STYLE = {
     "LAC_CENTRAL": (OKABE_ITO["bluish_green"], "dot", "diamond"),
     "LAC_CARIB": (OKABE_ITO["reddish_purple"], "dashdot", "triangle-up"),
 }
-COUNTRY_GREY = "#B0B0B0"
+COUNTRY_GREY = "#8C8C8C"  # 3.4:1 on white (WCAG 1.4.11 asks 3:1 for graphical objects)
 HIGHLIGHT = OKABE_ITO["vermillion"]
 
 #: Progress status colours (Okabe–Ito) and the text colour readable on each.
@@ -76,11 +76,12 @@ def _x_values(periods: pd.Series) -> tuple[list, bool]:
 
 
 def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Translator,
-                     area_name, synthetic: bool, height: int = 420) -> tuple[str, list[str]]:
+                     area_name, synthetic: bool, height: int = 420, focus: str = "") -> tuple[str, list[str]]:
     """The figure JSON for the rows of one indicator, and the series keys in display order.
 
     ``rows``: indicator values (REF_AREA, TIME_PERIOD, OBS_VALUE, SEX, AGE, DISAGGREGATION,
-    AREA_KIND, OBS_STATUS, SHARING), already sorted."""
+    AREA_KIND, OBS_STATUS, SHARING), already sorted. ``focus``: a country drawn in the highlight
+    colour with its name in the legend (the country profile's small charts)."""
     traces: list[dict] = []
     keys: list[str] = []
     numeric_x = True
@@ -101,28 +102,37 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
         aggregates = [a for a in AGGREGATE_STYLE if a in areas]
         for code in countries + aggregates:
             points = sorted(groups[(key, code)])
+            points = _break_gaps(points) if numeric_x else points
             periods = [p for p, *_ in points]
             x = [int(p) for p in periods] if numeric_x else periods
-            y = [None if pd.isna(v) else float(v) for _, v, _, _ in points]
+            y = [None if v is None or pd.isna(v) else float(v) for _, v, _, _ in points]
             label = area_name(code)
             hover = [f"{label}<br>{p}: {t.number(v) if v is not None else t('suppressed')}"
+                     if s != GAP else ""
                      f"{' (' + t.obs_status(s) + ')' if s and s != 'A' else ''}<br>{t('sharing')}: {sh}"
                      for (p, _, s, sh), v in zip(points, y)]
             if code in AGGREGATE_STYLE:
                 colour, dash, symbol = AGGREGATE_STYLE[code]
                 traces.append(dict(
-                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
+                    # the legend keeps the short name (fits a phone's width); the hover has the full one
+                    type="scatter", x=x, y=y, name=label.split(" (")[0], mode="lines+markers", hovertext=hover,
                     hoverinfo="text", line={"color": colour, "width": 3, "dash": dash},
                     marker={"symbol": symbol, "size": 8, "color": colour},
                     visible=key == first_key, meta={"series": key, "area": code, "kind": "aggregate"},
                     legendgroup="aggregates",
                 ))
+            elif code == focus:
+                traces.append(dict(
+                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
+                    hoverinfo="text", line={"color": HIGHLIGHT, "width": 3}, marker={"size": 8, "color": HIGHLIGHT},
+                    visible=key == first_key, meta={"series": key, "area": code, "kind": "focus"},
+                ))
             else:
                 traces.append(dict(
                     type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
                     hoverinfo="text", line={"color": COUNTRY_GREY, "width": 1.2},
-                    marker={"size": 4, "color": COUNTRY_GREY},
-                    opacity=0.9, visible=key == first_key, showlegend=False,
+                    marker={"size": 5, "color": COUNTRY_GREY},
+                    visible=key == first_key, showlegend=False,
                     meta={"series": key, "area": code, "kind": "country"},
                 ))
         withheld = _withheld_trace(frame[frame["_KEY"] == key], key=key, numeric_x=numeric_x, t=t,
@@ -156,6 +166,21 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
     return json.dumps(figure, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False), keys
 
 
+#: OBS_STATUS of the None point put between two years that are not consecutive (no line across a gap).
+GAP = "__gap__"
+
+
+def _break_gaps(points: list[tuple]) -> list[tuple]:
+    """Annual points with a ``None`` between years that are not consecutive, so that a line joins
+    only consecutive years: an annual series reads as a line, a survey every few years as dots."""
+    out: list[tuple] = []
+    for point in points:
+        if out and int(point[0]) - int(out[-1][0]) > 1:
+            out.append((str(int(out[-1][0]) + 1), None, GAP, ""))
+        out.append(point)
+    return out
+
+
 def _withheld_trace(rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Translator, area_name,
                     visible: bool) -> dict | None:
     """One marker per value withheld by disclosure control (``CONF_MARK`` c/d), drawn at the foot
@@ -175,6 +200,94 @@ def _withheld_trace(rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Transla
         line={"color": WITHHELD_COLOUR, "width": 2}, visible=visible,
         meta={"series": key, "kind": "withheld"}, legendgroup="withheld",
     )
+
+
+def series_mask(rows: pd.DataFrame, key: str) -> pd.Series:
+    """True for the rows of series ``key`` (see :func:`series_key`)."""
+    return pd.Series([series_key(s, a, d) == key for s, a, d in zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])],
+                     index=rows.index, dtype=bool)
+
+
+def latest_by_country(rows: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Per country (aggregates left out), the latest period with a published value of series ``key``:
+    REF_AREA, TIME_PERIOD, OBS_VALUE, sorted by value (largest first)."""
+    frame = rows[series_mask(rows, key)]
+    frame = frame[~frame["REF_AREA"].isin(AGGREGATE_STYLE) & frame["OBS_VALUE"].notna()]
+    if "CONF_MARK" in frame.columns:
+        frame = frame[frame["CONF_MARK"] == ""]
+    frame = frame.assign(_P=frame["TIME_PERIOD"].astype(str)).sort_values(["REF_AREA", "_P"], kind="mergesort")
+    latest = frame.groupby("REF_AREA", sort=False).tail(1)
+    return latest.sort_values(["OBS_VALUE", "REF_AREA"], ascending=[False, True], kind="mergesort")[
+        ["REF_AREA", "TIME_PERIOD", "OBS_VALUE"]].reset_index(drop=True)
+
+
+def map_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Translator, area_name,
+               height: int = 460) -> str:
+    """A choropleth of the latest value per country, one trace per series (the first visible),
+    on the region only (plotly geo, Natural Earth 1:110m countries shipped with the site)."""
+    traces = []
+    for key in keys:
+        latest = latest_by_country(rows, key)
+        if not len(latest):
+            continue
+        traces.append(dict(
+            type="choropleth", locationmode="ISO-3", locations=list(latest["REF_AREA"]),
+            z=[float(v) for v in latest["OBS_VALUE"]],
+            hovertext=[f"{area_name(a)}<br>{p}: {t.number(v)}" for a, p, v in
+                       zip(latest["REF_AREA"], latest["TIME_PERIOD"].astype(str), latest["OBS_VALUE"])],
+            hoverinfo="text", colorscale="Viridis", reversescale=True, marker={"line": {"color": "#333", "width": 0.4}},
+            colorbar={"title": {"text": unit_label, "side": "right"}, "thickness": 14, "len": 0.8},
+            visible=key == keys[0], meta={"series": key, "kind": "map"},
+        ))
+    layout = {
+        **_BASE_LAYOUT, "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "separators": PLOTLY_SEPARATORS[t.lang],
+        "geo": {"scope": "world", "resolution": 110, "projection": {"type": "mercator"},
+                "lonaxis": {"range": [-118, -32]}, "lataxis": {"range": [-58, 33]},
+                "showcountries": True, "countrycolor": "#999", "showland": True, "landcolor": "#EEEEEE",
+                "showframe": False, "showcoastlines": False, "bgcolor": "#FFFFFF"},
+    }
+    return json.dumps({"data": traces, "layout": layout}, cls=PlotlyJSONEncoder, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def ranking_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Translator, area_name) -> str:
+    """Horizontal bars of the latest value per country, largest on top, one trace per series.
+
+    The site's plotly bundle (geo) has no bar trace: each bar is a thick line from 0 to the value
+    (a break between bars), with a marker at the value that carries the hover text."""
+    traces = []
+    most = 0
+    for key in keys:
+        latest = latest_by_country(rows, key)
+        most = max(most, len(latest))
+        names = [area_name(a) for a in latest["REF_AREA"]]
+        labels = [f"{n} ({p})" for n, p in zip(names, latest["TIME_PERIOD"].astype(str))]
+        x: list = []
+        y: list = []
+        for label, value in zip(labels, latest["OBS_VALUE"]):
+            x += [0, float(value), None]
+            y += [label, label, None]
+        visible = key == keys[0]
+        meta = {"series": key, "kind": "ranking", "areas": list(latest["REF_AREA"])}
+        traces.append(dict(type="scatter", mode="lines", x=x, y=y, hoverinfo="skip", showlegend=False,
+                           line={"color": OKABE_ITO["blue"], "width": 12}, visible=visible, meta=meta))
+        traces.append(dict(type="scatter", mode="markers", x=[float(v) for v in latest["OBS_VALUE"]], y=labels,
+                           hovertext=[f"{lb}: {t.number(v)}" for lb, v in zip(labels, latest["OBS_VALUE"])],
+                           hoverinfo="text", showlegend=False,
+                           marker={"color": OKABE_ITO["blue"], "size": 6, "symbol": "line-ns-open"},
+                           visible=visible, meta={**meta, "kind": "ranking-values"}))
+    layout = {
+        **_BASE_LAYOUT, "height": max(240, 26 * most + 80), "margin": {"l": 10, "r": 20, "t": 40, "b": 40},
+        "separators": PLOTLY_SEPARATORS[t.lang],
+        "title": {"text": unit_label, "x": 0, "xref": "paper", "xanchor": "left", "y": 0.99, "yanchor": "top",
+                  "font": {"size": 12, "color": "#444"}},
+        "xaxis": {**_YAXIS, "rangemode": "tozero", "side": "top"},
+        "yaxis": {**_XAXIS, "type": "category", "autorange": "reversed", "automargin": True, "ticks": ""},
+        "hovermode": "closest",
+    }
+    return json.dumps({"data": traces, "layout": layout}, cls=PlotlyJSONEncoder, separators=(",", ":"),
+                      ensure_ascii=False)
 
 
 def _series_order(key: str) -> tuple:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboards.precision import round_column, whole_if_whole
 from sources.exports import neutralise_formulas
 
 #: Columns of every indicator CSV (the figures of one chart and its table).
@@ -38,12 +39,23 @@ def csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
         frame.loc[withheld, ["OBS_VALUE", "NUMERATOR", "DENOMINATOR"]] = None
     else:
         frame["CONF_STATUS"] = "F"
+    # one precision rule per unit (dashboards.precision): no float noise, counts whole
+    if "OBS_VALUE" in rows.columns and len(frame):
+        frame["OBS_VALUE"] = round_column(frame["OBS_VALUE"], frame["UNIT_MEASURE"].astype(str))
+        for column in ("NUMERATOR", "DENOMINATOR"):
+            frame[column] = whole_if_whole(frame[column])
+        if "COVERAGE" in rows.columns:
+            frame["COVERAGE"] = round_column(frame["COVERAGE"], "RATIO")
     return frame.reset_index(drop=True)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    neutralise_formulas(frame).to_csv(buffer, index=False, lineterminator="\n")
+    safe = neutralise_formulas(frame)
+    for column in ("OBS_VALUE", "COVERAGE"):  # numbers, never formulas: keep ints as ints (no "329.0")
+        if column in frame.columns and frame[column].dtype == object:
+            safe[column] = frame[column]
+    safe.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
 
 

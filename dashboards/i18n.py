@@ -131,6 +131,13 @@ class Translator:
     def number(self, value: Any, decimals: int | None = None) -> str:
         return format_number(value, self.lang, decimals)
 
+    def value(self, value: Any, unit: str) -> str:
+        """An indicator value under the site's precision rule for ``unit`` (dashboards.precision)."""
+        from dashboards.precision import decimals, rounded
+
+        number = rounded(value, unit)
+        return "" if number is None else format_number(number, self.lang, decimals(float(number), unit))
+
 
 def format_number(value: Any, lang: str, decimals: int | None = None) -> str:
     try:
@@ -171,6 +178,13 @@ def _as_number(value: Any) -> float | str:
     except (TypeError, ValueError):
         return str(value)
     return "" if math.isnan(number) else number
+
+
+def format_date(value: Any, lang: str) -> str:
+    """A date in the words of ``lang`` (``2 de diciembre de 2026``, ``December 2, 2026``)."""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, format="long", locale=BABEL_LOCALES[lang])
 
 
 def format_percent(value: Any, lang: str) -> str:

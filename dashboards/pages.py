@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from dashboards import downloads
+from dashboards import downloads, precision
 from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
 from dashboards.site import Builder, conf_mark, conf_notes, goal_status, markdown_html, status_badge, withheld_text
@@ -76,6 +76,7 @@ def write_language(builder: Builder, lang: str) -> None:
     write_methodology(builder, lang)
     write_sources(builder, lang)
     write_downloads_page(builder, lang)
+    write_search(builder, lang)
 
 
 # --------------------------------------------------------------------------- home and goals
@@ -135,7 +136,7 @@ def write_goal(builder: Builder, lang: str, goal: int) -> None:
 def write_indicator(builder: Builder, lang: str, ind) -> None:
     t = Translator(lang)
     root = "../../"
-    block = builder.figure_block(ind, builder.indicator_rows(ind), lang, ind.id, root)
+    block = builder.figure_block(ind, builder.indicator_rows(ind), lang, ind.id, root, views=True)
     summary = builder.indicator_summary(ind, lang)
     assessments = builder.assessment_rows(ind, lang)
     sources = builder.data.sources[builder.data.sources["SOURCE_ID"].isin(ind.sources)]
@@ -149,11 +150,32 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
         direction=t.direction(ind.direction), method=t.method(ind.progress_method),
         base_year=ind.base_year, target=(t.number(ind.target.value) if ind.target else ""),
         target_year=(ind.target.year if ind.target else ""), frameworks=labels,
-        sources=_source_items(sources, lang), files=_file_items(files),
+        sources=_source_items(sources, lang),
+        files=_file_items(files, dict(zip(sources["SOURCE_ID"], sources[f"TITLE_{lang.upper()}"]))),
         synthetic=block["synthetic"] or any(a["synthetic"] for a in assessments),
         has_charts=bool(block["figure"]), page_sharing=most_restrictive(levels) if levels else "",
         values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
-        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t))
+        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+        **_dates_and_citation(builder, ind, lang, sources, files, block))
+
+
+def _dates_and_citation(builder: Builder, ind, lang: str, sources: pd.DataFrame, files: pd.DataFrame,
+                        block: dict) -> dict:
+    """The last update (newest file received from the indicator's sources, as a date in the page's
+    language), the latest period the sources published, and the "cite this" text."""
+    from dashboards.i18n import format_date
+
+    t = Translator(lang)
+    received = pd.to_datetime(files["RECEIVED_AT"], errors="coerce", utc=True).dropna() \
+        if "RECEIVED_AT" in files.columns and len(files) else pd.Series(dtype="datetime64[ns, UTC]")
+    last = received.max() if len(received) else None
+    date = format_date(last, lang) if last is not None else ""
+    latest_period = max((r["period"] for r in block["rows"]), default="")
+    titles = "; ".join(str(x) for x in sources[f"TITLE_{lang.upper()}"]) if len(sources) else ""
+    url = f"{lang}/indicator/{ind.id}.html"
+    cite = t("cite_text", year=last.year if last is not None else "", name=getattr(ind.name, lang),
+             sources=titles, date=date, url=url) if date else ""
+    return {"last_update": date, "latest_period": latest_period, "cite": cite}
 
 
 def _framework_labels(ind, lang: str) -> list[str]:
@@ -183,8 +205,11 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
     return items
 
 
-def _file_items(files: pd.DataFrame) -> list[dict]:
-    return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256, "source": row.SOURCE_ID,
+def _file_items(files: pd.DataFrame, titles: dict[str, str] | None = None) -> list[dict]:
+    """The files of a source; ``source`` is the source's title when ``titles`` maps ids to titles."""
+    titles = titles or {}
+    return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256,
+             "source": titles.get(row.SOURCE_ID, row.SOURCE_ID),
              "size": int(row.SIZE_BYTES) if not is_missing(getattr(row, "SIZE_BYTES", None)) else "",
              "rows": int(row.ROWS_STAGED) if not is_missing(getattr(row, "ROWS_STAGED", None)) else ""}
             for row in files.itertuples(index=False)]
@@ -283,14 +308,15 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
                 "id": ind.id, "name": getattr(ind.name, lang), "goal": ind.goal,
                 "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
                 "period": str(row["TIME_PERIOD"]),
-                "value": withheld_text(mark, row.get("OBS_TEXT"), t) if mark else t("suppressed") if is_missing(row["OBS_VALUE"])
-                else t.number(row["OBS_VALUE"]),
+                "value": withheld_text(mark, row.get("OBS_TEXT"), t) if mark
+                else t("suppressed") if is_missing(row["OBS_VALUE"]) else t.value(row["OBS_VALUE"], ind.unit),
                 "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=data.threshold)
                 if mark else "",
                 "unit": t.unit(ind.unit), "obs_status": row["OBS_STATUS"],
                 "badge": status_badge(status, t), "sharing": row["SHARING"], "synthetic": bool(row["SYNTHETIC"])})
             levels.append(row["SHARING"])
             synthetic = synthetic or bool(row["SYNTHETIC"])
+    small_charts = _country_charts(builder, lang, area, indicator_rows)
     legislative = _tracker(builder, "legislative_tracker", code, lang)
     capability = _tracker(builder, "capability_tracker", code, lang)
     obs = data.observations
@@ -314,9 +340,67 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
         "country.html", lang, f"country/{code}.html", title=data.area_name(code, lang), code=code,
         subregion=t(f"subregions.{area.LAC_SUBREGION}") if area.LAC_SUBREGION in SUBREGION_ORDER else "",
         indicator_rows=indicator_rows, legislative=legislative, capability=capability, covering=covering,
+        small_charts=small_charts, has_charts=bool(small_charts),
         synthetic=synthetic, page_sharing=most_restrictive(levels) if levels else "",
         footnotes=withheld_notes + [(c, t.obs_status(c)) for c in footnotes], disclosure_note=disclosure_note,
         values_notice=builder.mart_notice("indicator_values", data.values, t))
+
+
+def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict]) -> list[dict]:
+    """One small chart per indicator with values for the country: the country's series (that of its
+    latest value shown in the table) beside the region (LAC) and its sub-region, with a text
+    alternative that says what it shows."""
+    from dashboards import charts
+    from dashboards.site import chart_summary
+
+    t = Translator(lang)
+    data = builder.data
+    code = area.REF_AREA
+    name_of = lambda c: data.area_name(c, lang)  # noqa: E731
+    out, seen = [], set()
+    for row in indicator_rows:
+        if row["id"] in seen:
+            continue
+        seen.add(row["id"])
+        ind = data.registry[row["id"]]
+        values = data.indicator_values(ind.id)
+        wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
+        mine = wanted[wanted["REF_AREA"] == code]
+        if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
+            continue
+        own_keys = sorted({charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
+                          key=charts._series_order)
+        frame = wanted[charts.series_mask(wanted, own_keys[0])]
+        frame = frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]]) \
+            if "CONF_STATUS" in frame.columns else frame.assign(CONF_MARK="")
+        frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
+        frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
+        frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
+        unit = t.unit(ind.unit)
+        figure, _ = charts.indicator_figure(frame, name=row["name"], unit_label=unit, t=t, area_name=name_of,
+                                            synthetic=bool(frame["SYNTHETIC"].astype(bool).any()), height=280,
+                                            focus=code)
+        regions = [name_of(c) for c in ("LAC", area.LAC_SUBREGION) if c in set(frame["REF_AREA"])]
+        own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
+        first, last = own.iloc[0], own.iloc[-1]
+        if len(own) >= 2:
+            change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
+            trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
+            summary = t("chart_trend", area=name_of(code), trend=trend, first=t.number(first["OBS_VALUE"]),
+                        first_period=str(first["TIME_PERIOD"]), last=t.number(last["OBS_VALUE"]),
+                        last_period=str(last["TIME_PERIOD"]))
+        else:
+            summary = f"{name_of(code)}: {t.number(last['OBS_VALUE'])} ({last['TIME_PERIOD']})."
+        region_summary = chart_summary(frame[frame["REF_AREA"] != code], own_keys[0], t, name_of)
+        summary = f"{summary} {region_summary}".strip()
+        out.append({"id": f"country-{code}-{ind.id}", "ind": ind.id, "name": row["name"], "badge": row["badge"],
+                    "value": row["value"], "period": row["period"], "unit": unit,
+                    "figure": charts.figure_script(figure),
+                    "heading": t("country_vs_region", country=name_of(code), region=" · ".join(regions))
+                    if regions else name_of(code),
+                    "description": t("country_chart_desc", name=row["name"], country=name_of(code), unit=unit,
+                                     region=" · ".join(regions) or "–", summary=summary)})
+    return out
 
 
 # --------------------------------------------------------------------------- reporting, quality
@@ -442,6 +526,51 @@ def write_downloads_page(builder: Builder, lang: str) -> None:
     builder.render("downloads.html", lang, "downloads.html", title=t("downloads_title"), main=main,
                    per_indicator=per_indicator,
                    notice=builder.mart_notice("indicator_values", builder.data.values, t))
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search_entries(builder: Builder, lang: str) -> list[dict]:
+    """What the site search finds in ``lang``: every indicator (name, definition, goal, working group),
+    every country, and the site's other pages; ``url`` relative to the search page."""
+    t = Translator(lang)
+    data = builder.data
+    entries = []
+    for ind in data.registry.values():
+        definition = getattr(ind.definition, lang)
+        entries.append({"title": getattr(ind.name, lang), "kind": "indicator", "url": f"indicator/{ind.id}.html",
+                        "summary": definition, "text": " ".join(
+                            [definition, t.goal(ind.goal), t.working_group(ind.working_group), t.unit(ind.unit)])})
+    for row in data.lac_countries.itertuples(index=False):
+        names = [data.area_name(row.REF_AREA, other) for other in ("es", "en", "pt")]
+        subregion = t(f"subregions.{row.LAC_SUBREGION}") if row.LAC_SUBREGION in SUBREGION_ORDER else ""
+        entries.append({"title": data.area_name(row.REF_AREA, lang), "kind": "country",
+                        "url": f"country/{row.REF_AREA}.html", "summary": subregion,
+                        "text": " ".join(names + [row.REF_AREA, subregion])})
+    for goal in range(1, 9):
+        entries.append({"title": f"{t('goal_n', n=goal)}: {t.goal(goal)}", "kind": "page",
+                        "url": f"goal/{goal}.html", "summary": "", "text": t.goal(goal)})
+    for href, label in builder.page_context(lang, "search.html", "")["nav"]:
+        if href != "search.html":
+            entries.append({"title": label, "kind": "page", "url": href, "summary": "", "text": label})
+    for n, entry in enumerate(entries):
+        entry["id"] = n
+    return entries
+
+
+def write_search(builder: Builder, lang: str) -> None:
+    """The search page and its index (``assets/search-<lang>.js``, read by the vendored MiniSearch)."""
+    import json
+
+    t = Translator(lang)
+    words = {"results": t("search_results", n="{n}"), "none": t("search_no_results"),
+             "indicator": t("kind_indicator"), "country": t("kind_country"), "page": t("kind_page")}
+    payload = json.dumps({"entries": search_entries(builder, lang), "words": words}, ensure_ascii=False,
+                         separators=(",", ":"), sort_keys=True)
+    (builder.out_dir / "assets" / f"search-{lang}.js").write_text(f"window.CLAC_SEARCH={payload};\n",
+                                                                  encoding="utf-8")
+    builder.render("search.html", lang, "search.html", title=t("search_title"))
 
 
 __all__ = ["write_downloads", "write_language", "format_percent"]

@@ -41,9 +41,7 @@ def site_shots(site: Path, out: Path) -> list[Path]:
                     if not path.exists():
                         continue
                     page.goto(path.as_uri())
-                    page.wait_for_function(
-                        "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-                        ".every(d => d.getAttribute('data-rendered') === 'true')")
+                    _drawn(page)
                     target = out / f"site-{name}-{lang}.png"
                     if full:
                         page.screenshot(path=str(target), full_page=True)
@@ -52,8 +50,40 @@ def site_shots(site: Path, out: Path) -> list[Path]:
                                         full_page=True)
                     written.append(target)
                 written += _withheld_shots(page, site, lang, out)
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+            for lang in ("es", "en", "pt"):
+                written += _view_shots(page, site, lang, out, "")
+                written += _view_shots(phone, site, lang, out, "-390")
         finally:
             browser.close()
+    return written
+
+
+def _drawn(page) -> None:
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+                           ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')")
+
+
+def _view_shots(page, site: Path, lang: str, out: Path, suffix: str) -> list[Path]:
+    """The indicator page's chart and map tabs (the views block), and the top of a country profile
+    (``suffix`` "-390": at a phone's width)."""
+    written = []
+    path = site / lang / "indicator" / f"{INDICATOR}.html"
+    if path.exists():
+        for view in ("chart", "map"):
+            page.goto(path.as_uri() + ("#view=map" if view == "map" else ""))
+            _drawn(page)
+            target = out / f"site-indicator-{view}-{lang}{suffix}.png"
+            page.locator("section.views").first.screenshot(path=str(target))
+            written.append(target)
+    path = site / lang / "country" / f"{COUNTRY}.html"
+    if path.exists() and suffix:
+        page.goto(path.as_uri())
+        _drawn(page)
+        target = out / f"site-country-{lang}{suffix}.png"
+        height = min(2400, page.evaluate("document.documentElement.scrollHeight"))
+        page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 390, "height": height}, full_page=True)
+        written.append(target)
     return written
 
 
@@ -63,11 +93,13 @@ def _withheld_shots(page, site: Path, lang: str, out: Path) -> list[Path]:
     if not path.exists():
         return []
     page.goto(path.as_uri())
-    page.wait_for_function("() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-                           ".every(d => d.getAttribute('data-rendered') === 'true')")
+    _drawn(page)
     chart = out / f"site-withheld-chart-{lang}.png"
     page.locator("figure.chart-figure").first.screenshot(path=str(chart))
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    table_tab = page.locator('[role="tab"][data-view="table"]')
+    if table_tab.count():
+        table_tab.first.click()
     mark = page.locator("td[data-conf]").first
     if not mark.count():
         return [chart]

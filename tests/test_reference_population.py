@@ -62,7 +62,7 @@ def test_total_has_no_world_bank_aggregates(total):
         assert agg not in codes
     areas = load_areas()
     assert codes <= set(areas.loc[areas["AREA_KIND"] == "country", "REF_AREA"])
-    # 265 codes in the file, 49 left out, 216 kept; 42 of the 52 LAC areas present
+    # 265 codes in the file, 49 left out, 216 kept; 42 of the 50 LAC areas present
     assert len(codes) == 216
     assert len(codes & set(areas.loc[areas["IS_LAC"], "REF_AREA"])) == 42
 

@@ -39,9 +39,9 @@ One row per area code, columns:
 ``LAC_SUBREGION``
     ``LAC_CARIB`` / ``LAC_CENTRAL`` / ``LAC_SOUTH`` for countries in the M49
     intermediate regions Caribbean (029) / Central America (013) / South America
-    (005), else "".
+    (005), else "" (also for the uninhabited ``UNINHABITED`` territories).
 ``IS_LAC``
-    True exactly for the 52 *countries/territories* of those three intermediate
+    True exactly for the 50 inhabited *countries/territories* of those three intermediate
     regions.  Region and aggregate rows are False even when they cover LAC, so that
     ``areas[areas.IS_LAC]`` is always the list of LAC members (safe to sum).
 
@@ -73,8 +73,9 @@ An alias that contradicts a key the reference files agree on is always an error:
 alias table can add names, never silently redirect one.
 
 Counts with the bundled files: 295 areas (250 ``country`` = 249 ISO 3166-1 + Kosovo;
-3 ``non_country``; 38 ``un_region``; 4 ``lac_aggregate``); 52 LAC areas (28 Caribbean,
-8 Central America, 16 South America).
+3 ``non_country``; 38 ``un_region``; 4 ``lac_aggregate``); 50 LAC areas (28 Caribbean,
+8 Central America, 14 South America: M49's 16 less the uninhabited Bouvet Island and
+South Georgia and the South Sandwich Islands).
 
 Caution for callers: ISO2 "NA" is Namibia; read source files with
 ``keep_default_na=False`` or pandas turns it into a missing value.
@@ -106,6 +107,9 @@ AREA_ALIASES_CSV = _SOURCES / "reference" / "area_aliases.csv"
 
 AREA_KINDS = ("country", "non_country", "un_region", "lac_aggregate")
 LAC_SUBREGIONS = {"029": "LAC_CARIB", "013": "LAC_CENTRAL", "005": "LAC_SOUTH"}
+#: Territories of M49's LAC regions without a permanent population (ISO 3166-1 lists them as
+#: uninhabited): never listed as LAC countries, never counted as expected areas in coverage.
+UNINHABITED = {"BVT": "Bouvet Island", "SGS": "South Georgia and the South Sandwich Islands"}
 AREA_COLUMNS = [
     "REF_AREA",
     "ISO2",
@@ -265,6 +269,8 @@ def _load_areas_cached() -> pd.DataFrame:
         inter = m49["Intermediate Region Code"] if m49 is not None else r["Intermediate Region Code"]
         inter = inter.zfill(3) if inter else ""
         sub = LAC_SUBREGIONS.get(inter, "")
+        if a3 in UNINHABITED:  # in M49's South America, but no one lives there: not a LAC member
+            sub = ""
         m49_code = r["M49"] or (m49["M49 Code"] if m49 is not None else "")
         rows.append(
             {
@@ -315,7 +321,8 @@ def load_areas() -> pd.DataFrame:
 
 
 def lac_country_codes() -> list[str]:
-    """Sorted REF_AREA codes of the 52 LAC countries/territories (M49 029/013/005)."""
+    """Sorted REF_AREA codes of the 50 inhabited LAC countries/territories (M49 029/013/005 less
+    :data:`UNINHABITED`)."""
     a = _load_areas_cached()
     return sorted(a.loc[a["IS_LAC"], "REF_AREA"])
 

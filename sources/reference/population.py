@@ -6,7 +6,7 @@ Two bundled, unmodified reference files (see ``sources/data/PROVENANCE.md``):
 persons), ``sources/data/reference/population-world-bank.csv`` (17,195 rows, 265
 codes, 1960-2024).  Only rows whose ``Country Code`` is a ``country`` area of
 :func:`sources.harmonise.areas.load_areas` are kept: 216 codes, of which 42 of the
-52 LAC areas.  **49 codes are left out**: the 48 World Bank aggregates
+50 LAC areas.  **49 codes are left out**: the 48 World Bank aggregates
 
     AFE AFW ARB CEB CSS EAP EAR EAS ECA ECS EMU EUU FCS HIC HPC IBD IBT IDA IDB IDX
     LAC LCN LDC LIC LMC LMY LTE MEA MIC MNA NAC OED OSS PRE PSS PST SAS SSA SSF SST
