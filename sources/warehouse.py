@@ -53,13 +53,16 @@ STAGED_COLUMNS: dict[str, str] = {
     "LOC_SHEET": "VARCHAR NOT NULL",
     "LOC_ROW": "INTEGER",
     "WARNINGS": "VARCHAR NOT NULL",
+    # other rows summed into this one (one area under two labels): JSON list of
+    # {area_raw, value_raw, page, line, sheet, row}; NULL for an ordinary row
+    "LOC_ALSO": "VARCHAR",
 }
 
 #: The central mart's columns, in published order (SDMX-style names).
 OBSERVATION_COLUMNS: list[str] = [
     "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
     "OBS_STATUS", "SHARING", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
-    "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
+    "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW", "LOC_ALSO",
 ]
 
 #: Unique key of an observation.

@@ -112,6 +112,25 @@ def _value_problem(value: float, kind: str) -> tuple[str, str] | None:
     return None
 
 
+def _second_label_of_one_area(first: dict[str, Any], row: dict[str, Any], measure: MeasureEntry) -> bool:
+    """Whether ``row`` is the same count as ``first`` printed under another label of its area."""
+    return measure.kind == "count" and first["AREA_RAW"] != row["AREA_RAW"]
+
+
+def _add_second_label(staged: dict[str, Any], row: dict[str, Any]) -> None:
+    """Sum ``row`` into ``staged`` and record where it was read (LOC_ALSO, a JSON list)."""
+    also = json.loads(staged["LOC_ALSO"]) if staged["LOC_ALSO"] else []
+    also.append({"area_raw": row["AREA_RAW"], "value_raw": row["VALUE_RAW"],
+                 **{k.lower(): (None if pd.isna(row[f"LOC_{k}"]) else row[f"LOC_{k}"])
+                    for k in ("PAGE", "LINE", "SHEET", "ROW")}})
+    staged["LOC_ALSO"] = json.dumps(also, default=str, ensure_ascii=False)
+    staged["OBS_VALUE"] += float(row["OBS_VALUE"])
+    staged["AREA_RAW"] += " + " + row["AREA_RAW"]
+    staged["VALUE_RAW"] += " + " + row["VALUE_RAW"]
+    warnings = [w for w in staged["WARNINGS"].split(";") if w]
+    staged["WARNINGS"] = ";".join(sorted(set(warnings) | {"area_labels_summed"}))
+
+
 def check_rows(
     parsed: pd.DataFrame,
     *,
@@ -138,6 +157,7 @@ def check_rows(
     staged_records: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     first_seen: dict[tuple, dict[str, Any]] = {}
+    staged_by_key: dict[tuple, dict[str, Any]] = {}
 
     for row in parsed.to_dict("records"):
         error: tuple[str, str, str, str] | None = None  # rule, column, value, detail
@@ -170,6 +190,12 @@ def check_rows(
         if error is None:
             key = (row["MEASURE"], area_codes[row["AREA_RAW"]], period.canonical,
                    row["SEX"], row["AGE"], row["DISAGGREGATION"])
+            if key in first_seen and _second_label_of_one_area(first_seen[key], row, measure):
+                # One area printed under two labels (NCMEC 2020-2021 "French Guiana" and
+                # "Guiana, French"): a count's value is the sum of its rows, and the staged
+                # row keeps the other row's label, value and location in LOC_ALSO.
+                _add_second_label(staged_by_key[key], row)
+                continue
             if key in first_seen:
                 first = first_seen[key]
                 error = ("duplicate_key", "(key)", row["VALUE_RAW"], _location(first))
@@ -215,7 +241,9 @@ def check_rows(
             "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
             "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
             "WARNINGS": ";".join(warnings),
+            "LOC_ALSO": None,
         })
+        staged_by_key[key] = staged_records[-1]
 
     from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
 
