@@ -88,8 +88,9 @@ def test_non_country_rows_are_kept_apart(observations, built_home):
     assert not ncmec.duplicated(["REF_AREA", "TIME_PERIOD"]).any()
 
 
-# French Guiana printed twice in 2020 and 2021 (pdftotext -layout of the bundled PDFs, page 4):
-# "French Guiana 593" and "Guiana, French 1" (2020), "French Guiana 313" and "Guiana, French 2" (2021)
+# French Guiana printed twice in 2020 and 2021 (pdftotext -f N -l N -layout of the bundled PDFs):
+# page 3 "French Guiana 593", page 4 "Guiana, French 1" (2020); page 3 "French Guiana 313",
+# page 4 "Guiana, French 2" (2021)
 FRENCH_GUIANA_ROWS = {2020: {"French Guiana": 593, "Guiana, French": 1},
                       2021: {"French Guiana": 313, "Guiana, French": 2}}
 
@@ -106,7 +107,7 @@ def test_one_area_printed_twice_is_one_value_with_both_locations(observations, y
     also = json.loads(row.LOC_ALSO)
     assert [(a["area_raw"], int(a["value_raw"]), a["page"]) for a in also] == [
         ("Guiana, French", FRENCH_GUIANA_ROWS[year]["Guiana, French"], 4)]
-    assert int(row.LOC_PAGE) == 4 and int(row.LOC_LINE) != also[0]["line"]
+    assert int(row.LOC_PAGE) == 3 and also[0]["line"] > 0
     # no non-country code left over for the second label
     assert "NC_GUIANA_FRENCH" not in set(observations.REF_AREA)
 

@@ -36,6 +36,8 @@ PARSED_COLUMNS: list[str] = [
     "VALUE_RAW",        # the value cell as written ("398,069", "12,5"), for messages and audit
     "UNIT_MEASURE",     # NUMBER, PERCENT, PER_100000_POP, ...
     "OBS_STATUS",       # SDMX observation status: A normal, E estimated, P provisional, ...
+    "CONF_STATUS",      # SDMX CL_CONF_STATUS: F free (default), A small counts, C confidential (SCHEMA.md)
+    "OBS_TEXT",         # the published text when the cell is not a number ("<5"), "" otherwise
     "SEX",              # _T total, F, M, or "" when the source has no sex dimension
     "AGE",              # _T total or an age band code like Y18T29, "" when absent
     "DISAGGREGATION",   # other breakdowns as "Key=Value|Key=Value" sorted by key, "" = headline
@@ -105,11 +107,12 @@ def make_rows(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=PARSED_COLUMNS)
     text_cols = [
         "MEASURE", "AREA_RAW", "TIME_PERIOD_RAW", "VALUE_RAW", "UNIT_MEASURE", "OBS_STATUS",
-        "SEX", "AGE", "DISAGGREGATION", "NATURE", "LOC_SHEET", "PARSE_ERROR",
+        "SEX", "AGE", "DISAGGREGATION", "NATURE", "LOC_SHEET", "PARSE_ERROR", "CONF_STATUS", "OBS_TEXT",
     ]
     for col in text_cols:
         frame[col] = frame[col].fillna("").astype(str)
     frame["OBS_STATUS"] = frame["OBS_STATUS"].replace("", "A")
+    frame["CONF_STATUS"] = frame["CONF_STATUS"].replace("", "F")
     frame["OBS_VALUE"] = pd.to_numeric(frame["OBS_VALUE"], errors="coerce").astype("float64")
     for col in ["LOC_PAGE", "LOC_LINE", "LOC_ROW"]:
         frame[col] = pd.array(frame[col], dtype="Int64")
