@@ -40,6 +40,9 @@ STAGED_COLUMNS: dict[str, str] = {
     "OBS_VALUE": "DOUBLE",
     "UNIT_MEASURE": "VARCHAR NOT NULL",
     "OBS_STATUS": "VARCHAR NOT NULL",
+    # SCHEMA.md (owned by helper "unodc"): published text of a non-number cell, SDMX CL_CONF_STATUS
+    "OBS_TEXT": "VARCHAR",
+    "CONF_STATUS": "VARCHAR NOT NULL",
     "SEX": "VARCHAR NOT NULL",
     "AGE": "VARCHAR NOT NULL",
     "DISAGGREGATION": "VARCHAR NOT NULL",
@@ -61,7 +64,7 @@ STAGED_COLUMNS: dict[str, str] = {
 #: The central mart's columns, in published order (SDMX-style names).
 OBSERVATION_COLUMNS: list[str] = [
     "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
-    "OBS_STATUS", "SHARING", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
+    "OBS_STATUS", "SHARING", "OBS_TEXT", "CONF_STATUS", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
     "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW", "LOC_ALSO",
 ]
 

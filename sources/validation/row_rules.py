@@ -112,9 +112,20 @@ def _value_problem(value: float, kind: str) -> tuple[str, str] | None:
     return None
 
 
+#: SDMX CL_OBS_STATUS codes of an observation with no number (SCHEMA.md)
+MISSING_OBS_STATUS = frozenset({"M", "O", "L"})
+
+
+def _withheld_or_missing(row: dict[str, Any]) -> bool:
+    """A row without a number that is still an observation (SCHEMA.md): withheld at source
+    (CONF_STATUS other than F) or a missing status; a blank value with neither is an error."""
+    return (row.get("CONF_STATUS") or "F") != "F" or row["OBS_STATUS"] in MISSING_OBS_STATUS
+
+
 def _second_label_of_one_area(first: dict[str, Any], row: dict[str, Any], measure: MeasureEntry) -> bool:
     """Whether ``row`` is the same count as ``first`` printed under another label of its area."""
-    return measure.kind == "count" and first["AREA_RAW"] != row["AREA_RAW"]
+    return (measure.kind == "count" and first["AREA_RAW"] != row["AREA_RAW"]
+            and not pd.isna(first["OBS_VALUE"]) and not pd.isna(row["OBS_VALUE"]))
 
 
 def _add_second_label(staged: dict[str, Any], row: dict[str, Any]) -> None:
@@ -179,11 +190,11 @@ def check_rows(
         elif period.start_year < earliest:
             error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is before {earliest}")
             detail_code, detail_params = "too_early", {"limit": earliest}
-        elif pd.isna(row["OBS_VALUE"]):
+        elif pd.isna(row["OBS_VALUE"]) and not _withheld_or_missing(row):
             error = ("value_missing", "OBS_VALUE", row["VALUE_RAW"], "")
         elif measure.unit and row["UNIT_MEASURE"] not in ("", measure.unit):
             error = ("unit_mismatch", "UNIT_MEASURE", row["UNIT_MEASURE"], measure.unit)
-        else:
+        elif not pd.isna(row["OBS_VALUE"]):
             problem = _value_problem(row["OBS_VALUE"], measure.kind)
             if problem:
                 error = (problem[0], "OBS_VALUE", problem[1], "")
@@ -231,9 +242,11 @@ def check_rows(
             "REF_AREA": area_codes[row["AREA_RAW"]],
             "TIME_PERIOD": period.canonical,
             "REF_YEAR": period.ref_year,
-            "OBS_VALUE": float(row["OBS_VALUE"]),
+            "OBS_VALUE": None if pd.isna(row["OBS_VALUE"]) else float(row["OBS_VALUE"]),
             "UNIT_MEASURE": unit,
             "OBS_STATUS": row["OBS_STATUS"] or "A",
+            "OBS_TEXT": row.get("OBS_TEXT") or None,
+            "CONF_STATUS": row.get("CONF_STATUS") or "F",
             "SEX": row["SEX"], "AGE": row["AGE"], "DISAGGREGATION": row["DISAGGREGATION"],
             "NATURE": row["NATURE"],
             "AREA_RAW": row["AREA_RAW"], "TIME_PERIOD_RAW": row["TIME_PERIOD_RAW"],
