@@ -184,6 +184,17 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
     return items
 
 
+def _revision_items(summary: pd.DataFrame | None, source_id: str) -> list[dict]:
+    """What the newest release of a source changed, per measure (marts.revision_summary)."""
+    if summary is None or not len(summary):
+        return []
+    rows = summary[summary["SOURCE_ID"] == source_id]
+    return [{"measure": r.MEASURE, "revised": int(r.REVISED), "added": int(r.ADDED), "withdrawn": int(r.WITHDRAWN),
+             "unchanged": int(r.UNCHANGED),
+             "median_pct": None if is_missing(r.MEDIAN_ABS_CHANGE_PCT) else float(r.MEDIAN_ABS_CHANGE_PCT)}
+            for r in rows.itertuples(index=False)]
+
+
 def _file_items(files: pd.DataFrame) -> list[dict]:
     return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256, "source": row.SOURCE_ID,
              "size": int(row.SIZE_BYTES) if not is_missing(getattr(row, "SIZE_BYTES", None)) else "",
@@ -417,6 +428,7 @@ def write_sources(builder: Builder, lang: str) -> None:
     items = _source_items(data.sources, lang)
     for item in items:
         item["files"] = _file_items(data.files[data.files["SOURCE_ID"] == item["id"]])
+        item["revisions"] = _revision_items(data.marts.get("revision_summary"), item["id"])
     builder.render("sources.html", lang, "sources.html", title=t("sources_title"), items=items,
                    synthetic=any(i["synthetic"] for i in items),
                    page_sharing=most_restrictive([i["sharing"] for i in items]) if items else "")

@@ -188,6 +188,7 @@ EXPORTS = {
     "files": "marts.files",
     "areas": "marts.areas",
     "sources": "marts.sources",
+    "revisions": "marts.revisions",
 }
 
 

@@ -42,7 +42,7 @@ CHECK_NAME = "gx_suite"
 LOC_COLUMNS = ["FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW"]
 DERIVED_COLUMNS = ["MEASURE_KIND", "EXPECTED_UNIT", "VALUE_FRACTION", "HAS_LOCATION",
                    "TOTAL_SEX", "TOTAL_AGE", "TOTAL_DISAGGREGATION", "ORDER_BOUND"]
-SEX_CODES = ["", "_T", "F", "M", "_U", "_X"]
+SEX_CODES = ["", "_T", "F", "M", "_U", "_X", "_O"]  # _O other (SDG 2023 release)
 OBS_STATUS_CODES = ["A", "B", "D", "E", "F", "G", "I", "K", "L", "M", "N", "O", "P", "Q", "S", "U", "V"]
 PERIOD_REGEX = r"^\d{4}(-S[12]|-Q[1-4]|-(0[1-9]|1[0-2])|/\d{4}|/P\d+Y)?$"
 AGE_REGEX = r"^(|_T|_U|_X|Y\d+T\d+|Y_LT\d+|Y_LE\d+|Y_GE\d+|M\d+T\d+|M_LT\d+)$"
