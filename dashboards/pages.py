@@ -147,7 +147,7 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
         "indicator.html", lang, f"indicator/{ind.id}.html", title=summary["name"], ind=ind, summary=summary,
         block=block, assessments=assessments, goal_name=t.goal(ind.goal),
         definition=getattr(ind.definition, lang), limitations=getattr(ind.limitations, lang),
-        direction=t.direction(ind.direction), method=t.method(ind.progress_method),
+        direction=t.direction(ind.direction or "none"), method=t.method(ind.progress_method),
         base_year=ind.base_year, target=(t.number(ind.target.value) if ind.target else ""),
         target_year=(ind.target.year if ind.target else ""), frameworks=labels,
         sources=_source_items(sources, lang), files=_file_items(files),
