@@ -46,7 +46,7 @@ WG_EXCLUDED = {"wg_codelists", "wg_quarter_summary"}
 
 #: Optional marts read by name (schema marts); the wg_* marts are discovered.
 OPTIONAL_MARTS = ("reporting_status", "legislative_tracker", "capability_tracker",
-                  "dq_coverage", "dq_freshness", "dq_validation_history")
+                  "dq_coverage", "dq_freshness", "dq_validation_history", "revision_summary")
 
 #: Columns of marts.indicator_values the publication reads (an absent mart reads as empty).
 VALUE_COLUMNS = ["INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",

@@ -147,7 +147,7 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
         "indicator.html", lang, f"indicator/{ind.id}.html", title=summary["name"], ind=ind, summary=summary,
         block=block, assessments=assessments, goal_name=t.goal(ind.goal),
         definition=getattr(ind.definition, lang), limitations=getattr(ind.limitations, lang),
-        direction=t.direction(ind.direction), method=t.method(ind.progress_method),
+        direction=t.direction(ind.direction or "none"), method=t.method(ind.progress_method),
         base_year=ind.base_year, target=(t.number(ind.target.value) if ind.target else ""),
         target_year=(ind.target.year if ind.target else ""), frameworks=labels,
         sources=_source_items(sources, lang),
@@ -203,6 +203,17 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
                       "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
                       "frequency": row.UPDATE_FREQUENCY})
     return items
+
+
+def _revision_items(summary: pd.DataFrame | None, source_id: str) -> list[dict]:
+    """What the newest release of a source changed, per measure (marts.revision_summary)."""
+    if summary is None or not len(summary):
+        return []
+    rows = summary[summary["SOURCE_ID"] == source_id]
+    return [{"measure": r.MEASURE, "revised": int(r.REVISED), "added": int(r.ADDED), "withdrawn": int(r.WITHDRAWN),
+             "unchanged": int(r.UNCHANGED),
+             "median_pct": None if is_missing(r.MEDIAN_ABS_CHANGE_PCT) else float(r.MEDIAN_ABS_CHANGE_PCT)}
+            for r in rows.itertuples(index=False)]
 
 
 def _file_items(files: pd.DataFrame, titles: dict[str, str] | None = None) -> list[dict]:
@@ -500,6 +511,7 @@ def write_sources(builder: Builder, lang: str) -> None:
     items = _source_items(data.sources, lang)
     for item in items:
         item["files"] = _file_items(data.files[data.files["SOURCE_ID"] == item["id"]])
+        item["revisions"] = _revision_items(data.marts.get("revision_summary"), item["id"])
     builder.render("sources.html", lang, "sources.html", title=t("sources_title"), items=items,
                    synthetic=any(i["synthetic"] for i in items),
                    page_sharing=most_restrictive([i["sharing"] for i in items]) if items else "")

@@ -481,8 +481,8 @@ def compute_indicator_progress(con: duckdb.DuckDBPyConnection, registry: Mapping
     rows: list[dict] = []
     for (ind_id, area), area_records in groupby(records, key=itemgetter(0, 1)):
         ind = registry.get(ind_id)
-        if ind is None:
-            continue
+        if ind is None or ind.kind == "context":
+            continue  # a context indicator has no progress status
         rows.extend(_assess_area(ind, area, list(area_records)))
     out = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
     return out.astype({"GOAL": "int64", "HEADLINE": "bool", "SYNTHETIC": "bool",

@@ -234,7 +234,10 @@ class Indicator(BaseModel):
     denominator: DenominatorSpec
     factor: float = Field(default=1.0, gt=0)
     unit: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
-    direction: Literal["increase", "decrease"]
+    # a context indicator describes the situation: no desired direction, no progress status
+    # (minimal form of the field the helper "report" adds; see indicators/compute.py)
+    kind: Literal["progress", "context"] = "progress"
+    direction: Literal["increase", "decrease"] | None = None
     disaggregations: list[Dimension] = Field(default_factory=list)
     aggregation: Aggregation | None = None
     base_year: int = Field(default=2015, ge=1990, le=2100)
@@ -251,6 +254,12 @@ class Indicator(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("an entry is listed twice")
         return value
+
+    @model_validator(mode="after")
+    def _direction_for_progress(self) -> "Indicator":
+        if self.kind == "progress" and self.direction is None:
+            raise ValueError("direction|a progress indicator needs increase or decrease")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> "Indicator":

@@ -189,6 +189,7 @@ EXPORTS = {
     "files": "marts.files",
     "areas": "marts.areas",
     "sources": "marts.sources",
+    "revisions": "marts.revisions",
 }
 
 

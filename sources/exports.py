@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from sources import warehouse as wh
+from sources.revisions import REVISION_COLUMNS
 from sources.warehouse import OBSERVATION_COLUMNS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -28,7 +29,8 @@ INDICATOR_COLUMNS = [
     "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION", "SOURCE_IDS", "SYNTHETIC",
 ]
 
-COLUMNS_BY_TABLE = {"marts.observations": OBSERVATION_COLUMNS, "marts.indicator_values": INDICATOR_COLUMNS}
+COLUMNS_BY_TABLE = {"marts.observations": OBSERVATION_COLUMNS, "marts.indicator_values": INDICATOR_COLUMNS,
+                    "marts.revisions": REVISION_COLUMNS}
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Reconciliation checks over what the warehouse holds, per received file.
 
-* conservation: every row a parser read is either staged or quarantined, never lost;
+* conservation: every row a parser read is either staged (alone, or summed into the row of
+  its area: see ``LOC_ALSO``) or quarantined, never lost;
 * stated totals: where a document states its own total (NCMEC's table total and the
   rounded worldwide figure in its introduction), the extracted rows add up to it.
 
@@ -21,7 +22,9 @@ def conservation_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> lis
     """Files whose rows read differ from rows staged + rows quarantined (empty = all hold)."""
     rows = con.execute(f"""
         SELECT p.FILE_ID, f.ORIGINAL_NAME, p.ROWS_READ,
-               (SELECT count(*) FROM {staging_table(source_id)} s WHERE s.FILE_ID = p.FILE_ID) AS staged,
+               -- a staged row that sums several printed rows (LOC_ALSO) counts each of them
+               (SELECT count(*) + coalesce(sum(json_array_length(s.LOC_ALSO)), 0)
+                FROM {staging_table(source_id)} s WHERE s.FILE_ID = p.FILE_ID) AS staged,
                (SELECT count(*) FROM staging.quarantine q WHERE q.FILE_ID = p.FILE_ID) AS quarantined
         FROM raw.parses p JOIN raw.files f USING (FILE_ID)
         WHERE p.SOURCE_ID = ?

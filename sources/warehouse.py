@@ -40,6 +40,9 @@ STAGED_COLUMNS: dict[str, str] = {
     "OBS_VALUE": "DOUBLE",
     "UNIT_MEASURE": "VARCHAR NOT NULL",
     "OBS_STATUS": "VARCHAR NOT NULL",
+    # SCHEMA.md (owned by helper "unodc"): published text of a non-number cell, SDMX CL_CONF_STATUS
+    "OBS_TEXT": "VARCHAR",
+    "CONF_STATUS": "VARCHAR NOT NULL",
     "SEX": "VARCHAR NOT NULL",
     "AGE": "VARCHAR NOT NULL",
     "DISAGGREGATION": "VARCHAR NOT NULL",
@@ -59,6 +62,9 @@ STAGED_COLUMNS: dict[str, str] = {
     "OBS_TEXT": "VARCHAR",
     "CONF_STATUS": "VARCHAR NOT NULL DEFAULT 'F'",
     "COMMENT_OBS": "VARCHAR NOT NULL DEFAULT ''",
+    # other rows summed into this one (one area under two labels): JSON list of
+    # {area_raw, value_raw, page, line, sheet, row}; NULL for an ordinary row
+    "LOC_ALSO": "VARCHAR",
 }
 
 #: The central mart's columns, in published order (SDMX-style names).
@@ -66,7 +72,7 @@ OBSERVATION_COLUMNS: list[str] = [
     "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
     "OBS_STATUS", "SHARING", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
     "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
-    "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS",
+    "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS", "LOC_ALSO",
 ]
 
 #: Unique key of an observation.

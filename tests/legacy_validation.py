@@ -21,7 +21,8 @@ from sources.catalogue import MeasureEntry, SourceEntry, load_measures
 from sources.harmonise.periods import parse_period
 from sources.validation.relations import (COMPARE_COLUMNS, DIMS, KEY, SERIES, WARNING_COLUMNS, Relations,
                                           load_relations, previous_period)
-from sources.validation.row_rules import QUARANTINE_COLUMNS, Rules, load_rules
+from sources.validation.row_rules import (QUARANTINE_COLUMNS, Rules, _add_second_label,
+                                          _second_label_of_one_area, load_rules)
 
 
 def _fmt_number(value: float) -> str:
@@ -103,6 +104,7 @@ def check_rows(
     staged_records: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     first_seen: dict[tuple, dict[str, Any]] = {}
+    staged_by_key: dict[tuple, dict[str, Any]] = {}
 
     for row in parsed.to_dict("records"):
         error: tuple[str, str, str, str] | None = None  # rule, column, value, detail
@@ -135,6 +137,10 @@ def check_rows(
         if error is None:
             key = (row["MEASURE"], area_codes[row["AREA_RAW"]], period.canonical,
                    row["SEX"], row["AGE"], row["DISAGGREGATION"])
+            if key in first_seen and _second_label_of_one_area(first_seen[key], row, measure):
+                # One area printed under two labels: a count's value is the sum of its rows.
+                _add_second_label(staged_by_key[key], row)
+                continue
             if key in first_seen:
                 first = first_seen[key]
                 error = ("duplicate_key", "(key)", row["VALUE_RAW"], _location(first))
@@ -184,7 +190,9 @@ def check_rows(
             "OBS_TEXT": row.get("OBS_TEXT") or None,
             "CONF_STATUS": row.get("CONF_STATUS") or "F",
             "COMMENT_OBS": row.get("COMMENT_OBS") or "",
+            "LOC_ALSO": None,
         })
+        staged_by_key[key] = staged_records[-1]
 
     from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
 

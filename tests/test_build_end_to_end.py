@@ -88,6 +88,30 @@ def test_non_country_rows_are_kept_apart(observations, built_home):
     assert not ncmec.duplicated(["REF_AREA", "TIME_PERIOD"]).any()
 
 
+# French Guiana printed twice in 2020 and 2021 (pdftotext -f N -l N -layout of the bundled PDFs):
+# page 3 "French Guiana 593", page 4 "Guiana, French 1" (2020); page 3 "French Guiana 313",
+# page 4 "Guiana, French 2" (2021)
+FRENCH_GUIANA_ROWS = {2020: {"French Guiana": 593, "Guiana, French": 1},
+                      2021: {"French Guiana": 313, "Guiana, French": 2}}
+
+
+@pytest.mark.parametrize("year", sorted(FRENCH_GUIANA_ROWS))
+def test_one_area_printed_twice_is_one_value_with_both_locations(observations, year):
+    import json
+    guf = observations[(observations.SOURCE_ID == "ncmec_cybertipline_by_country")
+                       & (observations.TIME_PERIOD == str(year)) & (observations.REF_AREA == "GUF")]
+    assert len(guf) == 1, "one area, one value"
+    row = guf.iloc[0]
+    assert row.OBS_VALUE == sum(FRENCH_GUIANA_ROWS[year].values())
+    # both source locations trace back from the value: the row's own, and the summed row's
+    also = json.loads(row.LOC_ALSO)
+    assert [(a["area_raw"], int(a["value_raw"]), a["page"]) for a in also] == [
+        ("Guiana, French", FRENCH_GUIANA_ROWS[year]["Guiana, French"], 4)]
+    assert int(row.LOC_PAGE) == 3 and also[0]["line"] > 0
+    # no non-country code left over for the second label
+    assert "NC_GUIANA_FRENCH" not in set(observations.REF_AREA)
+
+
 def test_sdg_series_land_with_disaggregations(observations):
     sdg = observations[observations.SOURCE_ID == "un_sdg_global_database"]
     assert set(sdg.MEASURE) >= {"VC_VAW_SXVLN", "VC_HTF_DETV", "VC_PRR_SEXV", "VC_VOV_SEXL", "VC_VAW_MARR"}

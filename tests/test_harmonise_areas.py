@@ -91,7 +91,6 @@ NCMEC_NON_COUNTRY = {
     "null": "NC_NOT_LISTED",  # 2023 "null*"
     "Europe": "NC_EUROPE",  # 2022
     "Netherlands Antilles": "NC_ANT",  # retired ISO 3166-1 code, 2020-2022
-    "Guiana, French": "NC_GUIANA_FRENCH",  # 2020-2021, a second row beside "French Guiana"
 }
 
 
@@ -116,13 +115,13 @@ def test_areas_columns_and_unique_codes(areas):
 
 
 def test_area_counts(areas):
-    # 249 rows in country-codes.csv + Kosovo; 4 non-country (not listed, Europe,
-    # Netherlands Antilles, NCMEC's second French Guiana label); 38 M49 regions/groupings;
+    # 249 rows in country-codes.csv + Kosovo; 3 non-country (not listed, Europe,
+    # Netherlands Antilles); 38 M49 regions/groupings;
     # 4 observatory aggregates.
     assert areas["AREA_KIND"].value_counts().to_dict() == {
-        "country": 250, "un_region": 38, "lac_aggregate": 4, "non_country": 4,
+        "country": 250, "un_region": 38, "lac_aggregate": 4, "non_country": 3,
     }
-    assert len(areas) == 296
+    assert len(areas) == 295
 
 
 def test_lac_membership_matches_m49_file(areas):
@@ -313,10 +312,9 @@ def test_ncmec_names_map_to_distinct_areas_per_spelling(resolver):
     assert resolver.resolve("Saint Bartelemey") == resolver.resolve("Saint Barthélemy") == "BLM"
     assert resolver.resolve("Sierre Leone") == resolver.resolve("Sierra Leone") == "SLE"
     assert resolver.resolve("Turks and Calcos Islands") == "TCA"
-    # ... except NCMEC's "Guiana, French", printed as a row of its own beside "French Guiana"
-    # in 2020 and 2021: kept apart under a non-country code, never merged into GUF
-    assert resolver.resolve("French Guiana") == "GUF"
-    assert resolver.resolve("Guiana, French") == "NC_GUIANA_FRENCH"
+    # ... and NCMEC's "Guiana, French", printed as a row of its own beside "French Guiana"
+    # in 2020 and 2021: the same territory (the row rules sum the two rows)
+    assert resolver.resolve("French Guiana") == resolver.resolve("Guiana, French") == "GUF"
     assert resolver.resolve("Macedonia/North Macedonia") == resolver.resolve("Macedonia") == "MKD"
     # Netherlands Antilles never merged into its successors
     assert resolver.resolve("Netherlands Antilles") not in {"CUW", "SXM", "BES"}

@@ -76,6 +76,24 @@ def received_files(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    key=["marts", "revisions"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
+    deps=[staging_key(s) for s in OBSERVATION_SOURCES],
+    description="Revision report between releases of a source: for every file superseded by a newer "
+                "file of the same slot (e.g. the SDG database's 2023 file of a series replacing its 2020 "
+                "file), each observation revised (old and new value, change, change in percent, nature "
+                "of data before and after), added or withdrawn, with its row in both files; "
+                "marts.revision_summary counts them per measure. From staging and raw.parses.",
+)
+def revisions(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from sources.revisions import build_revisions
+
+    with warehouse.connect() as con:
+        count = build_revisions(con, OBSERVATION_SOURCES)
+        summary = con.execute("SELECT * FROM marts.revision_summary").df()
+    return dg.MaterializeResult(metadata={"rows": count, "summary": preview(summary)})
+
+
+@dg.asset(
     key=["marts", "approval_status"], group_name="marts", kinds={"duckdb"}, pool=WRITER_POOL,
     deps=[observations],
     description="Approval status of every source and period in the observations mart: 'validated' (in the "

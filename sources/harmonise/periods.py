@@ -28,7 +28,8 @@ Every canonical form parses back to the same ``Period``.
 * A **range** covers whole calendar years; its canonical form is an ISO 8601 /
   SDMX time range written as start year and duration: ``2020/P2Y`` = 2020 and 2021.
   ``2020-2021`` and ``2018/2019`` are therefore never confused: a slash between two
-  years means a fiscal year, a dash means a range of calendar years.
+  years means a fiscal year, a dash (or the word "to": ``2018 to 2020``) means a range
+  of calendar years.
 * ``ref_year`` is the year used when comparing with annual data: the (last) year the
   period ends in.
 
@@ -162,6 +163,8 @@ _PATTERNS: list[tuple[re.Pattern, object]] = [
     (re.compile(r"^(?:(?:FY|AF)\s*)?(\d{4})\s*/\s*(\d{2}|\d{4})$"), lambda m: _fiscal(int(m[1]), m[2])),
     # ranges of calendar years: a dash between two four-digit years
     (re.compile(r"^(\d{4})\s*-\s*(\d{4})$"), lambda m: _range(int(m[1]), int(m[2]))),
+    # ... or the word "to" (Open SDG UK: "2018 to 2020")
+    (re.compile(r"^(\d{4})\s+to\s+(\d{4})$", re.I), lambda m: _range(int(m[1]), int(m[2]))),
     # the canonical range form itself (start year / duration in years, at least 2)
     (re.compile(r"^(\d{4})/P(\d{1,3})Y$"), lambda m: _range(int(m[1]), int(m[1]) + int(m[2]) - 1)),
 ]

@@ -102,6 +102,7 @@ UNIT_LABELS: dict[str, str] = {
     "per cent": "PERCENT",
     "%": "PERCENT",
     "percentage (%)": "PERCENT",
+    "pt": "PERCENT",  # SDMX CL_UNIT_MEASURE code for percent (UK platform)
     "proportion (%)": "PERCENT",
     "number": "NUMBER",
     "numbers": "NUMBER",
@@ -127,8 +128,20 @@ OBS_STATUS_LABELS: dict[str, str] = {
     "forecast value": "F",
     "imputed value": "I",
     "break in series": "B",
-    "missing value": "M",
+    # SDMX CL_OBS_STATUS: O "missing value" (M is "missing, data cannot exist")
+    "missing value": "O",
+    "missing data": "O",
 }
+#: Qualifiers after ";" in a status label ("Missing value; suppressed", UK platform)
+#: -> SDMX CL_CONF_STATUS codes (SCHEMA.md): suppressed by the publisher = C confidential.
+CONF_STATUS_QUALIFIERS: dict[str, str] = {"suppressed": "C"}
+#: Qualifiers that carry no status of their own (kept in ``facts["status_qualifiers"]``).
+OTHER_QUALIFIERS = {"low reliability"}
+#: SDMX observation statuses meaning "no number": a blank value with one of them is a
+#: missing observation kept with its status (SCHEMA.md), not an error.
+MISSING_OBS_STATUS = {"M", "O", "L"}
+#: Unit multiplier cells meaning "as written" (SDMX UNIT_MULT 0); any other is refused.
+UNIT_MULTIPLIER_ONE = {"", "units", "unit", "0", "1"}
 _SDMX_OBS_STATUS = {"A", "B", "D", "E", "F", "G", "I", "K", "L", "M", "N", "O", "P", "Q", "S", "U", "V"}
 
 SEX_LABELS: dict[str, str] = {
@@ -143,6 +156,10 @@ _SPECIAL_COLUMNS = {
     "units": "units",
     "unit": "units",
     "unit_measure": "units",
+    "unit measure": "units",
+    "unit multiplier": "multiplier",
+    "unit_mult": "multiplier",
+    "geocode": "geocode",
     "series": "series",
     "observation status": "obs_status",
     "obs_status": "obs_status",
@@ -150,7 +167,11 @@ _SPECIAL_COLUMNS = {
 _SEX_COLUMNS = {"sex"}
 _AGE_COLUMNS = {"age", "age group", "age groups"}
 _MIXED_COLUMNS = {"disaggregation level", "disaggregation"}
-_GEO_COLUMN_NAMES = {"region", "area", "location", "parish"}
+_GEO_COLUMN_NAMES = {"region", "area", "location", "parish", "country"}
+_SDMX_AGE = re.compile(r"^(?:_T|Y\d+T\d+|Y_GE\d+|Y_LT\d+|Y\d+)$")
+#: A placeholder row: Open SDG writes one for an indicator without data
+#: ("There is not data for this indicator yet,"): text in Year, nothing else.
+_PLACEHOLDER_YEAR = re.compile(r"^[^0-9]*[A-Za-z][^0-9]*$")
 
 _FILE_NAME = re.compile(r"^indicator_(?P<id>[0-9]+(?:-[0-9a-z]+){2,3})\.csv$", re.IGNORECASE)
 
@@ -178,6 +199,8 @@ def age_label_code(label: str) -> str | None:
     key = _norm(label)
     if key in ("", "total", "all ages", "all"):
         return "_T"
+    if _SDMX_AGE.match(label.strip()):
+        return label.strip()  # already an SDMX age code (Y35T44, Y_GE65)
     for pattern, build in _AGE_PATTERNS:
         match = pattern.match(key)
         if match:
@@ -303,6 +326,18 @@ def indicators_without_data(root: Path) -> list[str]:
     return out
 
 
+def _series_only(disaggregation: str) -> bool:
+    """Whether a DISAGGREGATION key holds nothing but the series (``Series=...``)."""
+    return all(part.startswith("Series=") for part in disaggregation.split("|") if part)
+
+
+def _is_placeholder(rec: list[str], roles: list[str]) -> bool:
+    """A row that only says the indicator has no data yet (text in Year, nothing else)."""
+    cells = dict(zip(roles, (c.strip() for c in rec)))
+    others = [c.strip() for r, c in zip(roles, rec) if r != "year"]
+    return bool(_PLACEHOLDER_YEAR.match(cells.get("year", ""))) and not any(others)
+
+
 def _read_csv(path: Path) -> list[list[str]]:
     try:
         data = path.read_bytes()
@@ -324,6 +359,64 @@ def _read_csv(path: Path) -> list[list[str]]:
     records = read_records(path, text, hint="Download the indicator CSV again.")
     check_cells(path, rows=len(records) - 1)
     return records
+
+
+def _status_codes(cell: str, unmapped: set[str], qualifiers: set[str]) -> tuple[str, str]:
+    """(OBS_STATUS, CONF_STATUS) for an observation-status cell ("Missing value; suppressed")."""
+    if cell.upper() in _SDMX_OBS_STATUS:
+        return cell.upper(), "F"
+    head, *rest = [part.strip() for part in cell.split(";")]
+    status = OBS_STATUS_LABELS.get(_norm(head), head)
+    if _norm(head) not in OBS_STATUS_LABELS:
+        unmapped.add(cell)
+    conf = "F"
+    for part in rest:
+        key = _norm(part)
+        if key in CONF_STATUS_QUALIFIERS:
+            conf = CONF_STATUS_QUALIFIERS[key]
+        elif key in OTHER_QUALIFIERS:
+            qualifiers.add(part)
+        else:
+            unmapped.add(cell)
+    return status, conf
+
+
+class _AreaCheck:
+    """National level and contradictions for cells of geography / GeoCode columns.
+
+    A cell that names (or codes) the catalogue's area is the national level; a cell
+    that names another country makes the whole file suspect (refused); any other cell
+    (England, E12000006, KMA) is a sub-national breakdown.
+    """
+
+    def __init__(self, path: Path, area: str):
+        from sources.harmonise.areas import resolve  # local: the reference tables load lazily
+
+        self.path, self.area, self._resolve = path, area, resolve
+        self.area_code = resolve(area)
+        self._cache: dict[str, str | None] = {}
+
+    def is_national(self, cell: str, column: str, row_number: int) -> bool:
+        if _norm(cell) == _norm(self.area):
+            return True
+        if cell not in self._cache:
+            self._cache[cell] = self._resolve(cell)
+        code = self._cache[cell]
+        if code is None or self.area_code is None:
+            return False
+        if code == self.area_code:
+            return True
+        from sources.harmonise.areas import load_areas
+
+        kinds = dict(zip(load_areas()["REF_AREA"], load_areas()["AREA_KIND"]))
+        if kinds.get(code) != "country":
+            return False
+        raise SourceFileError(
+            self.path, f"the column '{column}' says '{cell}' ({code}), but the catalogue entry is "
+            f"for {self.area} ({self.area_code}).", where=f"row {row_number}, column {column}",
+            hint="Check that the file belongs to this source; if it does, correct the 'area' "
+            "parser option of its catalogue entry.", code="file_area_contradicts_catalogue",
+            params={"column": column, "found": cell, "expected": self.area})
 
 
 def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
@@ -380,6 +473,12 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
             code="file_missing_column", params={"columns": ", ".join(missing), "found": ", ".join(header)},
         )
     data_records = records[1:]
+    placeholders = [i + 2 for i, rec in enumerate(data_records) if _is_placeholder(rec, roles)]
+    data_records = [rec for i, rec in enumerate(data_records) if i + 2 not in placeholders]
+    if not data_records and placeholders:
+        return ParseResult(rows=make_rows([]), rows_read=0, facts={
+            "file": path.name, "indicator": indicator_id.replace("-", "."), "measure": measure,
+            "area": area, "placeholder_rows": placeholders, "headline_rows": 0})
     if not data_records:
         raise SourceFileError(path, "the file has a header row but no data rows.", where="row 1",
                               hint="Download the indicator CSV again; a published indicator file has data.",
@@ -422,6 +521,9 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                     has_age = True
 
     unmapped_status: set[str] = set()
+    qualifiers: set[str] = set()
+    area_check = _AreaCheck(path, area) if {"geo", "geocode"} & set(roles) else None
+    area_in_file: set[str] = set()
     out: list[dict[str, Any]] = []
     keys_seen: dict[tuple, int] = {}
     duplicates: list[list[int]] = []
@@ -440,7 +542,7 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         unit = meta_unit
         sex = "_T" if has_sex else ""
         age = "_T" if has_age else ""
-        status = ""
+        status, conf = "", "F"
         pairs: dict[str, str] = {}
         for name, role, cell in zip(header, roles, cells):
             if role == "year":
@@ -457,12 +559,12 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
             elif role == "series":
                 pairs[name] = cell
             elif role == "obs_status":
-                if cell.upper() in _SDMX_OBS_STATUS:
-                    status = cell.upper()
-                elif cell:
-                    status = OBS_STATUS_LABELS.get(_norm(cell), cell)
-                    if _norm(cell) not in OBS_STATUS_LABELS:
-                        unmapped_status.add(cell)
+                if cell:
+                    status, conf = _status_codes(cell, unmapped_status, qualifiers)
+            elif role == "multiplier":
+                if _norm(cell) not in UNIT_MULTIPLIER_ONE:
+                    errors.append(f"the Unit multiplier '{cell}' is not supported (only 'Units', values "
+                                  "as written); the value would have to be rescaled")
             elif role == "sex":
                 code = SEX_LABELS.get(_norm(cell)) if cell else "_T"
                 if code:
@@ -489,8 +591,10 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                     age = age_code
                 else:
                     pairs[name] = cell
-            elif role == "geo":
-                if cell and _norm(cell) != area_key:
+            elif role in ("geo", "geocode"):
+                if cell and area_check.is_national(cell, name, row_number):
+                    area_in_file.add(cell)
+                elif cell:
                     pairs[name] = cell
             elif role == "disagg":
                 if cell and _norm(cell) != "total":
@@ -502,7 +606,9 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         value: float | None = None
         if not errors:
             text = value_raw.strip()
-            if not text:
+            if not text and (status in MISSING_OBS_STATUS or conf != "F"):
+                pass  # a missing observation, kept with its status (SCHEMA.md)
+            elif not text:
                 errors.append("the Value cell is blank")
             else:
                 try:
@@ -522,12 +628,13 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                 keys_seen[key] = row_number
         out.append({
             "MEASURE": measure,
-            "AREA_RAW": area,
+            "AREA_RAW": area,  # the national level of the file (cells naming it checked above)
             "TIME_PERIOD_RAW": year,
             "OBS_VALUE": value if not errors else None,
             "VALUE_RAW": value_raw,
             "UNIT_MEASURE": unit,
             "OBS_STATUS": status,
+            "CONF_STATUS": conf,
             "SEX": sex,
             "AGE": age,
             "DISAGGREGATION": disagg,
@@ -547,11 +654,16 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                     if role in roles},
         "unit_source": unit_source,
         "metadata_file": meta_file.name if meta_file is not None else None,
-        "headline_rows": int(((rows["DISAGGREGATION"] == "") & (rows["SEX"].isin(["", "_T"]))
+        # a headline row has no breakdown but its series (geography naming the file's
+        # area, GeoCode, units and unit multiplier are not breakdowns)
+        "headline_rows": int((rows["DISAGGREGATION"].map(_series_only) & (rows["SEX"].isin(["", "_T"]))
                               & (rows["AGE"].isin(["", "_T"])) & (rows["PARSE_ERROR"] == "")).sum()),
         "rows_with_errors": int((rows["PARSE_ERROR"] != "").sum()),
         "duplicate_rows": duplicates,
         "unmapped_units": sorted(unmapped_units),
         "unmapped_obs_status": sorted(unmapped_status),
+        "status_qualifiers": sorted(qualifiers),
+        "placeholder_rows": placeholders,
+        "area_in_file": sorted(area_in_file),
     }
     return ParseResult(rows=rows, rows_read=len(data_records), facts=facts)

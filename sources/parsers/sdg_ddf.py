@@ -31,7 +31,7 @@ What :func:`parse` returns for one datapoints file
 Code mappings (DDF code -> observatory/SDMX code)
 -------------------------------------------------
 Sex (:data:`SEX_CODES`): ``bothsex`` -> ``_T``; ``female`` -> ``F``; ``male`` ->
-``M``; ``u`` -> ``_U`` (unknown); ``x`` -> ``_X``; ``notspec`` ("not specified")
+``M``; ``u`` -> ``_U`` (unknown); ``o`` -> ``_O`` (other, 2023 release); ``x`` -> ``_X``; ``notspec`` ("not specified")
 -> ``_X``, the SDMX generic code for *unspecified* (so ``notspec`` and ``x`` meet).
 
 Age (:func:`age_code`), one rule per shape of code, which maps every code of
@@ -98,6 +98,14 @@ PROJECT_SERIES: list[str] = [
     "vc_vov_sexl",    # 16.1.3
 ]
 
+#: Series added with the December 2023 release (un-sdg-global-database-2023-12/).
+SERIES_ADDED_2023: list[str] = [
+    "vc_htf_detvr",    # 16.2.2, victims per 100,000
+    "vc_htf_detvsxr",  # 16.2.2, victims of sexual exploitation per 100,000
+    "it_use_ii99",     # 17.8.1, internet use (context, goal 6)
+    "se_adt_acts",     # 4.4.1, ICT skills (context, goal 7)
+]
+
 #: Dimensions that have a column of their own in the parsed rows.
 KNOWN_DIMENSIONS = {"age", "geo_area", "nature", "sex", "units", "year"}
 
@@ -108,6 +116,7 @@ SEX_CODES: dict[str, str] = {
     "u": "_U",
     "x": "_X",
     "notspec": "_X",
+    "o": "_O",  # "other" (2023 release, trafficking victims; the entities file names it _O)
 }
 
 NATURE_CODES: dict[str, str] = {

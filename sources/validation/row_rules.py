@@ -207,12 +207,13 @@ def _staged_sql(source_id: str, file_id: str) -> str:
         "COMMENT_OBS": "coalesce(p.COMMENT_OBS, '')",
         "WARNINGS": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' "
                     "THEN 'unit_from_measure' ELSE '' END",
+        "LOC_ALSO": "NULL::VARCHAR",  # filled in Python when a second label of the area is summed in
     }
     from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
 
     select = ",\n               ".join(f"{cols[name]} AS {name}" for name in STAGED_COLUMNS)
     return f"""
-        SELECT {select}
+        SELECT {select}, p._ROW AS _ROW
         FROM rows p JOIN checked c USING (_ROW)
         WHERE c.RULE_ID IS NULL AND c.FIRST_ROW IS NULL
         ORDER BY p._ROW
@@ -235,6 +236,26 @@ def _quarantine_row(row: dict[str, Any], rule: str, column: str, value: Any, det
                               "detail_code": detail_code, "params": detail_params},
                              default=str, ensure_ascii=False),
     }
+
+
+def _second_label_of_one_area(first: dict[str, Any], row: dict[str, Any], measure: MeasureEntry) -> bool:
+    """Whether ``row`` is the same count as ``first`` printed under another label of its area."""
+    return (measure.kind == "count" and first["AREA_RAW"] != row["AREA_RAW"]
+            and not pd.isna(first["OBS_VALUE"]) and not pd.isna(row["OBS_VALUE"]))
+
+
+def _add_second_label(staged: dict[str, Any], row: dict[str, Any]) -> None:
+    """Sum ``row`` into ``staged`` and record where it was read (LOC_ALSO, a JSON list)."""
+    also = json.loads(staged["LOC_ALSO"]) if staged["LOC_ALSO"] else []
+    also.append({"area_raw": row["AREA_RAW"], "value_raw": row["VALUE_RAW"],
+                 **{k.lower(): (None if pd.isna(row[f"LOC_{k}"]) else row[f"LOC_{k}"])
+                    for k in ("PAGE", "LINE", "SHEET", "ROW")}})
+    staged["LOC_ALSO"] = json.dumps(also, default=str, ensure_ascii=False)
+    staged["OBS_VALUE"] += float(row["OBS_VALUE"])
+    staged["AREA_RAW"] += " + " + row["AREA_RAW"]
+    staged["VALUE_RAW"] += " + " + row["VALUE_RAW"]
+    warnings = [w for w in staged["WARNINGS"].split(";") if w]
+    staged["WARNINGS"] = ";".join(sorted(set(warnings) | {"area_labels_summed"}))
 
 
 def check_rows(
@@ -281,12 +302,21 @@ def check_rows(
         con.close()
 
     quarantined = []
+    summed: dict[int, dict[str, Any]] = {}  # staged rows (by parsed row) that another label was added to
     if rejected:
         wanted = sorted({r[0] for r in rejected} | {r[3] for r in rejected if r[3] is not None})
         records = dict(zip(wanted, parsed.iloc[wanted].to_dict("records")))
+        staged_at = {int(n): i for i, n in enumerate(staged["_ROW"])}
         for row_no, rule_id, unit, first_row in rejected:
             row = records[row_no]
             detail, detail_code, detail_params = "", "", {}
+            if rule_id is None and _second_label_of_one_area(records[first_row], row, measures[row["MEASURE"]]):
+                # One area printed under two labels (NCMEC 2020-2021 "French Guiana" and
+                # "Guiana, French"): a count's value is the sum of its rows, and the staged
+                # row keeps the other row's label, value and location in LOC_ALSO.
+                target = summed.setdefault(first_row, staged.iloc[staged_at[first_row]].to_dict())
+                _add_second_label(target, row)
+                continue
             if rule_id is None:
                 first = records[first_row]
                 rule, column, value = "duplicate_key", "(key)", row["VALUE_RAW"]
@@ -314,6 +344,11 @@ def check_rows(
             quarantined.append(_quarantine_row(row, rule, column, value, detail, detail_code, detail_params,
                                                source_id=entry.id, file_id=file_id, rules=rules))
 
+    for first_row, target in summed.items():
+        position = staged_at[first_row]
+        for column in ("OBS_VALUE", "AREA_RAW", "VALUE_RAW", "WARNINGS", "LOC_ALSO"):
+            staged.at[position, column] = target[column]
+    staged = staged.drop(columns="_ROW")
     quarantine = pd.DataFrame.from_records(quarantined, columns=QUARANTINE_COLUMNS)
     for out in (staged, quarantine):
         for col in ("LOC_PAGE", "LOC_LINE", "LOC_ROW"):
