@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -80,28 +81,59 @@ def _matrix(constraints: Sequence[Constraint], cells: Sequence[int]) -> np.ndarr
     return matrix
 
 
+def _components(cells: Sequence[int], constraints: Sequence[Constraint]) -> list[tuple[tuple[int, ...], tuple[Constraint, ...]]]:
+    """The withheld cells split into groups that no constraint links (with each group's
+    constraints): the constraint matrix is block diagonal over them, so a cell is
+    determined by its own group's constraints alone."""
+    withheld = set(cells)
+    parent = {cell: cell for cell in cells}
+
+    def root(cell: int) -> int:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    relevant = []
+    for constraint in constraints:
+        members = [m for m in (constraint.total, *constraint.parts) if m in withheld]
+        if members:
+            relevant.append((constraint, members[0]))
+            for other in members[1:]:
+                parent[root(other)] = root(members[0])
+    groups: dict[int, tuple[list[int], list[Constraint]]] = {}
+    for cell in cells:
+        groups.setdefault(root(cell), ([], []))[0].append(cell)
+    for constraint, member in relevant:
+        groups[root(member)][1].append(constraint)
+    return [(tuple(group_cells), tuple(group_constraints))
+            for group_cells, group_constraints in groups.values() if group_constraints]
+
+
+@lru_cache(maxsize=200_000)
+def _determined_in_component(cells: tuple[int, ...], constraints: tuple[Constraint, ...]) -> tuple[int, ...]:
+    """Cell j is determined iff the unit vector e_j lies in the row space of the matrix,
+    i.e. iff every vector of its null space is 0 at j (one SVD for the whole group)."""
+    matrix = _matrix(constraints, cells)
+    _, singular, vt = np.linalg.svd(matrix)
+    tolerance = singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps
+    null_space = vt[int((singular > tolerance).sum()):]
+    return tuple(cell for j, cell in enumerate(cells) if not np.any(np.abs(null_space[:, j]) > 1e-9))
+
+
 def determined_cells(withheld: Iterable[int], constraints: Sequence[Constraint]) -> list[int]:
     """The withheld cells that the published cells determine exactly.
 
     With the published values moved to the right-hand side, the withheld cells solve
-    ``A x = b``; cell j is determined iff the unit vector e_j lies in the row space of A,
-    i.e. iff adding it as a row does not raise the rank.
+    ``A x = b``; cell j is determined iff the unit vector e_j lies in the row space of A.
+    A is block diagonal over the groups of withheld cells that constraints link, so the
+    test runs per group (:func:`_components`), each group once (cached).
     """
     cells = sorted(set(withheld))
-    if not cells:
-        return []
-    relevant = [c for c in constraints if c.total in cells or any(p in cells for p in c.parts)]
-    if not relevant:
-        return []
-    matrix = _matrix(relevant, cells)
-    rank = np.linalg.matrix_rank(matrix)
-    found = []
-    for j, cell in enumerate(cells):
-        unit = np.zeros((1, len(cells)))
-        unit[0, j] = 1.0
-        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
-            found.append(cell)
-    return found
+    found: list[int] = []
+    for group_cells, group_constraints in _components(cells, constraints):
+        found += _determined_in_component(group_cells, group_constraints)
+    return sorted(found)
 
 
 def suppress(
