@@ -175,16 +175,17 @@ def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> s
     fields = {"name": getattr(ind.name, t.lang), "value": t.number(figures["value"], digits),
               "unit": t.unit(ind.unit), "year": figures["year"]}
     previous = figures["previous"]
+    count = "_count" if ind.unit == "NUMBER" else ""  # "3.107.857 (número)" says nothing more
     if previous is None:
-        return w("key_figure_only", **fields)
+        return w(f"key_figure{count}_only", **fields)
     if previous == 0 or round(figures["value"], 6) == round(previous, 6):
         change = w("change_none") if figures["value"] == previous else ""
     else:
         pct = (figures["value"] - previous) / abs(previous) * 100
         change = w("change_up" if pct > 0 else "change_down", pct=t.number(abs(pct), 1))
     if not change:
-        return w("key_figure_only", **fields)
-    return w("key_figure_change", previous=t.number(previous, digits), previous_year=figures["year"] - 1,
+        return w(f"key_figure{count}_only", **fields)
+    return w("key_figure_count" if count else "key_figure_change", previous=t.number(previous, digits), previous_year=figures["year"] - 1,
              change=change, **fields)
 
 
@@ -195,6 +196,7 @@ def _percent(share: float, lang: str) -> str:
 def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None,
                    published: date | None = None) -> dict[str, Any]:
     from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
+    from indicators.methodology import catalogue_label
 
     t = Translator(lang)
     w = ReportWords(lang)
@@ -263,7 +265,9 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
         reporting = reporting[reporting["REF_YEAR"] == year]
     if reporting is not None and len(reporting):
         levels += list(reporting["SHARING"])
-    sources = [s for s in _source_items(data.sources, lang) if s["id"] in _used_sources(data)]
+    sources = [dict(s, licence=catalogue_label("licences", s["licence"], lang),
+                    publisher=catalogue_label("publishers", s["publisher"], lang))
+               for s in _source_items(data.sources, lang) if s["id"] in _used_sources(data)]
     synthetic = synthetic or any(s["synthetic"] for s in sources)
     sections = narrative_sections(year, lang, narrative)
     if data.audience == "public":
@@ -279,7 +283,7 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
         "published": w("published", date=format_date(published, "long", locale=BABEL_LOCALES[lang])),
         "summary_lead": w("summary_lead", year=year, n_progress=len(data.registry) - n_context, n_context=n_context),
         "status_counts": w("status_counts", counts=counts) if counts else "",
-        "key_figures": key_figures,
+        "key_figures": key_figures, "goal_note": w("goal_status_note", threshold=threshold),
         "reporting": {"matrix": _reporting_matrix(reporting, t, data.codelists)
                       if reporting is not None and len(reporting) else None},
         "sources": sources, "synthetic": synthetic, "threshold": threshold,

@@ -41,6 +41,13 @@ def format_number(value: float, lang: str) -> str:
     return text
 
 
+def catalogue_label(group: str, text: str, lang: str) -> str:
+    """A catalogue's licence or publisher text in ``lang`` (``licences`` / ``publishers`` of
+    ``indicators/translations.yaml``); names without a translation are shown as written."""
+    entry = translations().get(group, {}).get(text)
+    return entry[lang] if entry else text
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -99,8 +106,9 @@ def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
     disaggregations = (", ".join(t["disaggregation_columns"][d][lang] + (f" (`{d}`)" if docs else "")
                                  for d in ind.disaggregations) or labels["none"])
     sources = [{
-        "id": s, "title": catalogue[s].title.get(lang), "publisher": catalogue[s].publisher,
-        "licence": catalogue[s].licence, "url": catalogue[s].url, "sharing": catalogue[s].sharing.value,
+        "id": s, "title": catalogue[s].title.get(lang),
+        "publisher": catalogue_label("publishers", catalogue[s].publisher, lang),
+        "licence": catalogue_label("licences", catalogue[s].licence, lang), "url": catalogue[s].url, "sharing": catalogue[s].sharing.value,
         "synthetic": catalogue[s].synthetic,
         "sharing_label": t["sharing_levels"][catalogue[s].sharing.value][lang],
     } for s in ind.sources if s in catalogue]
