@@ -338,15 +338,19 @@ def print_pdf(html_path: Path, pdf_path: Path, year: int, *, timeout_ms: int = 1
     return print_pdfs([(html_path, pdf_path)], year, timeout_ms=timeout_ms)[0]
 
 
-def print_pdfs(pairs: list[tuple[Path, Path]], year: int, *, timeout_ms: int = 120_000) -> list[Path]:
-    """Print several reports (HTML path, PDF path) with one headless Chromium, pages in parallel."""
+def print_pdfs(pairs: list[tuple[Path, Path]], year: int, *, chapters: list[list[tuple[str, str]]] | None = None,
+               timeout_ms: int = 120_000) -> list[dict[str, int]]:
+    """Print several reports (HTML path, PDF path) with one headless Chromium, the pages in
+    parallel. With ``chapters`` (anchor, heading of each report's chapters) each page is printed
+    twice: the first print tells on which page each chapter starts, the contents list of the
+    open page is filled in, and the second print is kept. Returns each report's chapter pages."""
     import asyncio
 
-    asyncio.run(_print_all(pairs, year, timeout_ms))
-    return [pdf_path for _, pdf_path in pairs]
+    chapters = chapters or [[] for _ in pairs]
+    return asyncio.run(_print_all(pairs, year, chapters, timeout_ms))
 
 
-async def _print_all(pairs: list[tuple[Path, Path]], year: int, timeout_ms: int) -> None:
+async def _print_all(pairs, year: int, chapters, timeout_ms: int) -> list[dict[str, int]]:
     import asyncio
 
     from playwright.async_api import async_playwright
@@ -354,14 +358,25 @@ async def _print_all(pairs: list[tuple[Path, Path]], year: int, timeout_ms: int)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            pdfs = await asyncio.gather(*(_print_one(browser, html, timeout_ms) for html, _ in pairs))
+            results = await asyncio.gather(*(_print_one(browser, html, chaps, timeout_ms)
+                                             for (html, _), chaps in zip(pairs, chapters)))
         finally:
             await browser.close()
-    for (_, pdf_path), pdf in zip(pairs, pdfs):
+    for (_, pdf_path), (pdf, _) in zip(pairs, results):
         pdf_path.write_bytes(normalise_pdf(pdf, year))
+    return [toc for _, toc in results]
 
 
-async def _print_one(browser, html_path: Path, timeout_ms: int) -> bytes:
+_PDF_OPTIONS = dict(
+    format="A4", print_background=True, prefer_css_page_size=True, tagged=True, outline=True,
+    margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+    display_header_footer=True, header_template="<span></span>",
+    footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+                     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'))
+
+
+async def _print_one(browser, html_path: Path, chapters: list[tuple[str, str]],
+                     timeout_ms: int) -> tuple[bytes, dict[str, int]]:
     page = await browser.new_page(viewport={"width": 1100, "height": 1400})
     try:
         await page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
@@ -369,12 +384,15 @@ async def _print_one(browser, html_path: Path, timeout_ms: int) -> bytes:
             "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
             ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=timeout_ms)
         await page.emulate_media(media="print")
-        return await page.pdf(
-            format="A4", print_background=True, prefer_css_page_size=True, tagged=True, outline=True,
-            margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-            display_header_footer=True, header_template="<span></span>",
-            footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-                             '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'))
+        pdf = await page.pdf(**_PDF_OPTIONS)
+        if not chapters:
+            return pdf, {}
+        found = heading_pages(pdf)
+        toc = {anchor: found[heading_key(title)] for anchor, title in chapters if heading_key(title) in found}
+        await page.evaluate("""toc => { for (const [id, n] of Object.entries(toc)) {
+            const cell = document.querySelector(`.page-no .n[data-chapter="${id}"]`);
+            if (cell) cell.textContent = String(n); } }""", toc)
+        return await page.pdf(**_PDF_OPTIONS), toc
     finally:
         await page.close()
 
@@ -384,14 +402,17 @@ def heading_key(title: str) -> str:
     return re.sub(r"\s+", "", title)
 
 
-def heading_pages(pdf_path: Path) -> dict[str, int]:
+def heading_pages(pdf_file: Path | bytes) -> dict[str, int]:
     """The page (1-based) of each bookmark of a PDF, by :func:`heading_key` of its title (Chromium
     makes a bookmark of every heading when printing with ``outline=True``)."""
     import pdfplumber
     from pdfminer.pdftypes import resolve1
 
     pages: dict[str, int] = {}
-    with pdfplumber.open(str(pdf_path)) as pdf:
+    import io
+
+    source = io.BytesIO(pdf_file) if isinstance(pdf_file, bytes) else str(pdf_file)
+    with pdfplumber.open(source) as pdf:
         numbers = {page.page_obj.pageid: page.page_number for page in pdf.pages}
         try:
             outlines = list(pdf.doc.get_outlines())
@@ -457,8 +478,8 @@ def build_reports(con, year: int, languages, out_dir: Path, *, allowed_sharing, 
                   pdf: bool = True, narrative: Path | None = None) -> list[Path]:
     """The report in several languages from one read of the warehouse (HTML, then the PDFs
     printed by one Chromium, languages in parallel); the files written, HTML and PDF of each
-    language in turn. Printed twice: the first print tells on which page each chapter starts,
-    the second carries those pages in the contents list."""
+    language in turn. Each page is printed twice (see :func:`print_pdfs`) so that the contents
+    list carries the pages the chapters start on."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
@@ -474,13 +495,9 @@ def build_reports(con, year: int, languages, out_dir: Path, *, allowed_sharing, 
         jobs.append((context, html_path, out_dir / f"annual-report-{year}-{lang}.pdf"))
     pairs = [(html_path, pdf_path) for _, html_path, pdf_path in jobs]
     if pdf:
-        print_pdfs(pairs, year)
-        for context, html_path, pdf_path in jobs:
-            found = heading_pages(pdf_path)
-            toc = {anchor: found[heading_key(title)] for anchor, title in context["chapters"]
-                   if heading_key(title) in found}
-            _write_html(context, html_path, toc)
-        print_pdfs(pairs, year)
+        tocs = print_pdfs(pairs, year, chapters=[context["chapters"] for context, _, _ in jobs])
+        for (context, html_path, _), toc in zip(jobs, tocs):
+            _write_html(context, html_path, toc)  # the HTML carries the printed page numbers too
     return [path for pair in pairs for path in (pair if pdf else pair[:1])]
 
 
