@@ -34,8 +34,8 @@ def test_report_html_has_every_chapter(report_dir):
     for anchor in ("summary", "secretariat", "goal-1", "goal-8", "sources", "methodology"):
         assert f'id="{anchor}"' in html, anchor
     assert html.count('class="status status-') >= 8  # the eight goals' statuses, in words
-    # the Secretariat's edition shows the shipped SYNTHETIC narrative example, marked as such
-    assert "Prólogo" in html and "SINTÉTICO" in html
+    # the public edition never prints the shipped SYNTHETIC narrative example: it says none was supplied
+    assert "Prólogo" not in html and "no ha aportado textos narrativos" in html
     # context indicators apart from the progress indicators, without a progress status
     goal8 = html[html.index('id="goal-8"'):]
     assert goal8.index("Indicadores de contexto") < goal8.index("Denuncias a la CyberTipline (número)")
@@ -44,10 +44,21 @@ def test_report_html_has_every_chapter(report_dir):
     assert "TLP:" in html
 
 
-def test_same_inputs_give_the_same_html(built_home, report_dir, tmp_path):
-    run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--out", str(tmp_path), "--no-pdf")
-    first = (report_dir / f"annual-report-{YEAR}-es.html").read_bytes()
-    assert (tmp_path / f"annual-report-{YEAR}-es.html").read_bytes() == first
+def test_same_inputs_give_the_same_html(built_home, tmp_path):
+    """Without a print the contents list has no page numbers yet; two such runs are identical."""
+    for run in ("first", "second"):
+        run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--out", str(tmp_path / run), "--no-pdf",
+                 env={"CLAC_PUBLICATION_DATE": "2024-03-31"})
+    first = (tmp_path / "first" / f"annual-report-{YEAR}-es.html").read_bytes()
+    assert b"31 de marzo de 2024" in first
+    assert (tmp_path / "second" / f"annual-report-{YEAR}-es.html").read_bytes() == first
+
+
+def test_secretariat_edition_shows_the_narrative_marked_synthetic(built_home, tmp_path):
+    run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--audience", "secretariat", "--out",
+             str(tmp_path), "--no-pdf")
+    html = (tmp_path / f"annual-report-{YEAR}-es.html").read_text(encoding="utf-8")
+    assert "Prólogo" in html and "SINTÉTICO" in html
 
 
 def test_report_in_english_and_portuguese(built_home, tmp_path):
