@@ -3,22 +3,29 @@
     clac report --year 2023 --lang es --out DIR
     -> DIR/annual-report-2023-es.html, DIR/annual-report-2023-es.pdf, DIR/assets/
 
-Contents: executive summary (status of the eight goals), one chapter per goal
-(indicators, charts, progress, and the working groups' activities and policies when the
-quarterly-report marts exist), legislative advances by country, reporting status, data
-sources and coverage, and a methodology annex. Figures up to the report year only.
+Contents: a cover (edition, year, date of publication: ``CLAC_PUBLICATION_DATE``, else
+``SOURCE_DATE_EPOCH``, else today), the contents list with the page each chapter starts
+on, an executive summary written from the data (each goal's status, and each indicator's
+regional figure with its change since the year before, linked to the indicator), the
+Secretariat's texts, one chapter per goal (progress indicators with their regional status
+and coverage, context indicators apart with none, the working groups' activities when the
+edition holds them), the reporting status, the sources, and a one-page methodology annex
+that points to the site's methodology pages. Figures up to the report year only.
 
 Narrative sections written by the Secretariat (foreword, meeting minutes) are Markdown
 files in ``dashboards/narrative/<year>/<lang>/*.md`` (or ``--narrative DIR``, with the
 same ``<year>/<lang>/`` layout), included in file-name order after the executive
 summary when present. The first ``# heading`` of a file is its section title.
 
-Determinism: the same warehouse, narrative files and code give a byte-identical HTML
-file (no date other than the data's; sorted rows). The PDF is printed by Chromium,
-which stamps the time into the file; :func:`normalise_pdf` then sets
-``/CreationDate`` and ``/ModDate`` to the end of the report year and the document
-``/ID`` to a hash of the content, in place (same lengths, so the cross-reference table
-stays valid), which makes the PDF reproducible as long as Chromium renders the same way.
+Narrative files that mark themselves SYNTHETIC (the shipped example) are left out of the
+public edition, which then says that no narrative was supplied.
+
+Determinism: the same warehouse, narrative files, publication date and code give a
+byte-identical HTML file (sorted rows). The PDF is printed by Chromium (tagged, with the
+document language and a bookmark per heading), which stamps the time into the file;
+:func:`normalise_pdf` then sets ``/CreationDate`` and ``/ModDate`` to the end of the report
+year and the document ``/ID`` to a hash of the content, in place (same lengths, so the
+cross-reference table stays valid).
 """
 
 from __future__ import annotations
