@@ -196,6 +196,16 @@ def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> s
              change=change, **fields)
 
 
+def _badge(status: str, t: Translator) -> dict[str, str]:
+    """The site's status badge; the verdict rules' own statuses keep their words (grey, like
+    "not available", until the site gives them colours of their own)."""
+    if status in ("insufficient_coverage", "context"):
+        background, colour = charts.STATUS_COLOURS["not_available"]
+        return {"code": status, "label": t.status(status), "symbol": "◌", "background": background,
+                "colour": colour}
+    return status_badge(status, t)
+
+
 def _percent(share: float, lang: str) -> str:
     return format_percent(share, lang)
 
@@ -241,14 +251,15 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
                 key_figures.append({"goal": goal, "id": ind.id, "text": key_figure(ind, figures, t, w)})
             items[ind.kind].append({
                 "id": ind.id, "name": getattr(ind.name, lang), "block": block,
-                "badge": status_badge(status, t), "status": status,
+                "badge": _badge(status, t), "status": status,
                 "score": t.number(score, 2) if score is not None else "",
                 "sharing": most_restrictive(used) if used else "",
                 "definition": getattr(ind.definition, lang), "coverage": coverage,
                 "coverage_note": w("coverage_too_low", threshold=threshold)
                 if status == "insufficient_coverage" else "",
                 "no_region": w("no_regional_figure") if figures is None else "",
-                "assessments": [a for a in builder.assessment_rows(ind, lang, areas=["LAC"])]
+                "assessments": [dict(a, badge=_badge(status, t)) if status == "insufficient_coverage" else a
+                                for a in builder.assessment_rows(ind, lang, areas=["LAC"])]
                 if ind.kind == "progress" else [],
                 "working_group": t.working_group(ind.working_group)})
         wg_tables = []
