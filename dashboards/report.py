@@ -3,43 +3,63 @@
     clac report --year 2023 --lang es --out DIR
     -> DIR/annual-report-2023-es.html, DIR/annual-report-2023-es.pdf, DIR/assets/
 
-Contents: executive summary (status of the eight goals), one chapter per goal
-(indicators, charts, progress, and the working groups' activities and policies when the
-quarterly-report marts exist), legislative advances by country, reporting status, data
-sources and coverage, and a methodology annex. Figures up to the report year only.
+Contents: a cover (edition, year, date of publication: ``CLAC_PUBLICATION_DATE``, else
+``SOURCE_DATE_EPOCH``, else today), the contents list with the page each chapter starts
+on, an executive summary written from the data (each goal's status, and each indicator's
+regional figure with its change since the year before, linked to the indicator), the
+Secretariat's texts, one chapter per goal (progress indicators with their regional status
+and coverage, context indicators apart with none, the working groups' activities when the
+edition holds them), the reporting status, the sources, and a one-page methodology annex
+that points to the site's methodology pages. Figures up to the report year only.
 
 Narrative sections written by the Secretariat (foreword, meeting minutes) are Markdown
 files in ``dashboards/narrative/<year>/<lang>/*.md`` (or ``--narrative DIR``, with the
 same ``<year>/<lang>/`` layout), included in file-name order after the executive
 summary when present. The first ``# heading`` of a file is its section title.
 
-Determinism: the same warehouse, narrative files and code give a byte-identical HTML
-file (no date other than the data's; sorted rows). The PDF is printed by Chromium,
-which stamps the time into the file; :func:`normalise_pdf` then sets
-``/CreationDate`` and ``/ModDate`` to the end of the report year and the document
-``/ID`` to a hash of the content, in place (same lengths, so the cross-reference table
-stays valid), which makes the PDF reproducible as long as Chromium renders the same way.
+Narrative files that mark themselves SYNTHETIC (the shipped example) are left out of the
+public edition, which then says that no narrative was supplied.
+
+Determinism: the same warehouse, narrative files, publication date and code give a
+byte-identical HTML file (sorted rows). The PDF is printed by Chromium (tagged, with the
+document language and a bookmark per heading), which stamps the time into the file;
+:func:`normalise_pdf` then sets ``/CreationDate`` and ``/ModDate`` to the end of the report
+year and the document ``/ID`` to a hash of the content, in place (same lengths, so the
+cross-reference table stays valid).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+from babel.dates import format_date
+
 from dashboards import charts
 from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
-from dashboards.i18n import HTML_LANG, PLOTLY_LOCALES, Translator
+from dashboards.i18n import HTML_LANG, PLOTLY_LOCALES, Translator, format_percent
 from dashboards.pages import wg_title
-from dashboards.site import (Builder, copy_assets, environment, goal_status, markdown_html,
-                             regional_status, status_badge)
+from dashboards.site import Builder, copy_assets, environment, markdown_html, status_badge
+from indicators.progress import STATUSES, status_from_score
+from indicators.registry import by_goal
+
+BABEL_LOCALES = {"es": "es", "en": "en_GB", "pt": "pt_BR"}
 
 NARRATIVE_DIR = Path(__file__).resolve().parent / "narrative"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+#: How an invented example text marks itself (the Secretariat's real texts do not).
+SYNTHETIC_MARK = re.compile(r"\bSYNTH?[EÉ]TI[CK]|\bSINT[EÉ]TIC", re.IGNORECASE)
 
 
 def narrative_sections(year: int, lang: str, base: Path | None = None) -> list[dict[str, str]]:
@@ -52,7 +72,8 @@ def narrative_sections(year: int, lang: str, base: Path | None = None) -> list[d
             title = match.group(1).strip() if match else path.stem
             body = text[match.end():] if match else text
             sections.append({"id": "narrative-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()),
-                             "title": title, "html": _demote(markdown_html(body), 1)})
+                             "title": title, "html": _demote(markdown_html(body), 1),
+                             "synthetic": bool(SYNTHETIC_MARK.search(text))})
     return sections
 
 
@@ -64,44 +85,183 @@ def _demote(html_text: str, levels: int) -> str:
     return re.sub(r"<(/?)h([1-6])", shift, html_text)
 
 
+REPORT_WORDS_FILE = Path(__file__).resolve().parent / "translations" / "report.yaml"
+HEADLINE_VALUES = ("", "_T")
+
+
+@lru_cache(maxsize=1)
+def _report_words() -> dict[str, Any]:
+    return yaml.safe_load(REPORT_WORDS_FILE.read_text(encoding="utf-8"))
+
+
+class ReportWords:
+    """The report's own words (``dashboards/translations/report.yaml``) in one language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, key: str, **kwargs: Any) -> str:
+        entry: Any = _report_words()
+        for part in key.split("."):
+            entry = entry[part]
+        return str(entry[self.lang]).format(**kwargs)
+
+
+def publication_date(override: str | None = None) -> date:
+    """The date printed on the cover: ``CLAC_PUBLICATION_DATE`` (YYYY-MM-DD), else
+    ``SOURCE_DATE_EPOCH`` (reproducible builds), else today."""
+    override = override if override is not None else os.environ.get("CLAC_PUBLICATION_DATE", "")
+    if override:
+        try:
+            return date.fromisoformat(override)
+        except ValueError:
+            raise ValueError(f"CLAC_PUBLICATION_DATE={override!r} is not a date; write it as YYYY-MM-DD "
+                             "(e.g. 2024-03-31).") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+    return date.today()
+
+
 def _report_rows(builder: Builder, ind) -> Any:
     rows = builder.indicator_rows(ind)
     aggregates = rows[rows["REF_AREA"].isin(LAC_AGGREGATES)]
     return aggregates if len(aggregates) else rows
 
 
-def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None) -> dict[str, Any]:
+def _headline(frame):
+    keep = frame["SEX"].fillna("").isin(HEADLINE_VALUES) & frame["AGE"].fillna("").isin(HEADLINE_VALUES) \
+        & frame["DISAGGREGATION"].fillna("").isin(HEADLINE_VALUES)
+    return frame[keep]
+
+
+def _decimals(ind) -> int:
+    return 0 if ind.unit == "NUMBER" else 1
+
+
+def region_status(data: SiteData, ind) -> tuple[str, float | None, list[str]]:
+    """(status, score, sharing levels) of an indicator for the region: the regional aggregate's
+    own assessment only (its coverage rule applied when it was computed); context indicators
+    have none, and a mean of country scores is never passed off as a regional status."""
+    if ind.kind == "context":
+        return "context", None, []
+    rows = data.indicator_progress(ind.id, "indicator")
+    lac = rows[rows["REF_AREA"] == "LAC"] if len(rows) else rows
+    if not len(lac):
+        return "not_available", None, []
+    row = lac.iloc[0]
+    score = None if is_missing(row["SCORE"]) else float(row["SCORE"])
+    return str(row["STATUS"]), score, [row["SHARING"]]
+
+
+def regional_figures(data: SiteData, ind, year: int) -> dict[str, Any] | None:
+    """The regional headline value of ``year`` (or the latest year before it), the year
+    before for comparison, and its coverage."""
+    rows = data.indicator_values(ind.id)
+    if not len(rows):
+        return None
+    rows = _headline(rows[(rows["REF_AREA"] == "LAC") & rows["TIME_PERIOD"].astype(str).str.fullmatch(r"\d{4}")])
+    rows = rows[~rows["OBS_VALUE"].isna()]
+    if "CONF_STATUS" in rows.columns:
+        rows = rows[~rows["CONF_STATUS"].fillna("").isin(("C", "D"))]
+    by_year = {int(r.TIME_PERIOD): r for r in rows.itertuples(index=False) if int(r.TIME_PERIOD) <= year}
+    if not by_year:
+        return None
+    latest = max(by_year)
+    row = by_year[latest]
+    previous = by_year.get(latest - 1)
+    return {"year": latest, "value": float(row.OBS_VALUE),
+            "coverage": None if is_missing(row.COVERAGE) else float(row.COVERAGE),
+            "previous": None if previous is None else float(previous.OBS_VALUE),
+            "synthetic": bool(row.SYNTHETIC)}
+
+
+def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> str:
+    """One sentence: the regional value, and its change since the year before."""
+    digits = _decimals(ind)
+    fields = {"name": getattr(ind.name, t.lang), "value": t.number(figures["value"], digits),
+              "unit": t.unit(ind.unit), "year": figures["year"]}
+    previous = figures["previous"]
+    count = "_count" if ind.unit == "NUMBER" else ""  # "3.107.857 (número)" says nothing more
+    if previous is None:
+        return w(f"key_figure{count}_only", **fields)
+    if previous == 0 or round(figures["value"], 6) == round(previous, 6):
+        change = w("change_none") if figures["value"] == previous else ""
+    else:
+        pct = (figures["value"] - previous) / abs(previous) * 100
+        change = w("change_up" if pct > 0 else "change_down", pct=t.number(abs(pct), 1))
+    if not change:
+        return w(f"key_figure{count}_only", **fields)
+    return w("key_figure_count" if count else "key_figure_change", previous=t.number(previous, digits), previous_year=figures["year"] - 1,
+             change=change, **fields)
+
+
+def _badge(status: str, t: Translator) -> dict[str, str]:
+    """The site's status badge; the verdict rules' own statuses keep their words (grey, like
+    "not available", until the site gives them colours of their own)."""
+    if status in ("insufficient_coverage", "context"):
+        background, colour = charts.STATUS_COLOURS["not_available"]
+        return {"code": status, "label": t.status(status), "symbol": "◌", "background": background,
+                "colour": colour}
+    return status_badge(status, t)
+
+
+def _percent(share: float, lang: str) -> str:
+    return format_percent(share, lang)
+
+
+def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None,
+                   published: date | None = None) -> dict[str, Any]:
+    from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
+    from indicators.methodology import catalogue_label
+
     t = Translator(lang)
+    w = ReportWords(lang)
+    threshold = _percent(regional_min_coverage(VERDICT_RULES_FILE), lang)
     builder = Builder(data, out_dir)
-    by_goal: dict[int, list] = {goal: [] for goal in range(1, 9)}
-    for ind in data.registry.values():
-        by_goal[ind.goal].append(ind)
     goals = []
     levels: list[str] = []
     synthetic = False
-    for goal, indicators in by_goal.items():
-        status, score, used = goal_status(data, indicators)
-        levels += used
-        items = []
+    key_figures = []
+    status_counts: dict[str, int] = {}
+    for goal, indicators in by_goal(data.registry).items():
+        items = {"progress": [], "context": []}
+        scores = []
         for ind in indicators:
             block = builder.figure_block(ind, _report_rows(builder, ind), lang, f"report-{year}-{ind.id}", "",
-                                         height=330)
+                                         height=300)
             block["csv"] = ""
             if block["rows"]:
                 periods = [r["period"] for r in block["rows"]]
                 block["description"] = t("chart_desc_report", name=block["name"], unit=block["unit"],
                                          areas=len({r["area"] for r in block["rows"]}), first=min(periods),
                                          last=max(periods))
-            ind_status, ind_score, basis, used_ind = regional_status(data, ind.id)
-            lac = [a for a in builder.assessment_rows(ind, lang, areas=list(LAC_AGGREGATES))]
+            status, score, used = region_status(data, ind)
+            figures = regional_figures(data, ind, year)
             synthetic = synthetic or block["synthetic"]
-            levels += [block["sharing"]] if block["sharing"] else []
-            items.append({"id": ind.id, "name": getattr(ind.name, lang), "block": block,
-                          "badge": status_badge(ind_status, t),
-                          "score": t.number(ind_score, 2) if ind_score is not None else "",
-                          "sharing": most_restrictive(used_ind) if used_ind else "",
-                          "definition": getattr(ind.definition, lang), "assessments": lac,
-                          "working_group": t.working_group(ind.working_group)})
+            levels += used + ([block["sharing"]] if block["sharing"] else [])
+            coverage = ""
+            if figures and figures["coverage"] is not None:
+                coverage = w("coverage_line", year=figures["year"], coverage=_percent(figures["coverage"], lang))
+            if ind.kind == "progress":
+                status_counts[status] = status_counts.get(status, 0) + 1
+                if score is not None:
+                    scores.append((score, status))
+            if figures:
+                key_figures.append({"goal": goal, "id": ind.id, "text": key_figure(ind, figures, t, w)})
+            items[ind.kind].append({
+                "id": ind.id, "name": getattr(ind.name, lang), "block": block,
+                "badge": _badge(status, t), "status": status,
+                "score": t.number(score, 2) if score is not None else "",
+                "sharing": most_restrictive(used) if used else "",
+                "definition": getattr(ind.definition, lang), "coverage": coverage,
+                "coverage_note": w("coverage_too_low", threshold=threshold)
+                if status == "insufficient_coverage" else "",
+                "no_region": w("no_regional_figure") if figures is None else "",
+                "assessments": [dict(a, badge=_badge(status, t)) if status == "insufficient_coverage" else a
+                                for a in builder.assessment_rows(ind, lang, areas=["LAC"])]
+                if ind.kind == "progress" else [],
+                "working_group": t.working_group(ind.working_group)})
         wg_tables = []
         for name, frame in data.wg_marts.items():
             if "GOAL" in frame.columns:
@@ -110,49 +270,55 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
                     wg_tables.append({"name": wg_title(name, t), "table": builder.generic_table(
                         part, lang, drop=("GOAL", "SOURCE_ID"), mart=name)})
                     levels += list(part["SHARING"])
-        goals.append({"n": goal, "name": t.goal(goal), "badge": status_badge(status, t),
-                      "score": t.number(score, 2) if score is not None else "",
-                      "sharing": most_restrictive(used) if used else "", "indicators": items,
-                      "wg_tables": wg_tables})
-    legislative = data.marts.get("legislative_tracker")
+        goal_score = sum(s for s, _ in scores) / len(scores) if scores else None
+        goal_code = "not_available" if goal_score is None else status_from_score(
+            goal_score, target_achieved=all(st == "target_achieved" for _, st in scores))
+        goals.append({"n": goal, "name": t.goal(goal), "badge": status_badge(goal_code, t),
+                      "score": t.number(goal_score, 2) if goal_score is not None else "",
+                      "progress": items["progress"], "context": items["context"], "wg_tables": wg_tables})
     reporting = data.marts.get("reporting_status")
     from dashboards.pages import _reporting_matrix, _source_items
 
     if reporting is not None and "REF_YEAR" in reporting.columns:
         reporting = reporting[reporting["REF_YEAR"] == year]
-
-    coverage = data.marts.get("dq_coverage")
-    methodology = []
-    try:
-        from indicators.methodology import methodology_pages
-
-        for ind_id, text in methodology_pages(data.registry, lang).items():
-            methodology.append({"id": ind_id, "html": _demote(markdown_html(text), 2)})
-    except Exception as exc:  # noqa: BLE001 - the annex says what is missing
-        methodology.append({"id": "missing", "html": f"<p>{t('missing_mart', mart='indicators.methodology')} ({exc})</p>"})
-    for frame in (legislative, reporting, coverage):
-        if frame is not None and len(frame):
-            levels += list(frame["SHARING"])
-    sources = _source_items(data.sources, lang)
-    synthetic = synthetic or any(s["synthetic"] for s in sources if s["id"] in _used_sources(data))
+    if reporting is not None and len(reporting):
+        levels += list(reporting["SHARING"])
+    sources = [dict(s, licence=catalogue_label("licences", s["licence"], lang),
+                    publisher=catalogue_label("publishers", s["publisher"], lang))
+               for s in _source_items(data.sources, lang) if s["id"] in _used_sources(data)]
+    synthetic = synthetic or any(s["synthetic"] for s in sources)
+    sections = narrative_sections(year, lang, narrative)
+    if data.audience == "public":
+        sections = [n for n in sections if not n["synthetic"]]
+    n_context = sum(len(g["context"]) for g in goals)
+    counts = ", ".join(f"{t.status(code)}: {n}" for code, n in sorted(status_counts.items(),
+                                                                      key=lambda kv: list(STATUSES).index(kv[0])))
+    published = published or publication_date()
     return {
-        "t": t, "lang": lang, "html_lang": HTML_LANG[lang], "year": year, "root": "",
-        "plotly_locale": PLOTLY_LOCALES[lang], "goals": goals,
-        "narrative": narrative_sections(year, lang, narrative),
-        "legislative": {"notice": builder.mart_notice("legislative_tracker", legislative, t),
-                        "table": builder.generic_table(legislative, lang, mart="legislative_tracker")},
-        "reporting": {"notice": builder.mart_notice("reporting_status", reporting, t),
-                      "matrix": _reporting_matrix(reporting, t, data.codelists)
-                      if reporting is not None and len(reporting) else None,
-                      "table": builder.generic_table(reporting, lang, mart="reporting_status")},
-        "coverage": {"notice": builder.mart_notice("dq_coverage", coverage, t),
-                     "table": builder.generic_table(coverage, lang, mart="dq_coverage")},
-        "sources": sources, "methodology": methodology, "synthetic": synthetic,
+        "t": t, "w": w, "lang": lang, "html_lang": HTML_LANG[lang], "year": year, "root": "",
+        "plotly_locale": PLOTLY_LOCALES[lang], "goals": goals, "narrative": sections,
+        "edition": w("edition", edition=w(f"editions.{data.audience}")),
+        "published": w("published", date=format_date(published, "long", locale=BABEL_LOCALES[lang])),
+        "summary_lead": w("summary_lead", year=year, n_progress=len(data.registry) - n_context, n_context=n_context),
+        "status_counts": w("status_counts", counts=counts) if counts else "",
+        "key_figures": key_figures, "goal_note": w("goal_status_note", threshold=threshold),
+        "reporting": {"matrix": _reporting_matrix(reporting, t, data.codelists)
+                      if reporting is not None and len(reporting) else None},
+        "sources": sources, "synthetic": synthetic, "threshold": threshold,
+        "methodology_href": f"../site/{lang}/methodology/index.html",
         "page_sharing": most_restrictive(levels) if levels else "",
-        "audience": t("audience_label", audience=t.get(f"audiences.{data.audience}", data.audience),
-                      levels=", ".join(data.allowed_sharing)),
-        "status_colours": charts.STATUS_COLOURS,
+        "status_colours": charts.STATUS_COLOURS, "toc": {},
+        "chapters": _chapters(t, w, goals, reporting_shown=reporting is not None and len(reporting) > 0),
     }
+
+
+def _chapters(t: Translator, w: ReportWords, goals: list[dict], *, reporting_shown: bool) -> list[tuple[str, str]]:
+    """(anchor, heading) of every chapter, in order: the contents list and the bookmarks."""
+    out = [("summary", t("executive_summary")), ("secretariat", w("from_secretariat"))]
+    out += [(f"goal-{g['n']}", t("chapter_goal", n=g["n"], name=g["name"])) for g in goals]
+    if reporting_shown:
+        out.append(("reporting", t("reporting_status")))
+    return out + [("sources", t("sources")), ("methodology", w("annex_title"))]
 
 
 def _used_sources(data: SiteData) -> set[str]:
@@ -163,8 +329,10 @@ def _used_sources(data: SiteData) -> set[str]:
 
 def build_report_html(con, year: int, lang: str, out_dir: Path, *,
                       allowed_sharing=("CLEAR", "GREEN", "AMBER"), audience: str = "secretariat",
-                      narrative: Path | None = None, data: SiteData | None = None) -> Path:
-    """The report's HTML; ``data`` (from :func:`load` with ``max_year=year``) is read when not given."""
+                      narrative: Path | None = None, data: SiteData | None = None,
+                      toc: dict[str, int] | None = None) -> Path:
+    """The report's HTML; ``data`` (from :func:`load` with ``max_year=year``) is read when not given;
+    ``toc``: the page of each chapter (from a first print), for the contents list."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if data is None:
@@ -173,10 +341,14 @@ def build_report_html(con, year: int, lang: str, out_dir: Path, *,
     context = report_context(data, year, lang, scratch, narrative)
     shutil.rmtree(scratch, ignore_errors=True)  # figure CSVs are not part of the report
     copy_assets(out_dir)
-    text = environment().get_template("report.html").render(**context)
     path = out_dir / f"annual-report-{year}-{lang}.html"
-    path.write_text(text, encoding="utf-8")
+    _write_html(context, path, toc)
     return path
+
+
+def _write_html(context: dict[str, Any], path: Path, toc: dict[str, int] | None) -> None:
+    context = dict(context, toc={k: str(v) for k, v in (toc or {}).items()})
+    path.write_text(environment().get_template("report.html").render(**context), encoding="utf-8")
 
 
 def print_pdf(html_path: Path, pdf_path: Path, year: int, *, timeout_ms: int = 120_000) -> Path:
@@ -184,31 +356,99 @@ def print_pdf(html_path: Path, pdf_path: Path, year: int, *, timeout_ms: int = 1
     return print_pdfs([(html_path, pdf_path)], year, timeout_ms=timeout_ms)[0]
 
 
-def print_pdfs(pairs: list[tuple[Path, Path]], year: int, *, timeout_ms: int = 120_000) -> list[Path]:
-    """Print several reports (HTML path, PDF path) with one headless Chromium."""
-    from playwright.sync_api import sync_playwright
+def print_pdfs(pairs: list[tuple[Path, Path]], year: int, *, chapters: list[list[tuple[str, str]]] | None = None,
+               timeout_ms: int = 120_000) -> list[dict[str, int]]:
+    """Print several reports (HTML path, PDF path) with one headless Chromium, the pages in
+    parallel. With ``chapters`` (anchor, heading of each report's chapters) each page is printed
+    twice: the first print tells on which page each chapter starts, the contents list of the
+    open page is filled in, and the second print is kept. Returns each report's chapter pages."""
+    import asyncio
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    chapters = chapters or [[] for _ in pairs]
+    return asyncio.run(_print_all(pairs, year, chapters, timeout_ms))
+
+
+async def _print_all(pairs, year: int, chapters, timeout_ms: int) -> list[dict[str, int]]:
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for html_path, pdf_path in pairs:
-                page = browser.new_page(viewport={"width": 1100, "height": 1400})
-                page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
-                page.wait_for_function(
-                    "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-                    ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=timeout_ms)
-                page.emulate_media(media="print")
-                pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
-                               margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-                               display_header_footer=True, header_template="<span></span>",
-                               footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-                                                '<span class="pageNumber"></span> / <span class="totalPages"></span>'
-                                                '</div>'))
-                page.close()
-                pdf_path.write_bytes(normalise_pdf(pdf, year))
+            results = await asyncio.gather(*(_print_one(browser, html, chaps, timeout_ms)
+                                             for (html, _), chaps in zip(pairs, chapters)))
         finally:
-            browser.close()
-    return [pdf_path for _, pdf_path in pairs]
+            await browser.close()
+    for (_, pdf_path), (pdf, _) in zip(pairs, results):
+        pdf_path.write_bytes(normalise_pdf(pdf, year))
+    return [toc for _, toc in results]
+
+
+_PDF_OPTIONS = dict(
+    format="A4", print_background=True, prefer_css_page_size=True, tagged=True, outline=True,
+    margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+    display_header_footer=True, header_template="<span></span>",
+    footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+                     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'))
+
+
+async def _print_one(browser, html_path: Path, chapters: list[tuple[str, str]],
+                     timeout_ms: int) -> tuple[bytes, dict[str, int]]:
+    page = await browser.new_page(viewport={"width": 1100, "height": 1400})
+    try:
+        await page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+        await page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+            ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=timeout_ms)
+        await page.emulate_media(media="print")
+        pdf = await page.pdf(**_PDF_OPTIONS)
+        if not chapters:
+            return pdf, {}
+        found = heading_pages(pdf)
+        toc = {anchor: found[heading_key(title)] for anchor, title in chapters if heading_key(title) in found}
+        await page.evaluate("""toc => { for (const [id, n] of Object.entries(toc)) {
+            const cell = document.querySelector(`.page-no .n[data-chapter="${id}"]`);
+            if (cell) cell.textContent = String(n); } }""", toc)
+        return await page.pdf(**_PDF_OPTIONS), toc
+    finally:
+        await page.close()
+
+
+def heading_key(title: str) -> str:
+    """A heading without its white space: Chromium's bookmarks drop the spaces where a heading wraps."""
+    return re.sub(r"\s+", "", title)
+
+
+def heading_pages(pdf_file: Path | bytes) -> dict[str, int]:
+    """The page (1-based) of each bookmark of a PDF, by :func:`heading_key` of its title (Chromium
+    makes a bookmark of every heading when printing with ``outline=True``)."""
+    import pdfplumber
+    from pdfminer.pdftypes import resolve1
+
+    pages: dict[str, int] = {}
+    import io
+
+    source = io.BytesIO(pdf_file) if isinstance(pdf_file, bytes) else str(pdf_file)
+    with pdfplumber.open(source) as pdf:
+        numbers = {page.page_obj.pageid: page.page_number for page in pdf.pages}
+        try:
+            outlines = list(pdf.doc.get_outlines())
+        except Exception:  # noqa: BLE001 - pdfminer raises PDFNoOutlines: no bookmarks
+            return pages
+        for _level, title, dest, action, _se in outlines:
+            if dest is None and action is not None:
+                dest = resolve1(action).get("D")
+            dest = resolve1(dest)
+            if isinstance(dest, (bytes, str)):
+                dest = resolve1(pdf.doc.get_dest(dest))
+            if isinstance(dest, dict):
+                dest = resolve1(dest.get("D"))
+            if isinstance(dest, list) and dest:
+                page_id = getattr(dest[0], "objid", None)
+                if page_id in numbers:
+                    pages.setdefault(heading_key(str(title)), numbers[page_id])
+    return pages
 
 
 def normalise_pdf(pdf: bytes, year: int) -> bytes:
@@ -253,26 +493,39 @@ def report_year(con, allowed_sharing, override: str | None = None) -> int | None
 
 
 def build_reports(con, year: int, languages, out_dir: Path, *, allowed_sharing, audience: str,
-                  pdf: bool = True) -> list[Path]:
+                  pdf: bool = True, narrative: Path | None = None) -> list[Path]:
     """The report in several languages from one read of the warehouse (HTML, then the PDFs
-    printed by one Chromium); the files written, HTML and PDF of each language in turn."""
+    printed by one Chromium, languages in parallel); the files written, HTML and PDF of each
+    language in turn. Each page is printed twice (see :func:`print_pdfs`) so that the contents
+    list carries the pages the chapters start on."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
-    pairs = [(build_report_html(con, year, lang, out_dir, allowed_sharing=allowed_sharing, audience=audience,
-                                data=data), Path(out_dir) / f"annual-report-{year}-{lang}.pdf") for lang in languages]
+    copy_assets(out_dir)
+    published = publication_date()
+    jobs = []
+    for lang in languages:
+        scratch = out_dir / ".report-scratch"
+        context = report_context(data, year, lang, scratch, narrative, published=published)
+        shutil.rmtree(scratch, ignore_errors=True)
+        html_path = out_dir / f"annual-report-{year}-{lang}.html"
+        _write_html(context, html_path, None)
+        jobs.append((context, html_path, out_dir / f"annual-report-{year}-{lang}.pdf"))
+    pairs = [(html_path, pdf_path) for _, html_path, pdf_path in jobs]
     if pdf:
-        print_pdfs(pairs, year)
+        tocs = print_pdfs(pairs, year, chapters=[context["chapters"] for context, _, _ in jobs])
+        for (context, html_path, _), toc in zip(jobs, tocs):
+            _write_html(context, html_path, toc)  # the HTML carries the printed page numbers too
     return [path for pair in pairs for path in (pair if pdf else pair[:1])]
 
 
 def build_report(con, year: int, lang: str, out_dir: Path, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
                  audience: str = "secretariat", narrative: Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
-    html_path = build_report_html(con, year, lang, out_dir, allowed_sharing=allowed_sharing, audience=audience,
-                                  narrative=narrative)
-    pdf_path = None
-    if pdf:
-        pdf_path = print_pdf(html_path, Path(out_dir) / f"annual-report-{year}-{lang}.pdf", year)
-    return html_path, pdf_path
+    """One language's report (see :func:`build_reports`): (HTML path, PDF path or None)."""
+    paths = build_reports(con, year, [lang], out_dir, allowed_sharing=allowed_sharing, audience=audience,
+                          pdf=pdf, narrative=narrative)
+    return paths[0], (paths[1] if pdf else None)
 
 
-__all__ = ["build_report", "build_reports", "build_report_html", "print_pdfs", "report_year", "print_pdf", "normalise_pdf", "narrative_sections",
+__all__ = ["build_report", "build_reports", "build_report_html", "print_pdfs", "report_year", "print_pdf", "normalise_pdf", "narrative_sections", "heading_pages",
            "is_missing"]

@@ -60,12 +60,19 @@ Annual periods only (``TIME_PERIOD`` is a year). Each series (the headline and o
 per category of a declared disaggregation) of each area is assessed with the
 indicator's direction, base year, target, limit and method. The indicator level of
 an area combines its headline series or, when it has none, all its series.
+
+Verdict rules: a ``kind: context`` indicator gets the status ``context`` and no score in
+every area; a regional aggregate whose coverage in the base or the latest year is below
+``regional_min_coverage`` of ``indicators/verdict_rules.yaml`` gets
+``insufficient_coverage`` and no score (its figures are still published).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -74,6 +81,7 @@ import duckdb
 import pandas as pd
 
 from indicators import progress
+from sources.catalogue import read_yaml
 from indicators.registry import DIMENSIONS, POPULATION_DENOMINATORS, Indicator, IndicatorError, MeasureSpec, SqlSpec
 
 SHARING_LEVELS = ("CLEAR", "GREEN", "AMBER", "RED")
@@ -481,8 +489,8 @@ def compute_indicator_progress(con: duckdb.DuckDBPyConnection, registry: Mapping
     rows: list[dict] = []
     for (ind_id, area), area_records in groupby(records, key=itemgetter(0, 1)):
         ind = registry.get(ind_id)
-        if ind is None or ind.kind == "context":
-            continue  # a context indicator has no progress status
+        if ind is None:
+            continue
         rows.extend(_assess_area(ind, area, list(area_records)))
     out = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
     return out.astype({"GOAL": "int64", "HEADLINE": "bool", "SYNTHETIC": "bool",
@@ -502,10 +510,15 @@ def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
         if len(obs) != len(series):
             raise _error(ind, "numerator", f"{area}: several values for one year in series "
                                            f"SEX={sex!r} AGE={age!r} DISAGGREGATION={dis!r}")
-        a = progress.assess(obs, direction=ind.direction, base_year=ind.base_year, target=target,
+        # a context indicator may have no direction: its base and latest values are assessed
+        # as for one, then its status is "context" (no score) in _withheld_status
+        a = progress.assess(obs, direction=ind.direction or "increase", base_year=ind.base_year, target=target,
                             target_year=target_year, limit=ind.limit, method=ind.progress_method)
         headline = _is_headline(ind, sex, age, dis)
         coverage = next((_none_if_nan(r[9]) for r in series if r[6] == a.current_year), None)
+        withheld = _withheld_status(ind, area_kind, a, {int(r[6]): _none_if_nan(r[9]) for r in series})
+        if withheld:
+            a = dataclasses.replace(a, status=withheld, score=None, progress_value=None)
         sharing = _most_restrictive(r[8] for r in series)
         synthetic = any(bool(r[10]) for r in series)
         rows.append({
@@ -525,6 +538,9 @@ def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
     status = combined.status
     if single is not None and combined.n_scored == 0:
         status = single.status  # un_cr defines no score: a single series keeps its own status
+    withheld = {a.status for _, a, *_ in chosen} & set(WITHHELD_STATUSES)
+    if withheld and combined.n_scored == 0:
+        status = "context" if "context" in withheld else "insufficient_coverage"
     has_headline = any(h for h, *_ in chosen)
     rows.append({
         "INDICATOR": ind.id, "GOAL": ind.goal, "REF_AREA": area, "AREA_KIND": area_kind,
@@ -542,6 +558,38 @@ def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
         "SYNTHETIC": any(syn for *_, syn, _ in chosen),
     })
     return rows
+
+
+#: Statuses given instead of a progress status by the verdict rules.
+WITHHELD_STATUSES = ("context", "insufficient_coverage")
+VERDICT_RULES_FILE = Path(__file__).resolve().parent / "verdict_rules.yaml"
+
+
+@lru_cache(maxsize=4)
+def regional_min_coverage(path: Path = VERDICT_RULES_FILE) -> float:
+    """The share of the region's population an aggregate must cover (base and latest year)
+    for a regional status (``indicators/verdict_rules.yaml``)."""
+    data = read_yaml(path, IndicatorError)
+    value = data.get("regional_min_coverage") if isinstance(data, dict) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise IndicatorError(path, "regional_min_coverage",
+                             f"expected a share between 0 and 1 (e.g. 0.5), got {value!r}")
+    return float(value)
+
+
+def _withheld_status(ind: Indicator, area_kind: str, a, coverage_by_year: dict[int, float | None]) -> str | None:
+    """``context`` for a context indicator; ``insufficient_coverage`` for a regional aggregate
+    whose coverage in the base or the latest year is below :func:`regional_min_coverage`."""
+    if ind.kind == "context":
+        return "context"
+    if area_kind == "country" or a.status == "not_available":
+        return None
+    threshold = regional_min_coverage(VERDICT_RULES_FILE)
+    for year in (a.base_year, a.current_year):
+        cov = coverage_by_year.get(year)
+        if cov is None or float(cov) < threshold:
+            return "insufficient_coverage"
+    return None
 
 
 def build_indicator_progress(con: duckdb.DuckDBPyConnection, registry: Mapping[str, Indicator]) -> int:

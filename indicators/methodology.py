@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jinja2
 
+from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
 from indicators.progress import STATUS_LABELS, STATUSES
 from indicators.registry import (LANGUAGES, POPULATION_DENOMINATORS, Indicator, MeasureSpec, SqlSpec,
                                  translations)
@@ -38,6 +39,13 @@ def format_number(value: float, lang: str) -> str:
     if lang in ("es", "pt"):
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text
+
+
+def catalogue_label(group: str, text: str, lang: str) -> str:
+    """A catalogue's licence or publisher text in ``lang`` (``licences`` / ``publishers`` of
+    ``indicators/translations.yaml``); names without a translation are shown as written."""
+    entry = translations().get(group, {}).get(text)
+    return entry[lang] if entry else text
 
 
 def _environment() -> jinja2.Environment:
@@ -59,10 +67,14 @@ def _is_synthetic(ind: Indicator, catalogue: Mapping[str, SourceEntry]) -> bool:
 
 
 def _describe_spec(spec: MeasureSpec | SqlSpec, ind: Indicator, lang: str,
-                   measures: Mapping[str, MeasureEntry], labels: dict[str, str]) -> str:
+                   measures: Mapping[str, MeasureEntry], labels: dict[str, str], docs: bool = True) -> str:
     if isinstance(spec, SqlSpec):
+        if not docs:
+            return spec.description.get(lang)
         return f"{spec.description.get(lang)} ({labels['sql_query']}: `{' '.join(spec.sql.split())}`)"
     entry = measures.get(spec.measure)
+    if not docs:
+        return entry.name.get(lang) if entry else spec.measure
     text = f"{entry.name.get(lang) if entry else spec.measure} (`{spec.measure}`)"
     source = spec.source or labels["all_sources_of_indicator"]
     text += f"; {labels['source_id']}: `{source}`" if spec.source else f"; {labels['source_id']}: {source}"
@@ -75,7 +87,7 @@ def _describe_spec(spec: MeasureSpec | SqlSpec, ind: Indicator, lang: str,
 
 
 def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
-             measures: Mapping[str, MeasureEntry]) -> dict:
+             measures: Mapping[str, MeasureEntry], docs: bool = True) -> dict:
     t = translations()
     labels = _labels(lang)
     factor = format_number(ind.factor, lang)
@@ -88,21 +100,27 @@ def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
         if ind.denominator in POPULATION_DENOMINATORS:
             denominator = labels[f"{ind.denominator}_source"]
         else:
-            denominator = _describe_spec(ind.denominator, ind, lang, measures, labels)
+            denominator = _describe_spec(ind.denominator, ind, lang, measures, labels, docs)
     population_sources = ([labels[f"{ind.denominator}_source"]] if ind.denominator in POPULATION_DENOMINATORS
                           else [])
-    disaggregations = (", ".join(t["disaggregation_columns"][d][lang] + f" (`{d}`)" for d in ind.disaggregations)
-                       or labels["none"])
+    disaggregations = (", ".join(t["disaggregation_columns"][d][lang] + (f" (`{d}`)" if docs else "")
+                                 for d in ind.disaggregations) or labels["none"])
     sources = [{
-        "id": s, "title": catalogue[s].title.get(lang), "publisher": catalogue[s].publisher,
-        "licence": catalogue[s].licence, "url": catalogue[s].url, "sharing": catalogue[s].sharing.value,
+        "id": s, "title": catalogue[s].title.get(lang),
+        "publisher": catalogue_label("publishers", catalogue[s].publisher, lang),
+        "licence": catalogue_label("licences", catalogue[s].licence, lang), "url": catalogue[s].url, "sharing": catalogue[s].sharing.value,
         "synthetic": catalogue[s].synthetic,
+        "sharing_label": t["sharing_levels"][catalogue[s].sharing.value][lang],
     } for s in ind.sources if s in catalogue]
     return {
         "ind": ind, "lang": lang, "L": labels, "T": t,
         "synthetic": _is_synthetic(ind, catalogue),
         "formula": formula,
-        "numerator": _describe_spec(ind.numerator, ind, lang, measures, labels),
+        "numerator": _describe_spec(ind.numerator, ind, lang, measures, labels, docs),
+        "docs": docs,
+        "kind_note": t["kind"]["context"][lang],
+        "coverage_rule": t["kind"]["coverage_rule"][lang].format(
+            threshold=format_number(regional_min_coverage(VERDICT_RULES_FILE) * 100, lang)),
         "denominator": denominator,
         "factor": factor,
         "disaggregations": disaggregations,
@@ -117,14 +135,16 @@ def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
 
 def methodology_pages(registry: Mapping[str, Indicator], lang: str, *,
                       catalogue: Mapping[str, SourceEntry] | None = None,
-                      measures: Mapping[str, MeasureEntry] | None = None) -> dict[str, str]:
-    """``{indicator_id: Markdown page}`` in ``lang`` (es, en or pt)."""
+                      measures: Mapping[str, MeasureEntry] | None = None, docs: bool = False) -> dict[str, str]:
+    """``{indicator_id: Markdown page}`` in ``lang`` (es, en or pt): in words and a formula for the
+    site; ``docs=True`` adds what maintainers need (ids, codes, the exact query) for the
+    repository's ``docs/methodology/``."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     catalogue = catalogue if catalogue is not None else load_catalogue()
     measures = measures if measures is not None else load_measures()
     template = _environment().get_template("methodology.md.j2")
-    return {ind_id: template.render(**_context(ind, lang, catalogue, measures))
+    return {ind_id: template.render(**_context(ind, lang, catalogue, measures, docs))
             for ind_id, ind in registry.items()}
 
 
@@ -152,7 +172,7 @@ def write_methodology(registry: Mapping[str, Indicator], out_dir: Path = DEFAULT
     for lang in langs:
         folder = Path(out_dir) / lang
         folder.mkdir(parents=True, exist_ok=True)
-        pages = methodology_pages(registry, lang, catalogue=catalogue, measures=measures)
+        pages = methodology_pages(registry, lang, catalogue=catalogue, measures=measures, docs=True)
         for ind_id, text in pages.items():
             path = folder / f"{ind_id}.md"
             path.write_text(text, encoding="utf-8")

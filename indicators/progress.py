@@ -179,6 +179,8 @@ STATUSES = (
     "limited_progress",
     "deterioration",
     "not_available",
+    "insufficient_coverage",
+    "context",
 )
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -189,6 +191,8 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
         "limited_progress": "Limited progress",
         "deterioration": "Deterioration",
         "not_available": "Not available",
+        "insufficient_coverage": "Coverage too low for a regional status",
+        "context": "Context indicator (no progress status)",
     },
     # Project translations (Open SDG's own es/pt strings not found, see docstring).
     "es": {
@@ -198,6 +202,8 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
         "limited_progress": "Progreso limitado",
         "deterioration": "Deterioro",
         "not_available": "No disponible",
+        "insufficient_coverage": "Cobertura insuficiente para un estado regional",
+        "context": "Indicador de contexto (sin estado de progreso)",
     },
     "pt": {
         "target_achieved": "Meta alcançada",
@@ -206,6 +212,8 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
         "limited_progress": "Progresso limitado",
         "deterioration": "Deterioração",
         "not_available": "Não disponível",
+        "insufficient_coverage": "Cobertura insuficiente para um estado regional",
+        "context": "Indicador de contexto (sem estado de progresso)",
     },
 }
 

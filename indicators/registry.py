@@ -25,6 +25,8 @@ A registry file
     factor: 100000                             # value = numerator / denominator x factor
     unit: PER_100000_POP                       # a unit code of indicators/translations.yaml
     direction: decrease                        # increase | decrease (which way is better)
+    kind: progress                             # progress | context (see "Kind" below)
+    kind_reason: {es: ..., en: ..., pt: ...}   # optional: why a volume is judged as progress
     disaggregations: []                        # SEX, AGE, DISAGGREGATION: extra series
     aggregation:                               # optional; default from the denominator
       method: ratio_of_sums                    # ratio_of_sums | sum | weighted_mean | none
@@ -71,6 +73,15 @@ empty), ``SHARING`` (default: the most restrictive level of the indicator's sour
 declared sources are).
 A ``description`` ({es, en, pt}) says in words what it computes, for the methodology
 pages.
+
+Kind (``kind``)
+---------------
+``progress`` (default): the indicator gets a progress status (``direction`` says which
+way is better). ``context``: the indicator's direction is not a matter of progress (for
+instance volumes of detection and reporting: more reports may mean more detection, not
+more abuse), so it gets no progress status and is shown apart from the progress
+indicators. A detection or reporting volume kept as ``progress`` should say why in
+``kind_reason``.
 
 Regional aggregation (``aggregation``)
 --------------------------------------
@@ -234,9 +245,10 @@ class Indicator(BaseModel):
     denominator: DenominatorSpec
     factor: float = Field(default=1.0, gt=0)
     unit: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
-    # a context indicator describes the situation: no desired direction, no progress status
-    # (minimal form of the field the helper "report" adds; see indicators/compute.py)
+    # a context indicator describes the situation: no progress status (its direction, if
+    # given, says which way a change reads); a progress indicator needs a direction
     kind: Literal["progress", "context"] = "progress"
+    kind_reason: Translated | None = None
     direction: Literal["increase", "decrease"] | None = None
     disaggregations: list[Dimension] = Field(default_factory=list)
     aggregation: Aggregation | None = None

@@ -25,9 +25,10 @@ def clac_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_clac(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real ``clac`` command line in a subprocess, as a user would."""
-    result = subprocess.run(CLAC + list(args), cwd=PROJECT_ROOT, env=clac_env(home),
+def run_clac(home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+             ) -> subprocess.CompletedProcess:
+    """Run the real ``clac`` command line in a subprocess, as a user would (``env``: extra variables)."""
+    result = subprocess.run(CLAC + list(args), cwd=PROJECT_ROOT, env=clac_env(home) | (env or {}),
                             capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"clac {' '.join(args)} failed ({result.returncode}):\n"

@@ -3,6 +3,7 @@ non-blank images (pdftoppm); the same inputs give the same HTML bytes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,18 +31,34 @@ def report_dir(built_home, tmp_path_factory) -> Path:
 def test_report_html_has_every_chapter(report_dir):
     html = (report_dir / f"annual-report-{YEAR}-es.html").read_text(encoding="utf-8")
     assert '<html lang="es">' in html and "Informe anual 2023" in html
-    for anchor in ("summary", "goal-1", "goal-8", "legislative", "reporting", "sources", "methodology"):
+    for anchor in ("summary", "secretariat", "goal-1", "goal-8", "sources", "methodology"):
         assert f'id="{anchor}"' in html, anchor
     assert html.count('class="status status-') >= 8  # the eight goals' statuses, in words
-    assert "Prólogo" in html and "SINTÉTICO" in html  # the shipped SYNTHETIC narrative example
+    # the public edition never prints the shipped SYNTHETIC narrative example: it says none was supplied
+    assert "Prólogo" not in html and "no ha aportado textos narrativos" in html
+    # context indicators apart from the progress indicators, without a progress status
+    goal8 = html[html.index('id="goal-8"'):]
+    assert goal8.index("Indicadores de contexto") < goal8.index("Denuncias a la CyberTipline (número)")
+    assert "SELECT" not in html and "marts." not in html
     assert (report_dir / "assets" / "plotly.min.js").is_file()
     assert "TLP:" in html
 
 
-def test_same_inputs_give_the_same_html(built_home, report_dir, tmp_path):
-    run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--out", str(tmp_path), "--no-pdf")
-    first = (report_dir / f"annual-report-{YEAR}-es.html").read_bytes()
-    assert (tmp_path / f"annual-report-{YEAR}-es.html").read_bytes() == first
+def test_same_inputs_give_the_same_html(built_home, tmp_path):
+    """Without a print the contents list has no page numbers yet; two such runs are identical."""
+    for run in ("first", "second"):
+        run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--out", str(tmp_path / run), "--no-pdf",
+                 env={"CLAC_PUBLICATION_DATE": "2024-03-31"})
+    first = (tmp_path / "first" / f"annual-report-{YEAR}-es.html").read_bytes()
+    assert b"31 de marzo de 2024" in first
+    assert (tmp_path / "second" / f"annual-report-{YEAR}-es.html").read_bytes() == first
+
+
+def test_secretariat_edition_shows_the_narrative_marked_synthetic(built_home, tmp_path):
+    run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--audience", "secretariat", "--out",
+             str(tmp_path), "--no-pdf")
+    html = (tmp_path / f"annual-report-{YEAR}-es.html").read_text(encoding="utf-8")
+    assert "Prólogo" in html and "SINTÉTICO" in html
 
 
 def test_report_in_english_and_portuguese(built_home, tmp_path):
@@ -86,3 +103,103 @@ def _ink(path: Path) -> float:
         pixels = parts[3]
         dark = sum(1 for i in range(0, len(pixels) - 2, 3) if min(pixels[i:i + 3]) < 240)
         return dark / (len(pixels) / 3)
+
+
+# ------------------------------------------------------------------ the public edition's PDFs
+LANGS = ("es", "en", "pt")
+CONTENTS = {"es": "Contenido", "en": "Contents", "pt": "Sumário"}
+NO_NARRATIVE = {"es": "no ha aportado textos narrativos", "en": "supplied no narrative text",
+                "pt": "não forneceu textos narrativos"}
+
+
+def _public_pdf(audience_home: Path, lang: str) -> Path:
+    pdfs = sorted((audience_home / "build" / "public" / "report").glob(f"annual-report-*-{lang}.pdf"))
+    assert len(pdfs) == 1, pdfs
+    return pdfs[0]
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        return [page.extract_text() or "" for page in doc.pages]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@needs_chromium
+@pytest.mark.parametrize("lang", LANGS)
+def test_public_report_contents_match_its_pages(audience_home, lang):
+    """Each contents entry's page number is the page its chapter heading opens (read back from
+    the PDF by a person's method: find the heading's words on that page, not on the page before)."""
+    pages = _page_texts(_public_pdf(audience_home, lang))
+    assert len(pages) <= 40, f"{len(pages)} pages"
+    contents_page = next(i for i, text in enumerate(pages) if text.lstrip().startswith(CONTENTS[lang]))
+    lines = pages[contents_page].splitlines()[1:]
+    entries = []
+    for line in lines:  # "Chapter 2: ... online 8"; a long title wraps onto the next line
+        if re.fullmatch(r"\d+ / \d+", line.strip()):
+            continue  # the page footer
+        match = re.match(r"(.+?)\s+(\d{1,2})$", line.strip())
+        if match:
+            entries.append((match.group(1), int(match.group(2))))
+        elif entries and line.strip():
+            title, page = entries[-1]
+            entries[-1] = (title + " " + line.strip(), page)
+    assert len(entries) >= 12, entries  # summary, Secretariat, 8 goals, sources, annex
+    for title, page in entries:
+        head = _squash(title)[:40]
+        assert head in _squash(pages[page - 1]), f"{title!r} is not on page {page}"
+        if page - 2 != contents_page:
+            assert head not in _squash(pages[page - 2]), f"{title!r} already on page {page - 1}"
+
+
+@needs_chromium
+@pytest.mark.parametrize("lang", LANGS)
+def test_public_report_is_tagged_with_language_and_bookmarks(audience_home, lang):
+    import pdfplumber
+
+    pdf = _public_pdf(audience_home, lang)
+    with pdfplumber.open(str(pdf)) as doc:
+        catalog = doc.doc.catalog
+        declared = catalog["Lang"].decode() if isinstance(catalog["Lang"], bytes) else str(catalog["Lang"])
+        assert declared.split("-")[0] == lang, declared
+        assert catalog["MarkInfo"]["Marked"] is True and "StructTreeRoot" in catalog
+        outlines = list(doc.doc.get_outlines())
+        titles = [_squash(str(o[1])) for o in outlines]
+        assert len(outlines) >= 12 and any(t.startswith(_squash(CONTENTS[lang])) for t in titles)
+        width = doc.pages[0].width
+        for page in doc.pages:  # nothing printed past the right edge: no table wider than the page
+            assert all(char["x1"] <= width + 0.5 for char in page.chars), f"page {page.page_number}"
+        texts = [page.extract_text() or "" for page in doc.pages]
+    text = " ".join(texts)
+    assert not re.search(r"SYNTH|SINT[EÉ]TIC", text, re.IGNORECASE)  # no placeholder text in public
+    assert NO_NARRATIVE[lang] in " ".join(text.split())
+    assert re.search(r"20\d\d", texts[0]) and ("Edición pública" in texts[0] or lang != "es")
+
+
+@needs_chromium
+def test_public_report_leaves_no_heading_at_the_foot_of_a_page(audience_home):
+    """Below every bookmarked heading, on the same page, comes some of its text (the page number
+    in the bottom margin does not count)."""
+    import pdfplumber
+    from pdfminer.pdftypes import resolve1
+
+    with pdfplumber.open(str(_public_pdf(audience_home, "es"))) as doc:
+        height = doc.pages[0].height
+        for _level, title, dest, action, _se in doc.doc.get_outlines():
+            dest = resolve1(dest) if dest is not None else resolve1(resolve1(action).get("D"))
+            if isinstance(dest, (bytes, str)):
+                dest = resolve1(doc.doc.get_dest(dest))
+            if isinstance(dest, dict):
+                dest = resolve1(dest.get("D"))
+            top = dest[3] if len(dest) > 3 and isinstance(dest[3], (int, float)) else None
+            page = next((p for p in doc.pages if p.page_obj.pageid == getattr(dest[0], "objid", None)), None)
+            if top is None or page is None:
+                continue
+            heading_at = height - top  # from the top of the page, as pdfplumber measures
+            footer_at = height - 18 / 25.4 * 72  # the bottom margin holds the page number only
+            below = [c for c in page.chars if heading_at + 24 < c["top"] < footer_at]
+            assert below, f"{title!r} is the last thing on page {page.page_number}"

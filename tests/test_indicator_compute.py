@@ -479,3 +479,48 @@ def test_indicator_assets_are_wired():
     assert values.group_name == progress_node.group_name == "indicators"
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/indicator_values", "every_indicator_computed") in checks
+
+
+# ------------------------------------------------------------------ verdict rules
+def _progress(con, ind: Indicator) -> pd.DataFrame:
+    registry = {ind.id: ind}
+    build_indicator_values(con, registry)
+    build_indicator_progress(con, registry)
+    return con.execute("SELECT * FROM marts.indicator_progress WHERE LEVEL = 'indicator'").df().set_index("REF_AREA")
+
+
+def test_regional_status_needs_the_stated_coverage(con, tmp_path, monkeypatch):
+    import indicators.compute as compute
+
+    rules = tmp_path / "verdict_rules.yaml"
+    rules.write_text("regional_min_coverage: 0.7\n", encoding="utf-8")
+    monkeypatch.setattr(compute, "VERDICT_RULES_FILE", rules)
+    frame = _progress(con, indicator("reports_per_100k", {"measure": "TEST_REPORTS"}))
+    # LAC 2019: AAA+BBB+CCC reported, 6.66 M of the 9.99 M with a population (FFF silent): 2/3 < 0.7
+    assert frame.loc["LAC", "STATUS"] == "insufficient_coverage" and pd.isna(frame.loc["LAC", "SCORE"])
+    # LAC_SOUTH: AAA and BBB are the whole subregion in 2019 and AAA alone has a 2020 population
+    assert frame.loc["LAC_SOUTH", "STATUS"] == "substantial_progress"
+    # a country is judged on its own series, whatever the region's coverage
+    assert frame.loc["AAA", "STATUS"] == "deterioration"
+
+
+def test_the_shipped_rule_is_half_the_population(con):
+    from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
+
+    assert regional_min_coverage(VERDICT_RULES_FILE) == 0.5
+    frame = _progress(con, indicator("reports_per_100k", {"measure": "TEST_REPORTS"}))
+    assert frame.loc["LAC", "STATUS"] == "deterioration"  # 2/3 and 1.0 both reach one half
+
+
+def test_a_context_indicator_gets_no_progress_status(con):
+    frame = _progress(con, indicator("reports_per_100k", {"measure": "TEST_REPORTS"}, kind="context"))
+    assert set(frame.STATUS) == {"context"} and frame.SCORE.isna().all()
+
+
+def test_a_bad_coverage_rule_names_the_file_and_field(tmp_path):
+    from indicators.compute import regional_min_coverage
+
+    rules = tmp_path / "verdict_rules.yaml"
+    rules.write_text("regional_min_coverage: 50\n", encoding="utf-8")
+    with pytest.raises(IndicatorError, match="verdict_rules.yaml: field 'regional_min_coverage'"):
+        regional_min_coverage(rules)

@@ -198,7 +198,16 @@ def test_methodology_pages_in_each_language(registry, lang):
             assert heading in text, (ind_id, heading)
         assert ind.limitations.get(lang) in text
         for source in ind.sources:
+            assert f"`{source}`" not in text  # the site page names the source by its title
+        assert "SELECT" not in text and ".yaml" not in text and f"`{ind.id}`" not in text
+    docs = methodology_pages(registry, lang, docs=True)  # the repository's docs keep ids and queries
+    for ind_id, text in docs.items():
+        for source in registry[ind_id].sources:
             assert f"`{source}`" in text
+    assert any("SELECT" in text for text in docs.values())
+    context = {"es": "Indicador de contexto: su evolución", "en": "Context indicator: its direction",
+               "pt": "Indicador de contexto: a sua evolução"}[lang]
+    assert context in pages["cybertipline_reports"] and context not in pages["conviction_ratio"]
     per100k = pages["cybertipline_reports_per_100k"]
     assert ("100.000" if lang in ("es", "pt") else "100,000") in per100k
     synthetic_flag = {"es": "SINTÉTICOS", "en": "SYNTHETIC", "pt": "SINTÉTICOS"}[lang]
