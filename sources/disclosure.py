@@ -81,39 +81,57 @@ def _matrix(constraints: Sequence[Constraint], cells: Sequence[int]) -> np.ndarr
     return matrix
 
 
-def _components(cells: Sequence[int], constraints: Sequence[Constraint]) -> list[tuple[tuple[int, ...], tuple[Constraint, ...]]]:
+def _constraint_index(constraints: Sequence[Constraint]) -> dict[int, list[int]]:
+    """For each cell, the positions of the constraints it is in."""
+    index: dict[int, list[int]] = {}
+    for position, constraint in enumerate(constraints):
+        for member in (constraint.total, *constraint.parts):
+            index.setdefault(member, []).append(position)
+    return index
+
+
+def _group(seed: int, is_withheld, constraints: Sequence[Constraint],
+           index: Mapping[int, list[int]]) -> tuple[tuple[int, ...], tuple[Constraint, ...]]:
+    """The withheld cells that constraints link to ``seed`` (itself withheld), with the
+    constraints among them."""
+    cells, todo, used = {seed}, [seed], set()
+    while todo:
+        for position in index.get(todo.pop(), ()):
+            if position in used:
+                continue
+            used.add(position)
+            for member in (constraints[position].total, *constraints[position].parts):
+                if member not in cells and is_withheld(member):
+                    cells.add(member)
+                    todo.append(member)
+    return tuple(sorted(cells)), tuple(constraints[p] for p in sorted(used))
+
+
+def _components(cells: Iterable[int], constraints: Sequence[Constraint],
+                index: Mapping[int, list[int]] | None = None) -> list[tuple[tuple[int, ...], tuple[Constraint, ...]]]:
     """The withheld cells split into groups that no constraint links (with each group's
     constraints): the constraint matrix is block diagonal over them, so a cell is
     determined by its own group's constraints alone."""
+    index = _constraint_index(constraints) if index is None else index
     withheld = set(cells)
-    parent = {cell: cell for cell in cells}
-
-    def root(cell: int) -> int:
-        while parent[cell] != cell:
-            parent[cell] = parent[parent[cell]]
-            cell = parent[cell]
-        return cell
-
-    relevant = []
-    for constraint in constraints:
-        members = [m for m in (constraint.total, *constraint.parts) if m in withheld]
-        if members:
-            relevant.append((constraint, members[0]))
-            for other in members[1:]:
-                parent[root(other)] = root(members[0])
-    groups: dict[int, tuple[list[int], list[Constraint]]] = {}
-    for cell in cells:
-        groups.setdefault(root(cell), ([], []))[0].append(cell)
-    for constraint, member in relevant:
-        groups[root(member)][1].append(constraint)
-    return [(tuple(group_cells), tuple(group_constraints))
-            for group_cells, group_constraints in groups.values() if group_constraints]
+    seen: set[int] = set()
+    groups = []
+    for cell in sorted(withheld):
+        if cell in seen:
+            continue
+        group_cells, group_constraints = _group(cell, withheld.__contains__, constraints, index)
+        seen.update(group_cells)
+        if group_constraints:
+            groups.append((group_cells, group_constraints))
+    return groups
 
 
 @lru_cache(maxsize=200_000)
 def _determined_in_component(cells: tuple[int, ...], constraints: tuple[Constraint, ...]) -> tuple[int, ...]:
     """Cell j is determined iff the unit vector e_j lies in the row space of the matrix,
     i.e. iff every vector of its null space is 0 at j (one SVD for the whole group)."""
+    if not constraints:
+        return ()  # a cell in no relation is determined by nothing
     matrix = _matrix(constraints, cells)
     _, singular, vt = np.linalg.svd(matrix)
     tolerance = singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps
@@ -121,7 +139,8 @@ def _determined_in_component(cells: tuple[int, ...], constraints: tuple[Constrai
     return tuple(cell for j, cell in enumerate(cells) if not np.any(np.abs(null_space[:, j]) > 1e-9))
 
 
-def determined_cells(withheld: Iterable[int], constraints: Sequence[Constraint]) -> list[int]:
+def determined_cells(withheld: Iterable[int], constraints: Sequence[Constraint],
+                     index: Mapping[int, list[int]] | None = None) -> list[int]:
     """The withheld cells that the published cells determine exactly.
 
     With the published values moved to the right-hand side, the withheld cells solve
@@ -131,7 +150,7 @@ def determined_cells(withheld: Iterable[int], constraints: Sequence[Constraint])
     """
     cells = sorted(set(withheld))
     found: list[int] = []
-    for group_cells, group_constraints in _components(cells, constraints):
+    for group_cells, group_constraints in _components(cells, constraints, index):
         found += _determined_in_component(group_cells, group_constraints)
     return sorted(found)
 
@@ -166,8 +185,9 @@ def suppress(
         withheld |= set(out.index[extra])
         out.loc[extra, "CONF_STATUS"] = SECONDARY
 
+    index = _constraint_index(constraints)
     while True:
-        exposed = determined_cells(withheld, constraints)
+        exposed = determined_cells(withheld, constraints, index)
         if not exposed:
             break
         cell = exposed[0]
@@ -179,7 +199,13 @@ def suppress(
         if not candidates:
             raise RuntimeError(f"cannot protect row {cell}: every related cell is already withheld")
         def cost(candidate: int) -> tuple:
-            still_exposed = len(determined_cells(withheld | {candidate}, constraints))
+            # withholding the candidate changes only the group it joins: the cells exposed
+            # elsewhere stay exposed (the same count as determined_cells(withheld | {candidate}))
+            group_cells, group_constraints = _group(
+                candidate, lambda cell: cell == candidate or cell in withheld, constraints, index)
+            inside = set(group_cells)
+            still_exposed = (len(exposed) - sum(1 for c in exposed if c in inside)
+                             + len(_determined_in_component(group_cells, group_constraints)))
             size = counts.get(candidate)
             return (still_exposed, abs(size) if pd.notna(size) else np.inf, candidate)
 
