@@ -194,8 +194,8 @@ def suppress(
         # published cells in the exposed cell's own relations first; if all of those are
         # already withheld, the cell is pinned through other withheld cells: widen to the
         # published cells in any relation of any withheld cell
-        candidates = _secondary_candidates({cell}, withheld, constraints) or \
-            _secondary_candidates(withheld, withheld, constraints)
+        candidates = _secondary_candidates({cell}, withheld, constraints, index) or \
+            _secondary_candidates(withheld, withheld, constraints, index)
         if not candidates:
             raise RuntimeError(f"cannot protect row {cell}: every related cell is already withheld")
         def cost(candidate: int) -> tuple:
@@ -219,11 +219,11 @@ def suppress(
     return out
 
 
-def _secondary_candidates(cells: set[int], withheld: set[int], constraints: Sequence[Constraint]) -> list[int]:
+def _secondary_candidates(cells: set[int], withheld: set[int], constraints: Sequence[Constraint],
+                          index: Mapping[int, list[int]] | None = None) -> list[int]:
     """Published cells sharing a relation with any of ``cells``: hiding one of them helps."""
+    index = _constraint_index(constraints) if index is None else index
     candidates: set[int] = set()
-    for constraint in constraints:
-        members = {constraint.total, *constraint.parts}
-        if members & cells:
-            candidates |= members - withheld
+    for position in {p for cell in cells for p in index.get(cell, ())}:
+        candidates.update({constraints[position].total, *constraints[position].parts} - withheld)
     return sorted(candidates)
