@@ -186,18 +186,24 @@ def suppress(
         out.loc[extra, "CONF_STATUS"] = SECONDARY
 
     index = _constraint_index(constraints)
+    unpinned: set[int] = set()  # "determined" by relations in which no published value appears
     while True:
-        exposed = determined_cells(withheld, constraints, index)
+        exposed = [c for c in determined_cells(withheld, constraints, index) if c not in unpinned]
         if not exposed:
             break
         cell = exposed[0]
         # published cells in the exposed cell's own relations first; if all of those are
         # already withheld, the cell is pinned through other withheld cells: widen to the
-        # published cells in any relation of any withheld cell
+        # published cells in any relation of a withheld cell linked to it
+        group = set(_group(cell, withheld.__contains__, constraints, index)[0])
         candidates = _secondary_candidates({cell}, withheld, constraints, index) or \
-            _secondary_candidates(withheld, withheld, constraints, index)
+            _secondary_candidates(group, withheld, constraints, index)
         if not candidates:
-            raise RuntimeError(f"cannot protect row {cell}: every related cell is already withheld")
+            # every relation linking these cells is among withheld cells only: no published
+            # value enters what they imply (relations that disagree, e.g. two hierarchies of
+            # one table), so nothing of the cells' values can be recovered from the table
+            unpinned |= {c for c in exposed if c in group}
+            continue
         def cost(candidate: int) -> tuple:
             # withholding the candidate changes only the group it joins: the cells exposed
             # elsewhere stay exposed (the same count as determined_cells(withheld | {candidate}))
