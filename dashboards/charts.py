@@ -291,7 +291,7 @@ def ranking_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: T
 
 
 def _series_order(key: str) -> tuple:
-    sex, age, dis = key.split("|")
+    sex, age, dis = key.split("|", 2)  # a disaggregation holds "|" between its parts
     is_total = lambda v: v in ("", "_T")  # noqa: E731
     return (not (is_total(sex) and is_total(age) and is_total(dis)), sex, age, dis)
 

@@ -358,7 +358,7 @@ class Builder:
         figure_json, keys = charts.indicator_figure(
             chart_rows, name=name, unit_label=unit, t=t,
             area_name=lambda code: self.data.area_name(code, lang), synthetic=synthetic, height=height)
-        series_options = [{"key": k, "label": t.series_label(*k.split("|"))} for k in keys]
+        series_options = [{"key": k, "label": t.series_label(*k.split("|", 2))} for k in keys]
         countries = sorted({c for c in rows["REF_AREA"] if c not in LAC_AGGREGATES},
                            key=lambda c: self.data.area_name(c, lang))
         table_rows = []
