@@ -443,9 +443,11 @@ def _with_cached_value(path: Path, formula: str, cached: str) -> None:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                old = f"<f>{formula}</f><v />".encode()
-                assert old in data
-                data = data.replace(old, f"<f>{formula}</f><v>{cached}</v>".encode())
+                # openpyxl writes the empty cached value as <v /> (standard library) or <v></v> (lxml)
+                empty = next((e for e in (f"<f>{formula}</f><v />", f"<f>{formula}</f><v></v>", f"<f>{formula}</f><v/>")
+                              if e.encode() in data), None)
+                assert empty is not None
+                data = data.replace(empty.encode(), f"<f>{formula}</f><v>{cached}</v>".encode())
             dst.writestr(info, data)
     path.write_bytes(buffer.getvalue())
 

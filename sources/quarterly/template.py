@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import openpyxl
 import yaml
@@ -46,6 +45,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sources.catalogue import LANGUAGES, Translated
 from sources.harmonise.areas import lac_country_codes, load_areas
+from sources.xlsx_bytes import FIXED_ZIP_TIME, canonical_xml
 from sources.harmonise.periods import parse_period
 from sources.quarterly.codelists import CodeList, working_groups, workbook_lists
 
@@ -420,19 +420,6 @@ def _validation(column: Column, section: str, q: Quarter, lang: str, ranges: dic
     return None
 
 
-FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-
-def canonical_xml(data: bytes) -> bytes:
-    """An XML part in canonical form (W3C C14N 2.0, standard library), with an XML declaration.
-
-    openpyxl serialises with lxml when lxml is installed and with the standard library
-    otherwise, and the two differ in bytes only (namespace declarations placed elsewhere,
-    ``<a/>`` against ``<a />``, attribute order); the canonical form is the same for both."""
-    return _XML_DECLARATION + ElementTree.canonicalize(data.decode("utf-8")).encode("utf-8")
 
 
 def workbook_bytes(wb: openpyxl.Workbook, *, deterministic: bool = False) -> bytes:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import zipfile
 from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
+
+from sources.xlsx_bytes import deterministic_xlsx
 
 HERE = Path(__file__).resolve().parent
 FIXED_DATE = dt.datetime(2024, 1, 1, 0, 0, 0)
@@ -95,21 +95,7 @@ GENERAL = [
 
 
 def _deterministic_zip(raw: bytes) -> bytes:
-    stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", text)
-                data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, data)
-    return out.getvalue()
+    return deterministic_xlsx(raw, FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def write_xlsx(path: Path) -> None:

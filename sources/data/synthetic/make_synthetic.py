@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import zipfile
 from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
-from sources.quarterly.template import canonical_xml
+from sources.xlsx_bytes import deterministic_xlsx
+
 
 HERE = Path(__file__).resolve().parent
 COMMENT = "SYNTHETIC: invented for testing, not a real statistic"
@@ -89,24 +88,7 @@ def prosecution_rows() -> list[list[object]]:
 
 
 def _deterministic_zip(raw: bytes) -> bytes:
-    """Rewrite an .xlsx package with fixed timestamps, fixed document dates and XML parts in canonical form."""
-    stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", text)
-                data = text.encode("utf-8")
-            if info.filename.endswith((".xml", ".rels")):
-                data = canonical_xml(data)  # the same bytes whether openpyxl writes with lxml or not
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, data)
-    return out.getvalue()
+    return deterministic_xlsx(raw, FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def write_prosecutions_xlsx(path: Path) -> None:
