@@ -20,8 +20,10 @@ Sharing of tables without a ``SHARING`` column
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -185,13 +187,45 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sort_values(present, kind="mergesort", na_position="last").reset_index(drop=True)
 
 
+#: The last audiences' published tables, by warehouse file state: the site and the report of
+#: one run read the same (by then unchanging) warehouse, so disclosure control runs once.
+_PUBLISHED_CACHE: dict[tuple, Any] = {}
+
+
+def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The warehouse file's path, size and modification time, or None (in memory)."""
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    path = Path(rows[0][0]) if rows and rows[0][0] else None
+    if path is None or not path.is_file():
+        return None
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
 def _published(con: duckdb.DuckDBPyConnection, audience: str, registry: dict[str, Any], registry_error: str):
     """The audience's observations, indicator values and progress (see the module docstring)."""
     from sources.catalogue import load_catalogue, load_measures
     from sources.publication import published_tables
 
-    published = published_tables(con, audience, catalogue=load_catalogue(), registry=registry,
-                                 measures=load_measures())
+    state = _warehouse_state(con)
+    key = (state, audience, registry_error) if state else None
+    if key not in _PUBLISHED_CACHE:
+        computed = published_tables(con, audience, catalogue=load_catalogue(), registry=registry,
+                                    measures=load_measures())
+        if key is None:
+            return _restricted(computed, audience, registry_error)
+        if len(_PUBLISHED_CACHE) >= 3:
+            _PUBLISHED_CACHE.clear()
+        _PUBLISHED_CACHE[key] = computed
+    cached = _PUBLISHED_CACHE[key]
+    return _restricted(dataclasses.replace(cached, observations=cached.observations.copy(),
+                                           indicator_values=cached.indicator_values.copy(),
+                                           indicator_progress=cached.indicator_progress.copy()),
+                       audience, registry_error)
+
+
+def _restricted(published, audience: str, registry_error: str):
+    """No indicator figures outside the Secretariat's edition while the registry is invalid."""
     if registry_error and audience != "secretariat":
         published.indicator_values = published.indicator_values.iloc[0:0]
         published.indicator_progress = published.indicator_progress.iloc[0:0]

@@ -187,8 +187,9 @@ def suppress(
 
     index = _constraint_index(constraints)
     unpinned: set[int] = set()  # "determined" by relations in which no published value appears
+    determined = set(determined_cells(withheld, constraints, index))
     while True:
-        exposed = [c for c in determined_cells(withheld, constraints, index) if c not in unpinned]
+        exposed = sorted(determined - unpinned)
         if not exposed:
             break
         cell = exposed[0]
@@ -218,6 +219,10 @@ def suppress(
         choice = min(candidates, key=cost)
         withheld.add(choice)
         out.loc[choice, "CONF_STATUS"] = SECONDARY
+        # only the group the choice joins changes: its cells are tested again, the rest stand
+        group_cells, group_constraints = _group(choice, withheld.__contains__, constraints, index)
+        determined.difference_update(group_cells)
+        determined.update(_determined_in_component(group_cells, group_constraints))
 
     hidden = out["CONF_STATUS"] != FREE
     for column in (value, *also_hide):
