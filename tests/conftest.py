@@ -44,6 +44,9 @@ def shared_home(tmp_path_factory, name: str, make: Callable[[Path], object]) -> 
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # shared by every worker of this session
+    if os.environ.get("CLAC_TEST_HOMES"):  # while developing: homes kept between runs (delete to rebuild)
+        base = Path(os.environ["CLAC_TEST_HOMES"])
+        base.mkdir(parents=True, exist_ok=True)
     home, ready, failed = base / name, base / f"{name}.ready", base / f"{name}.failed"
     with FileLock(str(base / f"{name}.lock")):
         if failed.exists():

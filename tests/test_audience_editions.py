@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from dashboards.precision import rounded
 from indicators.registry import load_registry
 from sources.catalogue import load_catalogue, load_measures
 from sources.publication import published_tables
@@ -26,8 +27,8 @@ from tests.conftest import CLAC, PROJECT_ROOT
 
 KEY = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
 ROW = re.compile(r'<tr data-area="(?P<area>[^"]*)" data-period="(?P<period>[^"]*)" data-sex="(?P<sex>[^"]*)" '
-                 r'data-age="(?P<age>[^"]*)" data-dis="(?P<dis>[^"]*)"[^>]*>.*?'
-                 r'<td class="num" data-value="(?P<value>[^"]*)"(?: data-conf="(?P<conf>[CD])")?>(?P<text>.*?)</td>',
+                 r'data-age="(?P<age>[^"]*)" data-dis="(?P<dis>[^"]*)"[^>]*>(?:(?!</tr>).)*?'
+                 r'<td class="num" data-value="(?P<value>[^"]*)"(?: data-conf="(?P<conf>[A-Z])")?>(?P<text>.*?)</td>',
                  re.S)
 
 
@@ -87,30 +88,45 @@ def test_marks_stand_exactly_where_disclosure_control_withholds(audience_home, p
     assert (shown.CONF.replace("", "F") == shown.CONF_STATUS).all(), "a mark exactly where CONF_STATUS is C or D"
     on_pages = set(map(tuple, marked[KEY].to_numpy()))
     assert on_pages <= set(map(tuple, withheld[KEY].to_numpy()))
-    # a withheld value shows the word and its mark, never a figure
+    # a withheld value shows the word and its mark (or, withheld at source, the publisher's "<5"), never a figure
     assert (marked.VALUE == "").all()
-    assert marked.TEXT.str.fullmatch(r"withheld[cd][A-Z]?").all(), marked.TEXT.unique()[:5]
+    by_us = marked[marked.CONF.isin(["C", "D"])]
+    assert len(by_us) > 0, "disclosure control withholds some public values"
+    assert by_us.TEXT.str.fullmatch(r"withheld[cd][A-Z]?").all(), by_us.TEXT.unique()[:5]
+    assert marked[marked.CONF == "A"].TEXT.str.fullmatch(r"<5a[A-Z]?").all()
     # the pages explain the marks
     page = (audience_home / "build" / audience / "site" / "en" / "indicator" /
             f"{marked.INDICATOR.iloc[0]}.html").read_text(encoding="utf-8")
     assert "Disclosure control: counts from 1 to 4" in page and 'class="conf"' in page
 
 
-def test_free_values_are_the_exact_values(audience_home):
+def _shown_as_published(rows: pd.DataFrame) -> pd.Series:
+    """The gap between each page value and the exact warehouse value under the site's stated
+    precision rule (dashboards/precision.py: whole counts, three significant digits otherwise)."""
+    expected = [rounded(value, unit) for value, unit in zip(rows.OBS_VALUE, rows.UNIT_MEASURE)]
+    return (rows.VALUE.astype(float) - pd.Series(expected, index=rows.index, dtype=float)).abs()
+
+
+def test_free_values_are_the_exact_values_at_the_stated_precision(audience_home):
     rows = _page_rows(audience_home / "build" / "public" / "site")
-    free = rows[rows.CONF == ""].merge(_exact_values(audience_home)[KEY + ["OBS_VALUE"]], on=KEY)
+    free = rows[rows.CONF == ""].merge(_exact_values(audience_home)[KEY + ["OBS_VALUE", "UNIT_MEASURE"]], on=KEY)
     assert len(free) == (rows.CONF == "").sum()
-    assert (free.VALUE.astype(float) - free.OBS_VALUE).abs().max() < 1e-9
+    assert _shown_as_published(free).max() < 1e-9
+    assert (free.OBS_VALUE.round(6) != free.VALUE.astype(float)).any(), "the rule rounds some values"
 
 
 def test_the_secretariat_sees_exact_values_where_the_public_sees_marks(audience_home):
     public = _page_rows(audience_home / "build" / "public" / "site")
     secretariat = _page_rows(audience_home / "build" / "secretariat" / "site")
-    assert (secretariat.CONF == "").all(), "no value is withheld from the Secretariat"
+    # disclosure control withholds nothing from the Secretariat; "<5" (A) is the publisher's own
+    assert secretariat.CONF.isin(["", "A"]).all(), "no value is withheld from the Secretariat"
+    assert (secretariat.CONF == "A").sum() == (public.CONF == "A").sum() > 0
     exact = _exact_values(audience_home)
-    hidden = public[public.CONF != ""][KEY].merge(secretariat, on=KEY).merge(exact[KEY + ["OBS_VALUE"]], on=KEY)
-    assert len(hidden) == (public.CONF != "").sum(), "every value withheld from the public is on a Secretariat page"
-    assert (hidden.VALUE.astype(float) - hidden.OBS_VALUE).abs().max() < 1e-9
+    by_control = public.CONF.isin(["C", "D"])
+    hidden = (public[by_control][KEY].merge(secretariat, on=KEY)
+              .merge(exact[KEY + ["OBS_VALUE", "UNIT_MEASURE"]], on=KEY))
+    assert len(hidden) == by_control.sum() > 0, "every value withheld from the public is on a Secretariat page"
+    assert _shown_as_published(hidden).max() < 1e-9
     assert "Disclosure control" not in (audience_home / "build" / "secretariat" / "site" / "en" / "indicator" /
                                         f"{hidden.INDICATOR.iloc[0]}.html").read_text(encoding="utf-8")
 

@@ -20,6 +20,7 @@ what they are allowed to see, in every kind of file, which shows the scan can fi
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 import subprocess
 import zipfile
 from pathlib import Path
@@ -32,7 +33,9 @@ from tests.canaries import AUDIENCES, CANARIES, UNAPPROVED
 VISIBLE = {"public": {"CLEAR"}, "members": {"CLEAR", "GREEN"}, "secretariat": {"CLEAR", "GREEN", "AMBER"}}
 
 SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[,.\u00a0\u202f\u2009' ](?=\d)")
-TEXT_SUFFIXES = {".html", ".js", ".css", ".csv", ".xml", ".json", ".txt", ".svg", ".md"}
+#: ratios of whole numbers up to this denominator are simple fractions, not figures
+SMALL_DENOMINATOR = 1000
+TEXT_SUFFIXES = {".html", ".js", ".css", ".csv", ".xml", ".xsd", ".json", ".txt", ".svg", ".md"}
 
 
 # --------------------------------------------------------------------------- the builds
@@ -57,10 +60,15 @@ def _texts(root: Path):
             text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                                   check=True).stdout
             yield name, _normalise(text)
-        elif suffix in TEXT_SUFFIXES:
+        elif suffix in TEXT_SUFFIXES or _is_sdmx_rest_resource(path, root):
             yield name, _normalise(path.read_text(encoding="utf-8", errors="replace"))
         else:
             raise AssertionError(f"the scan does not know how to read {name}: add its format")
+
+
+def _is_sdmx_rest_resource(path: Path, root: Path) -> bool:
+    """A file of the SDMX REST layout (``sdmx/data/DF_…``, ``…/latest``): XML without a suffix."""
+    return "sdmx" in path.relative_to(root).parts and path.read_bytes()[:5] == b"<?xml"
 
 
 def _normalise(text: str) -> str:
@@ -81,6 +89,14 @@ def _repetitive(digits: str) -> bool:
     return any(all(digits[i] == digits[i + period] for i in range(len(digits) - period)) for period in range(1, 7))
 
 
+def _small_fraction(value: float) -> bool:
+    """A ratio of two small whole numbers (3/26 of 100 = 11.538461538461...): its digits recur in
+    every other ratio with the same denominator (15/19 holds the digits of 17/190), so they
+    occur by chance in unrelated figures: not a needle."""
+    fraction = Fraction(value).limit_denominator(SMALL_DENOMINATOR)
+    return abs(float(fraction) - value) <= 1e-12 * max(abs(value), 1.0)
+
+
 def _needles(values: pd.Series, *, whole_from: float, integer_from: float) -> set[str]:
     needles = set()
     for value in values.dropna():
@@ -90,7 +106,7 @@ def _needles(values: pd.Series, *, whole_from: float, integer_from: float) -> se
         elif value >= integer_from:
             needles.add(str(int(value))[:10])
         digits = _significant(value)
-        if len(digits) >= 13:
+        if len(digits) >= 13 and not _small_fraction(value):
             needles.add(digits[:13])
     return {needle for needle in needles if not _repetitive(needle)}
 
