@@ -46,7 +46,7 @@ def test_revised_values_with_the_size_of_the_revision(revisions):
 
 def test_revised_nature_of_data(revisions):
     # vc_vov_sexl Mexico 2017: "484,notspec,bothsex,percent,2017,0.9" (2020) -> "484,c,...,2017,0.91" (2023, row 97)
-    row = one(revisions, "VC_VOV_SEXL", "MEX", "2017")
+    row = one(revisions, "VC_VOV_SEXL", "MEX", "2017", age="")  # the series has no age dimension
     assert (row.REVISION, row.OLD_VALUE, row.NEW_VALUE, row.OLD_NATURE, row.NEW_NATURE) == (
         "revised", 0.9, 0.91, "", "C")
     assert row.CHANGE == pytest.approx(0.01)
@@ -54,7 +54,7 @@ def test_revised_nature_of_data(revisions):
 
 def test_withdrawn_and_added(revisions):
     # vc_vov_sexl Mexico 2013: 0.55 in 2020, no 2013 row in 2023
-    gone = one(revisions, "VC_VOV_SEXL", "MEX", "2013")
+    gone = one(revisions, "VC_VOV_SEXL", "MEX", "2013", age="")
     assert gone.REVISION == "withdrawn" and gone.OLD_VALUE == 0.55 and pd.isna(gone.NEW_VALUE)
     # 5.2.1 changed meaning: Jamaica's 2016 survey value 15-19 (2020, row 29: 11.1) has no successor,
     # the 2023 release holds WHO's 2018 modelled estimate (15-49: 7.3, row 274, nature e)

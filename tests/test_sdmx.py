@@ -102,7 +102,8 @@ def _expected(frame: pd.DataFrame, dims: tuple[str, ...]) -> dict[tuple, tuple]:
     out = {}
     for row in frame.to_dict("records"):
         key = tuple(str(row[d]) if str(row.get(d, "") or "") not in ("", "nan", "None") else "_Z" for d in dims)
-        conf = {"F": "F", "C": "A", "D": "D"}[str(row.get("CONF_STATUS") or "F")]
+        # small counts withheld by disclosure control (C) or by the publisher ("<5", A) are both SDMX A
+        conf = {"F": "F", "C": "A", "A": "A", "D": "D"}[str(row.get("CONF_STATUS") or "F")]
         value = None if conf != "F" else float(row["OBS_VALUE"])
         out[key + (sdmx_time_period(row["TIME_PERIOD"]),)] = (value, conf)
     return out

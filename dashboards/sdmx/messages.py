@@ -25,8 +25,9 @@ from sdmx.model import common, v21
 
 from dashboards.sdmx.structure import AGENCY_ID, OBSERVATIONS_FLOW, VALUES_FLOW, FlowSpec
 
-#: Warehouse CONF_STATUS -> SDMX CL_CONF_STATUS (C: small-count primary suppression = A).
-CONF_STATUS_SDMX = {"F": "F", "C": "A", "D": "D"}
+#: Warehouse CONF_STATUS -> SDMX CL_CONF_STATUS: small-count primary suppression is A, whether
+#: this observatory's disclosure control applied it (C) or the publisher did, publishing "<5" (A).
+CONF_STATUS_SDMX = {"F": "F", "C": "A", "A": "A", "D": "D"}
 WITHHELD_OBS_STATUS = "O"
 NS_MES = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"

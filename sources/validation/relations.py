@@ -351,7 +351,9 @@ def _year_over_year(pool: _Pool, entry: SourceEntry, rules: Rules, measures: dic
                    greatest(greatest(b.V, 0), coalesce(f.FLOOR, 0)) AS before_v
             FROM own a JOIN own b ON {on} AND a.PREV_PERIOD = b.TIME_PERIOD
             LEFT JOIN yoy_floors f ON f.MEASURE = a.MEASURE
+            -- a value withheld at source ("<5", no number) is compared with nothing
             WHERE a.PREV_PERIOD IS NOT NULL AND (a._IDX >= 0 OR b._IDX >= 0)
+              AND a.V IS NOT NULL AND b.V IS NOT NULL
         ), rated AS (
             SELECT *, CASE WHEN before_v > 0 THEN now_v / before_v END AS RATIO FROM merged
         )
