@@ -56,7 +56,36 @@ class WarehouseResource(dg.ConfigurableResource):
             yield self
             return
         with run_workspace(context.run_id, self.audience):
+            if context.instance is not None:
+                release_stale_pool_slots(context.instance, context.run_id, context.log)
             yield self
+
+
+def release_stale_pool_slots(instance: dg.DagsterInstance, run_id: str, log=None) -> list[str]:
+    """Free the pool slots that runs other than ``run_id`` still hold, and mark those runs failed.
+
+    Called with the build lock held, which every run holds from before its first step to after
+    its last: a run that still holds a slot now is one whose process died (killed, machine
+    restarted) without releasing it. Left alone, the slot would make every later run of the
+    writer pool wait for ever."""
+    storage = instance.event_log_storage
+    if not getattr(storage, "supports_global_concurrency_limits", False):
+        return []
+    keys = storage.get_concurrency_keys()
+    infos = storage.get_concurrency_infos(list(keys)) if keys else {}
+    stale = sorted({slot.run_id for info in infos.values() for slot in info.claimed_slots}
+                   | {step.run_id for info in infos.values() for step in info.pending_steps}
+                   | storage.get_concurrency_run_ids())
+    stale = [other for other in stale if other != run_id]
+    for other in stale:
+        storage.free_concurrency_slots_for_run(other)
+        record = instance.get_run_by_id(other)
+        if record is not None and not record.is_finished:
+            instance.report_run_failed(record, message="The run's process ended without finishing "
+                                       "(its pool slots were released by a later run).")
+        if log is not None:
+            log.warning(f"released the pool slots of run {other}, whose process had ended")
+    return stale
 
 
 @dg.definitions
