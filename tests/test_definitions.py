@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -106,3 +109,18 @@ def test_the_catalogue_shows_standard_metadata_and_live_paths(built_home, monkey
         site = instance.get_latest_materialization_event(dg.AssetKey(["outputs", "site"])).asset_materialization
         assert (Path(site.metadata["path"].value) / "es").is_dir()
     con.close()
+
+
+def test_dg_check_defs_loads_the_project_under_its_own_name(tmp_path):
+    """`dg check defs`, the way a Dagster user checks a project: everything loads, and the code
+    location is named in pyproject.toml (no warning that it falls back to the folder's name)."""
+    dg_cli = Path(sys.executable).with_name("dg")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAC_", "DAGSTER_"))}
+    env |= {"DAGSTER_HOME": str(tmp_path), "VIRTUAL_ENV": str(Path(sys.executable).parents[1])}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    result = subprocess.run([str(dg_cli), "check", "defs"], cwd=Path(__file__).resolve().parents[1], env=env,
+                            capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "All definitions loaded successfully" in output
+    assert "code_location_name" not in output and "Traceback" not in output

@@ -84,7 +84,7 @@ def test_clac_runs_sensor_runs_and_the_schedule_live_in_postgres(pg_home):
 
     # a file dropped in the inbox: the real daemon ticks the inbox sensor, which launches a run
     write_canary(home, "synthetic_hotline_reports", "postgres-instance-SYNTHETIC.csv",
-                 [("BRA", 2021, "HOTLINE_REPORTS_RECEIVED", 123457)], "pg")
+                 [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 123457)], "pg")  # a key no bundled file holds
     daemon = subprocess.Popen(DAEMON + ["run", "-m", "pipelines.definitions"], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -98,7 +98,10 @@ def test_clac_runs_sensor_runs_and_the_schedule_live_in_postgres(pg_home):
         os.killpg(daemon.pid, 15)
         daemon.wait(timeout=60)
     assert runs, "the inbox sensor launched no run within 10 minutes"
-    assert runs[0].status == DagsterRunStatus.SUCCESS, f"the sensor's run ended {runs[0].status}"
+    assert runs[0].status == DagsterRunStatus.SUCCESS, (
+        f"the sensor's run ended {runs[0].status}: " + "\n".join(
+            (e.dagster_event.message or "") + str(getattr(e.dagster_event.event_specific_data, "error", "") or "")
+            for e in instance.all_logs(runs[0].run_id) if e.dagster_event and e.dagster_event.is_failure)[-4000:])
     assert runs[0].tags["clac/source"] == "synthetic_hotline_reports"
 
     states = {s.name: s.status for s in instance.all_instigator_state()}
