@@ -45,7 +45,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sources.catalogue import LANGUAGES, Translated
 from sources.harmonise.areas import lac_country_codes, load_areas
-from sources.xlsx_bytes import FIXED_ZIP_TIME, canonical_xml
+from sources.xlsx_bytes import deterministic_xlsx
 from sources.harmonise.periods import parse_period
 from sources.quarterly.codelists import CodeList, working_groups, workbook_lists
 
@@ -425,30 +425,18 @@ def _validation(column: Column, section: str, q: Quarter, lang: str, ranges: dic
 def workbook_bytes(wb: openpyxl.Workbook, *, deterministic: bool = False) -> bytes:
     """The workbook as .xlsx bytes; ``deterministic`` fixes the ZIP entry timestamps (the
     document dates are fixed by ``created``) and writes every XML part in canonical form
-    (:func:`canonical_xml`), so the same inputs give the same bytes with or without lxml."""
+    (:func:`sources.xlsx_bytes.deterministic_xlsx`), so the same inputs give the same bytes with or without lxml."""
     buffer = io.BytesIO()
     wb.save(buffer)
     raw = buffer.getvalue()
     if not deterministic:
         return raw
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with the save time
-                text = data.decode("utf-8")
-                created = re.search(r"<dcterms:created[^>]*>([^<]*)<", text)
-                if created:
-                    text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(<)", rf"\g<1>{created[1]}\g<2>", text)
-                data = text.encode("utf-8")
-            if info.filename.endswith((".xml", ".rels")):
-                data = canonical_xml(data)
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, data)
-    return out.getvalue()
+    # openpyxl stamps "modified" with the save time: both dates become the workbook's "created"
+    core = zipfile.ZipFile(io.BytesIO(raw)).read("docProps/core.xml").decode("utf-8")
+    created = re.search(r"<dcterms:created[^>]*>([^<]*)<", core)
+    if created is None:
+        raise ValueError("the workbook has no creation date to fix its bytes to")
+    return deterministic_xlsx(raw, created[1])
 
 
 def default_filename(working_group: str, quarter: Quarter | str, lang: str) -> str:
