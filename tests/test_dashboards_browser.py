@@ -89,6 +89,9 @@ async def _visit_all(urls: list[str]) -> tuple[list[str], dict]:
     return problems, stats
 
 
+# 451 pages of the public site in two tabs: several minutes on two busy cores, more than the
+# suite's per-test limit (a timeout kills the xdist worker)
+@pytest.mark.timeout(1800)
 def test_every_page_of_every_language_loads_cleanly_and_every_chart_draws(site):
     pages = _pages(site)
     assert len(pages) > 3 * 20
