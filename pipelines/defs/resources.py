@@ -73,10 +73,9 @@ def release_stale_pool_slots(instance: dg.DagsterInstance, run_id: str, log=None
         return []
     keys = storage.get_concurrency_keys()
     infos = storage.get_concurrency_infos(list(keys)) if keys else {}
-    stale = sorted({slot.run_id for info in infos.values() for slot in info.claimed_slots}
-                   | {step.run_id for info in infos.values() for step in info.pending_steps}
-                   | storage.get_concurrency_run_ids())
-    stale = [other for other in stale if other != run_id]
+    # runs holding a slot, and runs with steps waiting for one (the pending-steps table)
+    holders = {slot.run_id for info in infos.values() for slot in info.claimed_slots}
+    stale = sorted((holders | storage.get_concurrency_run_ids()) - {run_id})
     for other in stale:
         storage.free_concurrency_slots_for_run(other)
         record = instance.get_run_by_id(other)
