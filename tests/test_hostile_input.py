@@ -65,7 +65,7 @@ def assert_refused(report, code: str, *needles: str) -> None:
 # --------------------------------------------------------------------------- bounded child process
 
 PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from sources.catalogue import load_catalogue
 from sources.ingest import parse_file
@@ -77,7 +77,10 @@ try:
 except SourceFileError as exc:
     out = {"refused": exc.code, "message": exc.message()}
 out["seconds"] = time.monotonic() - start
-out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this program's own peak. ru_maxrss would not do: Linux carries the parent's peak
+# across fork and exec, so a big pytest worker would count as this parse's memory.
+status = Path("/proc/self/status").read_text()
+out["max_rss_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps(out))
 """
 
