@@ -34,16 +34,24 @@ def _pages(site: Path) -> list[Path]:
     return sorted(p for lang in LANGS for p in (site / lang).rglob("*.html"))
 
 
+RENDERED = ("() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+            ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')")
+TRACES = ("() => Array.from(document.querySelectorAll('.chart[data-figure]')).map(d => d.querySelectorAll("
+          "'.scatterlayer .trace, .barlayer .trace, .choroplethlayer .trace').length)")
+
+
 async def _check_page(page, url: str, errors: list[str], stats: dict) -> None:
+    """Load the page, show each of its views (tabs draw their charts when first shown), then
+    count the data traces of every chart: a chart in a view nobody opened would go unchecked."""
     await page.goto(url, wait_until="load", timeout=90_000)
     charts = await page.locator(".chart[data-figure]").count()
     if charts:
-        await page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-            ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=60_000)
-        traces = await page.evaluate(
-            "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-            ".map(d => d.querySelectorAll('.scatterlayer .trace').length)")
+        await page.wait_for_function(RENDERED, timeout=60_000)
+        tabs = page.locator('[role="tab"]')
+        for index in range(await tabs.count()):
+            await tabs.nth(index).click()
+            await page.wait_for_function(RENDERED, timeout=60_000)
+        traces = await page.evaluate(TRACES)
         stats["charts"] += len(traces)
         for index, count in enumerate(traces):
             if count <= 0:
