@@ -26,12 +26,13 @@ build: setup
 # The suite runs in $(TEST_WORKERS) processes (pytest-xdist, a module per worker at a time); the
 # built homes the tests share are made once per run (tests/conftest.py). Tests need Chromium,
 # poppler and a PostgreSQL server (Debian's packages), which this target installs when missing.
+# --no-loadscope-reorder keeps the order of tests/conftest.py (the longest modules first).
 TEST_WORKERS ?= 2
 
 test: setup
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
 		(apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core postgresql)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --max-worker-restart=0
 
 dev: setup
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

@@ -84,3 +84,15 @@ def copy_of(home: Path, target: Path) -> Path:
     """A private copy of a shared home, for a test that builds, ingests or breaks things."""
     shutil.copytree(home, target, symlinks=True, dirs_exist_ok=True)
     return target
+
+
+#: The longest modules (figures in docs/benchmarks.md), started first: with one module per
+#: worker at a time (--dist loadfile), a long module left for the end runs alone while the
+#: other worker idles.
+LONGEST_FIRST = ("test_dagster_launch.py", "test_postgres_instance.py", "test_dashboards_browser.py",
+                 "test_dashboards_report.py", "test_approvals.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept within a module
