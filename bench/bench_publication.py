@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb  # noqa: E402
 
 from dashboards.report import build_report  # noqa: E402
-from dashboards.site import build_site  # noqa: E402
+from dashboards.site_build import build_site  # noqa: E402
 from indicators.registry import load_registry  # noqa: E402
+from sources import warehouse as wh  # noqa: E402
 from sources.catalogue import load_catalogue, load_measures  # noqa: E402
 from sources.publication import AUDIENCES, published_tables  # noqa: E402
-from sources import warehouse as wh  # noqa: E402
 
 LIMIT = 300 * 1024
 

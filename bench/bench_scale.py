@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_indicators import make_registry  # noqa: E402
+
 from indicators.compute import build_indicator_progress, build_indicator_values  # noqa: E402
 from sources import warehouse as wh  # noqa: E402
 from sources.marts import build_observations  # noqa: E402

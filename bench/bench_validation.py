@@ -135,9 +135,10 @@ def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
     """Issue 14, goal 1: a generic-template CSV validated and staged by the pipeline's own
     functions (parse, row rules, relations, insert) against the floor (the same checks as
     plain DuckDB SQL, bench/validation_floor.py), in this process, one after the other."""
+    from validation_floor import floor
+
     from sources.ingest import insert_frame
     from sources.validation.relations import check_with_warehouse, insert_warnings
-    from validation_floor import floor
 
     entry = load_catalogue()["synthetic_prosecutions"]
     resolve = default_resolver().resolve

@@ -21,7 +21,6 @@ Sharing of tables without a ``SHARING`` column
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -81,8 +81,8 @@ import duckdb
 import pandas as pd
 
 from indicators import progress
-from sources.catalogue import read_yaml
 from indicators.registry import DIMENSIONS, POPULATION_DENOMINATORS, Indicator, IndicatorError, MeasureSpec, SqlSpec
+from sources.catalogue import read_yaml
 
 SHARING_LEVELS = ("CLEAR", "GREEN", "AMBER", "RED")
 

@@ -22,8 +22,7 @@ import jinja2
 
 from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
 from indicators.progress import STATUS_LABELS, STATUSES
-from indicators.registry import (LANGUAGES, POPULATION_DENOMINATORS, Indicator, MeasureSpec, SqlSpec,
-                                 translations)
+from indicators.registry import LANGUAGES, POPULATION_DENOMINATORS, Indicator, MeasureSpec, SqlSpec, translations
 from sources.catalogue import MeasureEntry, SourceEntry, load_catalogue, load_measures
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.workspace import (  # noqa: F401 (re-exported for the commands)
-    BuildBusy, audience_dir, build_lock, input_fingerprint, is_up_to_date, lock_wait_seconds)
+    BuildBusy,
+    audience_dir,
+    build_lock,
+    input_fingerprint,
+    is_up_to_date,
+    lock_wait_seconds,
+)
 from sources import warehouse as wh
 from sources.audit_events import record_build
 

@@ -209,9 +209,9 @@ def suppress(
             # withholding the candidate changes only the group it joins: the cells exposed
             # elsewhere stay exposed (the same count as determined_cells(withheld | {candidate}))
             group_cells, group_constraints = _group(
-                candidate, lambda cell: cell == candidate or cell in withheld, constraints, index)
+                candidate, lambda cell: cell == candidate or cell in withheld, constraints, index)  # noqa: B023 (called here)
             inside = set(group_cells)
-            still_exposed = (len(exposed) - sum(1 for c in exposed if c in inside)
+            still_exposed = (len(exposed) - sum(1 for c in exposed if c in inside)  # noqa: B023 (evaluated here)
                              + len(_determined_in_component(group_cells, group_constraints)))
             size = counts.get(candidate)
             return (still_exposed, abs(size) if pd.notna(size) else np.inf, candidate)

@@ -40,9 +40,12 @@ STAGED_COLUMNS: dict[str, str] = {
     "OBS_VALUE": "DOUBLE",
     "UNIT_MEASURE": "VARCHAR NOT NULL",
     "OBS_STATUS": "VARCHAR NOT NULL",
-    # SCHEMA.md (owned by helper "unodc"): published text of a non-number cell, SDMX CL_CONF_STATUS
+    # SCHEMA.md (owned by helper "unodc"): published text of a non-number cell, SDMX CL_CONF_STATUS.
+    # Values that exist without a number (SCHEMA decision): OBS_VALUE is NULL only when
+    # CONF_STATUS != 'F' (withheld at source, OBS_TEXT holds the published text, e.g. "<5")
+    # or OBS_STATUS is a "missing" code of SDMX CL_OBS_STATUS (M, O, L, Q)
     "OBS_TEXT": "VARCHAR",
-    "CONF_STATUS": "VARCHAR NOT NULL",
+    "CONF_STATUS": "VARCHAR NOT NULL DEFAULT 'F'",
     "SEX": "VARCHAR NOT NULL",
     "AGE": "VARCHAR NOT NULL",
     "DISAGGREGATION": "VARCHAR NOT NULL",
@@ -56,11 +59,6 @@ STAGED_COLUMNS: dict[str, str] = {
     "LOC_SHEET": "VARCHAR NOT NULL",
     "LOC_ROW": "INTEGER",
     "WARNINGS": "VARCHAR NOT NULL",
-    # values that exist without a number (SCHEMA decision): OBS_VALUE is NULL only when
-    # CONF_STATUS != 'F' (withheld at source, OBS_TEXT holds the published text, e.g. "<5")
-    # or OBS_STATUS is a "missing" code of SDMX CL_OBS_STATUS (M, O, L, Q)
-    "OBS_TEXT": "VARCHAR",
-    "CONF_STATUS": "VARCHAR NOT NULL DEFAULT 'F'",
     "COMMENT_OBS": "VARCHAR NOT NULL DEFAULT ''",
     # other rows summed into this one (one area under two labels): JSON list of
     # {area_raw, value_raw, page, line, sheet, row}; NULL for an ordinary row

@@ -19,10 +19,23 @@ import pandas as pd
 
 from sources.catalogue import MeasureEntry, SourceEntry, load_measures
 from sources.harmonise.periods import parse_period
-from sources.validation.relations import (COMPARE_COLUMNS, DIMS, KEY, SERIES, WARNING_COLUMNS, Relations,
-                                          load_relations, previous_period)
-from sources.validation.row_rules import (QUARANTINE_COLUMNS, Rules, _add_second_label,
-                                          _second_label_of_one_area, load_rules)
+from sources.validation.relations import (
+    COMPARE_COLUMNS,
+    DIMS,
+    KEY,
+    SERIES,
+    WARNING_COLUMNS,
+    Relations,
+    load_relations,
+    previous_period,
+)
+from sources.validation.row_rules import (
+    QUARANTINE_COLUMNS,
+    Rules,
+    _add_second_label,
+    _second_label_of_one_area,
+    load_rules,
+)
 
 
 def _fmt_number(value: float) -> str:

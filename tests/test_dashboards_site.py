@@ -189,7 +189,7 @@ def test_each_csv_holds_exactly_the_figures_of_its_table(site):
 
 @pytest.fixture(scope="module")
 def members_site(warehouse_copy, tmp_path_factory) -> Path:
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     out = tmp_path_factory.mktemp("members") / "site"
     con = duckdb.connect(str(warehouse_copy), read_only=True)
@@ -220,8 +220,9 @@ def test_downloads_zip_and_sdmx(site):
 
 
 def test_csv_cells_are_neutralised_against_formulas():
-    from dashboards.downloads import csv_bytes
     import pandas as pd
+
+    from dashboards.downloads import csv_bytes
 
     out = csv_bytes(pd.DataFrame({"A": ["=cmd()", "+1", "ok"], "B": [1.0, -2.0, 3.0]})).decode()
     assert "'=cmd()" in out and "'+1" in out and "-2.0" in out
@@ -231,7 +232,7 @@ def test_csv_cells_are_neutralised_against_formulas():
 
 
 def test_public_edition_holds_clear_figures_only(warehouse_copy, tmp_path):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
@@ -255,7 +256,7 @@ def test_public_edition_holds_clear_figures_only(warehouse_copy, tmp_path):
 
 
 def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     damaged = tmp_path / "damaged.duckdb"
     shutil.copyfile(warehouse_copy, damaged)
@@ -277,7 +278,7 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
 
 
 def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tmp_path):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:

@@ -16,8 +16,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from indicators.compute import (build_indicator_progress, build_indicator_values, compute_indicator_values,
-                                indicators_without_values)
+from indicators.compute import (
+    build_indicator_progress,
+    build_indicator_values,
+    compute_indicator_values,
+    indicators_without_values,
+)
 from indicators.registry import Indicator, IndicatorError, load_registry
 from sources.warehouse import OBSERVATION_COLUMNS
 

@@ -20,9 +20,9 @@ what they are allowed to see, in every kind of file, which shows the scan can fi
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 import subprocess
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 
 from tests.canaries import AUDIENCES, CANARIES, UNAPPROVED
+
 VISIBLE = {"public": {"CLEAR"}, "members": {"CLEAR", "GREEN"}, "secretariat": {"CLEAR", "GREEN", "AMBER"}}
 
 SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[,.\u00a0\u202f\u2009' ](?=\d)")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sources.parsers import opensdg_csv
-from tests.helpers import data_lines, row_at
 from sources.parsers.base import PARSED_COLUMNS, SourceFileError
+from tests.helpers import data_lines, row_at
 
 ROOT = Path(__file__).resolve().parents[1]
 JAM = ROOT / "sources" / "data" / "open-sdg-jamaica"

@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sources.parsers import sdg_ddf
-from tests.helpers import data_lines, row_at
 from sources.parsers.base import PARSED_COLUMNS, SourceFileError
+from tests.helpers import data_lines, row_at
 
 ROOT = Path(__file__).resolve().parents[1]
 DDF = ROOT / "sources" / "data" / "un-sdg-global-database-2020"

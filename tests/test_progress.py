@@ -7,6 +7,7 @@ Expected values in the focused tests are derived by hand from the formulas
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -517,7 +518,7 @@ def test_nan_target_and_limit_mean_not_set():
 
 def test_assessment_is_frozen_and_serialisable():
     a = assess({2015: 14.5, 2023: 10.2}, direction="decrease", target=7.25)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         a.status = "x"  # type: ignore[misc]
     d = a.to_dict()
     assert d["status"] == "substantial_progress" and d["calculation"] == "method2_target"

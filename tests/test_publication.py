@@ -107,7 +107,7 @@ def _relations(obs: pd.DataFrame, ind: pd.DataFrame, registry, areas: pd.DataFra
                     rels.append([(("i", by_area[region], column), 1)] + [(("i", p, column), -1) for p in parts])
         if numerator:  # a country's numerator is the observation (headline: sex and age totals)
             for area, idx in by_area.items():
-                for (src, m, a, p, s, g, dd), cell in obs_cell.items():
+                for (_src, m, a, p, s, g, dd), cell in obs_cell.items():
                     if m == numerator and a == area and p == period and s == (sex or "_T") and g == (age or "_T") and dd == d:
                         rels.append([(("i", idx, "NUMERATOR"), 1), (cell, -1)])
     return rels

@@ -17,7 +17,10 @@ import pytest
 from sources.harmonise.areas import default_resolver
 from sources.quarterly.codelists import load_codelist, workbook_lists
 from sources.quarterly.template import (
-    country_options, parse_quarter, quarter_in_filename, template_version,
+    country_options,
+    parse_quarter,
+    quarter_in_filename,
+    template_version,
 )
 from tests.conftest import run_clac
 
@@ -122,7 +125,7 @@ def test_code_list_columns_are_dropdowns_on_the_hidden_ranges(templates, lang):
         assert got[letter] == ("list", formula, f"{letter}3:{letter}202"), letter
     # every list range points at exactly the labels of its code list
     lists = wb["_codelists"]
-    for letter, formula in ACTIVITY_LISTS.items():
+    for formula in ACTIVITY_LISTS.values():
         col, last = formula.split("!$")[1].split("$2:$")[0], int(formula.rsplit("$", 1)[1])
         assert lists[f"{col}{last}"].value is not None and lists[f"{col}{last + 1}"].value is None
 
@@ -146,7 +149,7 @@ def test_every_dropdown_label_reads_back_to_its_code(lang):
     resolver = default_resolver()
     for label, code in country_options(lang)[1:]:
         assert resolver.resolve(label) == code, (lang, label)
-    for key, codelist in workbook_lists().items():
+    for codelist in workbook_lists().values():
         for code in codelist.codes:
             assert codelist.lookup(codelist.display(code, lang)) == code
             assert codelist.lookup(codelist.label(code, lang)) == code

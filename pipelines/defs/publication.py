@@ -1,6 +1,6 @@
 """Publication assets: the static site (es/en/pt), its downloads, and the annual report.
 
-Thin wrappers around :func:`dashboards.site.build_site` and
+Thin wrappers around :func:`dashboards.site_build.build_site` and
 :func:`dashboards.report.build_report`; the site is written to ``output_dir()/site`` and
 the report to ``output_dir()/report`` (during a run, the run's working folder of its
 audience, see :mod:`pipelines.workspace`). The site depends on every ``marts/*`` asset
@@ -79,7 +79,7 @@ def _live_path(relative: str) -> str:
     ],
 )
 def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     fail_if_asked("outputs/site")
     audience = warehouse.audience

@@ -18,9 +18,9 @@ import dagster as dg
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview
 from sources import warehouse as wh
+from sources.audit_events import record_ingestion
 from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from sources.harmonise.areas import default_resolver
-from sources.audit_events import record_ingestion
 from sources.ingest import IngestResult, file_sha256, ingest_file, rejected_dir
 from sources.reconcile import conservation_failures, stated_total_failures
 

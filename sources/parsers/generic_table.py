@@ -387,7 +387,7 @@ def _refuse_swallowed_lines(path: Path, body: list[tuple[int, list[_Cell]]], wid
                           f"{len(lines)} line(s) of the file, {len(swallowed)} of them rows of the table, were "
                           "read into that one cell; the file is not read, so that no row is lost.",
                     where=f"row {row_number}",
-                    hint=f"Close the quote in that cell (write \"\" for a quote inside a quoted cell), "
+                    hint="Close the quote in that cell (write \"\" for a quote inside a quoted cell), "
                          "or remove it, and save the file again.",
                     code="file_unterminated_quote",
                     params={"column": name, "lines": len(lines), "rows": len(swallowed)})

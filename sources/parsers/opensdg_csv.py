@@ -431,7 +431,6 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         )
     indicator_id = match.group("id").lower()
     measure = "SDG_" + indicator_id.replace("-", "_").upper()
-    area_key = _norm(area)
 
     records = _read_csv(path)
     while records and not any(c.strip() for c in records[-1]):

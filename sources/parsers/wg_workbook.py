@@ -38,8 +38,16 @@ from sources.parsers.limits import PackageInfo, check_xlsx_package, used_rows
 from sources.quarterly.codelists import normalise, working_groups
 from sources.quarterly.personal_data import find_personal_data
 from sources.quarterly.template import (
-    DEFINED_NAMES, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, Quarter, load_layout, load_quarterly_rules,
-    parse_quarter, quarter_in_filename, template_version,
+    DEFINED_NAMES,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    META_SHEET,
+    Quarter,
+    load_layout,
+    load_quarterly_rules,
+    parse_quarter,
+    quarter_in_filename,
+    template_version,
 )
 
 BASE_COLUMNS = ["SECTION", "LOC_SHEET", "LOC_ROW"]

@@ -42,7 +42,14 @@ from sources.parsers.base import ParseResult
 from sources.quarterly.codelists import normalise, workbook_lists
 from sources.quarterly.personal_data import Finding, describe, find_personal_data
 from sources.quarterly.template import (
-    REGIONAL, REGIONAL_AREA, Column, Quarter, load_layout, load_quarterly_rules, parse_quarter, settings,
+    REGIONAL,
+    REGIONAL_AREA,
+    Column,
+    Quarter,
+    load_layout,
+    load_quarterly_rules,
+    parse_quarter,
+    settings,
 )
 from sources.validation.row_rules import QUARANTINE_COLUMNS
 

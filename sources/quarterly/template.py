@@ -45,9 +45,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sources.catalogue import LANGUAGES, Translated
 from sources.harmonise.areas import lac_country_codes, load_areas
-from sources.xlsx_bytes import deterministic_xlsx
 from sources.harmonise.periods import parse_period
-from sources.quarterly.codelists import CodeList, working_groups, workbook_lists
+from sources.quarterly.codelists import CodeList, workbook_lists, working_groups
+from sources.xlsx_bytes import deterministic_xlsx
 
 HERE = Path(__file__).resolve().parent
 LAYOUT_FILE = HERE / "template.yaml"
