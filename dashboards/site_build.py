@@ -36,8 +36,9 @@ from dashboards.i18n import LANGUAGES
 from dashboards.site import Builder, SiteManifest, copy_assets
 
 
-def build_site(con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"),
-               audience: str = "secretariat") -> SiteManifest:
+def build_site(
+    con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"), audience: str = "secretariat"
+) -> SiteManifest:
     """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring."""
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
     out_dir = Path(out_dir)
@@ -54,7 +55,8 @@ def build_site(con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR",
         '<meta http-equiv="refresh" content="0; url=es/index.html">'
         '<title>CLAC</title></head><body><p><a href="es/index.html">Español</a> · '
         '<a href="en/index.html">English</a> · <a href="pt/index.html">Português</a></p></body></html>\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out_dir.exists():

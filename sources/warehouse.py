@@ -67,15 +67,41 @@ STAGED_COLUMNS: dict[str, str] = {
 
 #: The central mart's columns, in published order (SDMX-style names).
 OBSERVATION_COLUMNS: list[str] = [
-    "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
-    "OBS_STATUS", "SHARING", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
-    "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
-    "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS", "LOC_ALSO",
+    "SOURCE_ID",
+    "MEASURE",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "UNIT_MEASURE",
+    "OBS_STATUS",
+    "SHARING",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "NATURE",
+    "SYNTHETIC",
+    "FILE_ID",
+    "FILE_NAME",
+    "FILE_SHA256",
+    "LOC_PAGE",
+    "LOC_LINE",
+    "LOC_SHEET",
+    "LOC_ROW",
+    "OBS_TEXT",
+    "CONF_STATUS",
+    "COMMENT_OBS",
+    "LOC_ALSO",
 ]
 
 #: Unique key of an observation.
 OBSERVATION_KEY: list[str] = [
-    "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION",
+    "SOURCE_ID",
+    "MEASURE",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
 ]
 
 DDL = """
@@ -191,9 +217,7 @@ def connect(db_path: Path | None = None, *, read_only: bool = False) -> Iterator
     """A short-lived connection; the schema is created on first write."""
     path = db_path or warehouse_path()
     if read_only and not path.exists():
-        raise FileNotFoundError(
-            f"No warehouse at {path}. Run 'clac build' first (or set CLAC_WAREHOUSE)."
-        )
+        raise FileNotFoundError(f"No warehouse at {path}. Run 'clac build' first (or set CLAC_WAREHOUSE).")
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
