@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup build test dev bench clean
+.PHONY: setup build test lint format dev bench clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,17 @@ test: setup
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
 		(apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core postgresql)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --max-worker-restart=0
+
+# The lint and the import contract (pyproject.toml); tests/test_layer_contract.py runs the same
+# checks inside make test.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 dev: setup
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

@@ -24,13 +24,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_build(home: Path, *extra: str) -> tuple[float, float]:
-    env = dict(os.environ, CLAC_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"),
-               CLAC_OUTPUTS=str(home / "build"))
+    env = dict(
+        os.environ, CLAC_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"), CLAC_OUTPUTS=str(home / "build")
+    )
     env.pop("CLAC_WAREHOUSE", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipelines", "build", *extra], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "pipelines", "build", *extra], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
     seconds = time.perf_counter() - start
     peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
     return seconds, peak_mb

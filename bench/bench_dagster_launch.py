@@ -22,8 +22,9 @@ DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 def timed(home: Path, command: list[str]) -> float:
-    env = dict(os.environ, CLAC_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"),
-               CLAC_OUTPUTS=str(home / "build"))
+    env = dict(
+        os.environ, CLAC_HOME=str(home), DAGSTER_HOME=str(home / "dagster_home"), CLAC_OUTPUTS=str(home / "build")
+    )
     env.pop("CLAC_WAREHOUSE", None)
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

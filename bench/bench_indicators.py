@@ -34,8 +34,11 @@ from indicators.progress import assess, combine  # noqa: E402
 from indicators.registry import Indicator  # noqa: E402
 from sources.warehouse import OBSERVATION_COLUMNS  # noqa: E402
 
-TEXT = {"es": "SINTÉTICO: indicador de prueba de rendimiento", "en": "SYNTHETIC: benchmark indicator",
-        "pt": "SINTÉTICO: indicador de teste de desempenho"}
+TEXT = {
+    "es": "SINTÉTICO: indicador de prueba de rendimiento",
+    "en": "SYNTHETIC: benchmark indicator",
+    "pt": "SINTÉTICO: indicador de teste de desempenho",
+}
 SUBREGIONS = ["LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH"]
 
 
@@ -48,8 +51,11 @@ def make_warehouse(path: Path, countries: int, years: int, measures: int) -> int
     area_rows += [(code, "lac_aggregate", "", False) for code in ["LAC", *SUBREGIONS]]
     con.execute("CREATE TABLE marts.areas (REF_AREA VARCHAR, AREA_KIND VARCHAR, LAC_SUBREGION VARCHAR, IS_LAC BOOLEAN)")
     con.executemany("INSERT INTO marts.areas VALUES (?, ?, ?, ?)", area_rows)
-    pop = [(a, y, 1_110_000 * (i + 1) + 11_100 * k, 333_000 * (i + 1) + 1_110 * k, y > 2019)
-           for i, a in enumerate(areas) for k, y in enumerate(range(first_year, 2024))]
+    pop = [
+        (a, y, 1_110_000 * (i + 1) + 11_100 * k, 333_000 * (i + 1) + 1_110 * k, y > 2019)
+        for i, a in enumerate(areas)
+        for k, y in enumerate(range(first_year, 2024))
+    ]
     con.execute("""CREATE TABLE marts.population (REF_AREA VARCHAR, YEAR BIGINT, POPULATION BIGINT,
                    POPULATION_U18 BIGINT, U18_PROJECTION BOOLEAN)""")
     con.executemany("INSERT INTO marts.population VALUES (?, ?, ?, ?, ?)", pop)
@@ -67,7 +73,7 @@ def make_warehouse(path: Path, countries: int, years: int, measures: int) -> int
         FROM range(1, {countries + 1}) t1(c), range(1, {measures + 1}) t2(m), range(0, {years}) t3(k)
     """)
     columns = [r[0] for r in con.execute("DESCRIBE marts.observations").fetchall()]
-    assert columns[:len(OBSERVATION_COLUMNS)] == OBSERVATION_COLUMNS, columns
+    assert columns[: len(OBSERVATION_COLUMNS)] == OBSERVATION_COLUMNS, columns
     n = con.execute("SELECT count(*) FROM marts.observations").fetchone()[0]
     con.close()
     return n
@@ -77,9 +83,18 @@ def make_registry(measures: int) -> dict[str, Indicator]:
     registry = {}
     for m in range(1, measures + 1):
         kind = m % 4
-        base = {"id": f"bench_{m:03d}", "goal": 1 + m % 8, "working_group": "hotlines", "name": TEXT,
-                "definition": TEXT, "limitations": TEXT, "numerator": {"measure": f"BENCH_M{m:03d}"},
-                "direction": "increase" if m % 2 else "decrease", "sources": ["syn_bench"], "base_year": 2015}
+        base = {
+            "id": f"bench_{m:03d}",
+            "goal": 1 + m % 8,
+            "working_group": "hotlines",
+            "name": TEXT,
+            "definition": TEXT,
+            "limitations": TEXT,
+            "numerator": {"measure": f"BENCH_M{m:03d}"},
+            "direction": "increase" if m % 2 else "decrease",
+            "sources": ["syn_bench"],
+            "base_year": 2015,
+        }
         if kind == 0:
             base.update(denominator="population_total", factor=100000, unit="PER_100000_POP")
         elif kind == 1:
@@ -88,8 +103,12 @@ def make_registry(measures: int) -> dict[str, Indicator]:
             base.update(denominator="none", factor=1, unit="NUMBER", aggregation={"method": "sum"})
         else:
             other = m % measures + 1
-            base.update(denominator={"measure": f"BENCH_M{other:03d}"}, factor=100, unit="PERCENT",
-                        aggregation={"method": "ratio_of_sums"})
+            base.update(
+                denominator={"measure": f"BENCH_M{other:03d}"},
+                factor=100,
+                unit="PERCENT",
+                aggregation={"method": "ratio_of_sums"},
+            )
         base.setdefault("aggregation", {"method": "ratio_of_sums"})
         if m % 5 == 0:
             base["target"] = {"value": 1.0, "year": 2030}
@@ -119,19 +138,26 @@ def main() -> None:
         path = Path(tmp) / "bench-SYNTHETIC.duckdb"
         n_obs, t_make, _ = timed(lambda: make_warehouse(path, args.countries, args.years, args.measures))
         registry = make_registry(args.measures)
-        print(f"SYNTHETIC warehouse: {args.countries} countries x {args.years} years x {args.measures} measures "
-              f"= {n_obs:,} observations (built in {t_make:.2f} s)")
+        print(
+            f"SYNTHETIC warehouse: {args.countries} countries x {args.years} years x {args.measures} measures "
+            f"= {n_obs:,} observations (built in {t_make:.2f} s)"
+        )
         con = duckdb.connect(str(path))
         rows, best, median = timed(lambda: build_indicator_values(con, registry), args.repeat)
         aggregates = con.execute(
-            "SELECT count(*) FROM marts.indicator_values WHERE AREA_KIND = 'lac_aggregate'").fetchone()[0]
-        print(f"build_indicator_values: {len(registry)} indicators -> {rows:,} rows ({aggregates:,} regional "
-              f"aggregates); best {best:.2f} s, median {median:.2f} s of {args.repeat}; "
-              f"{best / len(registry) * 1000:.1f} ms per indicator")
+            "SELECT count(*) FROM marts.indicator_values WHERE AREA_KIND = 'lac_aggregate'"
+        ).fetchone()[0]
+        print(
+            f"build_indicator_values: {len(registry)} indicators -> {rows:,} rows ({aggregates:,} regional "
+            f"aggregates); best {best:.2f} s, median {median:.2f} s of {args.repeat}; "
+            f"{best / len(registry) * 1000:.1f} ms per indicator"
+        )
         prog_rows, best, median = timed(lambda: build_indicator_progress(con, registry), args.repeat)
         series = con.execute("SELECT count(*) FROM marts.indicator_progress WHERE LEVEL = 'series'").fetchone()[0]
-        print(f"build_indicator_progress: {series:,} series -> {prog_rows:,} rows; best {best:.2f} s, "
-              f"median {median:.2f} s")
+        print(
+            f"build_indicator_progress: {series:,} series -> {prog_rows:,} rows; best {best:.2f} s, "
+            f"median {median:.2f} s"
+        )
         con.close()
 
     # assess over synthetic series: 10 years each, values patterned around 111
@@ -147,11 +173,10 @@ def main() -> None:
         return [assess(obs, direction=d, base_year=2015, target=t, target_year=2030) for obs, d, t in inputs]
 
     results, best, median = timed(run_assess, 1)
-    print(f"assess: {args.series:,} series of 10 years in {best:.2f} s "
-          f"({best / args.series * 1e6:.1f} µs per series)")
+    print(f"assess: {args.series:,} series of 10 years in {best:.2f} s ({best / args.series * 1e6:.1f} µs per series)")
     statuses = pd.Series([r.status for r in results]).value_counts().to_dict()
     print(f"  statuses: {statuses}")
-    _, best_c, _ = timed(lambda: [combine(results[i:i + 4]) for i in range(0, len(results), 4)], 1)
+    _, best_c, _ = timed(lambda: [combine(results[i : i + 4]) for i in range(0, len(results), 4)], 1)
     print(f"combine: {len(results) // 4:,} indicators of 4 series in {best_c:.2f} s")
 
 

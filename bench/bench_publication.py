@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb  # noqa: E402
 
 from dashboards.report import build_report  # noqa: E402
-from dashboards.site import build_site  # noqa: E402
+from dashboards.site_build import build_site  # noqa: E402
 from indicators.registry import load_registry  # noqa: E402
+from sources import warehouse as wh  # noqa: E402
 from sources.catalogue import load_catalogue, load_measures  # noqa: E402
 from sources.publication import AUDIENCES, published_tables  # noqa: E402
-from sources import warehouse as wh  # noqa: E402
 
 LIMIT = 300 * 1024
 
@@ -44,9 +44,11 @@ def main() -> None:
             tables_seconds = time.perf_counter() - started
             started = time.perf_counter()
             edition = build_site(con, out / f"site-{audience}", allowed_sharing=levels, audience=audience)
-            print(f"{audience}: published tables {tables_seconds:.1f} s ({len(published.observations):,} "
-                  f"observations, {len(published.indicator_values):,} indicator values, {published.withheld()} "
-                  f"withheld); site {time.perf_counter() - started:.1f} s, {len(edition.pages)} pages")
+            print(
+                f"{audience}: published tables {tables_seconds:.1f} s ({len(published.observations):,} "
+                f"observations, {len(published.indicator_values):,} indicator values, {published.withheld()} "
+                f"withheld); site {time.perf_counter() - started:.1f} s, {len(edition.pages)} pages"
+            )
         started = time.perf_counter()
         manifest = build_site(con, out / "site")
         site_seconds = time.perf_counter() - started
@@ -60,13 +62,19 @@ def main() -> None:
         build_report(con, args.year, "es", out / "report", pdf=True)
         report_seconds = time.perf_counter() - started
         pdf = out / "report" / f"annual-report-{args.year}-es.pdf"
-        print(f"secretariat site (default edition): {len(manifest.pages)} pages, {manifest.charts} charts, {site_seconds:.1f} s")
+        print(
+            f"secretariat site (default edition): {len(manifest.pages)} pages, {manifest.charts} charts, {site_seconds:.1f} s"
+        )
         print(f"site total: {total / 1e6:.1f} MB ({plotly / 1e6:.1f} MB of it the shared plotly.min.js)")
-        print(f"largest page: {pages[-1][1]} {pages[-1][0] / 1024:.0f} KB; median page "
-              f"{pages[len(pages) // 2][0] / 1024:.0f} KB; pages over 300 KB: "
-              f"{sum(1 for size, _ in pages if size > LIMIT)}")
-        print(f"report {args.year} es: HTML {html_seconds:.1f} s, HTML+PDF {report_seconds:.1f} s, "
-              f"PDF {pdf.stat().st_size / 1e6:.1f} MB")
+        print(
+            f"largest page: {pages[-1][1]} {pages[-1][0] / 1024:.0f} KB; median page "
+            f"{pages[len(pages) // 2][0] / 1024:.0f} KB; pages over 300 KB: "
+            f"{sum(1 for size, _ in pages if size > LIMIT)}"
+        )
+        print(
+            f"report {args.year} es: HTML {html_seconds:.1f} s, HTML+PDF {report_seconds:.1f} s, "
+            f"PDF {pdf.stat().st_size / 1e6:.1f} MB"
+        )
 
 
 if __name__ == "__main__":

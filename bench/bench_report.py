@@ -31,8 +31,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         load = os.getloadavg()[0]
         start = time.perf_counter()
-        files = build_reports(con, args.year, ["es", "en", "pt"], Path(out), allowed_sharing=AUDIENCES[args.audience],
-                              audience=args.audience)
+        files = build_reports(
+            con,
+            args.year,
+            ["es", "en", "pt"],
+            Path(out),
+            allowed_sharing=AUDIENCES[args.audience],
+            audience=args.audience,
+        )
         seconds = time.perf_counter() - start
         pages = {}
         for path in files:
@@ -41,8 +47,10 @@ def main() -> None:
 
                 with pdfplumber.open(str(path)) as pdf:
                     pages[path.name] = len(pdf.pages)
-    print(f"annual report ({args.audience}, 3 languages, HTML + PDF): {seconds:.1f} s; pages {pages}; "
-          f"load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end")
+    print(
+        f"annual report ({args.audience}, 3 languages, HTML + PDF): {seconds:.1f} s; pages {pages}; "
+        f"load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+    )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_indicators import make_registry  # noqa: E402
+
 from indicators.compute import build_indicator_progress, build_indicator_values  # noqa: E402
 from sources import warehouse as wh  # noqa: E402
 from sources.marts import build_observations  # noqa: E402
@@ -67,8 +68,10 @@ def make_staging(con: duckdb.DuckDBPyConnection, observations: int) -> int:
         FROM range(1, {COUNTRIES + 1}) t1(c), range(1, {MEASURES + 1}) t2(m), range(0, {YEARS}) t3(k),
              range(0, {groups}) t4(g)
     """)
-    con.execute("CREATE OR REPLACE TABLE marts.sources AS SELECT 'syn_bench' AS SOURCE_ID, 'GREEN' AS SHARING, "
-                "true AS SYNTHETIC")
+    con.execute(
+        "CREATE OR REPLACE TABLE marts.sources AS SELECT 'syn_bench' AS SOURCE_ID, 'GREEN' AS SHARING, "
+        "true AS SYNTHETIC"
+    )
     con.execute(f"""CREATE OR REPLACE TABLE marts.areas AS
         SELECT printf('S%02d', c) AS REF_AREA, 'country' AS AREA_KIND,
                ['LAC_CARIB', 'LAC_CENTRAL', 'LAC_SOUTH'][c % 3 + 1] AS LAC_SUBREGION, true AS IS_LAC
@@ -100,15 +103,21 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="clac-scale-", dir=args.dir) as tmp:
         path = Path(tmp) / "scale-SYNTHETIC.duckdb"
-        con = duckdb.connect(str(path), config={"memory_limit": args.memory_limit,
-                                                "temp_directory": str(Path(tmp) / "spill")})
+        con = duckdb.connect(
+            str(path), config={"memory_limit": args.memory_limit, "temp_directory": str(Path(tmp) / "spill")}
+        )
         start = time.perf_counter()
         staged = make_staging(con, args.observations)
-        print(f"SYNTHETIC staging: {staged:,} observations written in {time.perf_counter() - start:.1f} s "
-              f"(DuckDB memory_limit {args.memory_limit}, {duckdb.__version__})")
-        registry = {key: ind if str(ind.denominator).startswith("population")
-                    else ind.model_copy(update={"disaggregations": ["DISAGGREGATION"]})
-                    for key, ind in make_registry(MEASURES).items()}  # a series per group where allowed
+        print(
+            f"SYNTHETIC staging: {staged:,} observations written in {time.perf_counter() - start:.1f} s "
+            f"(DuckDB memory_limit {args.memory_limit}, {duckdb.__version__})"
+        )
+        registry = {
+            key: ind
+            if str(ind.denominator).startswith("population")
+            else ind.model_copy(update={"disaggregations": ["DISAGGREGATION"]})
+            for key, ind in make_registry(MEASURES).items()
+        }  # a series per group where allowed
         n_obs, t_obs = timed("marts.observations", "observations", lambda: build_observations(con, {SOURCE: None}))
         n_val, t_val = timed("indicator values", "values", lambda: build_indicator_values(con, registry))
         n_prog, t_prog = timed("indicator progress", "progress rows", lambda: build_indicator_progress(con, registry))
@@ -116,8 +125,10 @@ def main() -> None:
         con.close()
         size = path.stat().st_size / 1e9
         total = t_obs + t_val + t_prog
-        print(f"total {total:.1f} s for {n_obs:,} observations ({n_obs / total:,.0f} observations/s); "
-              f"warehouse {size:.1f} GB on disk; peak RSS {peak_rss_mb():,.0f} MB")
+        print(
+            f"total {total:.1f} s for {n_obs:,} observations ({n_obs / total:,.0f} observations/s); "
+            f"warehouse {size:.1f} GB on disk; peak RSS {peak_rss_mb():,.0f} MB"
+        )
 
 
 if __name__ == "__main__":

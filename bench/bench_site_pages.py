@@ -34,7 +34,7 @@ def measure(page, url: str) -> tuple[int, int, float]:
     total = 0
     for ref in set(loaded):
         if ref.startswith("file://"):
-            path = Path(ref[len("file://"):].split("#")[0].split("?")[0])
+            path = Path(ref[len("file://") :].split("#")[0].split("?")[0])
             total += path.stat().st_size if path.is_file() else 0
     return total, len(set(loaded)), elapsed
 

@@ -66,19 +66,26 @@ def insert(con: duckdb.DuckDBPyConnection, source_id: str, staged: pd.DataFrame)
     con.unregister("bench_rows")
 
 
-def validate_and_load(timer: Timer, con, entry, paths: list[Path], *, resolve, areas: list[str],
-                      today: dt.date) -> int:
+def validate_and_load(timer: Timer, con, entry, paths: list[Path], *, resolve, areas: list[str], today: dt.date) -> int:
     """Parse, check and insert each file of a source; then its GX suite once (as the build does)."""
     from sources.validation import gx_suites
 
     rows, frames = 0, []
     for path in paths:
         parsed = timer.run("load: parse", parser_for(entry), path, **entry.parser_options)
-        staged, quarantine = timer.run("validation: row rules", check_rows, parsed.rows, entry=entry,
-                                       file_id=f"{len(frames):016d}", measures=load_measures(),
-                                       resolve_area=resolve, today=today)
-        staged, quarantine, _ = timer.run("validation: relations + plausibility", check_relations,
-                                          staged, quarantine, entry=entry)
+        staged, quarantine = timer.run(
+            "validation: row rules",
+            check_rows,
+            parsed.rows,
+            entry=entry,
+            file_id=f"{len(frames):016d}",
+            measures=load_measures(),
+            resolve_area=resolve,
+            today=today,
+        )
+        staged, quarantine, _ = timer.run(
+            "validation: relations + plausibility", check_relations, staged, quarantine, entry=entry
+        )
         timer.run("load: insert into DuckDB", insert, con, entry.id, staged)
         rows += parsed.rows_read
         frames.append(staged)
@@ -103,11 +110,13 @@ def synthetic_csv(rows: int, path: Path) -> int:
     regions = max(1, -(-rows // per_region))
     grid = pd.MultiIndex.from_product(
         [[f"Region=R{r}" if r else "" for r in range(regions)], areas, years, sexes, ages, measures],
-        names=["DISAGGREGATION", "REF_AREA", "TIME_PERIOD", "SEXO", "EDAD", "MEASURE"]).to_frame(index=False)
+        names=["DISAGGREGATION", "REF_AREA", "TIME_PERIOD", "SEXO", "EDAD", "MEASURE"],
+    ).to_frame(index=False)
     grid = grid.head(rows)
     scale = grid["MEASURE"].map({"INVESTIGATIONS_OPENED": 1.0, "PROSECUTIONS": 0.3, "CONVICTIONS": 0.1})
     part = grid["SEXO"].map({"Total": 1.0, "Mujer": 0.5, "Hombre": 0.4}) * grid["EDAD"].map(
-        {"_T": 1.0, "Y_LT18": 0.3, "Y_GE18": 0.6})
+        {"_T": 1.0, "Y_LT18": 0.3, "Y_GE18": 0.6}
+    )
     grid["OBS_VALUE"] = (4000 * scale * part).round().astype(int)
     grid["UNIT_MEASURE"] = "NUMBER"
     grid = grid[["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE", "SEXO", "EDAD", "DISAGGREGATION"]]
@@ -135,9 +144,10 @@ def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
     """Issue 14, goal 1: a generic-template CSV validated and staged by the pipeline's own
     functions (parse, row rules, relations, insert) against the floor (the same checks as
     plain DuckDB SQL, bench/validation_floor.py), in this process, one after the other."""
+    from validation_floor import floor
+
     from sources.ingest import insert_frame
     from sources.validation.relations import check_with_warehouse, insert_warnings
-    from validation_floor import floor
 
     entry = load_catalogue()["synthetic_prosecutions"]
     resolve = default_resolver().resolve
@@ -145,8 +155,10 @@ def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synthetic-SYNTHETIC.csv"
         written = synthetic_csv(rows, path)
-        print(f"\nGoal 1, checks where the data is: {written:,} synthetic rows, "
-              f"{path.stat().st_size / 1048576:.0f} MB generic-template CSV")
+        print(
+            f"\nGoal 1, checks where the data is: {written:,} synthetic rows, "
+            f"{path.stat().st_size / 1048576:.0f} MB generic-template CSV"
+        )
         pipeline: dict[str, float] = {}
         con = duckdb.connect(str(Path(tmp) / "pipeline.duckdb"))
         con.execute(wh.DDL)
@@ -154,8 +166,9 @@ def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
         parsed = parser_for(entry)(path, **entry.parser_options)
         pipeline["parse (generic_table.parse)"] = time.perf_counter() - start
         start = time.perf_counter()
-        staged, quarantine = check_rows(parsed.rows, entry=entry, file_id="b" * 16, measures=load_measures(),
-                                        resolve_area=resolve, today=today)
+        staged, quarantine = check_rows(
+            parsed.rows, entry=entry, file_id="b" * 16, measures=load_measures(), resolve_area=resolve, today=today
+        )
         pipeline["row rules"] = time.perf_counter() - start
         start = time.perf_counter()
         staged, quarantine, warnings = check_with_warehouse(con, staged, quarantine, entry=entry)
@@ -176,14 +189,25 @@ def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
         con = duckdb.connect(str(Path(tmp) / "floor.duckdb"))
         con.execute(wh.DDL)
         wh.ensure_staging_table(con, entry.id)
-        floor_s = floor(con, path, entry=entry, measures=load_measures(), resolve_area=resolve,
-                        this_year=today.year, earliest=int(rules.settings["earliest_year"]),
-                        staging=wh.staging_table(entry.id), quarantine="staging.quarantine")
-        floor_counts = con.execute(f"SELECT (SELECT count(*) FROM {wh.staging_table(entry.id)}), "
-                                   "(SELECT count(*) FROM staging.quarantine)").fetchone()
+        floor_s = floor(
+            con,
+            path,
+            entry=entry,
+            measures=load_measures(),
+            resolve_area=resolve,
+            this_year=today.year,
+            earliest=int(rules.settings["earliest_year"]),
+            staging=wh.staging_table(entry.id),
+            quarantine="staging.quarantine",
+        )
+        floor_counts = con.execute(
+            f"SELECT (SELECT count(*) FROM {wh.staging_table(entry.id)}), (SELECT count(*) FROM staging.quarantine)"
+        ).fetchone()
         con.close()
-    print(f"  pipeline: {counts[0]:,} staged, {counts[1]:,} quarantined, {counts[2]:,} warnings; "
-          f"floor: {floor_counts[0]:,} staged, {floor_counts[1]:,} quarantined")
+    print(
+        f"  pipeline: {counts[0]:,} staged, {counts[1]:,} quarantined, {counts[2]:,} warnings; "
+        f"floor: {floor_counts[0]:,} staged, {floor_counts[1]:,} quarantined"
+    )
     for name, seconds in pipeline.items():
         print(f"  pipeline {name:<36} {seconds:8.2f} s")
     for name, seconds in floor_s.items():
@@ -194,8 +218,10 @@ def goal_checks_where_the_data_is(rows: int, today: dt.date) -> None:
     print(f"  {'pipeline, read + validate + stage':<45} {total:8.2f} s")
     print(f"  {'floor, read + validate + stage':<45} {floor_total:8.2f} s")
     print(f"  {'RATIO pipeline / floor (goal <= 3)':<45} {total / floor_total:8.2f}")
-    print(f"  {'ratio after the read (validate + stage only)':<45} {checks / floor_checks:8.2f}"
-          f"   ({checks:.2f} s / {floor_checks:.2f} s)")
+    print(
+        f"  {'ratio after the read (validate + stage only)':<45} {checks / floor_checks:8.2f}"
+        f"   ({checks:.2f} s / {floor_checks:.2f} s)"
+    )
     print(f"  peak RSS of this process so far: {peak_rss_mb():,.0f} MB")
 
 
@@ -215,8 +241,7 @@ def goal_gx_at_its_best(today: dt.date) -> None:
         entries = list(observation_sources(load_catalogue()).values())
         for entry in entries:
             for path in entry.bundled_paths():
-                ingest_file(con, path, entry, resolve_area=resolve, db_path=Path(tmp) / "bundled.duckdb",
-                            today=today)
+                ingest_file(con, path, entry, resolve_area=resolve, db_path=Path(tmp) / "bundled.duckdb", today=today)
         start = time.perf_counter()
         results = gx_suites.validate_sources(con, entries)
         suites = time.perf_counter() - start
@@ -224,19 +249,25 @@ def goal_gx_at_its_best(today: dt.date) -> None:
     failed = [r.source_id for r in results if not r.success]
     print(f"\nGoal 2, GX at its own best: {len(results)} suites over the bundled data")
     print(f"  {'import great_expectations (one-off)':<45} {gx_import:8.2f} s")
-    print(f"  {'all suites, after the import (goal < 3 s)':<45} {suites:8.2f} s"
-          f"   (failed: {', '.join(failed) or 'none'})")
+    print(
+        f"  {'all suites, after the import (goal < 3 s)':<45} {suites:8.2f} s   (failed: {', '.join(failed) or 'none'})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic dataset")
-    parser.add_argument("--goals", default="1,2",
-                        help="issue 14 goals to measure (1: checks vs floor, 2: GX), or 'legacy' for the old report")
+    parser.add_argument(
+        "--goals",
+        default="1,2",
+        help="issue 14 goals to measure (1: checks vs floor, 2: GX), or 'legacy' for the old report",
+    )
     args = parser.parse_args()
     today = dt.date.today()
-    print(f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    print(
+        f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs"
+    )
     goals = args.goals.split(",")
     if "1" in goals:
         goal_checks_where_the_data_is(args.rows, today)
@@ -260,8 +291,7 @@ def legacy_report(rows_wanted: int, today: dt.date) -> None:
     con.execute(wh.DDL)
     timer, rows = Timer(), 0
     for entry in observation_sources(load_catalogue()).values():
-        rows += validate_and_load(timer, con, entry, entry.bundled_paths(), resolve=resolve, areas=areas,
-                                  today=today)
+        rows += validate_and_load(timer, con, entry, entry.bundled_paths(), resolve=resolve, areas=areas, today=today)
     report("Bundled data", timer, rows, gx_import)
 
     entry = load_catalogue()["synthetic_prosecutions"]
@@ -269,8 +299,10 @@ def legacy_report(rows_wanted: int, today: dt.date) -> None:
         path = Path(tmp) / "synthetic-million-SYNTHETIC.csv"
         start = time.perf_counter()
         written = synthetic_csv(rows_wanted, path)
-        print(f"\n(generated {written:,} synthetic rows in {time.perf_counter() - start:.1f} s, "
-              f"{path.stat().st_size / 1048576:.0f} MB CSV)")
+        print(
+            f"\n(generated {written:,} synthetic rows in {time.perf_counter() - start:.1f} s, "
+            f"{path.stat().st_size / 1048576:.0f} MB CSV)"
+        )
         con = duckdb.connect(":memory:")
         con.execute(wh.DDL)
         timer = Timer()

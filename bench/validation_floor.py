@@ -28,9 +28,18 @@ from sources.catalogue import MeasureEntry, SourceEntry
 from sources.parsers.generic_table import SEX_WORDS, UNIT_WORDS
 
 
-def floor(con: duckdb.DuckDBPyConnection, csv_path: Path, *, entry: SourceEntry,
-          measures: dict[str, MeasureEntry], resolve_area: Callable[[str], str | None],
-          this_year: int, earliest: int, staging: str, quarantine: str) -> dict[str, float]:
+def floor(
+    con: duckdb.DuckDBPyConnection,
+    csv_path: Path,
+    *,
+    entry: SourceEntry,
+    measures: dict[str, MeasureEntry],
+    resolve_area: Callable[[str], str | None],
+    this_year: int,
+    earliest: int,
+    staging: str,
+    quarantine: str,
+) -> dict[str, float]:
     """Read, check and stage ``csv_path`` in SQL on ``con``; seconds per step."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -44,9 +53,13 @@ def floor(con: duckdb.DuckDBPyConnection, csv_path: Path, *, entry: SourceEntry,
     con.register("area_codes", pd.DataFrame([(a, resolve_area(a)) for (a,) in areas], columns=["RAW", "CODE"]))
     con.register("sex_words", pd.DataFrame(list(SEX_WORDS.items()), columns=["WORD", "CODE"]))
     con.register("unit_words", pd.DataFrame(list(UNIT_WORDS.items()), columns=["WORD", "CODE"]))
-    con.register("measure_info", pd.DataFrame(
-        [(c, measures[c].kind, measures[c].unit) for c in entry.measures if c in measures],
-        columns=["M_CODE", "M_KIND", "M_UNIT"]))
+    con.register(
+        "measure_info",
+        pd.DataFrame(
+            [(c, measures[c].kind, measures[c].unit) for c in entry.measures if c in measures],
+            columns=["M_CODE", "M_KIND", "M_UNIT"],
+        ),
+    )
     con.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
         WITH norm AS (
             SELECT r.*, upper(r.MEASURE) AS M, a.CODE AS AREA_CODE,

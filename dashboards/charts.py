@@ -26,8 +26,14 @@ from dashboards.i18n import PLOTLY_SEPARATORS, Translator
 
 #: Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 AGGREGATE_STYLE = {
     "LAC": (OKABE_ITO["black"], "solid", "circle"),
@@ -49,14 +55,19 @@ STATUS_COLOURS = {
 }
 #: A symbol beside each status label, a third cue after the words and the colour.
 STATUS_SYMBOLS = {
-    "target_achieved": "★", "substantial_progress": "▲", "moderate_progress": "◆",
-    "limited_progress": "▼", "deterioration": "✖", "not_available": "–",
+    "target_achieved": "★",
+    "substantial_progress": "▲",
+    "moderate_progress": "◆",
+    "limited_progress": "▼",
+    "deterioration": "✖",
+    "not_available": "–",
 }
 
 #: Layout defaults (plotly's own default template is left out: it would add ~10 KB per chart).
 _BASE_LAYOUT = {
     "font": {"family": "DejaVu Sans, Verdana, Arial, sans-serif", "size": 13, "color": "#1a1a1a"},
-    "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
+    "paper_bgcolor": "#FFFFFF",
+    "plot_bgcolor": "#FFFFFF",
 }
 WITHHELD_COLOUR = "#6B3FA0"  # purple: distinct from the aggregates' Okabe-Ito colours and the country grey
 _XAXIS = {"showgrid": False, "linecolor": "#444", "ticks": "outside", "showline": True}
@@ -75,8 +86,17 @@ def _x_values(periods: pd.Series) -> tuple[list, bool]:
     return list(text), False
 
 
-def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Translator,
-                     area_name, synthetic: bool, height: int = 420, focus: str = "") -> tuple[str, list[str]]:
+def indicator_figure(
+    rows: pd.DataFrame,
+    *,
+    name: str,
+    unit_label: str,
+    t: Translator,
+    area_name,
+    synthetic: bool,
+    height: int = 420,
+    focus: str = "",
+) -> tuple[str, list[str]]:
     """The figure JSON for the rows of one indicator, and the series keys in display order.
 
     ``rows``: indicator values (REF_AREA, TIME_PERIOD, OBS_VALUE, SEX, AGE, DISAGGREGATION,
@@ -87,14 +107,19 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
     numeric_x = True
     if len(rows):
         numeric_x = rows["TIME_PERIOD"].astype(str).str.fullmatch(r"\d{4}").all()
-    frame = rows.assign(_KEY=[series_key(s, a, d) for s, a, d in
-                              zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])])
+    frame = rows.assign(_KEY=[series_key(s, a, d) for s, a, d in zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])])
     for key in sorted(frame["_KEY"].unique(), key=_series_order):
         keys.append(key)
     first_key = keys[0] if keys else ""
     groups: dict[tuple[str, str], list[tuple]] = {}
-    for record in zip(frame["_KEY"], frame["REF_AREA"], frame["TIME_PERIOD"].astype(str), frame["OBS_VALUE"],
-                      frame["OBS_STATUS"], frame["SHARING"]):
+    for record in zip(
+        frame["_KEY"],
+        frame["REF_AREA"],
+        frame["TIME_PERIOD"].astype(str),
+        frame["OBS_VALUE"],
+        frame["OBS_STATUS"],
+        frame["SHARING"],
+    ):
         groups.setdefault((record[0], record[1]), []).append(record[2:])
     for key in keys:
         areas = {area for (k, area) in groups if k == key}
@@ -107,36 +132,72 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
             x = [int(p) for p in periods] if numeric_x else periods
             y = [None if v is None or pd.isna(v) else float(v) for _, v, _, _ in points]
             label = area_name(code)
-            hover = [f"{label}<br>{p}: {t.number(v) if v is not None else t('suppressed')}"
-                     if s != GAP else ""
-                     f"{' (' + t.obs_status(s) + ')' if s and s != 'A' else ''}<br>{t('sharing')}: {sh}"
-                     for (p, _, s, sh), v in zip(points, y)]
+            hover = [
+                f"{label}<br>{p}: {t.number(v) if v is not None else t('suppressed')}"
+                if s != GAP
+                else f"{' (' + t.obs_status(s) + ')' if s and s != 'A' else ''}<br>{t('sharing')}: {sh}"
+                for (p, _, s, sh), v in zip(points, y)
+            ]
             if code in AGGREGATE_STYLE:
                 colour, dash, symbol = AGGREGATE_STYLE[code]
-                traces.append(dict(
-                    # the legend keeps the short name (fits a phone's width); the hover has the full one
-                    type="scatter", x=x, y=y, name=label.split(" (")[0], mode="lines+markers", hovertext=hover,
-                    hoverinfo="text", line={"color": colour, "width": 3, "dash": dash},
-                    marker={"symbol": symbol, "size": 8, "color": colour},
-                    visible=key == first_key, meta={"series": key, "area": code, "kind": "aggregate"},
-                    legendgroup="aggregates",
-                ))
+                traces.append(
+                    dict(
+                        # the legend keeps the short name (fits a phone's width); the hover has the full one
+                        type="scatter",
+                        x=x,
+                        y=y,
+                        name=label.split(" (")[0],
+                        mode="lines+markers",
+                        hovertext=hover,
+                        hoverinfo="text",
+                        line={"color": colour, "width": 3, "dash": dash},
+                        marker={"symbol": symbol, "size": 8, "color": colour},
+                        visible=key == first_key,
+                        meta={"series": key, "area": code, "kind": "aggregate"},
+                        legendgroup="aggregates",
+                    )
+                )
             elif code == focus:
-                traces.append(dict(
-                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
-                    hoverinfo="text", line={"color": HIGHLIGHT, "width": 3}, marker={"size": 8, "color": HIGHLIGHT},
-                    visible=key == first_key, meta={"series": key, "area": code, "kind": "focus"},
-                ))
+                traces.append(
+                    dict(
+                        type="scatter",
+                        x=x,
+                        y=y,
+                        name=label,
+                        mode="lines+markers",
+                        hovertext=hover,
+                        hoverinfo="text",
+                        line={"color": HIGHLIGHT, "width": 3},
+                        marker={"size": 8, "color": HIGHLIGHT},
+                        visible=key == first_key,
+                        meta={"series": key, "area": code, "kind": "focus"},
+                    )
+                )
             else:
-                traces.append(dict(
-                    type="scatter", x=x, y=y, name=label, mode="lines+markers", hovertext=hover,
-                    hoverinfo="text", line={"color": COUNTRY_GREY, "width": 1.2},
-                    marker={"size": 5, "color": COUNTRY_GREY},
-                    visible=key == first_key, showlegend=False,
-                    meta={"series": key, "area": code, "kind": "country"},
-                ))
-        withheld = _withheld_trace(frame[frame["_KEY"] == key], key=key, numeric_x=numeric_x, t=t,
-                                   area_name=area_name, visible=key == first_key)
+                traces.append(
+                    dict(
+                        type="scatter",
+                        x=x,
+                        y=y,
+                        name=label,
+                        mode="lines+markers",
+                        hovertext=hover,
+                        hoverinfo="text",
+                        line={"color": COUNTRY_GREY, "width": 1.2},
+                        marker={"size": 5, "color": COUNTRY_GREY},
+                        visible=key == first_key,
+                        showlegend=False,
+                        meta={"series": key, "area": code, "kind": "country"},
+                    )
+                )
+        withheld = _withheld_trace(
+            frame[frame["_KEY"] == key],
+            key=key,
+            numeric_x=numeric_x,
+            t=t,
+            area_name=area_name,
+            visible=key == first_key,
+        )
         if withheld:
             traces.append(withheld)
     layout: dict = {
@@ -145,8 +206,15 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
         "margin": {"l": 60, "r": 20, "t": 40, "b": 90},
         "separators": PLOTLY_SEPARATORS[t.lang],
         # the unit above the plot, left-aligned: long units do not fit along the y axis
-        "title": {"text": unit_label, "x": 0, "xref": "paper", "xanchor": "left", "y": 0.98,
-                  "yanchor": "top", "font": {"size": 12, "color": "#444"}},
+        "title": {
+            "text": unit_label,
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "font": {"size": 12, "color": "#444"},
+        },
         "yaxis": {**_YAXIS, "rangemode": "tozero"},
         "xaxis": {**_XAXIS, "type": "linear" if numeric_x else "category"},
         "legend": {"orientation": "h", "y": -0.2, "x": 0, "yanchor": "top"},
@@ -158,10 +226,18 @@ def indicator_figure(rows: pd.DataFrame, *, name: str, unit_label: str, t: Trans
         # withheld values are marked along the bottom of the plot, on an axis of their own (never a value)
         layout["yaxis2"] = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
     if synthetic:
-        layout["annotations"] = [{
-            "text": t("synthetic_chart"), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-            "showarrow": False, "font": {"size": 40, "color": "rgba(213,94,0,0.18)"}, "textangle": -20,
-        }]
+        layout["annotations"] = [
+            {
+                "text": t("synthetic_chart"),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 40, "color": "rgba(213,94,0,0.18)"},
+                "textangle": -20,
+            }
+        ]
     figure = {"data": traces, "layout": layout}
     return json.dumps(figure, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False), keys
 
@@ -181,8 +257,9 @@ def _break_gaps(points: list[tuple]) -> list[tuple]:
     return out
 
 
-def _withheld_trace(rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Translator, area_name,
-                    visible: bool) -> dict | None:
+def _withheld_trace(
+    rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Translator, area_name, visible: bool
+) -> dict | None:
     """One marker per value withheld by disclosure control (``CONF_MARK`` c/d), drawn at the foot
     of the plot on a hidden axis so that no position reads as a value; the hover names the area."""
     if "CONF_MARK" not in rows.columns:
@@ -192,20 +269,32 @@ def _withheld_trace(rows: pd.DataFrame, *, key: str, numeric_x: bool, t: Transla
         return None
     periods = hidden["TIME_PERIOD"].astype(str)
     return dict(
-        type="scatter", x=[int(p) for p in periods] if numeric_x else list(periods), y=[0.03] * len(hidden),
-        yaxis="y2", mode="markers", name=t("withheld_legend"), hoverinfo="text",
-        hovertext=[f"{area_name(a)}<br>{p}: {t('withheld_hover', mark=m)}"
-                   for a, p, m in zip(hidden["REF_AREA"], periods, hidden["CONF_MARK"])],
+        type="scatter",
+        x=[int(p) for p in periods] if numeric_x else list(periods),
+        y=[0.03] * len(hidden),
+        yaxis="y2",
+        mode="markers",
+        name=t("withheld_legend"),
+        hoverinfo="text",
+        hovertext=[
+            f"{area_name(a)}<br>{p}: {t('withheld_hover', mark=m)}"
+            for a, p, m in zip(hidden["REF_AREA"], periods, hidden["CONF_MARK"])
+        ],
         marker={"symbol": "x-thin-open", "size": 9, "color": WITHHELD_COLOUR, "line": {"width": 2}},
-        line={"color": WITHHELD_COLOUR, "width": 2}, visible=visible,
-        meta={"series": key, "kind": "withheld"}, legendgroup="withheld",
+        line={"color": WITHHELD_COLOUR, "width": 2},
+        visible=visible,
+        meta={"series": key, "kind": "withheld"},
+        legendgroup="withheld",
     )
 
 
 def series_mask(rows: pd.DataFrame, key: str) -> pd.Series:
     """True for the rows of series ``key`` (see :func:`series_key`)."""
-    return pd.Series([series_key(s, a, d) == key for s, a, d in zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])],
-                     index=rows.index, dtype=bool)
+    return pd.Series(
+        [series_key(s, a, d) == key for s, a, d in zip(rows["SEX"], rows["AGE"], rows["DISAGGREGATION"])],
+        index=rows.index,
+        dtype=bool,
+    )
 
 
 def latest_by_country(rows: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -218,11 +307,13 @@ def latest_by_country(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     frame = frame.assign(_P=frame["TIME_PERIOD"].astype(str)).sort_values(["REF_AREA", "_P"], kind="mergesort")
     latest = frame.groupby("REF_AREA", sort=False).tail(1)
     return latest.sort_values(["OBS_VALUE", "REF_AREA"], ascending=[False, True], kind="mergesort")[
-        ["REF_AREA", "TIME_PERIOD", "OBS_VALUE"]].reset_index(drop=True)
+        ["REF_AREA", "TIME_PERIOD", "OBS_VALUE"]
+    ].reset_index(drop=True)
 
 
-def map_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Translator, area_name,
-               height: int = 460) -> str:
+def map_figure(
+    rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Translator, area_name, height: int = 460
+) -> str:
     """A choropleth of the latest value per country, one trace per series (the first visible),
     on the region only (plotly geo, Natural Earth 1:110m countries shipped with the site)."""
     traces = []
@@ -230,25 +321,48 @@ def map_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Trans
         latest = latest_by_country(rows, key)
         if not len(latest):
             continue
-        traces.append(dict(
-            type="choropleth", locationmode="ISO-3", locations=list(latest["REF_AREA"]),
-            z=[float(v) for v in latest["OBS_VALUE"]],
-            hovertext=[f"{area_name(a)}<br>{p}: {t.number(v)}" for a, p, v in
-                       zip(latest["REF_AREA"], latest["TIME_PERIOD"].astype(str), latest["OBS_VALUE"])],
-            hoverinfo="text", colorscale="Viridis", reversescale=True, marker={"line": {"color": "#333", "width": 0.4}},
-            colorbar={"title": {"text": unit_label, "side": "right"}, "thickness": 14, "len": 0.8},
-            visible=key == keys[0], meta={"series": key, "kind": "map"},
-        ))
+        traces.append(
+            dict(
+                type="choropleth",
+                locationmode="ISO-3",
+                locations=list(latest["REF_AREA"]),
+                z=[float(v) for v in latest["OBS_VALUE"]],
+                hovertext=[
+                    f"{area_name(a)}<br>{p}: {t.number(v)}"
+                    for a, p, v in zip(latest["REF_AREA"], latest["TIME_PERIOD"].astype(str), latest["OBS_VALUE"])
+                ],
+                hoverinfo="text",
+                colorscale="Viridis",
+                reversescale=True,
+                marker={"line": {"color": "#333", "width": 0.4}},
+                colorbar={"title": {"text": unit_label, "side": "right"}, "thickness": 14, "len": 0.8},
+                visible=key == keys[0],
+                meta={"series": key, "kind": "map"},
+            )
+        )
     layout = {
-        **_BASE_LAYOUT, "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        **_BASE_LAYOUT,
+        "height": height,
+        "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
         "separators": PLOTLY_SEPARATORS[t.lang],
-        "geo": {"scope": "world", "resolution": 110, "projection": {"type": "mercator"},
-                "lonaxis": {"range": [-118, -32]}, "lataxis": {"range": [-58, 33]},
-                "showcountries": True, "countrycolor": "#999", "showland": True, "landcolor": "#EEEEEE",
-                "showframe": False, "showcoastlines": False, "bgcolor": "#FFFFFF"},
+        "geo": {
+            "scope": "world",
+            "resolution": 110,
+            "projection": {"type": "mercator"},
+            "lonaxis": {"range": [-118, -32]},
+            "lataxis": {"range": [-58, 33]},
+            "showcountries": True,
+            "countrycolor": "#999",
+            "showland": True,
+            "landcolor": "#EEEEEE",
+            "showframe": False,
+            "showcoastlines": False,
+            "bgcolor": "#FFFFFF",
+        },
     }
-    return json.dumps({"data": traces, "layout": layout}, cls=PlotlyJSONEncoder, separators=(",", ":"),
-                      ensure_ascii=False)
+    return json.dumps(
+        {"data": traces, "layout": layout}, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def ranking_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: Translator, area_name) -> str:
@@ -270,24 +384,54 @@ def ranking_figure(rows: pd.DataFrame, keys: list[str], *, unit_label: str, t: T
             y += [label, label, None]
         visible = key == keys[0]
         meta = {"series": key, "kind": "ranking", "areas": list(latest["REF_AREA"])}
-        traces.append(dict(type="scatter", mode="lines", x=x, y=y, hoverinfo="skip", showlegend=False,
-                           line={"color": OKABE_ITO["blue"], "width": 12}, visible=visible, meta=meta))
-        traces.append(dict(type="scatter", mode="markers", x=[float(v) for v in latest["OBS_VALUE"]], y=labels,
-                           hovertext=[f"{lb}: {t.number(v)}" for lb, v in zip(labels, latest["OBS_VALUE"])],
-                           hoverinfo="text", showlegend=False,
-                           marker={"color": OKABE_ITO["blue"], "size": 6, "symbol": "line-ns-open"},
-                           visible=visible, meta={**meta, "kind": "ranking-values"}))
+        traces.append(
+            dict(
+                type="scatter",
+                mode="lines",
+                x=x,
+                y=y,
+                hoverinfo="skip",
+                showlegend=False,
+                line={"color": OKABE_ITO["blue"], "width": 12},
+                visible=visible,
+                meta=meta,
+            )
+        )
+        traces.append(
+            dict(
+                type="scatter",
+                mode="markers",
+                x=[float(v) for v in latest["OBS_VALUE"]],
+                y=labels,
+                hovertext=[f"{lb}: {t.number(v)}" for lb, v in zip(labels, latest["OBS_VALUE"])],
+                hoverinfo="text",
+                showlegend=False,
+                marker={"color": OKABE_ITO["blue"], "size": 6, "symbol": "line-ns-open"},
+                visible=visible,
+                meta={**meta, "kind": "ranking-values"},
+            )
+        )
     layout = {
-        **_BASE_LAYOUT, "height": max(240, 26 * most + 80), "margin": {"l": 10, "r": 20, "t": 40, "b": 40},
+        **_BASE_LAYOUT,
+        "height": max(240, 26 * most + 80),
+        "margin": {"l": 10, "r": 20, "t": 40, "b": 40},
         "separators": PLOTLY_SEPARATORS[t.lang],
-        "title": {"text": unit_label, "x": 0, "xref": "paper", "xanchor": "left", "y": 0.99, "yanchor": "top",
-                  "font": {"size": 12, "color": "#444"}},
+        "title": {
+            "text": unit_label,
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": 0.99,
+            "yanchor": "top",
+            "font": {"size": 12, "color": "#444"},
+        },
         "xaxis": {**_YAXIS, "rangemode": "tozero", "side": "top"},
         "yaxis": {**_XAXIS, "type": "category", "autorange": "reversed", "automargin": True, "ticks": ""},
         "hovermode": "closest",
     }
-    return json.dumps({"data": traces, "layout": layout}, cls=PlotlyJSONEncoder, separators=(",", ":"),
-                      ensure_ascii=False)
+    return json.dumps(
+        {"data": traces, "layout": layout}, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def _series_order(key: str) -> tuple:

@@ -21,7 +21,6 @@ Sharing of tables without a ``SHARING`` column
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,21 +46,66 @@ WG_DEFAULT_SHARING = "GREEN"
 WG_EXCLUDED = {"wg_codelists", "wg_quarter_summary"}
 
 #: Optional marts read by name (schema marts); the wg_* marts are discovered.
-OPTIONAL_MARTS = ("reporting_status", "legislative_tracker", "capability_tracker",
-                  "dq_coverage", "dq_freshness", "dq_validation_history", "revision_summary")
+OPTIONAL_MARTS = (
+    "reporting_status",
+    "legislative_tracker",
+    "capability_tracker",
+    "dq_coverage",
+    "dq_freshness",
+    "dq_validation_history",
+    "revision_summary",
+)
 
 #: Columns of marts.indicator_values the publication reads (an absent mart reads as empty).
-VALUE_COLUMNS = ["INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",
-                 "UNIT_MEASURE", "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION",
-                 "SOURCE_IDS", "AREA_KIND", "SYNTHETIC", "CONF_STATUS",
-                 "N_WITHHELD_AT_SOURCE", "OBS_TEXT"]  # values withheld at source ("<5"): their text, how many
+VALUE_COLUMNS = [
+    "INDICATOR",
+    "GOAL",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "NUMERATOR",
+    "DENOMINATOR",
+    "UNIT_MEASURE",
+    "OBS_STATUS",
+    "SHARING",
+    "COVERAGE",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "SOURCE_IDS",
+    "AREA_KIND",
+    "SYNTHETIC",
+    "CONF_STATUS",
+    "N_WITHHELD_AT_SOURCE",
+    "OBS_TEXT",
+]  # values withheld at source ("<5"): their text, how many
 
 LAC_AGGREGATES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
 
 #: Columns of marts.observations the publication reads (values, provenance, confidentiality).
-OBSERVATION_COLUMNS = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR", "SEX", "AGE", "DISAGGREGATION",
-                       "OBS_VALUE", "OBS_STATUS", "CONF_STATUS", "SHARING", "SYNTHETIC", "FILE_ID", "FILE_NAME",
-                       "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW", "OBS_TEXT"]
+OBSERVATION_COLUMNS = [
+    "SOURCE_ID",
+    "MEASURE",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "REF_YEAR",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "OBS_VALUE",
+    "OBS_STATUS",
+    "CONF_STATUS",
+    "SHARING",
+    "SYNTHETIC",
+    "FILE_ID",
+    "FILE_NAME",
+    "FILE_SHA256",
+    "LOC_PAGE",
+    "LOC_LINE",
+    "LOC_SHEET",
+    "LOC_ROW",
+    "OBS_TEXT",
+]
 
 
 def most_restrictive(levels) -> str:
@@ -107,12 +151,19 @@ class SiteData:
         return names.get(code, code)
 
     def __post_init__(self) -> None:
-        self._area_names = {
-            lang: dict(zip(self.areas["REF_AREA"], self.areas[f"NAME_{lang.upper()}"].fillna(self.areas["REF_AREA"])))
-            for lang in ("es", "en", "pt")
-        } if len(self.areas) else {}
-        self.synthetic_sources = set(self.sources.loc[self.sources["SYNTHETIC"].astype(bool), "SOURCE_ID"]) \
-            if len(self.sources) else set()
+        self._area_names = (
+            {
+                lang: dict(
+                    zip(self.areas["REF_AREA"], self.areas[f"NAME_{lang.upper()}"].fillna(self.areas["REF_AREA"]))
+                )
+                for lang in ("es", "en", "pt")
+            }
+            if len(self.areas)
+            else {}
+        )
+        self.synthetic_sources = (
+            set(self.sources.loc[self.sources["SYNTHETIC"].astype(bool), "SOURCE_ID"]) if len(self.sources) else set()
+        )
 
     def _rows(self, frame: pd.DataFrame | None, column: str, key: str) -> pd.DataFrame:
         """The rows of ``frame`` whose ``column`` is ``key`` (grouped once per frame and column)."""
@@ -210,18 +261,25 @@ def _published(con: duckdb.DuckDBPyConnection, audience: str, registry: dict[str
     state = _warehouse_state(con)
     key = (state, audience, registry_error) if state else None
     if key not in _PUBLISHED_CACHE:
-        computed = published_tables(con, audience, catalogue=load_catalogue(), registry=registry,
-                                    measures=load_measures())
+        computed = published_tables(
+            con, audience, catalogue=load_catalogue(), registry=registry, measures=load_measures()
+        )
         if key is None:
             return _restricted(computed, audience, registry_error)
         if len(_PUBLISHED_CACHE) >= 3:
             _PUBLISHED_CACHE.clear()
         _PUBLISHED_CACHE[key] = computed
     cached = _PUBLISHED_CACHE[key]
-    return _restricted(dataclasses.replace(cached, observations=cached.observations.copy(),
-                                           indicator_values=cached.indicator_values.copy(),
-                                           indicator_progress=cached.indicator_progress.copy()),
-                       audience, registry_error)
+    return _restricted(
+        dataclasses.replace(
+            cached,
+            observations=cached.observations.copy(),
+            indicator_values=cached.indicator_values.copy(),
+            indicator_progress=cached.indicator_progress.copy(),
+        ),
+        audience,
+        registry_error,
+    )
 
 
 def _restricted(published, audience: str, registry_error: str):
@@ -232,8 +290,13 @@ def _restricted(published, audience: str, registry_error: str):
     return published
 
 
-def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
-         audience: str = "secretariat", max_year: int | None = None) -> SiteData:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    allowed_sharing=("CLEAR", "GREEN", "AMBER"),
+    audience: str = "secretariat",
+    max_year: int | None = None,
+) -> SiteData:
     """Everything the publication reads, filtered to ``allowed_sharing``.
 
     ``max_year``: keep indicator values and observations up to that year (the report)."""
@@ -253,8 +316,9 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
     sources = _filter_sharing(sources_all, allowed)
     areas = _read(con, "marts", "areas", "ORDER BY REF_AREA")
     if areas is None:
-        areas = pd.DataFrame(columns=["REF_AREA", "NAME_ES", "NAME_EN", "NAME_PT", "AREA_KIND",
-                                      "LAC_SUBREGION", "IS_LAC"])
+        areas = pd.DataFrame(
+            columns=["REF_AREA", "NAME_ES", "NAME_EN", "NAME_PT", "AREA_KIND", "LAC_SUBREGION", "IS_LAC"]
+        )
     lac_countries = areas[(areas["AREA_KIND"] == "country") & areas["IS_LAC"].astype(bool)].reset_index(drop=True)
     lac_codes = set(lac_countries["REF_AREA"]) | set(LAC_AGGREGATES)
 
@@ -269,8 +333,9 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
     published = _published(con, audience, registry, registry_error)
     values = published.indicator_values if wh.table_exists(con, "marts", "indicator_values") else None
     if values is not None:
-        values = _filter_sharing(_sorted(values, ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE",
-                                                  "DISAGGREGATION"]), allowed)
+        values = _filter_sharing(
+            _sorted(values, ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]), allowed
+        )
         values = values[values["REF_AREA"].isin(lac_codes)]
         if registry:
             values = values[values["INDICATOR"].isin(set(registry))]
@@ -282,14 +347,14 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
                 values[column] = values[column].fillna("")
         if "SYNTHETIC" not in values.columns:
             synthetic = set(sources_all.loc[sources_all["SYNTHETIC"].astype(bool), "SOURCE_ID"])
-            values["SYNTHETIC"] = values["SOURCE_IDS"].map(
-                lambda ids: any(s in synthetic for s in str(ids).split(",")))
+            values["SYNTHETIC"] = values["SOURCE_IDS"].map(lambda ids: any(s in synthetic for s in str(ids).split(",")))
         values = values.reset_index(drop=True)
 
     progress = published.indicator_progress if wh.table_exists(con, "marts", "indicator_progress") else None
     if progress is not None:
-        progress = _filter_sharing(_sorted(progress, ["INDICATOR", "REF_AREA", "LEVEL", "SEX", "AGE",
-                                                      "DISAGGREGATION"]), allowed)
+        progress = _filter_sharing(
+            _sorted(progress, ["INDICATOR", "REF_AREA", "LEVEL", "SEX", "AGE", "DISAGGREGATION"]), allowed
+        )
         progress = progress[progress["REF_AREA"].isin(lac_codes)]
         if registry:
             progress = progress[progress["INDICATOR"].isin(set(registry))]
@@ -301,8 +366,10 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
     # Provenance: the observations behind the indicators (LAC only), with file and location.
     observations = pd.DataFrame()
     if wh.table_exists(con, "marts", "observations") and len(published.observations):
-        observations = _sorted(published.observations[OBSERVATION_COLUMNS],
-                               ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"])
+        observations = _sorted(
+            published.observations[OBSERVATION_COLUMNS],
+            ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"],
+        )
         observations = _filter_sharing(observations, allowed)
         if max_year is not None:
             observations = observations[observations["REF_YEAR"] <= max_year].reset_index(drop=True)
@@ -329,16 +396,32 @@ def load(con: duckdb.DuckDBPyConnection, *, allowed_sharing=("CLEAR", "GREEN", "
                                    ORDER BY table_name""").fetchall():
         frame = _read(con, "marts", table)
         if frame is not None and table not in WG_EXCLUDED:
-            wg_marts[table] = _sort(_filter_sharing(_with_sharing(frame, table, sources_all, WG_DEFAULT_SHARING),
-                                                    allowed))
+            wg_marts[table] = _sort(
+                _filter_sharing(_with_sharing(frame, table, sources_all, WG_DEFAULT_SHARING), allowed)
+            )
 
     codelists: dict[tuple[str, str], dict[str, str]] = {}
     if wh.table_exists(con, "marts", "wg_codelists"):
         for lst, code, es, en, pt in con.execute(
-                "SELECT LIST, CODE, LABEL_ES, LABEL_EN, LABEL_PT FROM marts.wg_codelists ORDER BY 1, 2").fetchall():
+            "SELECT LIST, CODE, LABEL_ES, LABEL_EN, LABEL_PT FROM marts.wg_codelists ORDER BY 1, 2"
+        ).fetchall():
             codelists[(str(lst), str(code))] = {"es": es, "en": en, "pt": pt}
 
-    return SiteData(codelists=codelists, allowed_sharing=allowed, audience=audience, registry=registry, sources=sources,
-                    areas=areas, lac_countries=lac_countries, files=files, values=values, progress=progress,
-                    observations=observations, quarantine=quarantine, marts=marts, wg_marts=wg_marts,
-                    registry_error=registry_error, threshold=published.threshold)
+    return SiteData(
+        codelists=codelists,
+        allowed_sharing=allowed,
+        audience=audience,
+        registry=registry,
+        sources=sources,
+        areas=areas,
+        lac_countries=lac_countries,
+        files=files,
+        values=values,
+        progress=progress,
+        observations=observations,
+        quarantine=quarantine,
+        marts=marts,
+        wg_marts=wg_marts,
+        registry_error=registry_error,
+        threshold=published.threshold,
+    )

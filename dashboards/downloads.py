@@ -17,9 +17,26 @@ from dashboards.precision import round_column, whole_if_whole
 from sources.exports import neutralise_formulas
 
 #: Columns of every indicator CSV (the figures of one chart and its table).
-CSV_COLUMNS = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION", "OBS_VALUE",
-               "UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "COVERAGE", "SHARING", "SYNTHETIC", "SOURCE_IDS",
-               "NUMERATOR", "DENOMINATOR", "OBS_TEXT", "N_WITHHELD_AT_SOURCE"]
+CSV_COLUMNS = [
+    "INDICATOR",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "OBS_VALUE",
+    "UNIT_MEASURE",
+    "OBS_STATUS",
+    "CONF_STATUS",
+    "COVERAGE",
+    "SHARING",
+    "SYNTHETIC",
+    "SOURCE_IDS",
+    "NUMERATOR",
+    "DENOMINATOR",
+    "OBS_TEXT",
+    "N_WITHHELD_AT_SOURCE",
+]
 
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)

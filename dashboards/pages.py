@@ -26,15 +26,20 @@ def write_downloads(builder: Builder) -> None:
     data, out = builder.data, builder.out_dir
     members: dict[str, bytes] = {}
     values = data.values if data.values is not None else pd.DataFrame(columns=downloads.CSV_COLUMNS)
-    all_values = downloads.csv_frame(values.sort_values(
-        ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
-        if len(values) else values)
+    all_values = downloads.csv_frame(
+        values.sort_values(["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
+        if len(values)
+        else values
+    )
     members["indicator_values.csv"] = downloads.csv_bytes(all_values)
     for ind in data.registry.values():
         rows = data.indicator_values(ind.id)
         if len(rows):
-            payload = downloads.csv_bytes(downloads.csv_frame(
-                rows.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")))
+            payload = downloads.csv_bytes(
+                downloads.csv_frame(
+                    rows.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
+                )
+            )
             downloads.write_bytes(out / "downloads" / "indicators" / f"{ind.id}.csv", payload)
             builder.manifest.downloads.append(f"downloads/indicators/{ind.id}.csv")
             members[f"indicators/{ind.id}.csv"] = payload
@@ -59,7 +64,8 @@ def write_downloads(builder: Builder) -> None:
         "sdmx/: SDMX 2.1 structures (structure.xml), the indicator values and the observations as\n"
         "SDMX-ML 2.1 structure-specific data (with their .xsd) and SDMX-CSV 2.0 (see docs/sdmx.md);\n"
         "observations.csv: the source observations with their provenance (file, sha256, page/row);\n"
-        "indicator_progress.csv: the progress assessments; sources.csv: the sources.\n").encode("utf-8")
+        "indicator_progress.csv: the progress assessments; sources.csv: the sources.\n"
+    ).encode("utf-8")
     downloads.write_bytes(out / "downloads" / "clac-all-data.zip", downloads.zip_bytes(members))
     builder.manifest.downloads.append("downloads/clac-all-data.zip")
 
@@ -87,23 +93,34 @@ def _goal_card(builder: Builder, lang: str, goal: int, indicators: list) -> dict
     status, score, levels = goal_status(builder.data, indicators)
     summaries = [builder.indicator_summary(ind, lang) for ind in indicators]
     groups = sorted({ind.working_group for ind in indicators})
-    return {"n": goal, "name": t.goal(goal), "badge": status_badge(status, t),
-            "score": t.number(score, 2) if score is not None else "",
-            "sharing": most_restrictive(levels) if levels else "",
-            "indicators": summaries, "working_groups": [t.working_group(g) for g in groups],
-            "synthetic": any(s["synthetic"] and s["n_values"] for s in summaries)}
+    return {
+        "n": goal,
+        "name": t.goal(goal),
+        "badge": status_badge(status, t),
+        "score": t.number(score, 2) if score is not None else "",
+        "sharing": most_restrictive(levels) if levels else "",
+        "indicators": summaries,
+        "working_groups": [t.working_group(g) for g in groups],
+        "synthetic": any(s["synthetic"] and s["n_values"] for s in summaries),
+    }
 
 
 def write_home(builder: Builder, lang: str) -> None:
     t = Translator(lang)
     cards = [_goal_card(builder, lang, goal, inds) for goal, inds in _by_goal(builder).items()]
     levels = [c["sharing"] for c in cards if c["sharing"]]
-    builder.render("home.html", lang, "index.html", title=t("site_title"), cards=cards,
-                   synthetic=any(c["synthetic"] for c in cards),
-                   page_sharing=most_restrictive(levels) if levels else "",
-                   progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
-                   values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
-                   registry_error=builder.data.registry_error)
+    builder.render(
+        "home.html",
+        lang,
+        "index.html",
+        title=t("site_title"),
+        cards=cards,
+        synthetic=any(c["synthetic"] for c in cards),
+        page_sharing=most_restrictive(levels) if levels else "",
+        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+        values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
+        registry_error=builder.data.registry_error,
+    )
 
 
 def _goal_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -125,12 +142,19 @@ def write_goal(builder: Builder, lang: str, goal: int) -> None:
         block["definition"] = ind.definition.__getattribute__(lang)
         blocks.append(block)
     levels = [b["sharing"] for b in blocks if b["sharing"]] + ([card["sharing"]] if card["sharing"] else [])
-    builder.render("goal.html", lang, f"goal/{goal}.html", title=f"{t('goal_n', n=goal)}: {t.goal(goal)}",
-                   card=card, blocks=blocks, synthetic=any(b["synthetic"] for b in blocks),
-                   has_charts=any(b["figure"] for b in blocks),
-                   page_sharing=most_restrictive(levels) if levels else "",
-                   values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
-                   progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t))
+    builder.render(
+        "goal.html",
+        lang,
+        f"goal/{goal}.html",
+        title=f"{t('goal_n', n=goal)}: {t.goal(goal)}",
+        card=card,
+        blocks=blocks,
+        synthetic=any(b["synthetic"] for b in blocks),
+        has_charts=any(b["figure"] for b in blocks),
+        page_sharing=most_restrictive(levels) if levels else "",
+        values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
+        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+    )
 
 
 def write_indicator(builder: Builder, lang: str, ind) -> None:
@@ -144,37 +168,64 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
     labels = _framework_labels(ind, lang)
     levels = [x for x in [block["sharing"], summary["sharing"]] if x] + [a["sharing"] for a in assessments]
     builder.render(
-        "indicator.html", lang, f"indicator/{ind.id}.html", title=summary["name"], ind=ind, summary=summary,
-        block=block, assessments=assessments, goal_name=t.goal(ind.goal),
-        definition=getattr(ind.definition, lang), limitations=getattr(ind.limitations, lang),
-        direction=t.direction(ind.direction or "none"), method=t.method(ind.progress_method),
-        base_year=ind.base_year, target=(t.number(ind.target.value) if ind.target else ""),
-        target_year=(ind.target.year if ind.target else ""), frameworks=labels,
+        "indicator.html",
+        lang,
+        f"indicator/{ind.id}.html",
+        title=summary["name"],
+        ind=ind,
+        summary=summary,
+        block=block,
+        assessments=assessments,
+        goal_name=t.goal(ind.goal),
+        definition=getattr(ind.definition, lang),
+        limitations=getattr(ind.limitations, lang),
+        direction=t.direction(ind.direction or "none"),
+        method=t.method(ind.progress_method),
+        base_year=ind.base_year,
+        target=(t.number(ind.target.value) if ind.target else ""),
+        target_year=(ind.target.year if ind.target else ""),
+        frameworks=labels,
         sources=_source_items(sources, lang),
         files=_file_items(files, dict(zip(sources["SOURCE_ID"], sources[f"TITLE_{lang.upper()}"]))),
         synthetic=block["synthetic"] or any(a["synthetic"] for a in assessments),
-        has_charts=bool(block["figure"]), page_sharing=most_restrictive(levels) if levels else "",
+        has_charts=bool(block["figure"]),
+        page_sharing=most_restrictive(levels) if levels else "",
         values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
         progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
-        **_dates_and_citation(builder, ind, lang, sources, files, block))
+        **_dates_and_citation(builder, ind, lang, sources, files, block),
+    )
 
 
-def _dates_and_citation(builder: Builder, ind, lang: str, sources: pd.DataFrame, files: pd.DataFrame,
-                        block: dict) -> dict:
+def _dates_and_citation(
+    builder: Builder, ind, lang: str, sources: pd.DataFrame, files: pd.DataFrame, block: dict
+) -> dict:
     """The last update (newest file received from the indicator's sources, as a date in the page's
     language), the latest period the sources published, and the "cite this" text."""
     from dashboards.i18n import format_date
 
     t = Translator(lang)
-    received = pd.to_datetime(files["RECEIVED_AT"], errors="coerce", utc=True).dropna() \
-        if "RECEIVED_AT" in files.columns and len(files) else pd.Series(dtype="datetime64[ns, UTC]")
+    received = (
+        pd.to_datetime(files["RECEIVED_AT"], errors="coerce", utc=True).dropna()
+        if "RECEIVED_AT" in files.columns and len(files)
+        else pd.Series(dtype="datetime64[ns, UTC]")
+    )
     last = received.max() if len(received) else None
     date = format_date(last, lang) if last is not None else ""
     latest_period = max((r["period"] for r in block["rows"]), default="")
     titles = "; ".join(str(x) for x in sources[f"TITLE_{lang.upper()}"]) if len(sources) else ""
     url = f"{lang}/indicator/{ind.id}.html"
-    cite = t("cite_text", year=last.year if last is not None else "", name=getattr(ind.name, lang),
-             sources=titles, date=date, url=url) if date else ""
+    cite = (
+        t(
+            "cite_text",
+            year=last.year if last is not None else "",
+            name=getattr(ind.name, lang),
+            sources=titles,
+            date=date,
+            url=url,
+        )
+        if date
+        else ""
+    )
     return {"last_update": date, "latest_period": latest_period, "cite": cite}
 
 
@@ -197,11 +248,19 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
     suffix = lang.upper()
     items = []
     for row in sources.itertuples(index=False):
-        items.append({"id": row.SOURCE_ID, "title": getattr(row, f"TITLE_{suffix}"),
-                      "description": getattr(row, f"DESCRIPTION_{suffix}"), "publisher": row.PUBLISHER,
-                      "licence": row.LICENCE, "url": row.URL if str(row.URL).startswith(("http://", "https://")) else "",
-                      "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
-                      "frequency": row.UPDATE_FREQUENCY})
+        items.append(
+            {
+                "id": row.SOURCE_ID,
+                "title": getattr(row, f"TITLE_{suffix}"),
+                "description": getattr(row, f"DESCRIPTION_{suffix}"),
+                "publisher": row.PUBLISHER,
+                "licence": row.LICENCE,
+                "url": row.URL if str(row.URL).startswith(("http://", "https://")) else "",
+                "sharing": row.SHARING,
+                "synthetic": bool(row.SYNTHETIC),
+                "frequency": row.UPDATE_FREQUENCY,
+            }
+        )
     return items
 
 
@@ -210,20 +269,33 @@ def _revision_items(summary: pd.DataFrame | None, source_id: str) -> list[dict]:
     if summary is None or not len(summary):
         return []
     rows = summary[summary["SOURCE_ID"] == source_id]
-    return [{"measure": r.MEASURE, "revised": int(r.REVISED), "added": int(r.ADDED), "withdrawn": int(r.WITHDRAWN),
-             "unchanged": int(r.UNCHANGED),
-             "median_pct": None if is_missing(r.MEDIAN_ABS_CHANGE_PCT) else float(r.MEDIAN_ABS_CHANGE_PCT)}
-            for r in rows.itertuples(index=False)]
+    return [
+        {
+            "measure": r.MEASURE,
+            "revised": int(r.REVISED),
+            "added": int(r.ADDED),
+            "withdrawn": int(r.WITHDRAWN),
+            "unchanged": int(r.UNCHANGED),
+            "median_pct": None if is_missing(r.MEDIAN_ABS_CHANGE_PCT) else float(r.MEDIAN_ABS_CHANGE_PCT),
+        }
+        for r in rows.itertuples(index=False)
+    ]
 
 
 def _file_items(files: pd.DataFrame, titles: dict[str, str] | None = None) -> list[dict]:
     """The files of a source; ``source`` is the source's title when ``titles`` maps ids to titles."""
     titles = titles or {}
-    return [{"id": row.FILE_ID, "name": row.ORIGINAL_NAME, "sha256": row.SHA256,
-             "source": titles.get(row.SOURCE_ID, row.SOURCE_ID),
-             "size": int(row.SIZE_BYTES) if not is_missing(getattr(row, "SIZE_BYTES", None)) else "",
-             "rows": int(row.ROWS_STAGED) if not is_missing(getattr(row, "ROWS_STAGED", None)) else ""}
-            for row in files.itertuples(index=False)]
+    return [
+        {
+            "id": row.FILE_ID,
+            "name": row.ORIGINAL_NAME,
+            "sha256": row.SHA256,
+            "source": titles.get(row.SOURCE_ID, row.SOURCE_ID),
+            "size": int(row.SIZE_BYTES) if not is_missing(getattr(row, "SIZE_BYTES", None)) else "",
+            "rows": int(row.ROWS_STAGED) if not is_missing(getattr(row, "ROWS_STAGED", None)) else "",
+        }
+        for row in files.itertuples(index=False)
+    ]
 
 
 # --------------------------------------------------------------------------- countries
@@ -245,8 +317,11 @@ def write_countries(builder: Builder, lang: str) -> None:
     for row in data.lac_countries.itertuples(index=False):
         region = row.LAC_SUBREGION if row.LAC_SUBREGION in SUBREGION_ORDER else "OTHER"
         groups.setdefault(region, []).append({"code": row.REF_AREA, "name": data.area_name(row.REF_AREA, lang)})
-    grouped = [{"name": t(f"subregions.{r}"), "countries": sorted(groups[r], key=lambda c: c["name"])}
-               for r in SUBREGION_ORDER if r in groups]
+    grouped = [
+        {"name": t(f"subregions.{r}"), "countries": sorted(groups[r], key=lambda c: c["name"])}
+        for r in SUBREGION_ORDER
+        if r in groups
+    ]
     builder.render("countries.html", lang, "country/index.html", title=t("countries_title"), groups=grouped)
     values = data.values
     for row in data.lac_countries.itertuples(index=False):
@@ -259,8 +334,12 @@ def _tracker(builder: Builder, name: str, code: str, lang: str) -> dict:
     notice = builder.mart_notice(name, frame, t)
     column = _country_column(frame)
     rows = frame[frame[column] == code] if frame is not None and column else None
-    table = builder.generic_table(rows, lang, drop=((column,) if column else ()) + (
-        "SOURCE_ID", "AREA_NAME_ES", "AREA_NAME_EN", "AREA_NAME_PT"), mart=name)
+    table = builder.generic_table(
+        rows,
+        lang,
+        drop=((column,) if column else ()) + ("SOURCE_ID", "AREA_NAME_ES", "AREA_NAME_EN", "AREA_NAME_PT"),
+        mart=name,
+    )
     levels = list(rows["SHARING"]) if rows is not None and len(rows) else []
     return {"notice": notice, "table": table, "levels": levels}
 
@@ -279,7 +358,8 @@ def _latest_rows(builder: Builder) -> dict[str, list[dict]]:
         frame = frame[frame["PERIOD_TEXT"] == latest]
         order = {ind_id: n for n, ind_id in enumerate(builder.data.registry)}
         frame = frame.assign(ORDER=frame["INDICATOR"].map(order)).sort_values(
-            ["REF_AREA", "ORDER", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
+            ["REF_AREA", "ORDER", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort"
+        )
         for record in frame.to_dict("records"):
             cache.setdefault(record["REF_AREA"], []).append(record)
     builder._latest_cache = cache
@@ -293,8 +373,9 @@ def _country_statuses(builder: Builder) -> dict[tuple[str, str], tuple[str, str]
         progress = builder.data.progress
         if progress is not None and len(progress):
             frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
-            for ind_id, area, status, sharing in zip(frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"],
-                                                     frame["SHARING"]):
+            for ind_id, area, status, sharing in zip(
+                frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"], frame["SHARING"]
+            ):
                 cache[(ind_id, area)] = (str(status), str(sharing))
         builder._status_cache = cache
     return cache
@@ -315,16 +396,27 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
             if status_sharing:
                 levels.append(status_sharing)
             mark = conf_mark(row.get("CONF_STATUS"))
-            indicator_rows.append({
-                "id": ind.id, "name": getattr(ind.name, lang), "goal": ind.goal,
-                "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
-                "period": str(row["TIME_PERIOD"]),
-                "value": withheld_text(mark, row.get("OBS_TEXT"), t) if mark
-                else t("suppressed") if is_missing(row["OBS_VALUE"]) else t.value(row["OBS_VALUE"], ind.unit),
-                "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=data.threshold)
-                if mark else "",
-                "unit": t.unit(ind.unit), "obs_status": row["OBS_STATUS"],
-                "badge": status_badge(status, t), "sharing": row["SHARING"], "synthetic": bool(row["SYNTHETIC"])})
+            indicator_rows.append(
+                {
+                    "id": ind.id,
+                    "name": getattr(ind.name, lang),
+                    "goal": ind.goal,
+                    "series": t.series_label(row["SEX"], row["AGE"], row["DISAGGREGATION"]),
+                    "period": str(row["TIME_PERIOD"]),
+                    "value": withheld_text(mark, row.get("OBS_TEXT"), t)
+                    if mark
+                    else t("suppressed")
+                    if is_missing(row["OBS_VALUE"])
+                    else t.value(row["OBS_VALUE"], ind.unit),
+                    "conf": mark,
+                    "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=data.threshold) if mark else "",
+                    "unit": t.unit(ind.unit),
+                    "obs_status": row["OBS_STATUS"],
+                    "badge": status_badge(status, t),
+                    "sharing": row["SHARING"],
+                    "synthetic": bool(row["SYNTHETIC"]),
+                }
+            )
             levels.append(row["SHARING"])
             synthetic = synthetic or bool(row["SYNTHETIC"])
     small_charts = _country_charts(builder, lang, area, indicator_rows)
@@ -339,22 +431,41 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
             if not len(source):
                 continue
             src = source.iloc[0]
-            covering.append({"id": source_id, "title": src[f"TITLE_{lang.upper()}"], "n": len(part),
-                             "first": str(part["TIME_PERIOD"].min()), "last": str(part["TIME_PERIOD"].max()),
-                             "sharing": src["SHARING"], "synthetic": bool(src["SYNTHETIC"])})
+            covering.append(
+                {
+                    "id": source_id,
+                    "title": src[f"TITLE_{lang.upper()}"],
+                    "n": len(part),
+                    "first": str(part["TIME_PERIOD"].min()),
+                    "last": str(part["TIME_PERIOD"].max()),
+                    "sharing": src["SHARING"],
+                    "synthetic": bool(src["SYNTHETIC"]),
+                }
+            )
             levels.append(src["SHARING"])
             synthetic = synthetic or bool(src["SYNTHETIC"])
     levels += legislative["levels"] + capability["levels"]
     footnotes = sorted({r["obs_status"] for r in indicator_rows if r["obs_status"] and r["obs_status"] != "A"})
     withheld_notes, disclosure_note = conf_notes([r["conf"] for r in indicator_rows], t, data.threshold)
     builder.render(
-        "country.html", lang, f"country/{code}.html", title=data.area_name(code, lang), code=code,
+        "country.html",
+        lang,
+        f"country/{code}.html",
+        title=data.area_name(code, lang),
+        code=code,
         subregion=t(f"subregions.{area.LAC_SUBREGION}") if area.LAC_SUBREGION in SUBREGION_ORDER else "",
-        indicator_rows=indicator_rows, legislative=legislative, capability=capability, covering=covering,
-        small_charts=small_charts, has_charts=bool(small_charts),
-        synthetic=synthetic, page_sharing=most_restrictive(levels) if levels else "",
-        footnotes=withheld_notes + [(c, t.obs_status(c)) for c in footnotes], disclosure_note=disclosure_note,
-        values_notice=builder.mart_notice("indicator_values", data.values, t))
+        indicator_rows=indicator_rows,
+        legislative=legislative,
+        capability=capability,
+        covering=covering,
+        small_charts=small_charts,
+        has_charts=bool(small_charts),
+        synthetic=synthetic,
+        page_sharing=most_restrictive(levels) if levels else "",
+        footnotes=withheld_notes + [(c, t.obs_status(c)) for c in footnotes],
+        disclosure_note=disclosure_note,
+        values_notice=builder.mart_notice("indicator_values", data.values, t),
+    )
 
 
 def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict]) -> list[dict]:
@@ -379,46 +490,83 @@ def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict
         mine = wanted[wanted["REF_AREA"] == code]
         if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
             continue
-        own_keys = sorted({charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
-                          key=charts._series_order)
+        own_keys = sorted(
+            {charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
+            key=charts._series_order,
+        )
         frame = wanted[charts.series_mask(wanted, own_keys[0])]
-        frame = frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]]) \
-            if "CONF_STATUS" in frame.columns else frame.assign(CONF_MARK="")
+        frame = (
+            frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]])
+            if "CONF_STATUS" in frame.columns
+            else frame.assign(CONF_MARK="")
+        )
         frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
         frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
         frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
         unit = t.unit(ind.unit)
-        figure, _ = charts.indicator_figure(frame, name=row["name"], unit_label=unit, t=t, area_name=name_of,
-                                            synthetic=bool(frame["SYNTHETIC"].astype(bool).any()), height=280,
-                                            focus=code)
+        figure, _ = charts.indicator_figure(
+            frame,
+            name=row["name"],
+            unit_label=unit,
+            t=t,
+            area_name=name_of,
+            synthetic=bool(frame["SYNTHETIC"].astype(bool).any()),
+            height=280,
+            focus=code,
+        )
         regions = [name_of(c) for c in ("LAC", area.LAC_SUBREGION) if c in set(frame["REF_AREA"])]
         own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
         first, last = own.iloc[0], own.iloc[-1]
         if len(own) >= 2:
             change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
             trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
-            summary = t("chart_trend", area=name_of(code), trend=trend, first=t.number(first["OBS_VALUE"]),
-                        first_period=str(first["TIME_PERIOD"]), last=t.number(last["OBS_VALUE"]),
-                        last_period=str(last["TIME_PERIOD"]))
+            summary = t(
+                "chart_trend",
+                area=name_of(code),
+                trend=trend,
+                first=t.number(first["OBS_VALUE"]),
+                first_period=str(first["TIME_PERIOD"]),
+                last=t.number(last["OBS_VALUE"]),
+                last_period=str(last["TIME_PERIOD"]),
+            )
         else:
             summary = f"{name_of(code)}: {t.number(last['OBS_VALUE'])} ({last['TIME_PERIOD']})."
         region_summary = chart_summary(frame[frame["REF_AREA"] != code], own_keys[0], t, name_of)
         summary = f"{summary} {region_summary}".strip()
-        out.append({"id": f"country-{code}-{ind.id}", "ind": ind.id, "name": row["name"], "badge": row["badge"],
-                    "value": row["value"], "period": row["period"], "unit": unit,
-                    "figure": charts.figure_script(figure),
-                    "heading": t("country_vs_region", country=name_of(code), region=" · ".join(regions))
-                    if regions else name_of(code),
-                    "description": t("country_chart_desc", name=row["name"], country=name_of(code), unit=unit,
-                                     region=" · ".join(regions) or "–", summary=summary)})
+        out.append(
+            {
+                "id": f"country-{code}-{ind.id}",
+                "ind": ind.id,
+                "name": row["name"],
+                "badge": row["badge"],
+                "value": row["value"],
+                "period": row["period"],
+                "unit": unit,
+                "figure": charts.figure_script(figure),
+                "heading": t("country_vs_region", country=name_of(code), region=" · ".join(regions))
+                if regions
+                else name_of(code),
+                "description": t(
+                    "country_chart_desc",
+                    name=row["name"],
+                    country=name_of(code),
+                    unit=unit,
+                    region=" · ".join(regions) or "–",
+                    summary=summary,
+                ),
+            }
+        )
     return out
 
 
 # --------------------------------------------------------------------------- reporting, quality
 
 
-WG_TITLES = {"wg_activities": "activities", "wg_policies": "policies",
-             "wg_legislative_advances": "legislative_advances"}
+WG_TITLES = {
+    "wg_activities": "activities",
+    "wg_policies": "policies",
+    "wg_legislative_advances": "legislative_advances",
+}
 
 
 def wg_title(name: str, t: Translator) -> str:
@@ -441,24 +589,40 @@ def _reporting_matrix(frame: pd.DataFrame, t: Translator, codelists: dict | None
         label = labels.get(("reporting_status", code), {}).get(t.lang, code.replace("_", " "))
         return {"code": code, "label": label}
 
-    return {"quarters": quarters,
-            "rows": [{"group": t.working_group(g), "cells": [cell(cells.get((g, q), "")) for q in quarters]}
-                     for g in groups]}
+    return {
+        "quarters": quarters,
+        "rows": [
+            {"group": t.working_group(g), "cells": [cell(cells.get((g, q), "")) for q in quarters]} for g in groups
+        ],
+    }
 
 
 def write_reporting(builder: Builder, lang: str) -> None:
     t = Translator(lang)
     frame = builder.data.marts.get("reporting_status")
     matrix = _reporting_matrix(frame, t, builder.data.codelists) if frame is not None and len(frame) else None
-    wg = [{"name": wg_title(name, t), "notice": builder.mart_notice(name, f, t),
-           "table": builder.generic_table(f, lang, drop=("SOURCE_ID",), mart=name)}
-          for name, f in builder.data.wg_marts.items()]
-    levels = (list(frame["SHARING"]) if frame is not None else []) + \
-        [s for f in builder.data.wg_marts.values() for s in f["SHARING"]]
-    builder.render("reporting.html", lang, "reporting.html", title=t("reporting_title"),
-                   notice=builder.mart_notice("reporting_status", frame, t), matrix=matrix,
-                   table=builder.generic_table(frame, lang, mart="reporting_status"), wg=wg,
-                   page_sharing=most_restrictive(levels) if levels else "")
+    wg = [
+        {
+            "name": wg_title(name, t),
+            "notice": builder.mart_notice(name, f, t),
+            "table": builder.generic_table(f, lang, drop=("SOURCE_ID",), mart=name),
+        }
+        for name, f in builder.data.wg_marts.items()
+    ]
+    levels = (list(frame["SHARING"]) if frame is not None else []) + [
+        s for f in builder.data.wg_marts.values() for s in f["SHARING"]
+    ]
+    builder.render(
+        "reporting.html",
+        lang,
+        "reporting.html",
+        title=t("reporting_title"),
+        notice=builder.mart_notice("reporting_status", frame, t),
+        matrix=matrix,
+        table=builder.generic_table(frame, lang, mart="reporting_status"),
+        wg=wg,
+        page_sharing=most_restrictive(levels) if levels else "",
+    )
 
 
 def write_quality(builder: Builder, lang: str) -> None:
@@ -467,13 +631,26 @@ def write_quality(builder: Builder, lang: str) -> None:
     levels = []
     for name in ("dq_coverage", "dq_freshness", "dq_validation_history"):
         frame = builder.data.marts.get(name)
-        sections.append({"id": name, "title": t(name), "notice": builder.mart_notice(name, frame, t),
-                         "table": builder.generic_table(frame, lang, mart=name)})
+        sections.append(
+            {
+                "id": name,
+                "title": t(name),
+                "notice": builder.mart_notice(name, frame, t),
+                "table": builder.generic_table(frame, lang, mart=name),
+            }
+        )
         if frame is not None:
             levels += list(frame["SHARING"])
     quarantine = builder.generic_table(builder.data.quarantine, lang)
-    builder.render("quality.html", lang, "quality.html", title=t("quality_title"), sections=sections,
-                   quarantine=quarantine, page_sharing=most_restrictive(levels) if levels else "")
+    builder.render(
+        "quality.html",
+        lang,
+        "quality.html",
+        title=t("quality_title"),
+        sections=sections,
+        quarantine=quarantine,
+        page_sharing=most_restrictive(levels) if levels else "",
+    )
 
 
 # --------------------------------------------------------------------------- methodology, sources, downloads
@@ -496,13 +673,25 @@ def write_methodology(builder: Builder, lang: str) -> None:
         index = methodology_index(registry, lang)
     except Exception as exc:  # noqa: BLE001 - the page says what is missing
         index = f"# {t('methodology_title')}\n\n{t('missing_mart', mart='indicators.methodology')} ({exc})\n"
-    builder.render("methodology.html", lang, "methodology/index.html", title=t("methodology_title"),
-                   body=_md_links(markdown_html(index)), back="")
+    builder.render(
+        "methodology.html",
+        lang,
+        "methodology/index.html",
+        title=t("methodology_title"),
+        body=_md_links(markdown_html(index)),
+        back="",
+    )
     for ind_id, text in pages.items():
         ind = registry[ind_id]
-        builder.render("methodology.html", lang, f"methodology/{ind_id}.html", title=getattr(ind.name, lang),
-                       body=_md_links(markdown_html(text)), back=ind_id,
-                       synthetic=all(s in builder.data.synthetic_sources for s in ind.sources))
+        builder.render(
+            "methodology.html",
+            lang,
+            f"methodology/{ind_id}.html",
+            title=getattr(ind.name, lang),
+            body=_md_links(markdown_html(text)),
+            back=ind_id,
+            synthetic=all(s in builder.data.synthetic_sources for s in ind.sources),
+        )
 
 
 def write_sources(builder: Builder, lang: str) -> None:
@@ -512,9 +701,15 @@ def write_sources(builder: Builder, lang: str) -> None:
     for item in items:
         item["files"] = _file_items(data.files[data.files["SOURCE_ID"] == item["id"]])
         item["revisions"] = _revision_items(data.marts.get("revision_summary"), item["id"])
-    builder.render("sources.html", lang, "sources.html", title=t("sources_title"), items=items,
-                   synthetic=any(i["synthetic"] for i in items),
-                   page_sharing=most_restrictive([i["sharing"] for i in items]) if items else "")
+    builder.render(
+        "sources.html",
+        lang,
+        "sources.html",
+        title=t("sources_title"),
+        items=items,
+        synthetic=any(i["synthetic"] for i in items),
+        page_sharing=most_restrictive([i["sharing"] for i in items]) if items else "",
+    )
 
 
 def write_downloads_page(builder: Builder, lang: str) -> None:
@@ -527,17 +722,35 @@ def write_downloads_page(builder: Builder, lang: str) -> None:
             return None
         return {"href": f"../{rel}", "label": label, "size": t.number(path.stat().st_size / 1024, 1) + " KB"}
 
-    main = [e for e in (entry("downloads/clac-all-data.zip", t("download_all")),
-                        entry("downloads/sdmx/structure.xml", t("download_sdmx_structure")),
-                        entry("downloads/sdmx/DF_CLAC_INDICATOR_VALUES.xml", t("download_sdmx_xml")),
-                        entry("downloads/sdmx/DF_CLAC_INDICATOR_VALUES.csv", t("download_sdmx_csv")),
-                        entry("downloads/sdmx/DF_CLAC_OBSERVATIONS.xml", t("download_sdmx_obs_xml")),
-                        entry("downloads/sdmx/DF_CLAC_OBSERVATIONS.csv", t("download_sdmx_obs_csv"))) if e]
-    per_indicator = [e for e in (entry(f"downloads/indicators/{ind.id}.csv", getattr(ind.name, lang))
-                                 for ind in builder.data.registry.values()) if e]
-    builder.render("downloads.html", lang, "downloads.html", title=t("downloads_title"), main=main,
-                   per_indicator=per_indicator,
-                   notice=builder.mart_notice("indicator_values", builder.data.values, t))
+    main = [
+        e
+        for e in (
+            entry("downloads/clac-all-data.zip", t("download_all")),
+            entry("downloads/sdmx/structure.xml", t("download_sdmx_structure")),
+            entry("downloads/sdmx/DF_CLAC_INDICATOR_VALUES.xml", t("download_sdmx_xml")),
+            entry("downloads/sdmx/DF_CLAC_INDICATOR_VALUES.csv", t("download_sdmx_csv")),
+            entry("downloads/sdmx/DF_CLAC_OBSERVATIONS.xml", t("download_sdmx_obs_xml")),
+            entry("downloads/sdmx/DF_CLAC_OBSERVATIONS.csv", t("download_sdmx_obs_csv")),
+        )
+        if e
+    ]
+    per_indicator = [
+        e
+        for e in (
+            entry(f"downloads/indicators/{ind.id}.csv", getattr(ind.name, lang))
+            for ind in builder.data.registry.values()
+        )
+        if e
+    ]
+    builder.render(
+        "downloads.html",
+        lang,
+        "downloads.html",
+        title=t("downloads_title"),
+        main=main,
+        per_indicator=per_indicator,
+        notice=builder.mart_notice("indicator_values", builder.data.values, t),
+    )
 
 
 # --------------------------------------------------------------------------- search
@@ -551,18 +764,37 @@ def search_entries(builder: Builder, lang: str) -> list[dict]:
     entries = []
     for ind in data.registry.values():
         definition = getattr(ind.definition, lang)
-        entries.append({"title": getattr(ind.name, lang), "kind": "indicator", "url": f"indicator/{ind.id}.html",
-                        "summary": definition, "text": " ".join(
-                            [definition, t.goal(ind.goal), t.working_group(ind.working_group), t.unit(ind.unit)])})
+        entries.append(
+            {
+                "title": getattr(ind.name, lang),
+                "kind": "indicator",
+                "url": f"indicator/{ind.id}.html",
+                "summary": definition,
+                "text": " ".join([definition, t.goal(ind.goal), t.working_group(ind.working_group), t.unit(ind.unit)]),
+            }
+        )
     for row in data.lac_countries.itertuples(index=False):
         names = [data.area_name(row.REF_AREA, other) for other in ("es", "en", "pt")]
         subregion = t(f"subregions.{row.LAC_SUBREGION}") if row.LAC_SUBREGION in SUBREGION_ORDER else ""
-        entries.append({"title": data.area_name(row.REF_AREA, lang), "kind": "country",
-                        "url": f"country/{row.REF_AREA}.html", "summary": subregion,
-                        "text": " ".join(names + [row.REF_AREA, subregion])})
+        entries.append(
+            {
+                "title": data.area_name(row.REF_AREA, lang),
+                "kind": "country",
+                "url": f"country/{row.REF_AREA}.html",
+                "summary": subregion,
+                "text": " ".join(names + [row.REF_AREA, subregion]),
+            }
+        )
     for goal in range(1, 9):
-        entries.append({"title": f"{t('goal_n', n=goal)}: {t.goal(goal)}", "kind": "page",
-                        "url": f"goal/{goal}.html", "summary": "", "text": t.goal(goal)})
+        entries.append(
+            {
+                "title": f"{t('goal_n', n=goal)}: {t.goal(goal)}",
+                "kind": "page",
+                "url": f"goal/{goal}.html",
+                "summary": "",
+                "text": t.goal(goal),
+            }
+        )
     for href, label in builder.page_context(lang, "search.html", "")["nav"]:
         if href != "search.html":
             entries.append({"title": label, "kind": "page", "url": href, "summary": "", "text": label})
@@ -576,12 +808,20 @@ def write_search(builder: Builder, lang: str) -> None:
     import json
 
     t = Translator(lang)
-    words = {"results": t("search_results", n="{n}"), "none": t("search_no_results"),
-             "indicator": t("kind_indicator"), "country": t("kind_country"), "page": t("kind_page")}
-    payload = json.dumps({"entries": search_entries(builder, lang), "words": words}, ensure_ascii=False,
-                         separators=(",", ":"), sort_keys=True)
-    (builder.out_dir / "assets" / f"search-{lang}.js").write_text(f"window.CLAC_SEARCH={payload};\n",
-                                                                  encoding="utf-8")
+    words = {
+        "results": t("search_results", n="{n}"),
+        "none": t("search_no_results"),
+        "indicator": t("kind_indicator"),
+        "country": t("kind_country"),
+        "page": t("kind_page"),
+    }
+    payload = json.dumps(
+        {"entries": search_entries(builder, lang), "words": words},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    (builder.out_dir / "assets" / f"search-{lang}.js").write_text(f"window.CLAC_SEARCH={payload};\n", encoding="utf-8")
     builder.render("search.html", lang, "search.html", title=t("search_title"))
 
 

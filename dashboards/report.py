@@ -54,8 +54,16 @@ BABEL_LOCALES = {"es": "es", "en": "en_GB", "pt": "pt_BR"}
 
 NARRATIVE_DIR = Path(__file__).resolve().parent / "narrative"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 #: How an invented example text marks itself (the Secretariat's real texts do not).
@@ -70,18 +78,25 @@ def narrative_sections(year: int, lang: str, base: Path | None = None) -> list[d
             text = path.read_text(encoding="utf-8")
             match = re.match(r"\s*#\s+(.+)\n", text)
             title = match.group(1).strip() if match else path.stem
-            body = text[match.end():] if match else text
-            sections.append({"id": "narrative-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()),
-                             "title": title, "html": _demote(markdown_html(body), 1),
-                             "synthetic": bool(SYNTHETIC_MARK.search(text))})
+            body = text[match.end() :] if match else text
+            sections.append(
+                {
+                    "id": "narrative-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()),
+                    "title": title,
+                    "html": _demote(markdown_html(body), 1),
+                    "synthetic": bool(SYNTHETIC_MARK.search(text)),
+                }
+            )
     return sections
 
 
 def _demote(html_text: str, levels: int) -> str:
     """Headings of included Markdown one or more levels down (h1 -> h2 ...)."""
+
     def shift(match: re.Match) -> str:
         level = min(6, int(match.group(2)) + levels)
         return f"<{match.group(1)}h{level}"
+
     return re.sub(r"<(/?)h([1-6])", shift, html_text)
 
 
@@ -115,8 +130,9 @@ def publication_date(override: str | None = None) -> date:
         try:
             return date.fromisoformat(override)
         except ValueError:
-            raise ValueError(f"CLAC_PUBLICATION_DATE={override!r} is not a date; write it as YYYY-MM-DD "
-                             "(e.g. 2024-03-31).") from None
+            raise ValueError(
+                f"CLAC_PUBLICATION_DATE={override!r} is not a date; write it as YYYY-MM-DD (e.g. 2024-03-31)."
+            ) from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
@@ -130,8 +146,11 @@ def _report_rows(builder: Builder, ind) -> Any:
 
 
 def _headline(frame):
-    keep = frame["SEX"].fillna("").isin(HEADLINE_VALUES) & frame["AGE"].fillna("").isin(HEADLINE_VALUES) \
+    keep = (
+        frame["SEX"].fillna("").isin(HEADLINE_VALUES)
+        & frame["AGE"].fillna("").isin(HEADLINE_VALUES)
         & frame["DISAGGREGATION"].fillna("").isin(HEADLINE_VALUES)
+    )
     return frame[keep]
 
 
@@ -170,17 +189,24 @@ def regional_figures(data: SiteData, ind, year: int) -> dict[str, Any] | None:
     latest = max(by_year)
     row = by_year[latest]
     previous = by_year.get(latest - 1)
-    return {"year": latest, "value": float(row.OBS_VALUE),
-            "coverage": None if is_missing(row.COVERAGE) else float(row.COVERAGE),
-            "previous": None if previous is None else float(previous.OBS_VALUE),
-            "synthetic": bool(row.SYNTHETIC)}
+    return {
+        "year": latest,
+        "value": float(row.OBS_VALUE),
+        "coverage": None if is_missing(row.COVERAGE) else float(row.COVERAGE),
+        "previous": None if previous is None else float(previous.OBS_VALUE),
+        "synthetic": bool(row.SYNTHETIC),
+    }
 
 
 def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> str:
     """One sentence: the regional value, and its change since the year before."""
     digits = _decimals(ind)
-    fields = {"name": getattr(ind.name, t.lang), "value": t.number(figures["value"], digits),
-              "unit": t.unit(ind.unit), "year": figures["year"]}
+    fields = {
+        "name": getattr(ind.name, t.lang),
+        "value": t.number(figures["value"], digits),
+        "unit": t.unit(ind.unit),
+        "year": figures["year"],
+    }
     previous = figures["previous"]
     count = "_count" if ind.unit == "NUMBER" else ""  # "3.107.857 (número)" says nothing more
     if previous is None:
@@ -192,8 +218,13 @@ def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> s
         change = w("change_up" if pct > 0 else "change_down", pct=t.number(abs(pct), 1))
     if not change:
         return w(f"key_figure{count}_only", **fields)
-    return w("key_figure_count" if count else "key_figure_change", previous=t.number(previous, digits), previous_year=figures["year"] - 1,
-             change=change, **fields)
+    return w(
+        "key_figure_count" if count else "key_figure_change",
+        previous=t.number(previous, digits),
+        previous_year=figures["year"] - 1,
+        change=change,
+        **fields,
+    )
 
 
 def _badge(status: str, t: Translator) -> dict[str, str]:
@@ -201,8 +232,7 @@ def _badge(status: str, t: Translator) -> dict[str, str]:
     "not available", until the site gives them colours of their own)."""
     if status in ("insufficient_coverage", "context"):
         background, colour = charts.STATUS_COLOURS["not_available"]
-        return {"code": status, "label": t.status(status), "symbol": "◌", "background": background,
-                "colour": colour}
+        return {"code": status, "label": t.status(status), "symbol": "◌", "background": background, "colour": colour}
     return status_badge(status, t)
 
 
@@ -210,8 +240,9 @@ def _percent(share: float, lang: str) -> str:
     return format_percent(share, lang)
 
 
-def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None,
-                   published: date | None = None) -> dict[str, Any]:
+def report_context(
+    data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None, published: date | None = None
+) -> dict[str, Any]:
     from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
     from indicators.methodology import catalogue_label
 
@@ -228,14 +259,20 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
         items = {"progress": [], "context": []}
         scores = []
         for ind in indicators:
-            block = builder.figure_block(ind, _report_rows(builder, ind), lang, f"report-{year}-{ind.id}", "",
-                                         height=300)
+            block = builder.figure_block(
+                ind, _report_rows(builder, ind), lang, f"report-{year}-{ind.id}", "", height=300
+            )
             block["csv"] = ""
             if block["rows"]:
                 periods = [r["period"] for r in block["rows"]]
-                block["description"] = t("chart_desc_report", name=block["name"], unit=block["unit"],
-                                         areas=len({r["area"] for r in block["rows"]}), first=min(periods),
-                                         last=max(periods))
+                block["description"] = t(
+                    "chart_desc_report",
+                    name=block["name"],
+                    unit=block["unit"],
+                    areas=len({r["area"] for r in block["rows"]}),
+                    first=min(periods),
+                    last=max(periods),
+                )
             status, score, used = region_status(data, ind)
             figures = regional_figures(data, ind, year)
             synthetic = synthetic or block["synthetic"]
@@ -249,33 +286,59 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
                     scores.append((score, status))
             if figures:
                 key_figures.append({"goal": goal, "id": ind.id, "text": key_figure(ind, figures, t, w)})
-            items[ind.kind].append({
-                "id": ind.id, "name": getattr(ind.name, lang), "block": block,
-                "badge": _badge(status, t), "status": status,
-                "score": t.number(score, 2) if score is not None else "",
-                "sharing": most_restrictive(used) if used else "",
-                "definition": getattr(ind.definition, lang), "coverage": coverage,
-                "coverage_note": w("coverage_too_low", threshold=threshold)
-                if status == "insufficient_coverage" else "",
-                "no_region": w("no_regional_figure") if figures is None else "",
-                "assessments": [dict(a, badge=_badge(status, t)) if status == "insufficient_coverage" else a
-                                for a in builder.assessment_rows(ind, lang, areas=["LAC"])]
-                if ind.kind == "progress" else [],
-                "working_group": t.working_group(ind.working_group)})
+            items[ind.kind].append(
+                {
+                    "id": ind.id,
+                    "name": getattr(ind.name, lang),
+                    "block": block,
+                    "badge": _badge(status, t),
+                    "status": status,
+                    "score": t.number(score, 2) if score is not None else "",
+                    "sharing": most_restrictive(used) if used else "",
+                    "definition": getattr(ind.definition, lang),
+                    "coverage": coverage,
+                    "coverage_note": w("coverage_too_low", threshold=threshold)
+                    if status == "insufficient_coverage"
+                    else "",
+                    "no_region": w("no_regional_figure") if figures is None else "",
+                    "assessments": [
+                        dict(a, badge=_badge(status, t)) if status == "insufficient_coverage" else a
+                        for a in builder.assessment_rows(ind, lang, areas=["LAC"])
+                    ]
+                    if ind.kind == "progress"
+                    else [],
+                    "working_group": t.working_group(ind.working_group),
+                }
+            )
         wg_tables = []
         for name, frame in data.wg_marts.items():
             if "GOAL" in frame.columns:
                 part = frame[frame["GOAL"].astype(str) == str(goal)]
                 if len(part):
-                    wg_tables.append({"name": wg_title(name, t), "table": builder.generic_table(
-                        part, lang, drop=("GOAL", "SOURCE_ID"), mart=name)})
+                    wg_tables.append(
+                        {
+                            "name": wg_title(name, t),
+                            "table": builder.generic_table(part, lang, drop=("GOAL", "SOURCE_ID"), mart=name),
+                        }
+                    )
                     levels += list(part["SHARING"])
         goal_score = sum(s for s, _ in scores) / len(scores) if scores else None
-        goal_code = "not_available" if goal_score is None else status_from_score(
-            goal_score, target_achieved=all(st == "target_achieved" for _, st in scores))
-        goals.append({"n": goal, "name": t.goal(goal), "badge": status_badge(goal_code, t),
-                      "score": t.number(goal_score, 2) if goal_score is not None else "",
-                      "progress": items["progress"], "context": items["context"], "wg_tables": wg_tables})
+        goal_code = (
+            "not_available"
+            if goal_score is None
+            else status_from_score(goal_score, target_achieved=all(st == "target_achieved" for _, st in scores))
+        )
+        goals.append(
+            {
+                "n": goal,
+                "name": t.goal(goal),
+                "badge": status_badge(goal_code, t),
+                "score": t.number(goal_score, 2) if goal_score is not None else "",
+                "progress": items["progress"],
+                "context": items["context"],
+                "wg_tables": wg_tables,
+            }
+        )
     reporting = data.marts.get("reporting_status")
     from dashboards.pages import _reporting_matrix, _source_items
 
@@ -283,31 +346,53 @@ def report_context(data: SiteData, year: int, lang: str, out_dir: Path, narrativ
         reporting = reporting[reporting["REF_YEAR"] == year]
     if reporting is not None and len(reporting):
         levels += list(reporting["SHARING"])
-    sources = [dict(s, licence=catalogue_label("licences", s["licence"], lang),
-                    publisher=catalogue_label("publishers", s["publisher"], lang))
-               for s in _source_items(data.sources, lang) if s["id"] in _used_sources(data)]
+    sources = [
+        dict(
+            s,
+            licence=catalogue_label("licences", s["licence"], lang),
+            publisher=catalogue_label("publishers", s["publisher"], lang),
+        )
+        for s in _source_items(data.sources, lang)
+        if s["id"] in _used_sources(data)
+    ]
     synthetic = synthetic or any(s["synthetic"] for s in sources)
     sections = narrative_sections(year, lang, narrative)
     if data.audience == "public":
         sections = [n for n in sections if not n["synthetic"]]
     n_context = sum(len(g["context"]) for g in goals)
-    counts = ", ".join(f"{t.status(code)}: {n}" for code, n in sorted(status_counts.items(),
-                                                                      key=lambda kv: list(STATUSES).index(kv[0])))
+    counts = ", ".join(
+        f"{t.status(code)}: {n}"
+        for code, n in sorted(status_counts.items(), key=lambda kv: list(STATUSES).index(kv[0]))
+    )
     published = published or publication_date()
     return {
-        "t": t, "w": w, "lang": lang, "html_lang": HTML_LANG[lang], "year": year, "root": "",
-        "plotly_locale": PLOTLY_LOCALES[lang], "goals": goals, "narrative": sections,
+        "t": t,
+        "w": w,
+        "lang": lang,
+        "html_lang": HTML_LANG[lang],
+        "year": year,
+        "root": "",
+        "plotly_locale": PLOTLY_LOCALES[lang],
+        "goals": goals,
+        "narrative": sections,
         "edition": w("edition", edition=w(f"editions.{data.audience}")),
         "published": w("published", date=format_date(published, "long", locale=BABEL_LOCALES[lang])),
         "summary_lead": w("summary_lead", year=year, n_progress=len(data.registry) - n_context, n_context=n_context),
         "status_counts": w("status_counts", counts=counts) if counts else "",
-        "key_figures": key_figures, "goal_note": w("goal_status_note", threshold=threshold),
-        "reporting": {"matrix": _reporting_matrix(reporting, t, data.codelists)
-                      if reporting is not None and len(reporting) else None},
-        "sources": sources, "synthetic": synthetic, "threshold": threshold,
+        "key_figures": key_figures,
+        "goal_note": w("goal_status_note", threshold=threshold),
+        "reporting": {
+            "matrix": _reporting_matrix(reporting, t, data.codelists)
+            if reporting is not None and len(reporting)
+            else None
+        },
+        "sources": sources,
+        "synthetic": synthetic,
+        "threshold": threshold,
         "methodology_href": f"../site/{lang}/methodology/index.html",
         "page_sharing": most_restrictive(levels) if levels else "",
-        "status_colours": charts.STATUS_COLOURS, "toc": {},
+        "status_colours": charts.STATUS_COLOURS,
+        "toc": {},
         "chapters": _chapters(t, w, goals, reporting_shown=reporting is not None and len(reporting) > 0),
     }
 
@@ -327,10 +412,18 @@ def _used_sources(data: SiteData) -> set[str]:
     return {s for ids in data.values["SOURCE_IDS"] for s in str(ids).split(",") if s}
 
 
-def build_report_html(con, year: int, lang: str, out_dir: Path, *,
-                      allowed_sharing=("CLEAR", "GREEN", "AMBER"), audience: str = "secretariat",
-                      narrative: Path | None = None, data: SiteData | None = None,
-                      toc: dict[str, int] | None = None) -> Path:
+def build_report_html(
+    con,
+    year: int,
+    lang: str,
+    out_dir: Path,
+    *,
+    allowed_sharing=("CLEAR", "GREEN", "AMBER"),
+    audience: str = "secretariat",
+    narrative: Path | None = None,
+    data: SiteData | None = None,
+    toc: dict[str, int] | None = None,
+) -> Path:
     """The report's HTML; ``data`` (from :func:`load` with ``max_year=year``) is read when not given;
     ``toc``: the page of each chapter (from a first print), for the contents list."""
     out_dir = Path(out_dir)
@@ -356,8 +449,13 @@ def print_pdf(html_path: Path, pdf_path: Path, year: int, *, timeout_ms: int = 1
     return print_pdfs([(html_path, pdf_path)], year, timeout_ms=timeout_ms)[0]
 
 
-def print_pdfs(pairs: list[tuple[Path, Path]], year: int, *, chapters: list[list[tuple[str, str]]] | None = None,
-               timeout_ms: int = 120_000) -> list[dict[str, int]]:
+def print_pdfs(
+    pairs: list[tuple[Path, Path]],
+    year: int,
+    *,
+    chapters: list[list[tuple[str, str]]] | None = None,
+    timeout_ms: int = 120_000,
+) -> list[dict[str, int]]:
     """Print several reports (HTML path, PDF path) with one headless Chromium, the pages in
     parallel. With ``chapters`` (anchor, heading of each report's chapters) each page is printed
     twice: the first print tells on which page each chapter starts, the contents list of the
@@ -376,8 +474,9 @@ async def _print_all(pairs, year: int, chapters, timeout_ms: int) -> list[dict[s
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            results = await asyncio.gather(*(_print_one(browser, html, chaps, timeout_ms)
-                                             for (html, _), chaps in zip(pairs, chapters)))
+            results = await asyncio.gather(
+                *(_print_one(browser, html, chaps, timeout_ms) for (html, _), chaps in zip(pairs, chapters))
+            )
         finally:
             await browser.close()
     for (_, pdf_path), (pdf, _) in zip(pairs, results):
@@ -386,30 +485,44 @@ async def _print_all(pairs, year: int, chapters, timeout_ms: int) -> list[dict[s
 
 
 _PDF_OPTIONS = dict(
-    format="A4", print_background=True, prefer_css_page_size=True, tagged=True, outline=True,
+    format="A4",
+    print_background=True,
+    prefer_css_page_size=True,
+    tagged=True,
+    outline=True,
     margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-    display_header_footer=True, header_template="<span></span>",
-    footer_template=('<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-                     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'))
+    display_header_footer=True,
+    header_template="<span></span>",
+    footer_template=(
+        '<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+        '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+    ),
+)
 
 
-async def _print_one(browser, html_path: Path, chapters: list[tuple[str, str]],
-                     timeout_ms: int) -> tuple[bytes, dict[str, int]]:
+async def _print_one(
+    browser, html_path: Path, chapters: list[tuple[str, str]], timeout_ms: int
+) -> tuple[bytes, dict[str, int]]:
     page = await browser.new_page(viewport={"width": 1100, "height": 1400})
     try:
         await page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
         await page.wait_for_function(
             "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-            ".every(d => d.getAttribute('data-rendered') === 'true')", timeout=timeout_ms)
+            ".every(d => d.getAttribute('data-rendered') === 'true')",
+            timeout=timeout_ms,
+        )
         await page.emulate_media(media="print")
         pdf = await page.pdf(**_PDF_OPTIONS)
         if not chapters:
             return pdf, {}
         found = heading_pages(pdf)
         toc = {anchor: found[heading_key(title)] for anchor, title in chapters if heading_key(title) in found}
-        await page.evaluate("""toc => { for (const [id, n] of Object.entries(toc)) {
+        await page.evaluate(
+            """toc => { for (const [id, n] of Object.entries(toc)) {
             const cell = document.querySelector(`.page-no .n[data-chapter="${id}"]`);
-            if (cell) cell.textContent = String(n); } }""", toc)
+            if (cell) cell.textContent = String(n); } }""",
+            toc,
+        )
         return await page.pdf(**_PDF_OPTIONS), toc
     finally:
         await page.close()
@@ -453,23 +566,29 @@ def heading_pages(pdf_file: Path | bytes) -> dict[str, int]:
 
 def normalise_pdf(pdf: bytes, year: int) -> bytes:
     """Dates from the data (end of ``year``) and a content-derived /ID, in place."""
+
     def date(match: re.Match) -> bytes:
         original = match.group(2)
         stamp = f"D:{year:04d}1231000000".encode()
-        replacement = stamp + original[len(stamp):] if len(original) >= len(stamp) else original
+        replacement = stamp + original[len(stamp) :] if len(original) >= len(stamp) else original
         return match.group(1) + replacement + b")"
 
     out = re.sub(rb"(/(?:CreationDate|ModDate)\s*\()([^)]*)\)", date, pdf)
     id_pattern = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]")
-    blanked = id_pattern.sub(lambda m: b"/ID [<" + b"0" * len(m.group(1)) + b"> <" + b"0" * len(m.group(2)) + b">]",
-                             out)
+    blanked = id_pattern.sub(
+        lambda m: b"/ID [<" + b"0" * len(m.group(1)) + b"> <" + b"0" * len(m.group(2)) + b">]", out
+    )
     digest = hashlib.sha256(blanked).hexdigest().upper().encode()
 
     def new_id(match: re.Match) -> bytes:
         first, second = match.group(1), match.group(2)
-        return (match.group(0)[:match.start(1) - match.start(0)] + (digest * 4)[:len(first)]
-                + match.group(0)[match.end(1) - match.start(0):match.start(2) - match.start(0)]
-                + (digest * 4)[:len(second)] + match.group(0)[match.end(2) - match.start(0):])
+        return (
+            match.group(0)[: match.start(1) - match.start(0)]
+            + (digest * 4)[: len(first)]
+            + match.group(0)[match.end(1) - match.start(0) : match.start(2) - match.start(0)]
+            + (digest * 4)[: len(second)]
+            + match.group(0)[match.end(2) - match.start(0) :]
+        )
 
     return id_pattern.sub(new_id, out)
 
@@ -487,13 +606,25 @@ def report_year(con, allowed_sharing, override: str | None = None) -> int | None
         return None
     levels = list(allowed_sharing)
     marks = ", ".join("?" for _ in levels)
-    year = con.execute(f"""SELECT max(TRY_CAST(substr(CAST(TIME_PERIOD AS VARCHAR), 1, 4) AS INTEGER))
-                           FROM marts.indicator_values WHERE SHARING IN ({marks})""", levels).fetchone()[0]
+    year = con.execute(
+        f"""SELECT max(TRY_CAST(substr(CAST(TIME_PERIOD AS VARCHAR), 1, 4) AS INTEGER))
+                           FROM marts.indicator_values WHERE SHARING IN ({marks})""",
+        levels,
+    ).fetchone()[0]
     return None if year is None else int(year)
 
 
-def build_reports(con, year: int, languages, out_dir: Path, *, allowed_sharing, audience: str,
-                  pdf: bool = True, narrative: Path | None = None) -> list[Path]:
+def build_reports(
+    con,
+    year: int,
+    languages,
+    out_dir: Path,
+    *,
+    allowed_sharing,
+    audience: str,
+    pdf: bool = True,
+    narrative: Path | None = None,
+) -> list[Path]:
     """The report in several languages from one read of the warehouse (HTML, then the PDFs
     printed by one Chromium, languages in parallel); the files written, HTML and PDF of each
     language in turn. Each page is printed twice (see :func:`print_pdfs`) so that the contents
@@ -519,13 +650,33 @@ def build_reports(con, year: int, languages, out_dir: Path, *, allowed_sharing, 
     return [path for pair in pairs for path in (pair if pdf else pair[:1])]
 
 
-def build_report(con, year: int, lang: str, out_dir: Path, *, allowed_sharing=("CLEAR", "GREEN", "AMBER"),
-                 audience: str = "secretariat", narrative: Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
+def build_report(
+    con,
+    year: int,
+    lang: str,
+    out_dir: Path,
+    *,
+    allowed_sharing=("CLEAR", "GREEN", "AMBER"),
+    audience: str = "secretariat",
+    narrative: Path | None = None,
+    pdf: bool = True,
+) -> tuple[Path, Path | None]:
     """One language's report (see :func:`build_reports`): (HTML path, PDF path or None)."""
-    paths = build_reports(con, year, [lang], out_dir, allowed_sharing=allowed_sharing, audience=audience,
-                          pdf=pdf, narrative=narrative)
+    paths = build_reports(
+        con, year, [lang], out_dir, allowed_sharing=allowed_sharing, audience=audience, pdf=pdf, narrative=narrative
+    )
     return paths[0], (paths[1] if pdf else None)
 
 
-__all__ = ["build_report", "build_reports", "build_report_html", "print_pdfs", "report_year", "print_pdf", "normalise_pdf", "narrative_sections", "heading_pages",
-           "is_missing"]
+__all__ = [
+    "build_report",
+    "build_reports",
+    "build_report_html",
+    "print_pdfs",
+    "report_year",
+    "print_pdf",
+    "normalise_pdf",
+    "narrative_sections",
+    "heading_pages",
+    "is_missing",
+]

@@ -34,9 +34,11 @@ def site_shots(site: Path, out: Path) -> list[Path]:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
         try:
             for lang in ("es", "en", "pt"):
-                for name, rel, full in (("home", "index.html", True),
-                                        ("indicator", f"indicator/{INDICATOR}.html", False),
-                                        ("country", f"country/{COUNTRY}.html", True)):
+                for name, rel, full in (
+                    ("home", "index.html", True),
+                    ("indicator", f"indicator/{INDICATOR}.html", False),
+                    ("country", f"country/{COUNTRY}.html", True),
+                ):
                     path = site / lang / rel
                     if not path.exists():
                         continue
@@ -46,8 +48,9 @@ def site_shots(site: Path, out: Path) -> list[Path]:
                     if full:
                         page.screenshot(path=str(target), full_page=True)
                     else:
-                        page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 1280, "height": 1500},
-                                        full_page=True)
+                        page.screenshot(
+                            path=str(target), clip={"x": 0, "y": 0, "width": 1280, "height": 1500}, full_page=True
+                        )
                     written.append(target)
                 written += _withheld_shots(page, site, lang, out)
             phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
@@ -60,8 +63,10 @@ def site_shots(site: Path, out: Path) -> list[Path]:
 
 
 def _drawn(page) -> None:
-    page.wait_for_function("() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-                           ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+        ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')"
+    )
 
 
 def _view_shots(page, site: Path, lang: str, out: Path, suffix: str) -> list[Path]:

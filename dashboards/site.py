@@ -1,32 +1,13 @@
-"""The static site: one folder per language (es, en, pt), offline, no external requests.
+"""The site's building blocks: the page builder (templates, links, provenance, the files it
+writes), status badges, confidentiality marks, chart summaries and the shared assets.
 
-    from dashboards.site import build_site
-    with warehouse.connect(read_only=True) as con:
-        build_site(con, output_dir() / "site", allowed_sharing=("CLEAR",), audience="public")
-
-Layout of ``out_dir``::
-
-    index.html                 -> redirects to es/ (Spanish first)
-    assets/                    plotly.min.js (one shared copy), plotly locales es / pt-BR,
-                               site.js (draws every chart from its JSON), site.css
-    downloads/                 CSV per figure, all data (zip), SDMX-CSV 2.0 and SDMX-ML 2.1
-    sdmx/                      the SDMX files under SDMX REST 2.1 paths (dashboards.sdmx.publish)
-    es/ en/ pt/                index.html, goal/<n>.html, indicator/<id>.html,
-                               country/index.html, country/<ISO3>.html, reporting.html,
-                               quality.html, methodology/index.html, methodology/<id>.html,
-                               sources.html, downloads.html
-
-Every page of one language has the same relative path in the others (the language
-switch links to it). Every table, chart, CSV and download holds only rows whose sharing
-level is in ``allowed_sharing`` (see :mod:`dashboards.data`); every figure shows its
-level, and every page with SYNTHETIC figures says so in a banner. The same warehouse
-gives the same bytes (no timestamps; deterministic ordering).
+:mod:`dashboards.pages` writes each kind of page with these; :mod:`dashboards.site_build`
+puts a whole edition together. This module imports neither (no cycle).
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 from collections.abc import Iterable
@@ -38,14 +19,20 @@ import jinja2
 import pandas as pd
 
 from dashboards import charts, downloads, precision
-from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
+from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, most_restrictive
 from dashboards.i18n import HTML_LANG, LANGUAGES, PLOTLY_LOCALES, Translator, format_percent
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
-STATUS_ORDER = ("target_achieved", "substantial_progress", "moderate_progress", "limited_progress",
-                "deterioration", "not_available")
+STATUS_ORDER = (
+    "target_achieved",
+    "substantial_progress",
+    "moderate_progress",
+    "limited_progress",
+    "deterioration",
+    "not_available",
+)
 
 
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -67,9 +54,12 @@ def topojson_script() -> str:
     import json
 
     geometry = json.loads((VENDOR_DIR / f"{TOPOJSON}.json").read_text(encoding="utf-8"))
-    return ("window.PlotlyGeoAssets=window.PlotlyGeoAssets||{topojson:{}};"
-            f"window.PlotlyGeoAssets.topojson[{json.dumps(TOPOJSON)}]="
-            + json.dumps(geometry, separators=(",", ":")) + ";\n")
+    return (
+        "window.PlotlyGeoAssets=window.PlotlyGeoAssets||{topojson:{}};"
+        f"window.PlotlyGeoAssets.topojson[{json.dumps(TOPOJSON)}]="
+        + json.dumps(geometry, separators=(",", ":"))
+        + ";\n"
+    )
 
 
 def environment() -> jinja2.Environment:
@@ -77,7 +67,9 @@ def environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.globals["status_colours"] = charts.STATUS_COLOURS
     env.globals["status_symbols"] = charts.STATUS_SYMBOLS
@@ -109,8 +101,13 @@ def _text(value, lang: str) -> str:
 def status_badge(status: str | None, t: Translator) -> dict[str, str]:
     status = status if status in charts.STATUS_COLOURS else "not_available"
     background, colour = charts.STATUS_COLOURS[status]
-    return {"code": status, "label": t.status(status), "symbol": charts.STATUS_SYMBOLS[status],
-            "background": background, "colour": colour}
+    return {
+        "code": status,
+        "label": t.status(status),
+        "symbol": charts.STATUS_SYMBOLS[status],
+        "background": background,
+        "colour": colour,
+    }
 
 
 def regional_status(data: SiteData, indicator: str) -> tuple[str, float | None, str, list[str]]:
@@ -173,8 +170,9 @@ def withheld_text(mark: str, published_text: Any, t: Translator) -> str:
 def conf_notes(marks: Iterable[str], t: Translator, threshold: int) -> tuple[list[tuple[str, str]], str]:
     """(footnotes for the marks used, the disclosure-control note or "" when nothing is withheld)."""
     used = set(marks)
-    notes = [(mark, t(f"conf_status_codes.{code}", threshold=threshold))
-             for code, mark in CONF_MARKS.items() if mark in used]
+    notes = [
+        (mark, t(f"conf_status_codes.{code}", threshold=threshold)) for code, mark in CONF_MARKS.items() if mark in used
+    ]
     return notes, (t("disclosure_note", threshold=threshold) if notes else "")
 
 
@@ -194,19 +192,41 @@ def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name) -> str
             first, last = agg.iloc[0], agg.iloc[-1]
             change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
             trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
-            parts.append(t("chart_trend", area=area_name(code), trend=trend, first=t.number(first["OBS_VALUE"]),
-                           first_period=first["_P"], last=t.number(last["OBS_VALUE"]), last_period=last["_P"]))
+            parts.append(
+                t(
+                    "chart_trend",
+                    area=area_name(code),
+                    trend=trend,
+                    first=t.number(first["OBS_VALUE"]),
+                    first_period=first["_P"],
+                    last=t.number(last["OBS_VALUE"]),
+                    last_period=last["_P"],
+                )
+            )
             break
     latest = charts.latest_by_country(rows, key)
     if len(latest) >= 2:
         top, bottom = latest.iloc[0], latest.iloc[-1]
-        parts.append(t("chart_range", n=len(latest), low=t.number(bottom["OBS_VALUE"]),
-                       low_area=area_name(bottom["REF_AREA"]), high=t.number(top["OBS_VALUE"]),
-                       high_area=area_name(top["REF_AREA"])))
+        parts.append(
+            t(
+                "chart_range",
+                n=len(latest),
+                low=t.number(bottom["OBS_VALUE"]),
+                low_area=area_name(bottom["REF_AREA"]),
+                high=t.number(top["OBS_VALUE"]),
+                high_area=area_name(top["REF_AREA"]),
+            )
+        )
     elif len(latest) == 1:
         row = latest.iloc[0]
-        parts.append(t("chart_single", area=area_name(row["REF_AREA"]), value=t.number(row["OBS_VALUE"]),
-                       period=str(row["TIME_PERIOD"])))
+        parts.append(
+            t(
+                "chart_single",
+                area=area_name(row["REF_AREA"]),
+                value=t.number(row["OBS_VALUE"]),
+                period=str(row["TIME_PERIOD"]),
+            )
+        )
     return " ".join(parts)
 
 
@@ -243,8 +263,9 @@ class Provenance:
                         wanted_list = wanted if isinstance(wanted, list) else [wanted]
                         part = part[part[column].isin(wanted_list)]
                 for row in part.itertuples(index=False):
-                    dims = tuple(getattr(row, d) if d in ind.disaggregations else "*"
-                                 for d in ("SEX", "AGE", "DISAGGREGATION"))
+                    dims = tuple(
+                        getattr(row, d) if d in ind.disaggregations else "*" for d in ("SEX", "AGE", "DISAGGREGATION")
+                    )
                     key = (row.REF_AREA, int(row.REF_YEAR)) + dims
                     result.setdefault(key, []).append((row.FILE_ID, row.FILE_NAME, _location(row)))
         for key in result:
@@ -258,8 +279,9 @@ class Provenance:
             year = int(str(period)[:4])
         except ValueError:
             return []
-        dims = tuple(v if d in ind.disaggregations else "*"
-                     for d, v in (("SEX", sex), ("AGE", age), ("DISAGGREGATION", dis)))
+        dims = tuple(
+            v if d in ind.disaggregations else "*" for d, v in (("SEX", sex), ("AGE", age), ("DISAGGREGATION", dis))
+        )
         return table.get((area, year) + dims, [])
 
 
@@ -310,21 +332,40 @@ class Builder:
         home = "../" * (depth - 1)
         levels = ", ".join(self.data.allowed_sharing)
         return {
-            "lang": lang, "html_lang": HTML_LANG[lang], "t": t, "rel": rel, "root": root, "home": home,
-            "title": title, "languages": [
-                {"code": other, "name": t(f"language_names.{other}"), "href": f"{root}{other}/{rel}",
-                 "html_lang": HTML_LANG[other], "current": other == lang}
-                for other in LANGUAGES],
-            "audience": t("audience_label", audience=t.get(f"audiences.{self.data.audience}", self.data.audience),
-                          levels=levels),
+            "lang": lang,
+            "html_lang": HTML_LANG[lang],
+            "t": t,
+            "rel": rel,
+            "root": root,
+            "home": home,
+            "title": title,
+            "languages": [
+                {
+                    "code": other,
+                    "name": t(f"language_names.{other}"),
+                    "href": f"{root}{other}/{rel}",
+                    "html_lang": HTML_LANG[other],
+                    "current": other == lang,
+                }
+                for other in LANGUAGES
+            ],
+            "audience": t(
+                "audience_label", audience=t.get(f"audiences.{self.data.audience}", self.data.audience), levels=levels
+            ),
             "plotly_locale": PLOTLY_LOCALES[lang],
             "nav": [
-                ("index.html", t("nav_home")), ("country/index.html", t("nav_countries")),
-                ("reporting.html", t("nav_reporting")), ("quality.html", t("nav_quality")),
-                ("methodology/index.html", t("nav_methodology")), ("sources.html", t("nav_sources")),
-                ("downloads.html", t("nav_downloads")), ("search.html", t("search")),
+                ("index.html", t("nav_home")),
+                ("country/index.html", t("nav_countries")),
+                ("reporting.html", t("nav_reporting")),
+                ("quality.html", t("nav_quality")),
+                ("methodology/index.html", t("nav_methodology")),
+                ("sources.html", t("nav_sources")),
+                ("downloads.html", t("nav_downloads")),
+                ("search.html", t("search")),
             ],
-            "synthetic": False, "page_sharing": "", "has_charts": False,
+            "synthetic": False,
+            "page_sharing": "",
+            "has_charts": False,
         }
 
     def render(self, template: str, lang: str, rel: str, **context: Any) -> None:
@@ -337,8 +378,9 @@ class Builder:
         self.manifest.pages.append(f"{lang}/{rel}")
 
     # ---------------------------------------------------------------- figures
-    def figure_block(self, ind, rows: pd.DataFrame, lang: str, block_id: str, root: str,
-                     height: int = 420, views: bool = False) -> dict[str, Any]:
+    def figure_block(
+        self, ind, rows: pd.DataFrame, lang: str, block_id: str, root: str, height: int = 420, views: bool = False
+    ) -> dict[str, Any]:
         """Chart + table + CSV of the same rows; with ``views``, also the map and the ranking of the
         latest value per country (the indicator page's tabs)."""
         t = Translator(lang)
@@ -356,11 +398,18 @@ class Builder:
         chart_rows.loc[chart_rows["CONF_MARK"] != "", "OBS_VALUE"] = None
         chart_rows["OBS_VALUE"] = precision.round_column(chart_rows["OBS_VALUE"], ind.unit).astype("float64")
         figure_json, keys = charts.indicator_figure(
-            chart_rows, name=name, unit_label=unit, t=t,
-            area_name=lambda code: self.data.area_name(code, lang), synthetic=synthetic, height=height)
+            chart_rows,
+            name=name,
+            unit_label=unit,
+            t=t,
+            area_name=lambda code: self.data.area_name(code, lang),
+            synthetic=synthetic,
+            height=height,
+        )
         series_options = [{"key": k, "label": t.series_label(*k.split("|", 2))} for k in keys]
-        countries = sorted({c for c in rows["REF_AREA"] if c not in LAC_AGGREGATES},
-                           key=lambda c: self.data.area_name(c, lang))
+        countries = sorted(
+            {c for c in rows["REF_AREA"] if c not in LAC_AGGREGATES}, key=lambda c: self.data.area_name(c, lang)
+        )
         table_rows = []
         statuses_used = set()
         for row, mark in zip(rows.itertuples(index=False), marks):
@@ -368,29 +417,52 @@ class Builder:
             status = row.OBS_STATUS or ""
             if status and status != "A":
                 statuses_used.add(status)
-            prov = [] if row.REF_AREA in LAC_AGGREGATES else self.provenance.lookup(
-                ind, row.REF_AREA, row.TIME_PERIOD, row.SEX, row.AGE, row.DISAGGREGATION)
+            prov = (
+                []
+                if row.REF_AREA in LAC_AGGREGATES
+                else self.provenance.lookup(ind, row.REF_AREA, row.TIME_PERIOD, row.SEX, row.AGE, row.DISAGGREGATION)
+            )
             coverage = getattr(row, "COVERAGE", None)
-            table_rows.append({
-                "area": row.REF_AREA, "area_name": self.data.area_name(row.REF_AREA, lang),
-                "aggregate": row.REF_AREA in LAC_AGGREGATES,
-                "period": str(row.TIME_PERIOD), "sex": row.SEX, "age": row.AGE, "dis": row.DISAGGREGATION,
-                "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
-                "value": "" if value is None else repr(value),
-                "value_text": withheld_text(mark, getattr(row, "OBS_TEXT", None), t) if mark
-                else t("suppressed") if value is None else t.value(value, ind.unit),
-                "conf": mark, "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=self.data.threshold)
-                if mark else "",
-                "obs_status": status, "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),
-                "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
-                "provenance": [{"href": f"{root}{lang}/sources.html#file-{fid}", "name": fname,
-                                "where": location_label(loc, t)} for fid, fname, loc in prov[:3]],
-                "provenance_more": max(0, len(prov) - 3),
-            })
+            table_rows.append(
+                {
+                    "area": row.REF_AREA,
+                    "area_name": self.data.area_name(row.REF_AREA, lang),
+                    "aggregate": row.REF_AREA in LAC_AGGREGATES,
+                    "period": str(row.TIME_PERIOD),
+                    "sex": row.SEX,
+                    "age": row.AGE,
+                    "dis": row.DISAGGREGATION,
+                    "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
+                    "value": "" if value is None else repr(value),
+                    "value_text": withheld_text(mark, getattr(row, "OBS_TEXT", None), t)
+                    if mark
+                    else t("suppressed")
+                    if value is None
+                    else t.value(value, ind.unit),
+                    "conf": mark,
+                    "conf_label": t(f"conf_status_codes.{mark.upper()}", threshold=self.data.threshold) if mark else "",
+                    "obs_status": status,
+                    "coverage": "" if is_missing(coverage) else format_percent(coverage, lang),
+                    "sharing": row.SHARING,
+                    "synthetic": bool(row.SYNTHETIC),
+                    "provenance": [
+                        {
+                            "href": f"{root}{lang}/sources.html#file-{fid}",
+                            "name": fname,
+                            "where": location_label(loc, t),
+                        }
+                        for fid, fname, loc in prov[:3]
+                    ],
+                    "provenance_more": max(0, len(prov) - 3),
+                }
+            )
         first = min((r["period"] for r in table_rows), default="")
         last = max((r["period"] for r in table_rows), default="")
-        description = t("chart_desc", name=name, unit=unit, areas=len(set(rows["REF_AREA"])), first=first,
-                        last=last) if len(rows) else t("chart_desc_empty")
+        description = (
+            t("chart_desc", name=name, unit=unit, areas=len(set(rows["REF_AREA"])), first=first, last=last)
+            if len(rows)
+            else t("chart_desc_empty")
+        )
         if len(rows):
             description += " " + chart_summary(chart_rows, keys[0], t, lambda c: self.data.area_name(c, lang))
         self.manifest.charts += 1 if len(rows) else 0
@@ -398,18 +470,27 @@ class Builder:
         extra: dict[str, Any] = {"map": "", "ranking": ""}
         if views and len(rows) and any(c not in LAC_AGGREGATES for c in rows["REF_AREA"]):
             area_name = lambda code: self.data.area_name(code, lang)  # noqa: E731
-            extra["map"] = charts.figure_script(charts.map_figure(chart_rows, keys, unit_label=unit, t=t,
-                                                                  area_name=area_name))
-            extra["ranking"] = charts.figure_script(charts.ranking_figure(chart_rows, keys, unit_label=unit, t=t,
-                                                                          area_name=area_name))
+            extra["map"] = charts.figure_script(
+                charts.map_figure(chart_rows, keys, unit_label=unit, t=t, area_name=area_name)
+            )
+            extra["ranking"] = charts.figure_script(
+                charts.ranking_figure(chart_rows, keys, unit_label=unit, t=t, area_name=area_name)
+            )
             self.manifest.charts += 2
-        return {**extra,
-            "id": block_id, "figure": charts.figure_script(figure_json) if len(rows) else "",
-            "series": series_options, "countries": [{"code": c, "name": self.data.area_name(c, lang)}
-                                                    for c in countries],
-            "rows": table_rows, "csv": f"{root}{csv_name}", "description": description,
-            "synthetic": synthetic, "sharing": most_restrictive(rows["SHARING"]) if len(rows) else "",
-            "has_disaggregation": len(series_options) > 1, "unit": unit, "name": name,
+        return {
+            **extra,
+            "id": block_id,
+            "figure": charts.figure_script(figure_json) if len(rows) else "",
+            "series": series_options,
+            "countries": [{"code": c, "name": self.data.area_name(c, lang)} for c in countries],
+            "rows": table_rows,
+            "csv": f"{root}{csv_name}",
+            "description": description,
+            "synthetic": synthetic,
+            "sharing": most_restrictive(rows["SHARING"]) if len(rows) else "",
+            "has_disaggregation": len(series_options) > 1,
+            "unit": unit,
+            "name": name,
             "footnotes": withheld_notes + [(code, t.obs_status(code)) for code in sorted(statuses_used)],
             "disclosure_note": disclosure_note,
         }
@@ -425,42 +506,58 @@ class Builder:
             return []
         if areas is not None:
             frame = frame[frame["REF_AREA"].isin(areas)]
-        frame = frame.assign(SORT_AGG=~frame["REF_AREA"].isin(LAC_AGGREGATES),
-                             SORT_NAME=[self.data.area_name(c, lang) for c in frame["REF_AREA"]])
+        frame = frame.assign(
+            SORT_AGG=~frame["REF_AREA"].isin(LAC_AGGREGATES),
+            SORT_NAME=[self.data.area_name(c, lang) for c in frame["REF_AREA"]],
+        )
         frame = frame.sort_values(["SORT_AGG", "SORT_NAME", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
         out = []
         for row in frame.itertuples(index=False):
             # a series with a withheld value publishes its status only (sources.publication)
             mark = conf_mark(getattr(row, "CONF_STATUS", None))
             withheld = f"{t('withheld')} ({mark})" if mark else ""
-            out.append({
-                "area": row.REF_AREA, "area_name": row.SORT_NAME,
-                "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
-                "badge": status_badge(row.STATUS, t),
-                "base_year": "" if is_missing(row.BASE_YEAR) else int(row.BASE_YEAR),
-                "base_value": withheld or t.value(row.BASE_VALUE, ind.unit),
-                "current_year": "" if is_missing(row.CURRENT_YEAR) else int(row.CURRENT_YEAR),
-                "current_value": withheld or t.value(row.CURRENT_VALUE, ind.unit),
-                "target": t.number(row.TARGET) if not is_missing(row.TARGET) else "–",
-                "target_year": "" if is_missing(row.TARGET_YEAR) else int(row.TARGET_YEAR),
-                "method": row.METHOD, "score": t.number(row.SCORE, 2) if not is_missing(row.SCORE) else "–",
-                "progress_value": t.number(row.PROGRESS_VALUE, 4) if not is_missing(row.PROGRESS_VALUE) else "–",
-                "calculation": row.CALCULATION + (f" ({row.NOTES})" if row.NOTES else ""),
-                "sharing": row.SHARING, "synthetic": bool(row.SYNTHETIC),
-            })
+            out.append(
+                {
+                    "area": row.REF_AREA,
+                    "area_name": row.SORT_NAME,
+                    "series": t.series_label(row.SEX, row.AGE, row.DISAGGREGATION),
+                    "badge": status_badge(row.STATUS, t),
+                    "base_year": "" if is_missing(row.BASE_YEAR) else int(row.BASE_YEAR),
+                    "base_value": withheld or t.value(row.BASE_VALUE, ind.unit),
+                    "current_year": "" if is_missing(row.CURRENT_YEAR) else int(row.CURRENT_YEAR),
+                    "current_value": withheld or t.value(row.CURRENT_VALUE, ind.unit),
+                    "target": t.number(row.TARGET) if not is_missing(row.TARGET) else "–",
+                    "target_year": "" if is_missing(row.TARGET_YEAR) else int(row.TARGET_YEAR),
+                    "method": row.METHOD,
+                    "score": t.number(row.SCORE, 2) if not is_missing(row.SCORE) else "–",
+                    "progress_value": t.number(row.PROGRESS_VALUE, 4) if not is_missing(row.PROGRESS_VALUE) else "–",
+                    "calculation": row.CALCULATION + (f" ({row.NOTES})" if row.NOTES else ""),
+                    "sharing": row.SHARING,
+                    "synthetic": bool(row.SYNTHETIC),
+                }
+            )
         return out
 
     def indicator_summary(self, ind, lang: str) -> dict[str, Any]:
         t = Translator(lang)
         status, score, basis, levels = regional_status(self.data, ind.id)
         rows = self.indicator_rows(ind)
-        synthetic = bool(rows["SYNTHETIC"].astype(bool).any()) if len(rows) else \
-            all(s in self.data.synthetic_sources for s in ind.sources)
-        return {"id": ind.id, "name": _indicator_name(ind, lang), "badge": status_badge(status, t),
-                "score": t.number(score, 2) if score is not None else "", "basis": basis,
-                "synthetic": synthetic, "n_values": len(rows),
-                "sharing": most_restrictive(levels) if levels else "",
-                "working_group": t.working_group(ind.working_group)}
+        synthetic = (
+            bool(rows["SYNTHETIC"].astype(bool).any())
+            if len(rows)
+            else all(s in self.data.synthetic_sources for s in ind.sources)
+        )
+        return {
+            "id": ind.id,
+            "name": _indicator_name(ind, lang),
+            "badge": status_badge(status, t),
+            "score": t.number(score, 2) if score is not None else "",
+            "basis": basis,
+            "synthetic": synthetic,
+            "n_values": len(rows),
+            "sharing": most_restrictive(levels) if levels else "",
+            "working_group": t.working_group(ind.working_group),
+        }
 
     def mart_notice(self, name: str, frame: pd.DataFrame | None, t: Translator) -> str:
         if frame is None:
@@ -469,8 +566,9 @@ class Builder:
             return t("empty_mart", mart=f"marts.{name}")
         return ""
 
-    def generic_table(self, frame: pd.DataFrame | None, lang: str, drop: tuple[str, ...] = (),
-                      mart: str = "") -> dict[str, Any]:
+    def generic_table(
+        self, frame: pd.DataFrame | None, lang: str, drop: tuple[str, ...] = (), mart: str = ""
+    ) -> dict[str, Any]:
         """A mart as a table: technical columns dropped, the page language's labels kept,
         codes translated with the working groups' code lists (``marts.wg_codelists``)."""
         t = Translator(lang)
@@ -478,11 +576,18 @@ class Builder:
             return {"headers": [], "rows": []}
         suffixes = {f"_{other.upper()}" for other in ("es", "en", "pt")}
         own = f"_{lang.upper()}"
-        columns = [c for c in frame.columns if c not in drop and c not in HIDDEN_COLUMNS
-                   and not (c[-3:] in suffixes and c[-3:] != own)]
+        columns = [
+            c
+            for c in frame.columns
+            if c not in drop and c not in HIDDEN_COLUMNS and not (c[-3:] in suffixes and c[-3:] != own)
+        ]
         # a code column is left out when its label in the page language is shown
-        labelled = {"NCMEC_POSITION": "POSITION_LABEL", "CAPABILITY": "CAPABILITY_LABEL",
-                    "WORKING_GROUP": "WORKING_GROUP_NAME", "REF_AREA": "AREA_NAME"}
+        labelled = {
+            "NCMEC_POSITION": "POSITION_LABEL",
+            "CAPABILITY": "CAPABILITY_LABEL",
+            "WORKING_GROUP": "WORKING_GROUP_NAME",
+            "REF_AREA": "AREA_NAME",
+        }
         columns = [c for c in columns if not (c in labelled and labelled[c] + own in columns)]
         headers = [_column_label(c[:-3] if c.endswith(own) else c, t) for c in columns]
         rows = []
@@ -497,25 +602,63 @@ class Builder:
 
 
 #: Columns never shown in tables of marts (file ids, row locations, run times).
-HIDDEN_COLUMNS = {"FILE_ID", "FILE_SHA256", "CURRENT_FILE_ID", "LOC_SHEET", "LOC_ROW", "RECEIVED_AT", "AS_OF",
-                  "AREA_RAW", "LANGUAGE", "RUN_ID", "RECORDED_AT", "EVENTS", "SEQ", "QUARTER_START", "QUARTER_END",
-                  "DEADLINE_DAYS", "RECEIVED_BASIS", "ASSET_KEY"}
+HIDDEN_COLUMNS = {
+    "FILE_ID",
+    "FILE_SHA256",
+    "CURRENT_FILE_ID",
+    "LOC_SHEET",
+    "LOC_ROW",
+    "RECEIVED_AT",
+    "AS_OF",
+    "AREA_RAW",
+    "LANGUAGE",
+    "RUN_ID",
+    "RECORDED_AT",
+    "EVENTS",
+    "SEQ",
+    "QUARTER_START",
+    "QUARTER_END",
+    "DEADLINE_DAYS",
+    "RECEIVED_BASIS",
+    "ASSET_KEY",
+}
 #: (mart or "" for any, column) -> list of marts.wg_codelists that translates its codes.
 CODE_LISTS = {
-    ("", "WORKING_GROUP"): "working_group", ("", "SCOPE"): "scope", ("", "STAGE"): "stage",
-    ("", "POLICY_TYPE"): "policy_type", ("", "NCMEC_POSITION"): "ncmec_position", ("", "CAPABILITY"): "capability",
-    ("", "CAPABILITY_STATUS"): "capability_status", ("", "ALIGNMENT"): "alignment", ("", "THEME"): "weprotect_theme",
+    ("", "WORKING_GROUP"): "working_group",
+    ("", "SCOPE"): "scope",
+    ("", "STAGE"): "stage",
+    ("", "POLICY_TYPE"): "policy_type",
+    ("", "NCMEC_POSITION"): "ncmec_position",
+    ("", "CAPABILITY"): "capability",
+    ("", "CAPABILITY_STATUS"): "capability_status",
+    ("", "ALIGNMENT"): "alignment",
+    ("", "THEME"): "weprotect_theme",
     ("", "PREVIOUS_STAGE"): "stage",
-    ("reporting_status", "STATUS"): "reporting_status", ("wg_activities", "STATUS"): "status",
-    ("legislative_tracker", "STATUS"): "alignment", ("capability_tracker", "STATUS"): "capability_status",
-    ("legislative_tracker", "PREVIOUS_STATUS"): "alignment", ("capability_tracker", "PREVIOUS_STATUS"): "capability_status",
+    ("reporting_status", "STATUS"): "reporting_status",
+    ("wg_activities", "STATUS"): "status",
+    ("legislative_tracker", "STATUS"): "alignment",
+    ("capability_tracker", "STATUS"): "capability_status",
+    ("legislative_tracker", "PREVIOUS_STATUS"): "alignment",
+    ("capability_tracker", "PREVIOUS_STATUS"): "capability_status",
 }
 
 _COLUMN_KEYS = {
-    "REF_AREA": "area", "TIME_PERIOD": "period", "OBS_VALUE": "value", "UNIT_MEASURE": "unit",
-    "OBS_STATUS": "obs_status", "COVERAGE": "coverage", "SHARING": "sharing", "SOURCE_ID": "source",
-    "SOURCE_IDS": "sources", "WORKING_GROUP": "working_group", "STATUS": "status", "RULE": "rule",
-    "ROWS": "rows", "GOAL": "goal", "INDICATOR": "indicator", "SYNTHETIC": "synthetic",
+    "REF_AREA": "area",
+    "TIME_PERIOD": "period",
+    "OBS_VALUE": "value",
+    "UNIT_MEASURE": "unit",
+    "OBS_STATUS": "obs_status",
+    "COVERAGE": "coverage",
+    "SHARING": "sharing",
+    "SOURCE_ID": "source",
+    "SOURCE_IDS": "sources",
+    "WORKING_GROUP": "working_group",
+    "STATUS": "status",
+    "RULE": "rule",
+    "ROWS": "rows",
+    "GOAL": "goal",
+    "INDICATOR": "indicator",
+    "SYNTHETIC": "synthetic",
 }
 
 
@@ -560,8 +703,11 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
     if isinstance(value, bool) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")) == "bool"):
         return t("word_yes") if value else t("word_no")
     if column == "REF_AREA" or column in ("COUNTRY", "ISO3"):
-        return f"{data.area_name(str(value), lang)} ({value})" if str(value) != data.area_name(str(value), lang) \
+        return (
+            f"{data.area_name(str(value), lang)} ({value})"
+            if str(value) != data.area_name(str(value), lang)
             else str(value)
+        )
     if column == "WORKING_GROUP":
         return t.working_group(str(value))
     if column == "STATUS" and str(value) in charts.STATUS_COLOURS:
@@ -594,37 +740,6 @@ def copy_assets(out_dir: Path) -> None:
     shutil.copyfile(VENDOR_DIR / "minisearch.js", assets / "minisearch.js")
     for name in ("plotly-locale-es.js", "plotly-locale-pt.js", "site.js", "search.js", "site.css"):
         shutil.copyfile(STATIC_DIR / name, assets / name)
-
-
-def build_site(con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"),
-               audience: str = "secretariat") -> SiteManifest:
-    """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring."""
-    data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
-    out_dir = Path(out_dir)
-    work = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    builder = Builder(data, work)
-    copy_assets(work)
-    from dashboards import pages
-
-    pages.write_downloads(builder)
-    for lang in LANGUAGES:
-        pages.write_language(builder, lang)
-    (work / "index.html").write_text(
-        '<!DOCTYPE html>\n<html lang="es"><head><meta charset="utf-8">'
-        '<meta http-equiv="refresh" content="0; url=es/index.html">'
-        '<title>CLAC</title></head><body><p><a href="es/index.html">Español</a> · '
-        '<a href="en/index.html">English</a> · <a href="pt/index.html">Português</a></p></body></html>\n',
-        encoding="utf-8")
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(work, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    builder.manifest.out_dir = out_dir
-    return builder.manifest
 
 
 def markdown_html(text: str) -> str:

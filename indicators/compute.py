@@ -81,8 +81,8 @@ import duckdb
 import pandas as pd
 
 from indicators import progress
-from sources.catalogue import read_yaml
 from indicators.registry import DIMENSIONS, POPULATION_DENOMINATORS, Indicator, IndicatorError, MeasureSpec, SqlSpec
+from sources.catalogue import read_yaml
 
 SHARING_LEVELS = ("CLEAR", "GREEN", "AMBER", "RED")
 
@@ -96,25 +96,64 @@ REGIONS: dict[str, str] = {
 
 #: Published columns of marts.indicator_values, in order.
 VALUE_COLUMNS: list[str] = [
-    "INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR",
-    "UNIT_MEASURE", "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION",
-    "SOURCE_IDS", "REF_YEAR", "AREA_KIND", "N_COUNTRIES", "SYNTHETIC",
-    "N_WITHHELD_AT_SOURCE", "OBS_TEXT",
+    "INDICATOR",
+    "GOAL",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "NUMERATOR",
+    "DENOMINATOR",
+    "UNIT_MEASURE",
+    "OBS_STATUS",
+    "SHARING",
+    "COVERAGE",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "SOURCE_IDS",
+    "REF_YEAR",
+    "AREA_KIND",
+    "N_COUNTRIES",
+    "SYNTHETIC",
+    "N_WITHHELD_AT_SOURCE",
+    "OBS_TEXT",
 ]
 
 #: Published columns of marts.indicator_progress, in order.
 PROGRESS_COLUMNS: list[str] = [
-    "INDICATOR", "GOAL", "REF_AREA", "AREA_KIND", "LEVEL", "SEX", "AGE", "DISAGGREGATION", "HEADLINE",
-    "BASE_YEAR", "CURRENT_YEAR", "BASE_VALUE", "CURRENT_VALUE", "TARGET", "TARGET_YEAR", "METHOD",
-    "DIRECTION", "STATUS", "SCORE", "PROGRESS_VALUE", "CALCULATION", "NOTES", "N_SERIES", "N_SCORED",
-    "COVERAGE", "SHARING", "SYNTHETIC",
+    "INDICATOR",
+    "GOAL",
+    "REF_AREA",
+    "AREA_KIND",
+    "LEVEL",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "HEADLINE",
+    "BASE_YEAR",
+    "CURRENT_YEAR",
+    "BASE_VALUE",
+    "CURRENT_VALUE",
+    "TARGET",
+    "TARGET_YEAR",
+    "METHOD",
+    "DIRECTION",
+    "STATUS",
+    "SCORE",
+    "PROGRESS_VALUE",
+    "CALCULATION",
+    "NOTES",
+    "N_SERIES",
+    "N_SCORED",
+    "COVERAGE",
+    "SHARING",
+    "SYNTHETIC",
 ]
 
 _TOTAL_VALUES = {"SEX": ("", "_T"), "AGE": ("", "_T"), "DISAGGREGATION": ("",)}
 _SUMMED_LABEL = {"SEX": "_T", "AGE": "_T", "DISAGGREGATION": ""}
 
-_SHARING_RANK_SQL = ("CASE {col} WHEN 'CLEAR' THEN 0 WHEN 'GREEN' THEN 1 WHEN 'AMBER' THEN 2 "
-                     "ELSE 3 END")
+_SHARING_RANK_SQL = "CASE {col} WHEN 'CLEAR' THEN 0 WHEN 'GREEN' THEN 1 WHEN 'AMBER' THEN 2 ELSE 3 END"
 _STATUS_SQL = """CASE
     WHEN list_contains({l}, 'E') THEN 'E'
     WHEN list_contains({l}, 'P') THEN 'P'
@@ -153,18 +192,18 @@ def _measure_sql(spec: MeasureSpec, ind: Indicator) -> str:
     dims = [f"{_lit(_SUMMED_LABEL[d])} AS {d}" if d in spec.sum_over else f"o.{d} AS {d}" for d in DIMENSIONS]
     parts = ("count(DISTINCT (" + ", ".join(f"o.{d}" for d in spec.sum_over) + "))") if spec.sum_over else "1"
     return f"""
-        SELECT o.REF_AREA, o.TIME_PERIOD, o.REF_YEAR, {', '.join(dims)},
+        SELECT o.REF_AREA, o.TIME_PERIOD, o.REF_YEAR, {", ".join(dims)},
                -- SCHEMA decision: an input withheld at source ("<5") makes the sum unknown, never 0
                CASE WHEN count(*) FILTER (WHERE o.OBS_VALUE IS NULL) = 0 THEN sum(o.OBS_VALUE) END AS VALUE,
                count(*) FILTER (WHERE o.OBS_VALUE IS NULL) AS N_WITHHELD,
                string_agg(DISTINCT o.OBS_TEXT, ', ' ORDER BY o.OBS_TEXT) AS OBS_TEXT,
-               max({_SHARING_RANK_SQL.format(col='o.SHARING')}) AS SHARING_RANK,
+               max({_SHARING_RANK_SQL.format(col="o.SHARING")}) AS SHARING_RANK,
                list(DISTINCT o.OBS_STATUS) AS STATUSES,
                list(DISTINCT o.SOURCE_ID) AS SOURCES,
                bool_or(coalesce(o.SYNTHETIC, false)) AS SYNTHETIC,
                count(*) AS N_ROWS, {parts} AS N_PARTS
         FROM _ind_obs o
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
         GROUP BY ALL
     """
 
@@ -173,7 +212,8 @@ def _declared_defaults(con: duckdb.DuckDBPyConnection, ind: Indicator) -> tuple[
     """(sharing rank, synthetic) of the indicator's declared sources, from marts.sources."""
     try:
         rows = con.execute(
-            f"SELECT SHARING, SYNTHETIC FROM marts.sources WHERE SOURCE_ID IN {_in(list(ind.sources))}").fetchall()
+            f"SELECT SHARING, SYNTHETIC FROM marts.sources WHERE SOURCE_ID IN {_in(list(ind.sources))}"
+        ).fetchall()
     except duckdb.Error:
         rows = []
     if len(rows) < len(ind.sources):
@@ -191,41 +231,49 @@ def _sql_spec_sql(con: duckdb.DuckDBPyConnection, spec: SqlSpec, ind: Indicator,
     columns = {d[0].upper(): d[0] for d in described}
     missing = [c for c in ("REF_AREA", "REF_YEAR", "VALUE") if c not in columns]
     if missing:
-        raise _error(ind, f"{role}.sql", f"the query must return the columns REF_AREA, REF_YEAR, VALUE "
-                                         f"(missing: {', '.join(missing)})")
+        raise _error(
+            ind,
+            f"{role}.sql",
+            f"the query must return the columns REF_AREA, REF_YEAR, VALUE (missing: {', '.join(missing)})",
+        )
 
     def col(name: str, default: str) -> str:
         return f'q."{columns[name]}"' if name in columns else default
 
     rank, synthetic = _declared_defaults(con, ind)
-    sharing = (f"max({_SHARING_RANK_SQL.format(col=col('SHARING', 'NULL'))})" if "SHARING" in columns
-               else str(rank))
-    sources = (f"list(DISTINCT CAST({col('SOURCE_ID', 'NULL')} AS VARCHAR))" if "SOURCE_ID" in columns
-               else "[" + ", ".join(_lit(s) for s in ind.sources) + "]")
-    time_period = f"coalesce(CAST({col('TIME_PERIOD', 'NULL')} AS VARCHAR), CAST(CAST(q.\"{columns['REF_YEAR']}\" AS INTEGER) AS VARCHAR))"
+    sharing = f"max({_SHARING_RANK_SQL.format(col=col('SHARING', 'NULL'))})" if "SHARING" in columns else str(rank)
+    sources = (
+        f"list(DISTINCT CAST({col('SOURCE_ID', 'NULL')} AS VARCHAR))"
+        if "SOURCE_ID" in columns
+        else "[" + ", ".join(_lit(s) for s in ind.sources) + "]"
+    )
+    time_period = f'coalesce(CAST({col("TIME_PERIOD", "NULL")} AS VARCHAR), CAST(CAST(q."{columns["REF_YEAR"]}" AS INTEGER) AS VARCHAR))'
     dims = [f"coalesce(CAST({col(d, 'NULL')} AS VARCHAR), '') AS {d}" for d in DIMENSIONS]
     # a query may say per row whether its input is SYNTHETIC (e.g. the bundled example quarterly reports of a
     # source that is not synthetic as a whole); the declared sources' flag still applies
-    synthetic_sql = (f"(bool_or(coalesce(CAST({col('SYNTHETIC', 'NULL')} AS BOOLEAN), false)) OR "
-                     f"{'true' if synthetic else 'false'})" if "SYNTHETIC" in columns
-                     else ('true' if synthetic else 'false'))
+    synthetic_sql = (
+        f"(bool_or(coalesce(CAST({col('SYNTHETIC', 'NULL')} AS BOOLEAN), false)) OR {'true' if synthetic else 'false'})"
+        if "SYNTHETIC" in columns
+        else ("true" if synthetic else "false")
+    )
     return f"""
-        SELECT CAST(q."{columns['REF_AREA']}" AS VARCHAR) AS REF_AREA, {time_period} AS TIME_PERIOD,
-               CAST(q."{columns['REF_YEAR']}" AS INTEGER) AS REF_YEAR, {', '.join(dims)},
-               sum(CAST(q."{columns['VALUE']}" AS DOUBLE)) AS VALUE,
+        SELECT CAST(q."{columns["REF_AREA"]}" AS VARCHAR) AS REF_AREA, {time_period} AS TIME_PERIOD,
+               CAST(q."{columns["REF_YEAR"]}" AS INTEGER) AS REF_YEAR, {", ".join(dims)},
+               sum(CAST(q."{columns["VALUE"]}" AS DOUBLE)) AS VALUE,
                {sharing} AS SHARING_RANK,
-               list(DISTINCT coalesce(CAST({col('OBS_STATUS', 'NULL')} AS VARCHAR), 'A')) AS STATUSES,
+               list(DISTINCT coalesce(CAST({col("OBS_STATUS", "NULL")} AS VARCHAR), 'A')) AS STATUSES,
                {sources} AS SOURCES,
                {synthetic_sql} AS SYNTHETIC,
                count(*) AS N_ROWS, 1 AS N_PARTS
-        FROM ({query}) AS q JOIN marts.areas a ON a.REF_AREA = CAST(q."{columns['REF_AREA']}" AS VARCHAR)
-        WHERE a.AREA_KIND = 'country' AND q."{columns['VALUE']}" IS NOT NULL
+        FROM ({query}) AS q JOIN marts.areas a ON a.REF_AREA = CAST(q."{columns["REF_AREA"]}" AS VARCHAR)
+        WHERE a.AREA_KIND = 'country' AND q."{columns["VALUE"]}" IS NOT NULL
         GROUP BY ALL
     """
 
 
-def _materialise(con: duckdb.DuckDBPyConnection, ind: Indicator, spec: MeasureSpec | SqlSpec,
-                 role: str, table: str) -> None:
+def _materialise(
+    con: duckdb.DuckDBPyConnection, ind: Indicator, spec: MeasureSpec | SqlSpec, role: str, table: str
+) -> None:
     """Select the rows of a numerator or denominator into a temp table; refuse duplicates."""
     sql = _measure_sql(spec, ind) if isinstance(spec, MeasureSpec) else _sql_spec_sql(con, spec, ind, role)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
@@ -234,10 +282,16 @@ def _materialise(con: duckdb.DuckDBPyConnection, ind: Indicator, spec: MeasureSp
     dup = con.execute(f"""SELECT REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION, N_ROWS, SOURCES FROM {table}
                           WHERE N_ROWS > N_PARTS ORDER BY ALL LIMIT 3""").fetchall()
     if dup:
-        where = "; ".join(f"{a} {t} SEX={s!r} AGE={g!r} DISAGGREGATION={d!r}: {n} rows from {', '.join(src)}"
-                          for a, t, s, g, d, n, src in dup)
-        raise _error(ind, f"{role}", f"selects several rows for one area, period and disaggregation ({where}); "
-                                     "narrow the filter or name a single source")
+        where = "; ".join(
+            f"{a} {t} SEX={s!r} AGE={g!r} DISAGGREGATION={d!r}: {n} rows from {', '.join(src)}"
+            for a, t, s, g, d, n, src in dup
+        )
+        raise _error(
+            ind,
+            f"{role}",
+            f"selects several rows for one area, period and disaggregation ({where}); "
+            "narrow the filter or name a single source",
+        )
     if isinstance(spec, MeasureSpec) and spec.sum_over:
         expected = math.prod(len(spec.filter[c]) for c in spec.sum_over)
         con.execute(f"DELETE FROM {table} WHERE N_PARTS < {expected}")
@@ -259,8 +313,11 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
         """)
         return
     if den in POPULATION_DENOMINATORS:
-        column, projection = (("POPULATION", "false") if den == "population_total"
-                              else ("POPULATION_U18", "coalesce(p.U18_PROJECTION, false)"))
+        column, projection = (
+            ("POPULATION", "false")
+            if den == "population_total"
+            else ("POPULATION_U18", "coalesce(p.U18_PROJECTION, false)")
+        )
         con.execute(f"""
             INSERT INTO _ind_country
             SELECT {key}, n.VALUE AS NUM, CAST(p.{column} AS DOUBLE) AS DEN,
@@ -275,13 +332,17 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
     _materialise(con, ind, den, "denominator", "_ind_den")
     on = ["d.REF_AREA = n.REF_AREA", "d.TIME_PERIOD = n.TIME_PERIOD"]
     on += [f"d.{dim} = n.{dim}" for dim in ind.disaggregations]
-    dup = con.execute(f"""SELECT n.REF_AREA, n.TIME_PERIOD, count(*) FROM _ind_num n JOIN _ind_den d ON {' AND '.join(on)}
+    dup = con.execute(f"""SELECT n.REF_AREA, n.TIME_PERIOD, count(*) FROM _ind_num n JOIN _ind_den d ON {" AND ".join(on)}
                           GROUP BY n.REF_AREA, n.TIME_PERIOD, n.SEX, n.AGE, n.DISAGGREGATION
                           HAVING count(*) > 1 LIMIT 3""").fetchall()
     if dup:
-        raise _error(ind, "denominator", "several denominator rows match one numerator row "
-                                         f"({'; '.join(f'{a} {t}' for a, t, _ in dup)}); filter the denominator "
-                                         "to its total or declare the same disaggregations")
+        raise _error(
+            ind,
+            "denominator",
+            "several denominator rows match one numerator row "
+            f"({'; '.join(f'{a} {t}' for a, t, _ in dup)}); filter the denominator "
+            "to its total or declare the same disaggregations",
+        )
     con.execute(f"""
         INSERT INTO _ind_country
         SELECT {key}, n.VALUE AS NUM, d.VALUE AS DEN, n.VALUE / d.VALUE * {factor} AS VALUE,
@@ -289,7 +350,7 @@ def _country_rows(con: duckdb.DuckDBPyConnection, ind: Indicator) -> None:
                list_concat(n.STATUSES, d.STATUSES), list_concat(n.SOURCES, d.SOURCES),
                n.SYNTHETIC OR d.SYNTHETIC, n.N_WITHHELD + d.N_WITHHELD,
                CASE WHEN n.OBS_TEXT = d.OBS_TEXT THEN n.OBS_TEXT ELSE nullif(concat_ws(', ', n.OBS_TEXT, d.OBS_TEXT), '') END
-        FROM _ind_num n JOIN _ind_den d ON {' AND '.join(on)}
+        FROM _ind_num n JOIN _ind_den d ON {" AND ".join(on)}
         WHERE (d.VALUE IS NOT NULL AND d.VALUE != 0) OR d.N_WITHHELD > 0
     """)
 
@@ -307,10 +368,18 @@ _COUNTRY_DDL = """
 
 def _params_frame(registry: Mapping[str, Indicator]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"INDICATOR": ind.id, "GOAL": ind.goal, "UNIT_MEASURE": ind.unit, "METHOD": ind.aggregation_method,
-          "FACTOR": float(ind.factor), "BASIS": ind.coverage_basis,
-          "MIN_COVERAGE": float(ind.aggregation.min_coverage if ind.aggregation else 0.0)}
-         for ind in registry.values()],
+        [
+            {
+                "INDICATOR": ind.id,
+                "GOAL": ind.goal,
+                "UNIT_MEASURE": ind.unit,
+                "METHOD": ind.aggregation_method,
+                "FACTOR": float(ind.factor),
+                "BASIS": ind.coverage_basis,
+                "MIN_COVERAGE": float(ind.aggregation.min_coverage if ind.aggregation else 0.0),
+            }
+            for ind in registry.values()
+        ],
         columns=["INDICATOR", "GOAL", "UNIT_MEASURE", "METHOD", "FACTOR", "BASIS", "MIN_COVERAGE"],
     ).astype({"GOAL": "int64", "FACTOR": "float64", "MIN_COVERAGE": "float64"})
 
@@ -319,7 +388,8 @@ def _values_sql() -> str:
     """Country rows and regional aggregates, with the published columns."""
     members = "\nUNION ALL\n".join(
         f"SELECT {_lit(code)} AS REGION, a.REF_AREA FROM marts.areas a WHERE a.AREA_KIND = 'country' AND {cond}"
-        for code, cond in REGIONS.items())
+        for code, cond in REGIONS.items()
+    )
     sharing = "list_extract(" + "[" + ", ".join(_lit(s) for s in SHARING_LEVELS) + "], {r} + 1)"
     return f"""
     WITH members AS ({members}),
@@ -386,8 +456,8 @@ def _values_sql() -> str:
         WHERE MIN_COVERAGE <= 0 OR coalesce(COVERAGE, 0) >= MIN_COVERAGE
     )
     SELECT x.INDICATOR, p.GOAL, x.REF_AREA, x.TIME_PERIOD, x.VALUE AS OBS_VALUE, x.NUM AS NUMERATOR,
-           x.DEN AS DENOMINATOR, p.UNIT_MEASURE, {_STATUS_SQL.format(l='x.STATUSES')} AS OBS_STATUS,
-           {sharing.format(r='x.SHARING_RANK')} AS SHARING, x.COVERAGE, x.SEX, x.AGE, x.DISAGGREGATION,
+           x.DEN AS DENOMINATOR, p.UNIT_MEASURE, {_STATUS_SQL.format(l="x.STATUSES")} AS OBS_STATUS,
+           {sharing.format(r="x.SHARING_RANK")} AS SHARING, x.COVERAGE, x.SEX, x.AGE, x.DISAGGREGATION,
            array_to_string(list_sort(list_distinct(x.SOURCES)), ',') AS SOURCE_IDS, x.REF_YEAR,
            x.AREA_KIND, x.N_COUNTRIES, x.SYNTHETIC,
            CAST(coalesce(x.N_WITHHELD, 0) AS BIGINT) AS N_WITHHELD_AT_SOURCE,
@@ -493,8 +563,9 @@ def compute_indicator_progress(con: duckdb.DuckDBPyConnection, registry: Mapping
             continue
         rows.extend(_assess_area(ind, area, list(area_records)))
     out = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
-    return out.astype({"GOAL": "int64", "HEADLINE": "bool", "SYNTHETIC": "bool",
-                       "N_SERIES": "int64", "N_SCORED": "int64"})
+    return out.astype(
+        {"GOAL": "int64", "HEADLINE": "bool", "SYNTHETIC": "bool", "N_SERIES": "int64", "N_SCORED": "int64"}
+    )
 
 
 def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
@@ -508,12 +579,22 @@ def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
         series = list(series)
         obs = {int(r[6]): float(r[7]) for r in series}
         if len(obs) != len(series):
-            raise _error(ind, "numerator", f"{area}: several values for one year in series "
-                                           f"SEX={sex!r} AGE={age!r} DISAGGREGATION={dis!r}")
+            raise _error(
+                ind,
+                "numerator",
+                f"{area}: several values for one year in series SEX={sex!r} AGE={age!r} DISAGGREGATION={dis!r}",
+            )
         # a context indicator may have no direction: its base and latest values are assessed
         # as for one, then its status is "context" (no score) in _withheld_status
-        a = progress.assess(obs, direction=ind.direction or "increase", base_year=ind.base_year, target=target,
-                            target_year=target_year, limit=ind.limit, method=ind.progress_method)
+        a = progress.assess(
+            obs,
+            direction=ind.direction or "increase",
+            base_year=ind.base_year,
+            target=target,
+            target_year=target_year,
+            limit=ind.limit,
+            method=ind.progress_method,
+        )
         headline = _is_headline(ind, sex, age, dis)
         coverage = next((_none_if_nan(r[9]) for r in series if r[6] == a.current_year), None)
         withheld = _withheld_status(ind, area_kind, a, {int(r[6]): _none_if_nan(r[9]) for r in series})
@@ -521,16 +602,37 @@ def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
             a = dataclasses.replace(a, status=withheld, score=None, progress_value=None)
         sharing = _most_restrictive(r[8] for r in series)
         synthetic = any(bool(r[10]) for r in series)
-        rows.append({
-            "INDICATOR": ind.id, "GOAL": ind.goal, "REF_AREA": area, "AREA_KIND": area_kind,
-            "LEVEL": "series", "SEX": sex, "AGE": age, "DISAGGREGATION": dis, "HEADLINE": headline,
-            "BASE_YEAR": a.base_year, "CURRENT_YEAR": a.current_year, "BASE_VALUE": a.base_value,
-            "CURRENT_VALUE": a.current_value, "TARGET": a.target, "TARGET_YEAR": a.target_year,
-            "METHOD": a.method, "DIRECTION": ind.direction, "STATUS": a.status, "SCORE": a.score,
-            "PROGRESS_VALUE": a.progress_value, "CALCULATION": a.calculation, "NOTES": ",".join(a.notes),
-            "N_SERIES": 1, "N_SCORED": int(a.score is not None), "COVERAGE": coverage,
-            "SHARING": sharing, "SYNTHETIC": synthetic,
-        })
+        rows.append(
+            {
+                "INDICATOR": ind.id,
+                "GOAL": ind.goal,
+                "REF_AREA": area,
+                "AREA_KIND": area_kind,
+                "LEVEL": "series",
+                "SEX": sex,
+                "AGE": age,
+                "DISAGGREGATION": dis,
+                "HEADLINE": headline,
+                "BASE_YEAR": a.base_year,
+                "CURRENT_YEAR": a.current_year,
+                "BASE_VALUE": a.base_value,
+                "CURRENT_VALUE": a.current_value,
+                "TARGET": a.target,
+                "TARGET_YEAR": a.target_year,
+                "METHOD": a.method,
+                "DIRECTION": ind.direction,
+                "STATUS": a.status,
+                "SCORE": a.score,
+                "PROGRESS_VALUE": a.progress_value,
+                "CALCULATION": a.calculation,
+                "NOTES": ",".join(a.notes),
+                "N_SERIES": 1,
+                "N_SCORED": int(a.score is not None),
+                "COVERAGE": coverage,
+                "SHARING": sharing,
+                "SYNTHETIC": synthetic,
+            }
+        )
         results.append((headline, a, sharing, synthetic, coverage))
     chosen = [r for r in results if r[0]] or results
     combined = progress.combine([a for _, a, *_ in chosen])
@@ -542,21 +644,37 @@ def _assess_area(ind: Indicator, area: str, records: list[tuple]) -> list[dict]:
     if withheld and combined.n_scored == 0:
         status = "context" if "context" in withheld else "insufficient_coverage"
     has_headline = any(h for h, *_ in chosen)
-    rows.append({
-        "INDICATOR": ind.id, "GOAL": ind.goal, "REF_AREA": area, "AREA_KIND": area_kind,
-        "LEVEL": "indicator", "SEX": "", "AGE": "", "DISAGGREGATION": "", "HEADLINE": has_headline,
-        "BASE_YEAR": single.base_year if single else None, "CURRENT_YEAR": single.current_year if single else None,
-        "BASE_VALUE": single.base_value if single else None,
-        "CURRENT_VALUE": single.current_value if single else None,
-        "TARGET": target, "TARGET_YEAR": target_year, "METHOD": ind.progress_method,
-        "DIRECTION": ind.direction, "STATUS": status, "SCORE": combined.score,
-        "PROGRESS_VALUE": single.progress_value if single else None,
-        "CALCULATION": "combined_headline" if has_headline else "combined_series",
-        "NOTES": "", "N_SERIES": combined.n_series, "N_SCORED": combined.n_scored,
-        "COVERAGE": chosen[0][4] if single else None,
-        "SHARING": _most_restrictive([s for _, _, s, *_ in chosen]),
-        "SYNTHETIC": any(syn for *_, syn, _ in chosen),
-    })
+    rows.append(
+        {
+            "INDICATOR": ind.id,
+            "GOAL": ind.goal,
+            "REF_AREA": area,
+            "AREA_KIND": area_kind,
+            "LEVEL": "indicator",
+            "SEX": "",
+            "AGE": "",
+            "DISAGGREGATION": "",
+            "HEADLINE": has_headline,
+            "BASE_YEAR": single.base_year if single else None,
+            "CURRENT_YEAR": single.current_year if single else None,
+            "BASE_VALUE": single.base_value if single else None,
+            "CURRENT_VALUE": single.current_value if single else None,
+            "TARGET": target,
+            "TARGET_YEAR": target_year,
+            "METHOD": ind.progress_method,
+            "DIRECTION": ind.direction,
+            "STATUS": status,
+            "SCORE": combined.score,
+            "PROGRESS_VALUE": single.progress_value if single else None,
+            "CALCULATION": "combined_headline" if has_headline else "combined_series",
+            "NOTES": "",
+            "N_SERIES": combined.n_series,
+            "N_SCORED": combined.n_scored,
+            "COVERAGE": chosen[0][4] if single else None,
+            "SHARING": _most_restrictive([s for _, _, s, *_ in chosen]),
+            "SYNTHETIC": any(syn for *_, syn, _ in chosen),
+        }
+    )
     return rows
 
 
@@ -572,8 +690,9 @@ def regional_min_coverage(path: Path = VERDICT_RULES_FILE) -> float:
     data = read_yaml(path, IndicatorError)
     value = data.get("regional_min_coverage") if isinstance(data, dict) else None
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
-        raise IndicatorError(path, "regional_min_coverage",
-                             f"expected a share between 0 and 1 (e.g. 0.5), got {value!r}")
+        raise IndicatorError(
+            path, "regional_min_coverage", f"expected a share between 0 and 1 (e.g. 0.5), got {value!r}"
+        )
     return float(value)
 
 

@@ -22,8 +22,7 @@ import jinja2
 
 from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
 from indicators.progress import STATUS_LABELS, STATUSES
-from indicators.registry import (LANGUAGES, POPULATION_DENOMINATORS, Indicator, MeasureSpec, SqlSpec,
-                                 translations)
+from indicators.registry import LANGUAGES, POPULATION_DENOMINATORS, Indicator, MeasureSpec, SqlSpec, translations
 from sources.catalogue import MeasureEntry, SourceEntry, load_catalogue, load_measures
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -66,8 +65,14 @@ def _is_synthetic(ind: Indicator, catalogue: Mapping[str, SourceEntry]) -> bool:
     return all(catalogue[s].synthetic for s in ind.sources if s in catalogue)
 
 
-def _describe_spec(spec: MeasureSpec | SqlSpec, ind: Indicator, lang: str,
-                   measures: Mapping[str, MeasureEntry], labels: dict[str, str], docs: bool = True) -> str:
+def _describe_spec(
+    spec: MeasureSpec | SqlSpec,
+    ind: Indicator,
+    lang: str,
+    measures: Mapping[str, MeasureEntry],
+    labels: dict[str, str],
+    docs: bool = True,
+) -> str:
     if isinstance(spec, SqlSpec):
         if not docs:
             return spec.description.get(lang)
@@ -86,8 +91,13 @@ def _describe_spec(spec: MeasureSpec | SqlSpec, ind: Indicator, lang: str,
     return text
 
 
-def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
-             measures: Mapping[str, MeasureEntry], docs: bool = True) -> dict:
+def _context(
+    ind: Indicator,
+    lang: str,
+    catalogue: Mapping[str, SourceEntry],
+    measures: Mapping[str, MeasureEntry],
+    docs: bool = True,
+) -> dict:
     t = translations()
     labels = _labels(lang)
     factor = format_number(ind.factor, lang)
@@ -101,26 +111,38 @@ def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
             denominator = labels[f"{ind.denominator}_source"]
         else:
             denominator = _describe_spec(ind.denominator, ind, lang, measures, labels, docs)
-    population_sources = ([labels[f"{ind.denominator}_source"]] if ind.denominator in POPULATION_DENOMINATORS
-                          else [])
-    disaggregations = (", ".join(t["disaggregation_columns"][d][lang] + (f" (`{d}`)" if docs else "")
-                                 for d in ind.disaggregations) or labels["none"])
-    sources = [{
-        "id": s, "title": catalogue[s].title.get(lang),
-        "publisher": catalogue_label("publishers", catalogue[s].publisher, lang),
-        "licence": catalogue_label("licences", catalogue[s].licence, lang), "url": catalogue[s].url, "sharing": catalogue[s].sharing.value,
-        "synthetic": catalogue[s].synthetic,
-        "sharing_label": t["sharing_levels"][catalogue[s].sharing.value][lang],
-    } for s in ind.sources if s in catalogue]
+    population_sources = [labels[f"{ind.denominator}_source"]] if ind.denominator in POPULATION_DENOMINATORS else []
+    disaggregations = (
+        ", ".join(t["disaggregation_columns"][d][lang] + (f" (`{d}`)" if docs else "") for d in ind.disaggregations)
+        or labels["none"]
+    )
+    sources = [
+        {
+            "id": s,
+            "title": catalogue[s].title.get(lang),
+            "publisher": catalogue_label("publishers", catalogue[s].publisher, lang),
+            "licence": catalogue_label("licences", catalogue[s].licence, lang),
+            "url": catalogue[s].url,
+            "sharing": catalogue[s].sharing.value,
+            "synthetic": catalogue[s].synthetic,
+            "sharing_label": t["sharing_levels"][catalogue[s].sharing.value][lang],
+        }
+        for s in ind.sources
+        if s in catalogue
+    ]
     return {
-        "ind": ind, "lang": lang, "L": labels, "T": t,
+        "ind": ind,
+        "lang": lang,
+        "L": labels,
+        "T": t,
         "synthetic": _is_synthetic(ind, catalogue),
         "formula": formula,
         "numerator": _describe_spec(ind.numerator, ind, lang, measures, labels, docs),
         "docs": docs,
         "kind_note": t["kind"]["context"][lang],
         "coverage_rule": t["kind"]["coverage_rule"][lang].format(
-            threshold=format_number(regional_min_coverage(VERDICT_RULES_FILE) * 100, lang)),
+            threshold=format_number(regional_min_coverage(VERDICT_RULES_FILE) * 100, lang)
+        ),
         "denominator": denominator,
         "factor": factor,
         "disaggregations": disaggregations,
@@ -133,9 +155,14 @@ def _context(ind: Indicator, lang: str, catalogue: Mapping[str, SourceEntry],
     }
 
 
-def methodology_pages(registry: Mapping[str, Indicator], lang: str, *,
-                      catalogue: Mapping[str, SourceEntry] | None = None,
-                      measures: Mapping[str, MeasureEntry] | None = None, docs: bool = False) -> dict[str, str]:
+def methodology_pages(
+    registry: Mapping[str, Indicator],
+    lang: str,
+    *,
+    catalogue: Mapping[str, SourceEntry] | None = None,
+    measures: Mapping[str, MeasureEntry] | None = None,
+    docs: bool = False,
+) -> dict[str, str]:
     """``{indicator_id: Markdown page}`` in ``lang`` (es, en or pt): in words and a formula for the
     site; ``docs=True`` adds what maintainers need (ids, codes, the exact query) for the
     repository's ``docs/methodology/``."""
@@ -144,12 +171,14 @@ def methodology_pages(registry: Mapping[str, Indicator], lang: str, *,
     catalogue = catalogue if catalogue is not None else load_catalogue()
     measures = measures if measures is not None else load_measures()
     template = _environment().get_template("methodology.md.j2")
-    return {ind_id: template.render(**_context(ind, lang, catalogue, measures, docs))
-            for ind_id, ind in registry.items()}
+    return {
+        ind_id: template.render(**_context(ind, lang, catalogue, measures, docs)) for ind_id, ind in registry.items()
+    }
 
 
-def methodology_index(registry: Mapping[str, Indicator], lang: str, *,
-                      catalogue: Mapping[str, SourceEntry] | None = None) -> str:
+def methodology_index(
+    registry: Mapping[str, Indicator], lang: str, *, catalogue: Mapping[str, SourceEntry] | None = None
+) -> str:
     """The index page of one language: indicators grouped by policy goal."""
     catalogue = catalogue if catalogue is not None else load_catalogue()
     groups = []
@@ -161,8 +190,9 @@ def methodology_index(registry: Mapping[str, Indicator], lang: str, *,
     return template.render(lang=lang, L=_labels(lang), T=translations(), groups=groups)
 
 
-def write_methodology(registry: Mapping[str, Indicator], out_dir: Path = DEFAULT_OUT_DIR,
-                      langs: tuple[str, ...] = LANGUAGES) -> list[Path]:
+def write_methodology(
+    registry: Mapping[str, Indicator], out_dir: Path = DEFAULT_OUT_DIR, langs: tuple[str, ...] = LANGUAGES
+) -> list[Path]:
     """Write ``<out_dir>/<lang>/<indicator_id>.md`` and ``<out_dir>/<lang>/index.md``; returns the paths.
 
     Pages of indicators no longer in the registry are removed, so the folder mirrors it."""

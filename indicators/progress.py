@@ -354,9 +354,7 @@ def _clean(observations: Any) -> dict[int, float]:
     try:
         items = observations.items()
     except AttributeError:
-        raise ValueError(
-            f"observations must be a mapping {{year: value}}, got {type(observations).__name__}"
-        ) from None
+        raise ValueError(f"observations must be a mapping {{year: value}}, got {type(observations).__name__}") from None
     pts: dict[int, float] = {}
     for y, v in items:
         if type(y) is not int:
@@ -475,8 +473,22 @@ def assess(
 
     def na(calculation: str, **kw: Any) -> Assessment:
         return Assessment(
-            "not_available", None, None, kw.get("by"), kw.get("cy"), kw.get("bv"), kw.get("cv"),
-            target, target_year, method, calculation, direction, limit, None, None, tuple(notes),
+            "not_available",
+            None,
+            None,
+            kw.get("by"),
+            kw.get("cy"),
+            kw.get("bv"),
+            kw.get("cv"),
+            target,
+            target_year,
+            method,
+            calculation,
+            direction,
+            limit,
+            None,
+            None,
+            tuple(notes),
         )
 
     if not pts:
@@ -502,8 +514,21 @@ def assess(
     # Target achieved is checked before anything about the trend.
     if target is not None and ((d == 1 and cv >= target) or (d == -1 and cv <= target)):
         return Assessment(
-            "target_achieved", 5.0 if method == "opensdg" else None, None, by, cy, bv, cv,
-            target, target_year, method, "target_achieved", direction, limit, None, None,
+            "target_achieved",
+            5.0 if method == "opensdg" else None,
+            None,
+            by,
+            cy,
+            bv,
+            cv,
+            target,
+            target_year,
+            method,
+            "target_achieved",
+            direction,
+            limit,
+            None,
+            None,
             tuple(notes),
         )
 
@@ -571,8 +596,22 @@ def assess(
     else:
         score = None
     return Assessment(
-        status, score, pv, by, cy, bv, cv, target, target_year, method, calculation,
-        direction, limit, coeff, (high, med, low), tuple(notes),
+        status,
+        score,
+        pv,
+        by,
+        cy,
+        bv,
+        cv,
+        target,
+        target_year,
+        method,
+        calculation,
+        direction,
+        limit,
+        coeff,
+        (high, med, low),
+        tuple(notes),
     )
 
 

@@ -101,8 +101,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
-                      field_validator, model_validator)
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from sources.catalogue import MeasureEntry, SourceEntry, Translated, load_catalogue, load_measures, read_yaml
 
@@ -157,7 +156,8 @@ class MeasureSpec(BaseModel):
             if not isinstance(parts, list) or len(parts) < 2:
                 raise ValueError(
                     f"sum_over|{column} needs a list filter naming the parts to add up, "
-                    f"e.g. filter: {{{column}: [F, M]}}")
+                    f"e.g. filter: {{{column}: [F, M]}}"
+                )
         return self
 
     @property
@@ -279,32 +279,44 @@ class Indicator(BaseModel):
         num = self.numerator
         if isinstance(num, MeasureSpec):
             if num.source is not None and num.source not in self.sources:
-                raise ValueError(f"numerator.source|'{num.source}' is not one of the indicator's sources {self.sources}")
+                raise ValueError(
+                    f"numerator.source|'{num.source}' is not one of the indicator's sources {self.sources}"
+                )
             clash = set(num.sum_over) & set(self.disaggregations)
             if clash:
-                raise ValueError(f"disaggregations|{sorted(clash)} cannot be both summed over (numerator.sum_over) "
-                                 "and published as series")
+                raise ValueError(
+                    f"disaggregations|{sorted(clash)} cannot be both summed over (numerator.sum_over) "
+                    "and published as series"
+                )
         den = self.denominator
         if isinstance(den, MeasureSpec) and den.source is not None and den.source not in self.sources:
             raise ValueError(f"denominator.source|'{den.source}' is not one of the indicator's sources {self.sources}")
         if den in POPULATION_DENOMINATORS and self.disaggregations:
-            raise ValueError("disaggregations|a population denominator is a total population, so the indicator "
-                             "cannot be published by sex, age or category; remove the disaggregations or use a "
-                             "denominator with the same breakdown")
+            raise ValueError(
+                "disaggregations|a population denominator is a total population, so the indicator "
+                "cannot be published by sex, age or category; remove the disaggregations or use a "
+                "denominator with the same breakdown"
+            )
         if self.target is not None and self.target.year <= self.base_year:
-            raise ValueError(f"target.year|the target year {self.target.year} must be after the base year "
-                             f"{self.base_year}")
+            raise ValueError(
+                f"target.year|the target year {self.target.year} must be after the base year {self.base_year}"
+            )
         agg = self.aggregation
         if agg is not None:
             if agg.method == "ratio_of_sums" and den == "none":
-                raise ValueError("aggregation.method|ratio_of_sums needs a denominator; use sum (counts), "
-                                 "weighted_mean or none")
+                raise ValueError(
+                    "aggregation.method|ratio_of_sums needs a denominator; use sum (counts), weighted_mean or none"
+                )
             if agg.method == "sum" and den != "none":
-                raise ValueError("aggregation.method|sum adds up values and is only meaningful without a "
-                                 "denominator (a sum of ratios means nothing); use ratio_of_sums")
+                raise ValueError(
+                    "aggregation.method|sum adds up values and is only meaningful without a "
+                    "denominator (a sum of ratios means nothing); use ratio_of_sums"
+                )
             if den in POPULATION_DENOMINATORS and agg.basis is not None and agg.basis != den:
-                raise ValueError(f"aggregation.basis|the coverage of a per-capita indicator is measured on its "
-                                 f"own denominator ({den}), not {agg.basis}")
+                raise ValueError(
+                    f"aggregation.basis|the coverage of a per-capita indicator is measured on its "
+                    f"own denominator ({den}), not {agg.basis}"
+                )
         return self
 
     # -- derived properties --------------------------------------------------------
@@ -382,40 +394,58 @@ def _default_aggregation(indicator: Indicator, measures: dict[str, MeasureEntry]
     return Aggregation(method="none")
 
 
-def _check_references(path: Path, ind: Indicator, measures: dict[str, MeasureEntry],
-                      catalogue: dict[str, SourceEntry]) -> None:
+def _check_references(
+    path: Path, ind: Indicator, measures: dict[str, MeasureEntry], catalogue: dict[str, SourceEntry]
+) -> None:
     for source in ind.sources:
         if source not in catalogue:
-            raise IndicatorError(path, "sources", f"'{source}' is not a source of the catalogue "
-                                                  f"(sources/catalogue/); known: {', '.join(catalogue)}")
+            raise IndicatorError(
+                path,
+                "sources",
+                f"'{source}' is not a source of the catalogue (sources/catalogue/); known: {', '.join(catalogue)}",
+            )
     for role in ("numerator", "denominator"):
         spec = getattr(ind, role)
         if not isinstance(spec, MeasureSpec):
             continue
         if spec.measure not in measures:
-            raise IndicatorError(path, f"{role}.measure",
-                                 f"'{spec.measure}' is not in the measures code list (sources/codelists/measures.yaml)")
+            raise IndicatorError(
+                path,
+                f"{role}.measure",
+                f"'{spec.measure}' is not in the measures code list (sources/codelists/measures.yaml)",
+            )
         candidates = [spec.source] if spec.source else ind.sources
         if not any(spec.measure in catalogue[s].measures for s in candidates):
-            raise IndicatorError(path, f"{role}.measure",
-                                 f"'{spec.measure}' is not delivered by any of the sources {candidates}")
+            raise IndicatorError(
+                path, f"{role}.measure", f"'{spec.measure}' is not delivered by any of the sources {candidates}"
+            )
     labels = translations()
     if ind.unit not in labels["units"]:
-        raise IndicatorError(path, "unit", f"'{ind.unit}' has no labels in indicators/translations.yaml "
-                                           f"(units: {', '.join(labels['units'])}); add them there")
+        raise IndicatorError(
+            path,
+            "unit",
+            f"'{ind.unit}' has no labels in indicators/translations.yaml "
+            f"(units: {', '.join(labels['units'])}); add them there",
+        )
     for number in ind.frameworks.weprotect_capabilities:
         if number not in labels["weprotect_capabilities"]:
-            raise IndicatorError(path, "frameworks.weprotect_capabilities",
-                                 f"{number} is not a WeProtect Global Strategic Response capability (1-21)")
+            raise IndicatorError(
+                path,
+                "frameworks.weprotect_capabilities",
+                f"{number} is not a WeProtect Global Strategic Response capability (1-21)",
+            )
     for code in ind.frameworks.ncmec_positions:
         if code not in labels["ncmec_positions"]:
-            raise IndicatorError(path, "frameworks.ncmec_positions",
-                                 f"'{code}' is not an NCMEC policy position code; known: "
-                                 f"{', '.join(labels['ncmec_positions'])}")
+            raise IndicatorError(
+                path,
+                "frameworks.ncmec_positions",
+                f"'{code}' is not an NCMEC policy position code; known: {', '.join(labels['ncmec_positions'])}",
+            )
 
 
-def load_indicator(path: Path, *, measures: dict[str, MeasureEntry] | None = None,
-                   catalogue: dict[str, SourceEntry] | None = None) -> Indicator:
+def load_indicator(
+    path: Path, *, measures: dict[str, MeasureEntry] | None = None, catalogue: dict[str, SourceEntry] | None = None
+) -> Indicator:
     """Load and check one registry file."""
     path = Path(path)
     data = _read_yaml(path)
@@ -435,13 +465,16 @@ def load_indicator(path: Path, *, measures: dict[str, MeasureEntry] | None = Non
     return indicator
 
 
-def load_registry(directory: Path = REGISTRY_DIR, *, measures: dict[str, MeasureEntry] | None = None,
-                  catalogue: dict[str, SourceEntry] | None = None) -> dict[str, Indicator]:
+def load_registry(
+    directory: Path = REGISTRY_DIR,
+    *,
+    measures: dict[str, MeasureEntry] | None = None,
+    catalogue: dict[str, SourceEntry] | None = None,
+) -> dict[str, Indicator]:
     """Every indicator of the registry by id, ordered by goal then id."""
     measures = measures if measures is not None else load_measures()
     catalogue = catalogue if catalogue is not None else load_catalogue()
-    items = [load_indicator(p, measures=measures, catalogue=catalogue)
-             for p in sorted(Path(directory).glob("*.yaml"))]
+    items = [load_indicator(p, measures=measures, catalogue=catalogue) for p in sorted(Path(directory).glob("*.yaml"))]
     items.sort(key=lambda ind: (ind.goal, ind.id))
     return {ind.id: ind for ind in items}
 

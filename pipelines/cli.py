@@ -21,16 +21,21 @@ from rich.table import Table
 
 from sources import warehouse as wh
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="CLAC indicators observatory: ingest, validate, compute and publish.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="CLAC indicators observatory: ingest, validate, compute and publish.",
+)
 console = Console()
 err = Console(stderr=True)
 
 
 @app.callback()
 def _global_options(
-    actor: str = typer.Option("", "--actor", envvar="CLAC_ACTOR",
-                              help="Who is acting, for the audit trail (default: the OS user)."),
+    actor: str = typer.Option(
+        "", "--actor", envvar="CLAC_ACTOR", help="Who is acting, for the audit trail (default: the OS user)."
+    ),
 ) -> None:
     """CLAC indicators observatory: ingest, validate, compute and publish."""
     if actor:
@@ -54,8 +59,10 @@ def _catalogue():
 def _entry(source_id: str):
     catalogue = _catalogue()
     if source_id not in catalogue:
-        fail(f"unknown source id '{source_id}'. Known sources: {', '.join(catalogue)}. "
-             "Run 'clac sources' to list them, or add a catalogue file in sources/catalogue/.")
+        fail(
+            f"unknown source id '{source_id}'. Known sources: {', '.join(catalogue)}. "
+            "Run 'clac sources' to list them, or add a catalogue file in sources/catalogue/."
+        )
     return catalogue[source_id]
 
 
@@ -68,8 +75,10 @@ def _run_build(force: bool = False, audience: str = "public") -> None:
         fail(str(exc), code=75)
     if not outcome.success:
         lines = "\n  - ".join(outcome.failures) or "see the run in the Dagster UI"
-        fail(f"the build failed (Dagster run {outcome.run_id}); the last good warehouse and outputs "
-             f"are unchanged.\n  - {lines}")
+        fail(
+            f"the build failed (Dagster run {outcome.run_id}); the last good warehouse and outputs "
+            f"are unchanged.\n  - {lines}"
+        )
     _print_summary(outcome, audience)
 
 
@@ -100,8 +109,10 @@ def _print_summary(outcome, audience: str) -> None:
     console.print(f"Warehouse: {wh.warehouse_path()}")
     from pipelines.runner import audience_dir
 
-    console.print(f"Outputs for the {audience} audience: {audience_dir(audience)}"
-                  + (f" (new release {outcome.release.name})" if outcome.release else ""))
+    console.print(
+        f"Outputs for the {audience} audience: {audience_dir(audience)}"
+        + (f" (new release {outcome.release.name})" if outcome.release else "")
+    )
     console.print("Quarantined rows: SELECT * FROM staging.quarantine (or 'clac export quarantine')")
 
 
@@ -114,9 +125,12 @@ class Audience(str, Enum):
 @app.command()
 def build(
     force: bool = typer.Option(False, "--force", help="Run even if no input changed."),
-    audience: Audience = typer.Option(Audience.public, "--audience",
-                                      help="Whose outputs to write: public (CLEAR, approved), members (CLEAR+GREEN), "
-                                           "secretariat (up to AMBER, exact values)."),
+    audience: Audience = typer.Option(
+        Audience.public,
+        "--audience",
+        help="Whose outputs to write: public (CLEAR, approved), members (CLEAR+GREEN), "
+        "secretariat (up to AMBER, exact values).",
+    ),
 ) -> None:
     """Materialise the whole asset graph on the bundled data and the inbox, then print a summary."""
     _run_build(force, audience.value)
@@ -142,8 +156,10 @@ def ingest(
 
         _keep_rejected(path, report.sha256, entry, report.file_problem)
         record_rejection(path, entry.id, report.sha256, report.file_problem)
-        fail(f"{report.file_problem}\nThe file was not ingested; the warehouse is unchanged. "
-             f"A copy and the reason are kept in {wh.clac_home() / 'rejected'}.")
+        fail(
+            f"{report.file_problem}\nThe file was not ingested; the warehouse is unchanged. "
+            f"A copy and the reason are kept in {wh.clac_home() / 'rejected'}."
+        )
     inbox = wh.inbox_dir() / entry.id
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / path.name
@@ -170,9 +186,17 @@ def sources() -> None:
         table.add_column(column)
     for entry in catalogue.values():
         received, files, rows = last.get(entry.id, (None, 0, 0))
-        table.add_row(entry.id + (" (SYNTHETIC)" if entry.synthetic else ""), entry.publisher,
-                      entry.publisher_type, entry.format, entry.update_frequency, entry.sharing.value,
-                      received.strftime("%Y-%m-%d %H:%M") if received else "never", str(files), f"{rows or 0:,}")
+        table.add_row(
+            entry.id + (" (SYNTHETIC)" if entry.synthetic else ""),
+            entry.publisher,
+            entry.publisher_type,
+            entry.format,
+            entry.update_frequency,
+            entry.sharing.value,
+            received.strftime("%Y-%m-%d %H:%M") if received else "never",
+            str(files),
+            f"{rows or 0:,}",
+        )
     console.print(table)
 
 
@@ -238,9 +262,12 @@ def main() -> None:
         log = wh.clac_home() / "logs" / "clac-error.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc(), encoding="utf-8")
-        err.print(f"[bold red]Error:[/bold red] an unexpected problem stopped clac "
-                  f"({type(exc).__name__}: {exc}). The last good warehouse is unchanged. "
-                  f"Details for the maintainers: {log}", highlight=False)
+        err.print(
+            f"[bold red]Error:[/bold red] an unexpected problem stopped clac "
+            f"({type(exc).__name__}: {exc}). The last good warehouse is unchanged. "
+            f"Details for the maintainers: {log}",
+            highlight=False,
+        )
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

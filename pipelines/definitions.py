@@ -1,5 +1,7 @@
 from pathlib import Path
+
 import dagster as dg
+
 
 @dg.definitions
 def defs() -> dg.Definitions:

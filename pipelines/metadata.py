@@ -18,14 +18,21 @@ def table_metadata(con, table: str) -> dict[str, dg.MetadataValue]:
     """The standard Dagster metadata of a warehouse table (``schema.name``): ``dagster/table_name``,
     ``dagster/row_count`` and ``dagster/column_schema`` (from DuckDB's catalogue)."""
     schema, name = table.split(".")
-    columns = con.execute("""SELECT column_name, data_type, is_nullable FROM information_schema.columns
+    columns = con.execute(
+        """SELECT column_name, data_type, is_nullable FROM information_schema.columns
                              WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
-                          [schema, name]).fetchall()
+        [schema, name],
+    ).fetchall()
     rows = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchone()[0]
     return {
         "dagster/table_name": dg.MetadataValue.text(f"warehouse.{table}"),
         "dagster/row_count": dg.MetadataValue.int(int(rows)),
-        "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=[
-            dg.TableColumn(column, data_type, constraints=dg.TableColumnConstraints(nullable=nullable == "YES"))
-            for column, data_type, nullable in columns])),
+        "dagster/column_schema": dg.MetadataValue.table_schema(
+            dg.TableSchema(
+                columns=[
+                    dg.TableColumn(column, data_type, constraints=dg.TableColumnConstraints(nullable=nullable == "YES"))
+                    for column, data_type, nullable in columns
+                ]
+            )
+        ),
     }

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.workspace import (  # noqa: F401 (re-exported for the commands)
-    BuildBusy, audience_dir, build_lock, input_fingerprint, is_up_to_date, lock_wait_seconds)
+    BuildBusy,
+    audience_dir,
+    build_lock,
+    input_fingerprint,
+    is_up_to_date,
+    lock_wait_seconds,
+)
 from sources import warehouse as wh
 from sources.audit_events import record_build
 
@@ -79,8 +85,14 @@ def _release(result) -> Path | None:
     return None
 
 
-def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_level: str = "CRITICAL",
-            force: bool = False, audience: str = "public") -> RunOutcome:
+def run_job(
+    job_name: str = "build",
+    *,
+    wait_seconds: float | None = None,
+    log_level: str = "CRITICAL",
+    force: bool = False,
+    audience: str = "public",
+) -> RunOutcome:
     """Run a job for an audience (``build/<audience>/``) the way every Dagster run goes: on a
     working copy that ``outputs/commit`` makes live only when every step and check passed
     (and publishes a release when the edition changed). Unless ``force``, a build whose inputs
@@ -101,16 +113,28 @@ def run_job(job_name: str = "build", *, wait_seconds: float | None = None, log_l
         result = definitions.resolve_job_def(job_name).execute_in_process(
             instance=dg.DagsterInstance.get(),
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}},
-                        "resources": {"warehouse": {"config": {"audience": audience}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+                "resources": {"warehouse": {"config": {"audience": audience}}},
+            },
         )
         failures = _failures(result)
         success = result.success and not failures
         if not success:  # a successful run recorded itself in outputs/commit
-            checks = {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
-                      for e in result.get_asset_check_evaluations()}
-            record_build(run_id=result.run_id, success=False, fingerprint=fingerprint, warehouse=live,
-                         outputs=audience_dir(audience), checks=checks, failures=failures, audience=audience,
-                         release=None)
-        return RunOutcome(success, result.run_id, failures, time.monotonic() - started,
-                          release=_release(result) if success else None)
+            checks = {
+                f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed for e in result.get_asset_check_evaluations()
+            }
+            record_build(
+                run_id=result.run_id,
+                success=False,
+                fingerprint=fingerprint,
+                warehouse=live,
+                outputs=audience_dir(audience),
+                checks=checks,
+                failures=failures,
+                audience=audience,
+                release=None,
+            )
+        return RunOutcome(
+            success, result.run_id, failures, time.monotonic() - started, release=_release(result) if success else None
+        )

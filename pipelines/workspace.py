@@ -44,8 +44,10 @@ class BuildBusy(Exception):
 
 def check_audience(audience: str) -> str:
     if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r} (run config resources.warehouse.config.audience); "
-                         f"expected one of {sorted(AUDIENCES)}")
+        raise ValueError(
+            f"unknown audience {audience!r} (run config resources.warehouse.config.audience); "
+            f"expected one of {sorted(AUDIENCES)}"
+        )
     return audience
 
 
@@ -56,8 +58,9 @@ def input_fingerprint() -> str:
     for root in FINGERPRINT_ROOTS:
         base = PROJECT_ROOT / root
         candidates = [base] if base.is_file() else sorted(base.rglob("*"))
-        paths += [(str(p.relative_to(PROJECT_ROOT)), p) for p in candidates
-                  if p.is_file() and "__pycache__" not in p.parts]
+        paths += [
+            (str(p.relative_to(PROJECT_ROOT)), p) for p in candidates if p.is_file() and "__pycache__" not in p.parts
+        ]
     inbox = wh.inbox_dir()
     if inbox.is_dir():
         paths += [(f"inbox/{p.relative_to(inbox)}", p) for p in sorted(inbox.rglob("*")) if p.is_file()]
@@ -70,6 +73,7 @@ def input_fingerprint() -> str:
 
 
 # --- the stamp of the last successful build (what `clac build` calls up to date) ---
+
 
 def _stamp_path(live: Path) -> Path:
     return live.with_name(live.name + ".build.json")
@@ -91,17 +95,27 @@ def is_up_to_date(live: Path, fingerprint: str, audience: str) -> bool:
     """True when the last successful build read exactly these inputs, wrote this
     audience's outputs, and the warehouse has not been touched since."""
     recorded = _read_stamp(live)
-    return (live.exists() and recorded.get("fingerprint") == fingerprint
-            and recorded.get("warehouse") == _warehouse_state(live)
-            and audience in recorded.get("audiences", []))
+    return (
+        live.exists()
+        and recorded.get("fingerprint") == fingerprint
+        and recorded.get("warehouse") == _warehouse_state(live)
+        and audience in recorded.get("audiences", [])
+    )
 
 
 def _write_stamp(live: Path, fingerprint: str, run_id: str, audience: str) -> None:
     recorded = _read_stamp(live)
     audiences = set(recorded.get("audiences", [])) if recorded.get("fingerprint") == fingerprint else set()
-    _stamp_path(live).write_text(json.dumps(
-        {"fingerprint": fingerprint, "warehouse": _warehouse_state(live), "run_id": run_id,
-         "audiences": sorted(audiences | {audience})}))
+    _stamp_path(live).write_text(
+        json.dumps(
+            {
+                "fingerprint": fingerprint,
+                "warehouse": _warehouse_state(live),
+                "run_id": run_id,
+                "audiences": sorted(audiences | {audience}),
+            }
+        )
+    )
 
 
 # --- the lock ---
@@ -151,6 +165,7 @@ def build_lock(wait_seconds: float | None = None) -> Iterator[None]:
 
 
 # --- paths and renames ---
+
 
 def fail_if_asked(step: str) -> None:
     """Test-only failure injection: raise when ``CLAC_TEST_FAIL_AT`` names this step."""
@@ -229,10 +244,14 @@ def run_workspace(run_id: str, audience: str) -> Iterator[RunWorkspace]:
     with build_lock():
         live, outputs_root = wh.warehouse_path(), wh.output_dir()
         space = RunWorkspace(
-            run_id=run_id, audience=audience, live=live,
+            run_id=run_id,
+            audience=audience,
+            live=live,
             work=live.with_name(f"{live.stem}.run-{run_id}{live.suffix}"),
-            live_out=outputs_root / audience, work_out=outputs_root / f".{audience}.run-{run_id}",
-            fingerprint=input_fingerprint())
+            live_out=outputs_root / audience,
+            work_out=outputs_root / f".{audience}.run-{run_id}",
+            fingerprint=input_fingerprint(),
+        )
         for leftover in _leftovers(live, outputs_root):
             _remove(leftover)
         live.parent.mkdir(parents=True, exist_ok=True)
@@ -275,8 +294,21 @@ def commit(space: RunWorkspace, checks: dict[str, bool]) -> dict:
             link_public_site(space.live_out.parent)
         _write_stamp(space.live, space.fingerprint, space.run_id, space.audience)
         release = create_release(space.live_out, space.audience, run_id=space.run_id)
-    record_build(run_id=space.run_id, success=True, fingerprint=space.fingerprint, warehouse=space.live,
-                 outputs=space.live_out, checks=checks, failures=[], audience=space.audience, release=release)
-    return {"warehouse": str(space.live), "outputs": str(space.live_out) if published else "unchanged",
-            "audience": space.audience, "release": release.name if release else "none (nothing changed)",
-            "release_path": str(release) if release else ""}
+    record_build(
+        run_id=space.run_id,
+        success=True,
+        fingerprint=space.fingerprint,
+        warehouse=space.live,
+        outputs=space.live_out,
+        checks=checks,
+        failures=[],
+        audience=space.audience,
+        release=release,
+    )
+    return {
+        "warehouse": str(space.live),
+        "outputs": str(space.live_out) if published else "unchanged",
+        "audience": space.audience,
+        "release": release.name if release else "none (nothing changed)",
+        "release_path": str(release) if release else "",
+    }

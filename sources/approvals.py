@@ -29,11 +29,14 @@ class ApprovalError(Exception):
 
 def data_sha256(con: duckdb.DuckDBPyConnection, source_id: str, period: str) -> tuple[str, int]:
     """sha256 over the source's current observations for the period, in a fixed order."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION, OBS_VALUE, UNIT_MEASURE, OBS_STATUS, FILE_ID
         FROM marts.observations WHERE SOURCE_ID = ? AND TIME_PERIOD = ?
         ORDER BY ALL
-    """, [source_id, period]).fetchall()
+    """,
+        [source_id, period],
+    ).fetchall()
     digest = hashlib.sha256()
     for row in rows:
         digest.update(repr(row).encode())
@@ -43,11 +46,16 @@ def data_sha256(con: duckdb.DuckDBPyConnection, source_id: str, period: str) -> 
 def approve(con: duckdb.DuckDBPyConnection, entry: SourceEntry, period: str, actor: str) -> dict:
     digest, rows = data_sha256(con, entry.id, period)
     if rows == 0:
-        periods = [p for (p,) in con.execute(
-            "SELECT DISTINCT TIME_PERIOD FROM marts.observations WHERE SOURCE_ID = ? ORDER BY 1", [entry.id]).fetchall()]
+        periods = [
+            p
+            for (p,) in con.execute(
+                "SELECT DISTINCT TIME_PERIOD FROM marts.observations WHERE SOURCE_ID = ? ORDER BY 1", [entry.id]
+            ).fetchall()
+        ]
         raise ApprovalError(
             f"source '{entry.id}' has no validated data for period '{period}'. "
-            f"Periods with data: {', '.join(periods) or 'none'}. Ingest and build first, then approve.")
+            f"Periods with data: {', '.join(periods) or 'none'}. Ingest and build first, then approve."
+        )
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con.execute("INSERT INTO raw.approvals VALUES (?, ?, ?, ?, ?, ?)", [entry.id, period, digest, rows, actor, now])
     return {"source_id": entry.id, "period": period, "rows": rows, "data_sha256": digest}
@@ -56,9 +64,12 @@ def approve(con: duckdb.DuckDBPyConnection, entry: SourceEntry, period: str, act
 def approval_status(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> pd.DataFrame:
     """Per source and period: validated or approved (and by whom, when)."""
     periods = con.execute("SELECT DISTINCT SOURCE_ID, TIME_PERIOD FROM marts.observations ORDER BY 1, 2").fetchall()
-    latest = {(s, p): (h, a, t) for s, p, h, a, t in con.execute("""
+    latest = {
+        (s, p): (h, a, t)
+        for s, p, h, a, t in con.execute("""
         SELECT SOURCE_ID, TIME_PERIOD, arg_max(DATA_SHA256, APPROVED_AT), arg_max(ACTOR, APPROVED_AT), max(APPROVED_AT)
-        FROM raw.approvals GROUP BY 1, 2""").fetchall()}
+        FROM raw.approvals GROUP BY 1, 2""").fetchall()
+    }
     records = []
     for source_id, period in periods:
         entry = catalogue.get(source_id)
@@ -70,10 +81,12 @@ def approval_status(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceE
             status = "approved" if recorded == data_sha256(con, source_id, period)[0] else "validated"
             if status == "validated":
                 actor, when = "", None  # data changed since: the old approval no longer applies
-        records.append({"SOURCE_ID": source_id, "TIME_PERIOD": period, "STATUS": status,
-                        "APPROVED_BY": actor, "APPROVED_AT": when})
+        records.append(
+            {"SOURCE_ID": source_id, "TIME_PERIOD": period, "STATUS": status, "APPROVED_BY": actor, "APPROVED_AT": when}
+        )
     return pd.DataFrame.from_records(
-        records, columns=["SOURCE_ID", "TIME_PERIOD", "STATUS", "APPROVED_BY", "APPROVED_AT"])
+        records, columns=["SOURCE_ID", "TIME_PERIOD", "STATUS", "APPROVED_BY", "APPROVED_AT"]
+    )
 
 
 def build_approval_status(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> int:

@@ -67,7 +67,9 @@ def _last_entry(handle) -> dict[str, Any] | None:
     return json.loads(last) if last else None
 
 
-def append(action: str, details: dict[str, Any], *, actor: str | None = None, path: Path | None = None) -> dict[str, Any]:
+def append(
+    action: str, details: dict[str, Any], *, actor: str | None = None, path: Path | None = None
+) -> dict[str, Any]:
     """Append one entry (under an exclusive lock, flushed to disk) and return it."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action '{action}' (one of {', '.join(ACTIONS)})")
@@ -127,11 +129,17 @@ def verify(path: Path | None = None) -> Verification:
             return Verification(False, count, number, "not a valid JSON entry")
         seq = entry.get("seq")
         if entry.get("hash") != entry_hash(entry):
-            return Verification(False, count, number, f"entry seq {seq} was modified (its hash does not match its content)")
+            return Verification(
+                False, count, number, f"entry seq {seq} was modified (its hash does not match its content)"
+            )
         if entry.get("prev") != prev_hash:
-            return Verification(False, count, number,
-                                f"entry seq {seq} does not follow the previous entry (an entry before it was removed, "
-                                "inserted or moved)")
+            return Verification(
+                False,
+                count,
+                number,
+                f"entry seq {seq} does not follow the previous entry (an entry before it was removed, "
+                "inserted or moved)",
+            )
         if seq != expected_seq:
             return Verification(False, count, number, f"entry seq {seq} where seq {expected_seq} was expected")
         prev_hash, expected_seq, count = entry["hash"], expected_seq + 1, count + 1

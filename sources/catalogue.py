@@ -70,9 +70,7 @@ class SourceEntry(BaseModel):
     title: Translated
     description: Translated
     publisher: str = Field(min_length=1)
-    publisher_type: Literal[
-        "ngo", "government", "hotline", "international_body", "national_statistics_office"
-    ]
+    publisher_type: Literal["ngo", "government", "hotline", "international_body", "national_statistics_office"]
     licence: str = Field(min_length=1)
     url: str
     retrieved_from: str = ""
@@ -163,9 +161,7 @@ def load_entry(path: Path, measures: dict[str, MeasureEntry] | None = None) -> S
     known = measures if measures is not None else load_measures()
     for code in entry.measures:
         if code not in known:
-            raise CatalogueError(
-                path, "measures", f"'{code}' is not in the measures code list {MEASURES_FILE.name}"
-            )
+            raise CatalogueError(path, "measures", f"'{code}' is not in the measures code list {MEASURES_FILE.name}")
     return entry
 
 
@@ -181,8 +177,11 @@ def catalogue_dirs() -> list[Path]:
     if private:
         folder = Path(private)
         if not folder.is_dir():
-            raise CatalogueError(folder, "(folder)", f"{PRIVATE_CATALOGUE_ENV} points at a folder that does not "
-                                                     "exist; create it or unset the variable")
+            raise CatalogueError(
+                folder,
+                "(folder)",
+                f"{PRIVATE_CATALOGUE_ENV} points at a folder that does not exist; create it or unset the variable",
+            )
         directories.append(folder)
     return directories
 

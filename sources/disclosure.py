@@ -90,8 +90,9 @@ def _constraint_index(constraints: Sequence[Constraint]) -> dict[int, list[int]]
     return index
 
 
-def _group(seed: int, is_withheld, constraints: Sequence[Constraint],
-           index: Mapping[int, list[int]]) -> tuple[tuple[int, ...], tuple[Constraint, ...]]:
+def _group(
+    seed: int, is_withheld, constraints: Sequence[Constraint], index: Mapping[int, list[int]]
+) -> tuple[tuple[int, ...], tuple[Constraint, ...]]:
     """The withheld cells that constraints link to ``seed`` (itself withheld), with the
     constraints among them."""
     cells, todo, used = {seed}, [seed], set()
@@ -107,8 +108,9 @@ def _group(seed: int, is_withheld, constraints: Sequence[Constraint],
     return tuple(sorted(cells)), tuple(constraints[p] for p in sorted(used))
 
 
-def _components(cells: Iterable[int], constraints: Sequence[Constraint],
-                index: Mapping[int, list[int]] | None = None) -> list[tuple[tuple[int, ...], tuple[Constraint, ...]]]:
+def _components(
+    cells: Iterable[int], constraints: Sequence[Constraint], index: Mapping[int, list[int]] | None = None
+) -> list[tuple[tuple[int, ...], tuple[Constraint, ...]]]:
     """The withheld cells split into groups that no constraint links (with each group's
     constraints): the constraint matrix is block diagonal over them, so a cell is
     determined by its own group's constraints alone."""
@@ -135,12 +137,13 @@ def _determined_in_component(cells: tuple[int, ...], constraints: tuple[Constrai
     matrix = _matrix(constraints, cells)
     _, singular, vt = np.linalg.svd(matrix)
     tolerance = singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps
-    null_space = vt[int((singular > tolerance).sum()):]
+    null_space = vt[int((singular > tolerance).sum()) :]
     return tuple(cell for j, cell in enumerate(cells) if not np.any(np.abs(null_space[:, j]) > 1e-9))
 
 
-def determined_cells(withheld: Iterable[int], constraints: Sequence[Constraint],
-                     index: Mapping[int, list[int]] | None = None) -> list[int]:
+def determined_cells(
+    withheld: Iterable[int], constraints: Sequence[Constraint], index: Mapping[int, list[int]] | None = None
+) -> list[int]:
     """The withheld cells that the published cells determine exactly.
 
     With the published values moved to the right-hand side, the withheld cells solve
@@ -197,22 +200,28 @@ def suppress(
         # already withheld, the cell is pinned through other withheld cells: widen to the
         # published cells in any relation of a withheld cell linked to it
         group = set(_group(cell, withheld.__contains__, constraints, index)[0])
-        candidates = _secondary_candidates({cell}, withheld, constraints, index) or \
-            _secondary_candidates(group, withheld, constraints, index)
+        candidates = _secondary_candidates({cell}, withheld, constraints, index) or _secondary_candidates(
+            group, withheld, constraints, index
+        )
         if not candidates:
             # every relation linking these cells is among withheld cells only: no published
             # value enters what they imply (relations that disagree, e.g. two hierarchies of
             # one table), so nothing of the cells' values can be recovered from the table
             unpinned |= {c for c in exposed if c in group}
             continue
+
         def cost(candidate: int) -> tuple:
             # withholding the candidate changes only the group it joins: the cells exposed
             # elsewhere stay exposed (the same count as determined_cells(withheld | {candidate}))
             group_cells, group_constraints = _group(
-                candidate, lambda cell: cell == candidate or cell in withheld, constraints, index)
+                candidate, lambda cell: cell == candidate or cell in withheld, constraints, index
+            )
             inside = set(group_cells)
-            still_exposed = (len(exposed) - sum(1 for c in exposed if c in inside)
-                             + len(_determined_in_component(group_cells, group_constraints)))
+            still_exposed = (
+                len(exposed)
+                - sum(1 for c in exposed if c in inside)
+                + len(_determined_in_component(group_cells, group_constraints))
+            )
             size = counts.get(candidate)
             return (still_exposed, abs(size) if pd.notna(size) else np.inf, candidate)
 
@@ -230,8 +239,9 @@ def suppress(
     return out
 
 
-def _secondary_candidates(cells: set[int], withheld: set[int], constraints: Sequence[Constraint],
-                          index: Mapping[int, list[int]] | None = None) -> list[int]:
+def _secondary_candidates(
+    cells: set[int], withheld: set[int], constraints: Sequence[Constraint], index: Mapping[int, list[int]] | None = None
+) -> list[int]:
     """Published cells sharing a relation with any of ``cells``: hiding one of them helps."""
     index = _constraint_index(constraints) if index is None else index
     candidates: set[int] = set()

@@ -25,12 +25,29 @@ from sources.warehouse import OBSERVATION_COLUMNS
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 INDICATOR_COLUMNS = [
-    "INDICATOR", "GOAL", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "NUMERATOR", "DENOMINATOR", "UNIT_MEASURE",
-    "OBS_STATUS", "SHARING", "COVERAGE", "SEX", "AGE", "DISAGGREGATION", "SOURCE_IDS", "SYNTHETIC",
+    "INDICATOR",
+    "GOAL",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "NUMERATOR",
+    "DENOMINATOR",
+    "UNIT_MEASURE",
+    "OBS_STATUS",
+    "SHARING",
+    "COVERAGE",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "SOURCE_IDS",
+    "SYNTHETIC",
 ]
 
-COLUMNS_BY_TABLE = {"marts.observations": OBSERVATION_COLUMNS, "marts.indicator_values": INDICATOR_COLUMNS,
-                    "marts.revisions": REVISION_COLUMNS}
+COLUMNS_BY_TABLE = {
+    "marts.observations": OBSERVATION_COLUMNS,
+    "marts.indicator_values": INDICATOR_COLUMNS,
+    "marts.revisions": REVISION_COLUMNS,
+}
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,8 +78,11 @@ def without_red(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataF
     if "SHARING" in frame.columns:
         return frame[frame["SHARING"].fillna("RED") != "RED"]
     if "SOURCE_ID" in frame.columns:
-        red = {s for (s,) in con.execute("SELECT SOURCE_ID FROM marts.sources WHERE SHARING = 'RED'").fetchall()} \
-            if wh.table_exists(con, "marts", "sources") else set()
+        red = (
+            {s for (s,) in con.execute("SELECT SOURCE_ID FROM marts.sources WHERE SHARING = 'RED'").fetchall()}
+            if wh.table_exists(con, "marts", "sources")
+            else set()
+        )
         return frame[~frame["SOURCE_ID"].isin(red)]
     return frame
 

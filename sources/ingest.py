@@ -92,11 +92,20 @@ def _keep_rejected(path: Path, sha: str, entry: SourceEntry, message: str) -> No
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / path.name).exists():
         shutil.copyfile(path, folder / path.name)
-    (folder / "reason.json").write_text(json.dumps({
-        "source_id": entry.id, "original_name": path.name, "sha256": sha,
-        "rejected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "message": message,
-    }, indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / "reason.json").write_text(
+        json.dumps(
+            {
+                "source_id": entry.id,
+                "original_name": path.name,
+                "sha256": sha,
+                "rejected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "message": message,
+            },
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
 
 
 def already_received(con: duckdb.DuckDBPyConnection, sha: str) -> str | None:
@@ -116,13 +125,19 @@ def check_size(path: Path) -> None:
     size = path.stat().st_size
     if size > limit_mb * 1024 * 1024:
         raise SourceFileError(
-            path, f"the file is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit.",
+            path,
+            f"the file is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit.",
             hint="Split it by year or send only the aggregated table; the observatory stores aggregated figures only.",
-            code="file_too_large", params={"size_mb": f"{size / 1048576:.1f}", "limit_mb": f"{limit_mb:g}"},
+            code="file_too_large",
+            params={"size_mb": f"{size / 1048576:.1f}", "limit_mb": f"{limit_mb:g}"},
         )
     if size == 0:
-        raise SourceFileError(path, "the file is empty (0 bytes).", hint="Send the file again; it may not have been saved.",
-                              code="file_empty")
+        raise SourceFileError(
+            path,
+            "the file is empty (0 bytes).",
+            hint="Send the file again; it may not have been saved.",
+            code="file_empty",
+        )
 
 
 def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
@@ -135,9 +150,11 @@ def parse_file(path: Path, entry: SourceEntry) -> ParseResult:
         raise
     except Exception as exc:  # a parser bug or an unforeseen file shape: never a traceback
         raise SourceFileError(
-            path, f"the file could not be read as {entry.format} ({type(exc).__name__}: {exc}).",
+            path,
+            f"the file could not be read as {entry.format} ({type(exc).__name__}: {exc}).",
             hint=f"Check that it is the right file for source '{entry.id}'; if it is, report this message to the Secretariat.",
-            code="file_unreadable", params={"format": entry.format},
+            code="file_unreadable",
+            params={"format": entry.format},
         ) from exc
 
 
@@ -149,27 +166,63 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("_insert_rows")
 
 
-def record_file(con: duckdb.DuckDBPyConnection, *, file_id: str, sha: str, path: Path, entry: SourceEntry,
-                now: dt.datetime, stored: str, via: str) -> None:
+def record_file(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    file_id: str,
+    sha: str,
+    path: Path,
+    entry: SourceEntry,
+    now: dt.datetime,
+    stored: str,
+    via: str,
+) -> None:
     """The received file's provenance row in raw.files."""
-    con.execute("INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [file_id, sha, path.stat().st_size, path.name, entry.id, now,
-                 catalogue_version(entry.id), stored, via])
+    con.execute(
+        "INSERT INTO raw.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, sha, path.stat().st_size, path.name, entry.id, now, catalogue_version(entry.id), stored, via],
+    )
 
 
-def record_parse(con: duckdb.DuckDBPyConnection, *, file_id: str, entry: SourceEntry, now: dt.datetime, slot: str,
-                 rows_read: int, rows_staged: int, rows_quarantined: int, facts: dict[str, Any]) -> list[str]:
+def record_parse(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    file_id: str,
+    entry: SourceEntry,
+    now: dt.datetime,
+    slot: str,
+    rows_read: int,
+    rows_staged: int,
+    rows_quarantined: int,
+    facts: dict[str, Any],
+) -> list[str]:
     """The parse record in raw.parses; earlier current files of the same slot are marked
     superseded by this one (their ids are returned). History is kept."""
-    superseded = [r[0] for r in con.execute(
-        "SELECT FILE_ID FROM raw.parses WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
-        [entry.id, slot]).fetchall()]
+    superseded = [
+        r[0]
+        for r in con.execute(
+            "SELECT FILE_ID FROM raw.parses WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
+            [entry.id, slot],
+        ).fetchall()
+    ]
     con.execute(
         "UPDATE raw.parses SET SUPERSEDED_BY = ? WHERE SOURCE_ID = ? AND SLOT_KEY = ? AND SUPERSEDED_BY IS NULL",
-        [file_id, entry.id, slot])
-    con.execute("INSERT INTO raw.parses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                [file_id, entry.id, entry.parser, now, slot, rows_read, rows_staged, rows_quarantined,
-                 json.dumps(facts, default=str, ensure_ascii=False)])
+        [file_id, entry.id, slot],
+    )
+    con.execute(
+        "INSERT INTO raw.parses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        [
+            file_id,
+            entry.id,
+            entry.parser,
+            now,
+            slot,
+            rows_read,
+            rows_staged,
+            rows_quarantined,
+            json.dumps(facts, default=str, ensure_ascii=False),
+        ],
+    )
     return superseded
 
 
@@ -186,8 +239,13 @@ def receive_and_parse(
     owner = already_received(con, sha)
     if owner is not None:
         note = "" if owner == entry.id else f" (received earlier as source '{owner}')"
-        return sha, None, IngestResult(path, entry.id, "unchanged", file_id=sha[:16],
-                                       message=f"identical file already received{note}")
+        return (
+            sha,
+            None,
+            IngestResult(
+                path, entry.id, "unchanged", file_id=sha[:16], message=f"identical file already received{note}"
+            ),
+        )
     try:
         parsed = parse_file(path, entry)
     except SourceFileError as exc:
@@ -215,8 +273,14 @@ def ingest_file(
     # row rules, relations and plausibility (also against the warehouse), whole-file rules
     try:
         staged, quarantine, warnings = check_parsed(
-            path, entry, parsed, file_id=file_id, resolve_area=resolve_area, today=today,
-            existing_for=lambda staged: existing_rows(con, entry, staged))
+            path,
+            entry,
+            parsed,
+            file_id=file_id,
+            resolve_area=resolve_area,
+            today=today,
+            existing_for=lambda staged: existing_rows(con, entry, staged),
+        )
     except SourceFileError as exc:
         _keep_rejected(path, sha, entry, exc.message())
         return IngestResult(path, entry.id, "rejected", file_id=file_id, message=exc.message())
@@ -231,15 +295,29 @@ def ingest_file(
         insert_frame(con, staging_table(entry.id), staged)
         insert_frame(con, "staging.quarantine", quarantine)
         insert_warnings(con, warnings)
-        superseded = record_parse(con, file_id=file_id, entry=entry, now=now, slot=slot,
-                                  rows_read=parsed.rows_read, rows_staged=len(staged),
-                                  rows_quarantined=len(quarantine), facts=parsed.facts)
+        superseded = record_parse(
+            con,
+            file_id=file_id,
+            entry=entry,
+            now=now,
+            slot=slot,
+            rows_read=parsed.rows_read,
+            rows_staged=len(staged),
+            rows_quarantined=len(quarantine),
+            facts=parsed.facts,
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return IngestResult(
-        path, entry.id, "staged", file_id=file_id, rows_read=parsed.rows_read,
-        rows_staged=len(staged), rows_quarantined=len(quarantine), superseded=superseded,
+        path,
+        entry.id,
+        "staged",
+        file_id=file_id,
+        rows_read=parsed.rows_read,
+        rows_staged=len(staged),
+        rows_quarantined=len(quarantine),
+        superseded=superseded,
         facts=parsed.facts,
     )

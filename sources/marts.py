@@ -21,17 +21,28 @@ from sources.warehouse import OBSERVATION_COLUMNS, ensure_staging_table, staging
 def build_sources(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> int:
     rows = []
     for entry in catalogue.values():
-        rows.append({
-            "SOURCE_ID": entry.id,
-            "TITLE_ES": entry.title.es, "TITLE_EN": entry.title.en, "TITLE_PT": entry.title.pt,
-            "DESCRIPTION_ES": entry.description.es, "DESCRIPTION_EN": entry.description.en,
-            "DESCRIPTION_PT": entry.description.pt,
-            "PUBLISHER": entry.publisher, "PUBLISHER_TYPE": entry.publisher_type,
-            "LICENCE": entry.licence, "URL": entry.url, "RETRIEVED_FROM": entry.retrieved_from,
-            "FORMAT": entry.format, "PARSER": entry.parser,
-            "UPDATE_FREQUENCY": entry.update_frequency, "SHARING": entry.sharing.value,
-            "LANGUAGES": ",".join(entry.languages), "SYNTHETIC": entry.synthetic,
-        })
+        rows.append(
+            {
+                "SOURCE_ID": entry.id,
+                "TITLE_ES": entry.title.es,
+                "TITLE_EN": entry.title.en,
+                "TITLE_PT": entry.title.pt,
+                "DESCRIPTION_ES": entry.description.es,
+                "DESCRIPTION_EN": entry.description.en,
+                "DESCRIPTION_PT": entry.description.pt,
+                "PUBLISHER": entry.publisher,
+                "PUBLISHER_TYPE": entry.publisher_type,
+                "LICENCE": entry.licence,
+                "URL": entry.url,
+                "RETRIEVED_FROM": entry.retrieved_from,
+                "FORMAT": entry.format,
+                "PARSER": entry.parser,
+                "UPDATE_FREQUENCY": entry.update_frequency,
+                "SHARING": entry.sharing.value,
+                "LANGUAGES": ",".join(entry.languages),
+                "SYNTHETIC": entry.synthetic,
+            }
+        )
     frame = pd.DataFrame(rows)
     con.register("sources_frame", frame)
     con.execute("CREATE OR REPLACE TABLE marts.sources AS SELECT * FROM sources_frame ORDER BY SOURCE_ID")
@@ -40,12 +51,21 @@ def build_sources(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEnt
 
 
 def build_measures(con: duckdb.DuckDBPyConnection) -> int:
-    frame = pd.DataFrame([
-        {"MEASURE": code, "KIND": m.kind, "UNIT_MEASURE": m.unit, "SENSITIVE": m.sensitive,
-         "SDG_INDICATOR": m.sdg_indicator or "",
-         "NAME_ES": m.name.es, "NAME_EN": m.name.en, "NAME_PT": m.name.pt}
-        for code, m in load_measures().items()
-    ])
+    frame = pd.DataFrame(
+        [
+            {
+                "MEASURE": code,
+                "KIND": m.kind,
+                "UNIT_MEASURE": m.unit,
+                "SENSITIVE": m.sensitive,
+                "SDG_INDICATOR": m.sdg_indicator or "",
+                "NAME_ES": m.name.es,
+                "NAME_EN": m.name.en,
+                "NAME_PT": m.name.pt,
+            }
+            for code, m in load_measures().items()
+        ]
+    )
     con.register("measures_frame", frame)
     con.execute("CREATE OR REPLACE TABLE marts.measures AS SELECT * FROM measures_frame ORDER BY MEASURE")
     con.unregister("measures_frame")
@@ -66,11 +86,17 @@ def build_observations(con: duckdb.DuckDBPyConnection, catalogue: dict[str, Sour
         ensure_staging_table(con, source_id)
         selects.append(f"SELECT * FROM {staging_table(source_id)}")
     union = "\nUNION ALL BY NAME\n".join(selects)
-    columns = ", ".join(f"o.{c}" if c not in ("SHARING", "SYNTHETIC", "FILE_NAME", "FILE_SHA256")
-                        else {"SHARING": "s.SHARING", "SYNTHETIC": "s.SYNTHETIC",
-                              "FILE_NAME": "f.ORIGINAL_NAME AS FILE_NAME",
-                              "FILE_SHA256": "f.SHA256 AS FILE_SHA256"}[c]
-                        for c in OBSERVATION_COLUMNS)
+    columns = ", ".join(
+        f"o.{c}"
+        if c not in ("SHARING", "SYNTHETIC", "FILE_NAME", "FILE_SHA256")
+        else {
+            "SHARING": "s.SHARING",
+            "SYNTHETIC": "s.SYNTHETIC",
+            "FILE_NAME": "f.ORIGINAL_NAME AS FILE_NAME",
+            "FILE_SHA256": "f.SHA256 AS FILE_SHA256",
+        }[c]
+        for c in OBSERVATION_COLUMNS
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE marts.observations AS
         WITH o AS ({union})

@@ -56,8 +56,11 @@ def disclosure_threshold(path: Path = DISCLOSURE_SETTINGS) -> int:
         return DEFAULT_THRESHOLD
     value = (read_yaml(path) or {}).get("threshold", DEFAULT_THRESHOLD)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CatalogueError(path, "threshold", f"must be a whole number of at least 1 (counts from 1 to the "
-                                                f"threshold are withheld), got {value!r}")
+        raise CatalogueError(
+            path,
+            "threshold",
+            f"must be a whole number of at least 1 (counts from 1 to the threshold are withheld), got {value!r}",
+        )
     return value
 
 
@@ -153,14 +156,30 @@ def apply_disclosure_control(
         before = len(forced_cells)
         if not obs.empty and obs_sensitive.any():
             part = obs[obs_sensitive].copy()
-            constraints = additive_constraints(part, dimension="SEX", hierarchy=SEX_PARTS,
-                                               by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "AGE", "DISAGGREGATION"])
-            constraints += additive_constraints(part, dimension="AGE", hierarchy=AGE_PARTS,
-                                                by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "DISAGGREGATION"])
-            forced = pd.Series([_cell_key(m, a, p) in forced_cells for m, a, p in
-                                zip(part.MEASURE, part.REF_AREA, part.TIME_PERIOD)], index=part.index)
-            done = suppress(part, value="OBS_VALUE", sensitive=pd.Series(True, index=part.index),
-                            constraints=constraints, threshold=threshold, forced=forced)
+            constraints = additive_constraints(
+                part,
+                dimension="SEX",
+                hierarchy=SEX_PARTS,
+                by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "AGE", "DISAGGREGATION"],
+            )
+            constraints += additive_constraints(
+                part,
+                dimension="AGE",
+                hierarchy=AGE_PARTS,
+                by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "DISAGGREGATION"],
+            )
+            forced = pd.Series(
+                [_cell_key(m, a, p) in forced_cells for m, a, p in zip(part.MEASURE, part.REF_AREA, part.TIME_PERIOD)],
+                index=part.index,
+            )
+            done = suppress(
+                part,
+                value="OBS_VALUE",
+                sensitive=pd.Series(True, index=part.index),
+                constraints=constraints,
+                threshold=threshold,
+                forced=forced,
+            )
             obs.loc[done.index, "CONF_STATUS"] = done.CONF_STATUS
             hidden = done[done.CONF_STATUS != FREE]
             forced_cells |= {_cell_key(m, a, p) for m, a, p in zip(hidden.MEASURE, hidden.REF_AREA, hidden.TIME_PERIOD)}
@@ -171,25 +190,41 @@ def apply_disclosure_control(
             if part.empty:
                 continue
             for column, measure in sides.items():
-                constraints = additive_constraints(part, dimension="REF_AREA", hierarchy=hierarchy,
-                                                   by=["TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"])
-                forced = pd.Series([_cell_key(measure, a, p) in forced_cells or s != FREE for a, p, s in
-                                    zip(part.REF_AREA, part.TIME_PERIOD, ind.loc[part.index, "CONF_STATUS"])],
-                                   index=part.index)
-                done = suppress(part, value=column, sensitive=pd.Series(True, index=part.index),
-                                constraints=constraints, threshold=threshold, forced=forced)
+                constraints = additive_constraints(
+                    part, dimension="REF_AREA", hierarchy=hierarchy, by=["TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
+                )
+                forced = pd.Series(
+                    [
+                        _cell_key(measure, a, p) in forced_cells or s != FREE
+                        for a, p, s in zip(part.REF_AREA, part.TIME_PERIOD, ind.loc[part.index, "CONF_STATUS"])
+                    ],
+                    index=part.index,
+                )
+                done = suppress(
+                    part,
+                    value=column,
+                    sensitive=pd.Series(True, index=part.index),
+                    constraints=constraints,
+                    threshold=threshold,
+                    forced=forced,
+                )
                 ind.loc[done.index, "CONF_STATUS"] = np.where(
-                    ind.loc[done.index, "CONF_STATUS"] != FREE, ind.loc[done.index, "CONF_STATUS"], done.CONF_STATUS)
+                    ind.loc[done.index, "CONF_STATUS"] != FREE, ind.loc[done.index, "CONF_STATUS"], done.CONF_STATUS
+                )
                 hidden = done[done.CONF_STATUS != FREE]
                 for other_measure in sides.values():
-                    forced_cells |= {_cell_key(other_measure, a, p) for a, p in zip(hidden.REF_AREA, hidden.TIME_PERIOD)}
+                    forced_cells |= {
+                        _cell_key(other_measure, a, p) for a, p in zip(hidden.REF_AREA, hidden.TIME_PERIOD)
+                    }
         # the same count published by another indicator on the same measure
         for indicator_id, sides in sides_by_indicator.items():
             if not sides or ind.empty:
                 continue
             rows = ind.INDICATOR == indicator_id
-            hit = [any(_cell_key(m, a, p) in forced_cells for m in sides.values())
-                   for a, p in zip(ind.REF_AREA[rows], ind.TIME_PERIOD[rows])]
+            hit = [
+                any(_cell_key(m, a, p) in forced_cells for m in sides.values())
+                for a, p in zip(ind.REF_AREA[rows], ind.TIME_PERIOD[rows])
+            ]
             newly = ind.index[rows][np.array(hit, dtype=bool) & (ind.CONF_STATUS[rows] == FREE).to_numpy()]
             ind.loc[newly, "CONF_STATUS"] = "D"
         if len(forced_cells) == before:
@@ -243,7 +278,10 @@ def published_tables(
         if not obs.empty:
             obs = obs[[(s, p) in approved for s, p in zip(obs.SOURCE_ID, obs.TIME_PERIOD)]]
         if not ind.empty:
-            keep = [all((s, p) in approved for s in str(ids).split(",") if s) for ids, p in zip(ind.SOURCE_IDS, ind.TIME_PERIOD)]
+            keep = [
+                all((s, p) in approved for s in str(ids).split(",") if s)
+                for ids, p in zip(ind.SOURCE_IDS, ind.TIME_PERIOD)
+            ]
             ind = ind[keep]
     if audience == "secretariat":  # exact values; what the publisher withheld stays withheld ('A')
         obs = obs.assign(CONF_STATUS=np.where(withheld_at_source(obs), WITHHELD_AT_SOURCE, FREE))
@@ -251,8 +289,15 @@ def published_tables(
         prog = prog.assign(CONF_STATUS=FREE)
     else:
         areas = con.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
-        obs, ind = apply_disclosure_control(obs.reset_index(drop=True), ind.reset_index(drop=True),
-                                            registry=registry, measures=measures, areas=areas, threshold=threshold)
+        obs, ind = apply_disclosure_control(
+            obs.reset_index(drop=True),
+            ind.reset_index(drop=True),
+            registry=registry,
+            measures=measures,
+            areas=areas,
+            threshold=threshold,
+        )
         prog = _protect_progress(prog, ind)
-    return Published(audience, obs.reset_index(drop=True), ind.reset_index(drop=True), prog.reset_index(drop=True),
-                     threshold)
+    return Published(
+        audience, obs.reset_index(drop=True), ind.reset_index(drop=True), prog.reset_index(drop=True), threshold
+    )

@@ -20,7 +20,8 @@ from sources.warehouse import staging_table
 
 def conservation_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> list[dict[str, Any]]:
     """Files whose rows read differ from rows staged + rows quarantined (empty = all hold)."""
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT p.FILE_ID, f.ORIGINAL_NAME, p.ROWS_READ,
                -- a staged row that sums several printed rows (LOC_ALSO) counts each of them
                (SELECT count(*) + coalesce(sum(json_array_length(s.LOC_ALSO)), 0)
@@ -29,7 +30,9 @@ def conservation_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> lis
         FROM raw.parses p JOIN raw.files f USING (FILE_ID)
         WHERE p.SOURCE_ID = ?
         ORDER BY f.ORIGINAL_NAME
-    """, [source_id]).fetchall()
+    """,
+        [source_id],
+    ).fetchall()
     return [
         {"file_id": fid, "file": name, "rows_read": read, "rows_staged": staged, "rows_quarantined": quarantined}
         for fid, name, read, staged, quarantined in rows
@@ -74,7 +77,8 @@ def stated_total_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> dic
     Returns ``{"checked": n, "details": [...], "failures": [...]}``; a file that states no
     total is a failure too (the check exists because this kind of document always does).
     """
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT p.FILE_ID, f.ORIGINAL_NAME, p.FACTS,
                coalesce((SELECT sum(OBS_VALUE) FROM {staging_table(source_id)} s WHERE s.FILE_ID = p.FILE_ID), 0),
                coalesce((SELECT sum(TRY_CAST(ROW_JSON->>'OBS_VALUE' AS DOUBLE)) FROM staging.quarantine q
@@ -82,14 +86,21 @@ def stated_total_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> dic
         FROM raw.parses p JOIN raw.files f USING (FILE_ID)
         WHERE p.SOURCE_ID = ? AND p.SUPERSEDED_BY IS NULL
         ORDER BY f.ORIGINAL_NAME
-    """, [source_id]).fetchall()
+    """,
+        [source_id],
+    ).fetchall()
     details, failures = [], []
     for file_id, name, facts_json, staged_sum, quarantined_sum in rows:
         facts = json.loads(facts_json) if isinstance(facts_json, str) else (facts_json or {})
         rows_sum = staged_sum + quarantined_sum
         table_total = facts.get("stated_total_table")
-        detail = {"file": name, "file_id": file_id, "rows_sum": rows_sum, "stated_total_table": table_total,
-                  "stated_total_text": facts.get("stated_total_text")}
+        detail = {
+            "file": name,
+            "file_id": file_id,
+            "rows_sum": rows_sum,
+            "stated_total_table": table_total,
+            "stated_total_text": facts.get("stated_total_text"),
+        }
         problems = total_problems(facts, rows_sum)
         details.append(detail)
         if problems:

@@ -66,8 +66,11 @@ def create_release(outputs: Path, audience: str, *, run_id: str = "", root: Path
     tmp = folder / f".{version}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(outputs, tmp)
-    (tmp / MANIFEST).write_text(json.dumps(
-        {"audience": audience, "version": version, "run_id": run_id, "files": files}, indent=1, sort_keys=True))
+    (tmp / MANIFEST).write_text(
+        json.dumps(
+            {"audience": audience, "version": version, "run_id": run_id, "files": files}, indent=1, sort_keys=True
+        )
+    )
     _make_read_only(tmp)
     os.rename(tmp, folder / version)
     return folder / version

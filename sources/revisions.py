@@ -25,9 +25,27 @@ from sources.warehouse import OBSERVATION_KEY, ensure_staging_table, staging_tab
 
 #: Columns of marts.revisions, in published order.
 REVISION_COLUMNS = [
-    "SOURCE_ID", "REVISION", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION",
-    "OLD_VALUE", "NEW_VALUE", "CHANGE", "CHANGE_PCT", "OLD_NATURE", "NEW_NATURE", "UNIT_MEASURE",
-    "OLD_FILE_ID", "NEW_FILE_ID", "OLD_FILE_NAME", "NEW_FILE_NAME", "OLD_LOC_ROW", "NEW_LOC_ROW",
+    "SOURCE_ID",
+    "REVISION",
+    "MEASURE",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "OLD_VALUE",
+    "NEW_VALUE",
+    "CHANGE",
+    "CHANGE_PCT",
+    "OLD_NATURE",
+    "NEW_NATURE",
+    "UNIT_MEASURE",
+    "OLD_FILE_ID",
+    "NEW_FILE_ID",
+    "OLD_FILE_NAME",
+    "NEW_FILE_NAME",
+    "OLD_LOC_ROW",
+    "NEW_LOC_ROW",
 ]
 
 _KEY = [c for c in OBSERVATION_KEY if c != "SOURCE_ID"]
@@ -72,9 +90,12 @@ def build_revisions(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceE
         ensure_staging_table(con, source_id)
         selects.append(f"SELECT * FROM ({_pairs_sql(source_id)})")
     union = "\nUNION ALL\n".join(selects)
-    columns = ", ".join(f"r.{c}" if c not in ("OLD_FILE_NAME", "NEW_FILE_NAME")
-                        else f"{'fo' if c.startswith('OLD') else 'fn'}.ORIGINAL_NAME AS {c}"
-                        for c in REVISION_COLUMNS)
+    columns = ", ".join(
+        f"r.{c}"
+        if c not in ("OLD_FILE_NAME", "NEW_FILE_NAME")
+        else f"{'fo' if c.startswith('OLD') else 'fn'}.ORIGINAL_NAME AS {c}"
+        for c in REVISION_COLUMNS
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE all_pairs AS {union};
         CREATE OR REPLACE TABLE marts.revision_summary AS

@@ -40,9 +40,12 @@ STAGED_COLUMNS: dict[str, str] = {
     "OBS_VALUE": "DOUBLE",
     "UNIT_MEASURE": "VARCHAR NOT NULL",
     "OBS_STATUS": "VARCHAR NOT NULL",
-    # SCHEMA.md (owned by helper "unodc"): published text of a non-number cell, SDMX CL_CONF_STATUS
+    # SCHEMA.md (owned by helper "unodc"): published text of a non-number cell, SDMX CL_CONF_STATUS.
+    # Values that exist without a number (SCHEMA decision): OBS_VALUE is NULL only when
+    # CONF_STATUS != 'F' (withheld at source, OBS_TEXT holds the published text, e.g. "<5")
+    # or OBS_STATUS is a "missing" code of SDMX CL_OBS_STATUS (M, O, L, Q)
     "OBS_TEXT": "VARCHAR",
-    "CONF_STATUS": "VARCHAR NOT NULL",
+    "CONF_STATUS": "VARCHAR NOT NULL DEFAULT 'F'",
     "SEX": "VARCHAR NOT NULL",
     "AGE": "VARCHAR NOT NULL",
     "DISAGGREGATION": "VARCHAR NOT NULL",
@@ -56,11 +59,6 @@ STAGED_COLUMNS: dict[str, str] = {
     "LOC_SHEET": "VARCHAR NOT NULL",
     "LOC_ROW": "INTEGER",
     "WARNINGS": "VARCHAR NOT NULL",
-    # values that exist without a number (SCHEMA decision): OBS_VALUE is NULL only when
-    # CONF_STATUS != 'F' (withheld at source, OBS_TEXT holds the published text, e.g. "<5")
-    # or OBS_STATUS is a "missing" code of SDMX CL_OBS_STATUS (M, O, L, Q)
-    "OBS_TEXT": "VARCHAR",
-    "CONF_STATUS": "VARCHAR NOT NULL DEFAULT 'F'",
     "COMMENT_OBS": "VARCHAR NOT NULL DEFAULT ''",
     # other rows summed into this one (one area under two labels): JSON list of
     # {area_raw, value_raw, page, line, sheet, row}; NULL for an ordinary row
@@ -69,15 +67,41 @@ STAGED_COLUMNS: dict[str, str] = {
 
 #: The central mart's columns, in published order (SDMX-style names).
 OBSERVATION_COLUMNS: list[str] = [
-    "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE",
-    "OBS_STATUS", "SHARING", "SEX", "AGE", "DISAGGREGATION", "NATURE", "SYNTHETIC",
-    "FILE_ID", "FILE_NAME", "FILE_SHA256", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
-    "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS", "LOC_ALSO",
+    "SOURCE_ID",
+    "MEASURE",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "UNIT_MEASURE",
+    "OBS_STATUS",
+    "SHARING",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "NATURE",
+    "SYNTHETIC",
+    "FILE_ID",
+    "FILE_NAME",
+    "FILE_SHA256",
+    "LOC_PAGE",
+    "LOC_LINE",
+    "LOC_SHEET",
+    "LOC_ROW",
+    "OBS_TEXT",
+    "CONF_STATUS",
+    "COMMENT_OBS",
+    "LOC_ALSO",
 ]
 
 #: Unique key of an observation.
 OBSERVATION_KEY: list[str] = [
-    "SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION",
+    "SOURCE_ID",
+    "MEASURE",
+    "REF_AREA",
+    "TIME_PERIOD",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
 ]
 
 DDL = """
@@ -193,9 +217,7 @@ def connect(db_path: Path | None = None, *, read_only: bool = False) -> Iterator
     """A short-lived connection; the schema is created on first write."""
     path = db_path or warehouse_path()
     if read_only and not path.exists():
-        raise FileNotFoundError(
-            f"No warehouse at {path}. Run 'clac build' first (or set CLAC_WAREHOUSE)."
-        )
+        raise FileNotFoundError(f"No warehouse at {path}. Run 'clac build' first (or set CLAC_WAREHOUSE).")
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:

@@ -21,32 +21,52 @@ AUDIENCES = tuple(LEVELS_BY_AUDIENCE)
 
 #: (sharing level, source, file name, rows (area, year, measure, value), comment token)
 CANARIES = {
-    "GREEN": ("synthetic_hotline_reports", "hotline-canary-SYNTHETIC.csv",
-              [("Uruguay", 2019, "HOTLINE_REPORTS_RECEIVED", 73194620857146),
-               ("Uruguay", 2019, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 61528374902153),
-               ("Uruguay", 2020, "HOTLINE_REPORTS_RECEIVED", 74285193760418),
-               ("Uruguay", 2020, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 62849173506275)],
-              "qz7GREENcanary4k"),
-    "AMBER": ("synthetic_prosecutions", "prosecutions-canary-SYNTHETIC.csv",
-              [("Paraguay", 2019, "INVESTIGATIONS_OPENED", 95831642730561),
-               ("Paraguay", 2019, "PROSECUTIONS", 84620531869437),
-               ("Paraguay", 2019, "CONVICTIONS", 73509420758392)],
-              "qz7AMBERcanary9m"),
-    "RED": ("synthetic_red_canary", "red-canary-SYNTHETIC.csv",
-            [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 86421357913528)],
-            "qz7REDcanary2w"),
+    "GREEN": (
+        "synthetic_hotline_reports",
+        "hotline-canary-SYNTHETIC.csv",
+        [
+            ("Uruguay", 2019, "HOTLINE_REPORTS_RECEIVED", 73194620857146),
+            ("Uruguay", 2019, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 61528374902153),
+            ("Uruguay", 2020, "HOTLINE_REPORTS_RECEIVED", 74285193760418),
+            ("Uruguay", 2020, "HOTLINE_REPORTS_ASSESSED_ILLEGAL", 62849173506275),
+        ],
+        "qz7GREENcanary4k",
+    ),
+    "AMBER": (
+        "synthetic_prosecutions",
+        "prosecutions-canary-SYNTHETIC.csv",
+        [
+            ("Paraguay", 2019, "INVESTIGATIONS_OPENED", 95831642730561),
+            ("Paraguay", 2019, "PROSECUTIONS", 84620531869437),
+            ("Paraguay", 2019, "CONVICTIONS", 73509420758392),
+        ],
+        "qz7AMBERcanary9m",
+    ),
+    "RED": (
+        "synthetic_red_canary",
+        "red-canary-SYNTHETIC.csv",
+        [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 86421357913528)],
+        "qz7REDcanary2w",
+    ),
 }
 
 #: A CLEAR source whose data need the Secretariat's approval before the public sees them
 #: (private catalogue; nothing approved in the audience home: the public must not see it).
-UNAPPROVED = ("synthetic_clear_for_approval", "approval-canary-SYNTHETIC.csv",
-              [("Chile", 2019, "HOTLINE_REPORTS_RECEIVED", 57319462085714),
-               ("Chile", 2020, "HOTLINE_REPORTS_RECEIVED", 58427193760452)],
-              "qz7APPROVALcanary5t")
+UNAPPROVED = (
+    "synthetic_clear_for_approval",
+    "approval-canary-SYNTHETIC.csv",
+    [
+        ("Chile", 2019, "HOTLINE_REPORTS_RECEIVED", 57319462085714),
+        ("Chile", 2020, "HOTLINE_REPORTS_RECEIVED", 58427193760452),
+    ],
+    "qz7APPROVALcanary5t",
+)
 
 #: Private catalogue entries: (source id, sharing level, purpose).
-PRIVATE_SOURCES = [("synthetic_red_canary", "RED", "check that nothing RED leaves the warehouse"),
-                   ("synthetic_clear_for_approval", "CLEAR", "check that the public sees approved data only")]
+PRIVATE_SOURCES = [
+    ("synthetic_red_canary", "RED", "check that nothing RED leaves the warehouse"),
+    ("synthetic_clear_for_approval", "CLEAR", "check that the public sees approved data only"),
+]
 
 
 def catalogue_entry(source_id: str, sharing: str, purpose: str) -> str:
@@ -101,8 +121,14 @@ def build_audience_home(home: Path) -> Path:
     for canary in [*CANARIES.values(), UNAPPROVED]:
         write_canary(home, *canary)
     for audience in AUDIENCES:
-        result = subprocess.run(CLAC + ["build", "--audience", audience], cwd=PROJECT_ROOT, env=audience_env(home),
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            CLAC + ["build", "--audience", audience],
+            cwd=PROJECT_ROOT,
+            env=audience_env(home),
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert result.returncode == 0, f"build --audience {audience} failed:\n{result.stdout}\n{result.stderr}"
     return home
 

@@ -25,14 +25,20 @@ def clac_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_clac(home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
-             ) -> subprocess.CompletedProcess:
+def run_clac(
+    home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the real ``clac`` command line in a subprocess, as a user would (``env``: extra variables)."""
-    result = subprocess.run(CLAC + list(args), cwd=PROJECT_ROOT, env=clac_env(home) | (env or {}),
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        CLAC + list(args),
+        cwd=PROJECT_ROOT,
+        env=clac_env(home) | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"clac {' '.join(args)} failed ({result.returncode}):\n"
-                             f"{result.stdout}\n{result.stderr}")
+        raise AssertionError(f"clac {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
 
 
@@ -50,8 +56,7 @@ def shared_home(tmp_path_factory, name: str, make: Callable[[Path], object]) -> 
     home, ready, failed = base / name, base / f"{name}.ready", base / f"{name}.failed"
     with FileLock(str(base / f"{name}.lock")):
         if failed.exists():
-            raise AssertionError(f"making the shared home {name} failed in another worker:\n"
-                                 f"{failed.read_text()}")
+            raise AssertionError(f"making the shared home {name} failed in another worker:\n{failed.read_text()}")
         if not ready.exists():
             shutil.rmtree(home, ignore_errors=True)
             home.mkdir(parents=True)

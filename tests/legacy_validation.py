@@ -19,14 +19,28 @@ import pandas as pd
 
 from sources.catalogue import MeasureEntry, SourceEntry, load_measures
 from sources.harmonise.periods import parse_period
-from sources.validation.relations import (COMPARE_COLUMNS, DIMS, KEY, SERIES, WARNING_COLUMNS, Relations,
-                                          load_relations, previous_period)
-from sources.validation.row_rules import (QUARANTINE_COLUMNS, Rules, _add_second_label,
-                                          _second_label_of_one_area, load_rules)
+from sources.validation.relations import (
+    COMPARE_COLUMNS,
+    DIMS,
+    KEY,
+    SERIES,
+    WARNING_COLUMNS,
+    Relations,
+    load_relations,
+    previous_period,
+)
+from sources.validation.row_rules import (
+    QUARANTINE_COLUMNS,
+    Rules,
+    _add_second_label,
+    _second_label_of_one_area,
+    load_rules,
+)
 
 
 def _fmt_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
 
 # --- SCHEMA decision "values that exist without a number" (helper unodc; re-apply at merge) ---
 #: SDMX CL_OBS_STATUS codes that mean "no value": a row with one of them and a blank
@@ -41,6 +55,8 @@ def exists_without_number(row: dict[str, Any]) -> bool:
     SDMX missing status. A blank value with neither stays a ``value_missing`` error."""
     conf = row.get("CONF_STATUS") or "F"
     return conf != "F" or (row.get("OBS_STATUS") or "") in MISSING_OBS_STATUSES
+
+
 # --- end SCHEMA decision ---
 
 
@@ -121,7 +137,12 @@ def check_rows(
         elif period is None:
             error = ("period_invalid", "TIME_PERIOD", row["TIME_PERIOD_RAW"], "")
         elif period.ref_year > this_year:
-            error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is in the future (after {this_year})")
+            error = (
+                "period_out_of_range",
+                "TIME_PERIOD",
+                row["TIME_PERIOD_RAW"],
+                f"is in the future (after {this_year})",
+            )
             detail_code, detail_params = "future", {"limit": this_year}
         elif period.start_year < earliest:
             error = ("period_out_of_range", "TIME_PERIOD", row["TIME_PERIOD_RAW"], f"is before {earliest}")
@@ -135,8 +156,14 @@ def check_rows(
             if problem:
                 error = (problem[0], "OBS_VALUE", problem[1], "")
         if error is None:
-            key = (row["MEASURE"], area_codes[row["AREA_RAW"]], period.canonical,
-                   row["SEX"], row["AGE"], row["DISAGGREGATION"])
+            key = (
+                row["MEASURE"],
+                area_codes[row["AREA_RAW"]],
+                period.canonical,
+                row["SEX"],
+                row["AGE"],
+                row["DISAGGREGATION"],
+            )
             if key in first_seen and _second_label_of_one_area(first_seen[key], row, measure):
                 # One area printed under two labels: a count's value is the sum of its rows.
                 _add_second_label(staged_by_key[key], row)
@@ -144,54 +171,77 @@ def check_rows(
             if key in first_seen:
                 first = first_seen[key]
                 error = ("duplicate_key", "(key)", row["VALUE_RAW"], _location(first))
-                detail_code, detail_params = "first_at", {"where": _location(first),
-                                                          "location": location_of(first)}
+                detail_code, detail_params = "first_at", {"where": _location(first), "location": location_of(first)}
             else:
                 first_seen[key] = row
 
         if error is not None:
             rule, column, value, detail = error
-            quarantined.append({
-                "SOURCE_ID": entry.id, "FILE_ID": file_id,
-                "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-                "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-                "COLUMN_NAME": column, "RULE": rule, "VALUE": str(value),
-                "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
-                "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
-                                       default=str, ensure_ascii=False),
-                # everything needed to render the message again in es/en/pt
-                "DETAIL": json.dumps({"value": str(value), "column": column, "detail": detail,
-                                      "detail_code": detail_code, "params": detail_params},
-                                     default=str, ensure_ascii=False),
-            })
+            quarantined.append(
+                {
+                    "SOURCE_ID": entry.id,
+                    "FILE_ID": file_id,
+                    "LOC_PAGE": row["LOC_PAGE"],
+                    "LOC_LINE": row["LOC_LINE"],
+                    "LOC_SHEET": row["LOC_SHEET"],
+                    "LOC_ROW": row["LOC_ROW"],
+                    "COLUMN_NAME": column,
+                    "RULE": rule,
+                    "VALUE": str(value),
+                    "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
+                    "ROW_JSON": json.dumps(
+                        {k: (None if pd.isna(v) else v) for k, v in row.items()}, default=str, ensure_ascii=False
+                    ),
+                    # everything needed to render the message again in es/en/pt
+                    "DETAIL": json.dumps(
+                        {
+                            "value": str(value),
+                            "column": column,
+                            "detail": detail,
+                            "detail_code": detail_code,
+                            "params": detail_params,
+                        },
+                        default=str,
+                        ensure_ascii=False,
+                    ),
+                }
+            )
             continue
         warnings = []
         unit = row["UNIT_MEASURE"]
         if not unit and measure.unit:
             unit = measure.unit
             warnings.append("unit_from_measure")
-        staged_records.append({
-            "SOURCE_ID": entry.id,
-            "MEASURE": row["MEASURE"],
-            "REF_AREA": area_codes[row["AREA_RAW"]],
-            "TIME_PERIOD": period.canonical,
-            "REF_YEAR": period.ref_year,
-            "OBS_VALUE": None if pd.isna(row["OBS_VALUE"]) else float(row["OBS_VALUE"]),
-            "UNIT_MEASURE": unit,
-            "OBS_STATUS": row["OBS_STATUS"] or "A",
-            "SEX": row["SEX"], "AGE": row["AGE"], "DISAGGREGATION": row["DISAGGREGATION"],
-            "NATURE": row["NATURE"],
-            "AREA_RAW": row["AREA_RAW"], "TIME_PERIOD_RAW": row["TIME_PERIOD_RAW"],
-            "VALUE_RAW": row["VALUE_RAW"], "FILE_ID": file_id,
-            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-            "WARNINGS": ";".join(warnings),
-            # SCHEMA decision: the published text and confidentiality status travel with the row
-            "OBS_TEXT": row.get("OBS_TEXT") or None,
-            "CONF_STATUS": row.get("CONF_STATUS") or "F",
-            "COMMENT_OBS": row.get("COMMENT_OBS") or "",
-            "LOC_ALSO": None,
-        })
+        staged_records.append(
+            {
+                "SOURCE_ID": entry.id,
+                "MEASURE": row["MEASURE"],
+                "REF_AREA": area_codes[row["AREA_RAW"]],
+                "TIME_PERIOD": period.canonical,
+                "REF_YEAR": period.ref_year,
+                "OBS_VALUE": None if pd.isna(row["OBS_VALUE"]) else float(row["OBS_VALUE"]),
+                "UNIT_MEASURE": unit,
+                "OBS_STATUS": row["OBS_STATUS"] or "A",
+                "SEX": row["SEX"],
+                "AGE": row["AGE"],
+                "DISAGGREGATION": row["DISAGGREGATION"],
+                "NATURE": row["NATURE"],
+                "AREA_RAW": row["AREA_RAW"],
+                "TIME_PERIOD_RAW": row["TIME_PERIOD_RAW"],
+                "VALUE_RAW": row["VALUE_RAW"],
+                "FILE_ID": file_id,
+                "LOC_PAGE": row["LOC_PAGE"],
+                "LOC_LINE": row["LOC_LINE"],
+                "LOC_SHEET": row["LOC_SHEET"],
+                "LOC_ROW": row["LOC_ROW"],
+                "WARNINGS": ";".join(warnings),
+                # SCHEMA decision: the published text and confidentiality status travel with the row
+                "OBS_TEXT": row.get("OBS_TEXT") or None,
+                "CONF_STATUS": row.get("CONF_STATUS") or "F",
+                "COMMENT_OBS": row.get("COMMENT_OBS") or "",
+                "LOC_ALSO": None,
+            }
+        )
         staged_by_key[key] = staged_records[-1]
 
     from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
@@ -232,8 +282,9 @@ def _pairs(left: pd.DataFrame, right: pd.DataFrame, on: list[str], **merge: Any)
     """Rows of ``left`` and ``right`` matched on ``on``; columns suffixed ``_a`` and ``_b``."""
     if left.empty or right.empty:
         return pd.DataFrame()
-    merged = left.add_suffix("_a").merge(right.add_suffix("_b"), left_on=[c + "_a" for c in on],
-                                         right_on=[c + "_b" for c in on], **merge)
+    merged = left.add_suffix("_a").merge(
+        right.add_suffix("_b"), left_on=[c + "_a" for c in on], right_on=[c + "_b" for c in on], **merge
+    )
     return merged
 
 
@@ -283,25 +334,32 @@ def check_relations(
         if not set(chain) & set(entry.measures):
             continue
         for i, larger in enumerate(chain):
-            for smaller in chain[i + 1:]:
+            for smaller in chain[i + 1 :]:
                 small = pool[pool["MEASURE"] == smaller]
                 big = pool[pool["MEASURE"] == larger]
                 merged = _pairs(small, big, ["REF_AREA", "TIME_PERIOD"] + DIMS)
                 if len(merged) == 0:
                     continue
-                bad = merged[((merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0))
-                             & (merged["OBS_VALUE_a"] > merged["OBS_VALUE_b"])]
+                bad = merged[
+                    ((merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0))
+                    & (merged["OBS_VALUE_a"] > merged["OBS_VALUE_b"])
+                ]
                 for row in bad.to_dict("records"):
                     same = row["SOURCE_ID_a"] == row["SOURCE_ID_b"]
                     if not same and not ordering["across_sources"]:
                         continue
                     me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
                     params = {
-                        "measure": row["MEASURE" + me], "value": _num(row["OBS_VALUE" + me]),
-                        "other_measure": row["MEASURE" + other], "other_value": _num(row["OBS_VALUE" + other]),
-                        "other_source": row["SOURCE_ID" + other], "other_period": row["TIME_PERIOD" + other],
+                        "measure": row["MEASURE" + me],
+                        "value": _num(row["OBS_VALUE" + me]),
+                        "other_measure": row["MEASURE" + other],
+                        "other_value": _num(row["OBS_VALUE" + other]),
+                        "other_source": row["SOURCE_ID" + other],
+                        "other_period": row["TIME_PERIOD" + other],
                         "other_location": _side_location(row, other),
-                        "smaller": smaller, "larger": larger, "period": row["TIME_PERIOD" + me],
+                        "smaller": smaller,
+                        "larger": larger,
+                        "period": row["TIME_PERIOD" + me],
                     }
                     idx = int(row["_IDX" + me])
                     if same:
@@ -321,15 +379,20 @@ def check_relations(
         merged = _pairs(parts, totals, on)
         if len(merged) == 0:
             continue
-        bad = merged[((merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0))
-                     & (merged["OBS_VALUE_a"] > merged["OBS_VALUE_b"])]
+        bad = merged[
+            ((merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0)) & (merged["OBS_VALUE_a"] > merged["OBS_VALUE_b"])
+        ]
         for row in bad.to_dict("records"):
             me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
             params = {
-                "measure": row["MEASURE_a"], "dimension": dim,
-                "part": row[dim + "_a"], "part_value": _num(row["OBS_VALUE_a"]),
-                "total": total_code or "(headline)", "total_value": _num(row["OBS_VALUE_b"]),
-                "value": _num(row["OBS_VALUE" + me]), "period": row["TIME_PERIOD_a"],
+                "measure": row["MEASURE_a"],
+                "dimension": dim,
+                "part": row[dim + "_a"],
+                "part_value": _num(row["OBS_VALUE_a"]),
+                "total": total_code or "(headline)",
+                "total_value": _num(row["OBS_VALUE_b"]),
+                "value": _num(row["OBS_VALUE" + me]),
+                "period": row["TIME_PERIOD_a"],
                 "other_location": _side_location(row, other),
             }
             errors.setdefault(int(row["_IDX" + me]), ("breakdown_exceeds_total", params))
@@ -344,12 +407,15 @@ def check_relations(
         current = own[own["PREV_PERIOD"].notna()]
         if len(current):
             merged = current.add_suffix("_a").merge(
-                own.add_suffix("_b"), left_on=[c + "_a" for c in SERIES] + ["PREV_PERIOD_a"],
-                right_on=[c + "_b" for c in SERIES] + ["TIME_PERIOD_b"])
+                own.add_suffix("_b"),
+                left_on=[c + "_a" for c in SERIES] + ["PREV_PERIOD_a"],
+                right_on=[c + "_b" for c in SERIES] + ["TIME_PERIOD_b"],
+            )
             merged = merged[(merged["_IDX_a"] >= 0) | (merged["_IDX_b"] >= 0)]
             if len(merged):
-                floor_of = {m: float(floors.get(measures[m].kind, 0)) for m in merged["MEASURE_a"].unique()
-                            if m in measures}
+                floor_of = {
+                    m: float(floors.get(measures[m].kind, 0)) for m in merged["MEASURE_a"].unique() if m in measures
+                }
                 floor = merged["MEASURE_a"].map(floor_of).fillna(0.0).to_numpy()
                 now = np.maximum(merged["OBS_VALUE_a"].clip(lower=0).to_numpy(), floor)
                 before = np.maximum(merged["OBS_VALUE_b"].clip(lower=0).to_numpy(), floor)
@@ -360,9 +426,13 @@ def check_relations(
                     me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
                     change = f"x{r:.1f}" if r >= 1 else f"/{1 / r:.1f}"
                     params = {
-                        "measure": row["MEASURE_a"], "value": _num(row["OBS_VALUE_a"]),
-                        "period": row["TIME_PERIOD_a"], "other_value": _num(row["OBS_VALUE_b"]),
-                        "other_period": row["TIME_PERIOD_b"], "change": change, "limit": _num(factor),
+                        "measure": row["MEASURE_a"],
+                        "value": _num(row["OBS_VALUE_a"]),
+                        "period": row["TIME_PERIOD_a"],
+                        "other_value": _num(row["OBS_VALUE_b"]),
+                        "other_period": row["TIME_PERIOD_b"],
+                        "change": change,
+                        "limit": _num(factor),
                         "other_location": _side_location(row, other),
                     }
                     if me == "_b":  # the file holds the earlier year: the later one is the "other"
@@ -376,23 +446,34 @@ def check_relations(
     records = staged.to_dict("records")
 
     def detail_json(rule: str, params: dict[str, Any], value: str) -> str:
-        return json.dumps({"value": value, "column": "OBS_VALUE", "detail": "", "detail_code": "",
-                           "params": params}, default=str, ensure_ascii=False)
+        return json.dumps(
+            {"value": value, "column": "OBS_VALUE", "detail": "", "detail_code": "", "params": params},
+            default=str,
+            ensure_ascii=False,
+        )
 
     new_q = []
     for idx, (rule, params) in sorted(errors.items()):
         row = records[idx]
         detail = detail_json(rule, params, row["VALUE_RAW"])
-        new_q.append({
-            "SOURCE_ID": row["SOURCE_ID"], "FILE_ID": row["FILE_ID"],
-            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-            "COLUMN_NAME": "OBS_VALUE", "RULE": rule, "VALUE": str(row["VALUE_RAW"]),
-            "MESSAGE": rule_message(rule, detail, "en", rules=rules),
-            "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
-                                   default=str, ensure_ascii=False),
-            "DETAIL": detail,
-        })
+        new_q.append(
+            {
+                "SOURCE_ID": row["SOURCE_ID"],
+                "FILE_ID": row["FILE_ID"],
+                "LOC_PAGE": row["LOC_PAGE"],
+                "LOC_LINE": row["LOC_LINE"],
+                "LOC_SHEET": row["LOC_SHEET"],
+                "LOC_ROW": row["LOC_ROW"],
+                "COLUMN_NAME": "OBS_VALUE",
+                "RULE": rule,
+                "VALUE": str(row["VALUE_RAW"]),
+                "MESSAGE": rule_message(rule, detail, "en", rules=rules),
+                "ROW_JSON": json.dumps(
+                    {k: (None if pd.isna(v) else v) for k, v in row.items()}, default=str, ensure_ascii=False
+                ),
+                "DETAIL": detail,
+            }
+        )
     new_w = []
     flags: dict[int, list[str]] = {}
     for idx, rule, params in warned:
@@ -403,13 +484,21 @@ def check_relations(
         flags.setdefault(idx, [])
         if rule not in flags[idx]:
             flags[idx].append(rule)
-        new_w.append({
-            "SOURCE_ID": row["SOURCE_ID"], "FILE_ID": row["FILE_ID"],
-            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-            "COLUMN_NAME": "OBS_VALUE", "RULE": rule, "VALUE": str(row["VALUE_RAW"]),
-            "MESSAGE": rule_message(rule, detail, "en", rules=rules), "DETAIL": detail,
-        })
+        new_w.append(
+            {
+                "SOURCE_ID": row["SOURCE_ID"],
+                "FILE_ID": row["FILE_ID"],
+                "LOC_PAGE": row["LOC_PAGE"],
+                "LOC_LINE": row["LOC_LINE"],
+                "LOC_SHEET": row["LOC_SHEET"],
+                "LOC_ROW": row["LOC_ROW"],
+                "COLUMN_NAME": "OBS_VALUE",
+                "RULE": rule,
+                "VALUE": str(row["VALUE_RAW"]),
+                "MESSAGE": rule_message(rule, detail, "en", rules=rules),
+                "DETAIL": detail,
+            }
+        )
     for idx, names in flags.items():
         old = [w for w in str(staged.at[idx, "WARNINGS"] or "").split(";") if w]
         staged.at[idx, "WARNINGS"] = ";".join(old + [n for n in names if n not in old])

@@ -29,15 +29,21 @@ class PostgresServer:
 
     def env(self) -> dict[str, str]:
         """The variables deploy/postgres/dagster.yaml reads."""
-        return {"DAGSTER_PG_HOST": self.host, "DAGSTER_PG_PORT": str(self.port),
-                "DAGSTER_PG_USER": self.user, "DAGSTER_PG_PASSWORD": "",
-                "DAGSTER_PG_DB": self.db_name}
+        return {
+            "DAGSTER_PG_HOST": self.host,
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": "",
+            "DAGSTER_PG_DB": self.db_name,
+        }
 
 
 def postgres_bin_dir() -> Path | None:
     """The newest installed server's bin folder (``/usr/lib/postgresql/<major>/bin``), or None."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"),
-                        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     return candidates[-1].parent if candidates else None
 
 
@@ -63,22 +69,56 @@ def running_postgres(db_name: str = "dagster", timeout: float = 60.0) -> Iterato
         shutil.chown(root, "postgres", "postgres")
     port = _free_port()
     user = "clac"
-    subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust",
-                                    "--no-sync", "-E", "UTF8"]), check=True, capture_output=True, timeout=timeout)
-    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t",
-                                    str(int(timeout)), "-o", f"-h 127.0.0.1 -p {port} -k {root} -F", "start"]),
-                   check=True, capture_output=True, timeout=timeout + 10)
+    subprocess.run(
+        _as_server_user(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "--no-sync", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
+    subprocess.run(
+        _as_server_user(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {root} -F",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=timeout + 10,
+    )
     try:
         deadline = time.monotonic() + timeout
-        while subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+            ).returncode
+            != 0
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"PostgreSQL did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
-        subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user, db_name],
-                       check=True, capture_output=True, timeout=timeout)
+        subprocess.run(
+            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user, db_name],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
         yield PostgresServer("127.0.0.1", port, user, db_name)
     finally:
-        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       capture_output=True, timeout=timeout)
+        subprocess.run(
+            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+            timeout=timeout,
+        )
         shutil.rmtree(root, ignore_errors=True)

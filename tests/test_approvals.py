@@ -27,8 +27,9 @@ CORRECTED = COUNT_A + 1111
 
 
 def _clac(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(CLAC + list(args), cwd=PROJECT_ROOT, env=audience_env(home), capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        CLAC + list(args), cwd=PROJECT_ROOT, env=audience_env(home), capture_output=True, text=True, timeout=900
+    )
     if check:
         assert result.returncode == 0, f"clac {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
@@ -83,9 +84,16 @@ def test_a_period_without_data_cannot_be_approved(home):
 
 def test_a_correction_voids_the_approval_until_approved_again(home, tmp_path):
     # the corrected file covers the same periods, so it supersedes the first one (history kept)
-    write_canary(home, SOURCE, "approval-canary-corrected-SYNTHETIC.csv",
-                 [("Chile", YEAR_A, "HOTLINE_REPORTS_RECEIVED", CORRECTED),
-                  ("Chile", YEAR_B, "HOTLINE_REPORTS_RECEIVED", COUNT_B)], TOKEN)
+    write_canary(
+        home,
+        SOURCE,
+        "approval-canary-corrected-SYNTHETIC.csv",
+        [
+            ("Chile", YEAR_A, "HOTLINE_REPORTS_RECEIVED", CORRECTED),
+            ("Chile", YEAR_B, "HOTLINE_REPORTS_RECEIVED", COUNT_B),
+        ],
+        TOKEN,
+    )
     _clac(home, "build")
     assert _public_counts(home) == set(), "neither the approved value (superseded) nor the unapproved correction"
     assert _status(home, tmp_path)[str(YEAR_A)] == ("validated", "")

@@ -26,10 +26,12 @@ from tests.canaries import audience_env
 from tests.conftest import CLAC, PROJECT_ROOT
 
 KEY = ["INDICATOR", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
-ROW = re.compile(r'<tr data-area="(?P<area>[^"]*)" data-period="(?P<period>[^"]*)" data-sex="(?P<sex>[^"]*)" '
-                 r'data-age="(?P<age>[^"]*)" data-dis="(?P<dis>[^"]*)"[^>]*>(?:(?!</tr>).)*?'
-                 r'<td class="num" data-value="(?P<value>[^"]*)"(?: data-conf="(?P<conf>[A-Z])")?>(?P<text>.*?)</td>',
-                 re.S)
+ROW = re.compile(
+    r'<tr data-area="(?P<area>[^"]*)" data-period="(?P<period>[^"]*)" data-sex="(?P<sex>[^"]*)" '
+    r'data-age="(?P<age>[^"]*)" data-dis="(?P<dis>[^"]*)"[^>]*>(?:(?!</tr>).)*?'
+    r'<td class="num" data-value="(?P<value>[^"]*)"(?: data-conf="(?P<conf>[A-Z])")?>(?P<text>.*?)</td>',
+    re.S,
+)
 
 
 def _page_rows(site: Path, lang: str = "en") -> pd.DataFrame:
@@ -37,9 +39,19 @@ def _page_rows(site: Path, lang: str = "en") -> pd.DataFrame:
     records = []
     for page in sorted((site / lang / "indicator").glob("*.html")):
         for m in ROW.finditer(page.read_text(encoding="utf-8")):
-            records.append({"INDICATOR": page.stem, "REF_AREA": m["area"], "TIME_PERIOD": m["period"],
-                            "SEX": m["sex"], "AGE": m["age"], "DISAGGREGATION": m["dis"], "VALUE": m["value"],
-                            "CONF": m["conf"] or "", "TEXT": html.unescape(re.sub(r"<[^>]+>", "", m["text"]))})
+            records.append(
+                {
+                    "INDICATOR": page.stem,
+                    "REF_AREA": m["area"],
+                    "TIME_PERIOD": m["period"],
+                    "SEX": m["sex"],
+                    "AGE": m["age"],
+                    "DISAGGREGATION": m["dis"],
+                    "VALUE": m["value"],
+                    "CONF": m["conf"] or "",
+                    "TEXT": html.unescape(re.sub(r"<[^>]+>", "", m["text"])),
+                }
+            )
     return pd.DataFrame.from_records(records)
 
 
@@ -95,8 +107,9 @@ def test_marks_stand_exactly_where_disclosure_control_withholds(audience_home, p
     assert by_us.TEXT.str.fullmatch(r"withheld[cd][A-Z]?").all(), by_us.TEXT.unique()[:5]
     assert marked[marked.CONF == "A"].TEXT.str.fullmatch(r"<5a[A-Z]?").all()
     # the pages explain the marks
-    page = (audience_home / "build" / audience / "site" / "en" / "indicator" /
-            f"{marked.INDICATOR.iloc[0]}.html").read_text(encoding="utf-8")
+    page = (
+        audience_home / "build" / audience / "site" / "en" / "indicator" / f"{marked.INDICATOR.iloc[0]}.html"
+    ).read_text(encoding="utf-8")
     assert "Disclosure control: counts from 1 to 4" in page and 'class="conf"' in page
 
 
@@ -123,12 +136,14 @@ def test_the_secretariat_sees_exact_values_where_the_public_sees_marks(audience_
     assert (secretariat.CONF == "A").sum() == (public.CONF == "A").sum() > 0
     exact = _exact_values(audience_home)
     by_control = public.CONF.isin(["C", "D"])
-    hidden = (public[by_control][KEY].merge(secretariat, on=KEY)
-              .merge(exact[KEY + ["OBS_VALUE", "UNIT_MEASURE"]], on=KEY))
+    hidden = (
+        public[by_control][KEY].merge(secretariat, on=KEY).merge(exact[KEY + ["OBS_VALUE", "UNIT_MEASURE"]], on=KEY)
+    )
     assert len(hidden) == by_control.sum() > 0, "every value withheld from the public is on a Secretariat page"
     assert _shown_as_published(hidden).max() < 1e-9
-    assert "Disclosure control" not in (audience_home / "build" / "secretariat" / "site" / "en" / "indicator" /
-                                        f"{hidden.INDICATOR.iloc[0]}.html").read_text(encoding="utf-8")
+    assert "Disclosure control" not in (
+        audience_home / "build" / "secretariat" / "site" / "en" / "indicator" / f"{hidden.INDICATOR.iloc[0]}.html"
+    ).read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- clac serve
@@ -160,8 +175,14 @@ def _listening_addresses(port: int) -> set[str]:
 
 def _serve(home: Path, *args: str):
     port = _free_port()
-    proc = subprocess.Popen(CLAC + ["serve", "--port", str(port), *args], cwd=PROJECT_ROOT,
-                            env=audience_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        CLAC + ["serve", "--port", str(port), *args],
+        cwd=PROJECT_ROOT,
+        env=audience_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not _listening_addresses(port):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -177,8 +198,11 @@ def _edition_of(port: int) -> str:
     return re.search(r"Edition: (\w+)", page).group(1)
 
 
-@pytest.mark.parametrize("args,edition", [((), "public"), (("--audience", "secretariat"), "Secretariat")],
-                         ids=["default-public", "told-secretariat"])
+@pytest.mark.parametrize(
+    "args,edition",
+    [((), "public"), (("--audience", "secretariat"), "Secretariat")],
+    ids=["default-public", "told-secretariat"],
+)
 def test_serve_listens_on_this_machine_only_and_serves_the_public_edition_unless_told(audience_home, args, edition):
     proc, port = _serve(audience_home, *args)
     try:
@@ -190,7 +214,13 @@ def test_serve_listens_on_this_machine_only_and_serves_the_public_edition_unless
 
 
 def test_serve_refuses_an_unknown_audience(audience_home):
-    result = subprocess.run(CLAC + ["serve", "--audience", "everyone"], cwd=PROJECT_ROOT, env=audience_env(audience_home),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        CLAC + ["serve", "--audience", "everyone"],
+        cwd=PROJECT_ROOT,
+        env=audience_env(audience_home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0 and "unknown audience 'everyone'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -98,9 +98,14 @@ def test_a_build_is_recorded_with_its_ingestions_and_checks(built_home):
     assert {e["details"]["source_id"] for e in ingests} >= {"ncmec_cybertipline_by_country", "opensdg_jamaica"}
     # the build's annual reports, each with the sha256 of the file published
     # (other tests also print reports from this home with `clac report`: those are entries of their own)
-    reports = {e["details"]["file"]: e["details"] for e in entries
-               if e["action"] == "report" and e["details"].get("run_id") == build["details"]["run_id"]}
-    assert {f"annual-report-2023-{lang}.{ext}" for lang in ("es", "en", "pt") for ext in ("html", "pdf")} <= set(reports)
+    reports = {
+        e["details"]["file"]: e["details"]
+        for e in entries
+        if e["action"] == "report" and e["details"].get("run_id") == build["details"]["run_id"]
+    }
+    assert {f"annual-report-2023-{lang}.{ext}" for lang in ("es", "en", "pt") for ext in ("html", "pdf")} <= set(
+        reports
+    )
     pdf = built_home / "build" / "public" / "report" / "annual-report-2023-en.pdf"
     assert reports[pdf.name]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert reports[pdf.name]["audience"] == "public"

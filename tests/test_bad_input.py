@@ -28,8 +28,11 @@ HOTLINE_CSV = BUNDLED_DATA_DIR / "synthetic" / "hotline-reports-SYNTHETIC.csv"
 PROSECUTIONS_XLSX = BUNDLED_DATA_DIR / "synthetic" / "prosecutions-SYNTHETIC.xlsx"
 NCMEC_2019 = BUNDLED_DATA_DIR / "ncmec-cybertipline-by-country" / "2019-cybertipline-reports-by-country.pdf"
 JAMAICA_16_2_1 = BUNDLED_DATA_DIR / "open-sdg-jamaica" / "data" / "indicator_16-2-1.csv"
-SDG_DETV = (BUNDLED_DATA_DIR / "un-sdg-global-database-2020"
-            / "ddf--datapoints--vc_htf_detv--by--age--geo_area--nature--sex--units--year.csv")
+SDG_DETV = (
+    BUNDLED_DATA_DIR
+    / "un-sdg-global-database-2020"
+    / "ddf--datapoints--vc_htf_detv--by--age--geo_area--nature--sex--units--year.csv"
+)
 HOTLINE = "synthetic_hotline_reports"
 PROSECUTIONS = "synthetic_prosecutions"
 NCMEC = "ncmec_cybertipline_by_country"
@@ -37,6 +40,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 @pytest.fixture(scope="module")
 def vhome(built_home, tmp_path_factory) -> Path:
@@ -59,8 +63,9 @@ def write_lines(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
     return path
 
 
-def validate(home: Path, path: Path, source: str, tmp_path: Path, *, lang: str | None = None,
-             expect: int | None = None):
+def validate(
+    home: Path, path: Path, source: str, tmp_path: Path, *, lang: str | None = None, expect: int | None = None
+):
     """Run `clac validate`; returns (result, the CSV report as a frame)."""
     out = tmp_path / "report"
     args = ["validate", str(path), "--source", source, "--out", str(out)]
@@ -152,13 +157,13 @@ def no_formula_cells(csv_text: str) -> None:
 
 # --------------------------------------------------------------------------- encodings and layouts
 
+
 def test_latin1_file_is_read(vhome, tmp_path):
     path = tmp_path / "lineas-latin1.csv"
     path.write_bytes("\n".join(hotline_lines()).encode("latin-1"))
     assert "México".encode("latin-1") in path.read_bytes()
     result, frame = validate(vhome, path, HOTLINE, tmp_path, expect=0)
-    assert_names(result, "lineas-latin1.csv", "Filas leídas: 60", "Filas que se cargarían: 60", "Errores: 0",
-                 "cp1252")
+    assert_names(result, "lineas-latin1.csv", "Filas leídas: 60", "Filas que se cargarían: 60", "Errores: 0", "cp1252")
     assert frame.empty
 
 
@@ -200,6 +205,7 @@ def test_spreadsheet_with_title_rows_and_merged_cells(vhome, tmp_path):
 
 # --------------------------------------------------------------------------- whole-file problems
 
+
 def test_empty_file(vhome, tmp_path):
     path = tmp_path / "vacio.csv"
     path.write_bytes(b"")
@@ -218,8 +224,13 @@ def test_missing_required_column(vhome, tmp_path):
     lines = [";".join(line.split(";")[:4] + line.split(";")[5:]) for line in hotline_lines()]  # no UNIT_MEASURE
     path = write_lines(tmp_path / "sin-unidad.csv", lines)
     result, frame = validate(vhome, path, HOTLINE, tmp_path, expect=1)
-    assert_names(result, "sin-unidad.csv, fila 1", "UNIT_MEASURE", "falta(n) la(s) columna(s) obligatoria(s)",
-                 "file_missing_column")
+    assert_names(
+        result,
+        "sin-unidad.csv, fila 1",
+        "UNIT_MEASURE",
+        "falta(n) la(s) columna(s) obligatoria(s)",
+        "file_missing_column",
+    )
 
 
 def test_unexpected_extra_columns_are_listed_and_ignored(vhome, tmp_path):
@@ -248,16 +259,26 @@ def test_wrong_sheet(vhome, tmp_path):
     path = tmp_path / "hoja-equivocada.xlsx"
     wb.save(path)
     result, frame = validate(vhome, path, HOTLINE, tmp_path, expect=1)
-    assert_names(result, "hoja-equivocada.xlsx, hoja 'Notas'", "la hoja 'Notas' no tiene la tabla de datos",
-                 "Notas, Hoja2", "file_wrong_sheet")
+    assert_names(
+        result,
+        "hoja-equivocada.xlsx, hoja 'Notas'",
+        "la hoja 'Notas' no tiene la tabla de datos",
+        "Notas, Hoja2",
+        "file_wrong_sheet",
+    )
 
 
 def test_pdf_that_is_not_the_expected_report(vhome, tmp_path):
     path = tmp_path / "presupuesto.pdf"
     path.write_bytes(make_pdf([(72, 700, "Quarterly budget summary"), (72, 680, "Line 1 200")]))
     result, frame = validate(vhome, path, NCMEC, tmp_path, expect=1)
-    assert_names(result, "presupuesto.pdf, página 1", "no es el informe esperado",
-                 "CyberTipline Reports by Country", "file_not_expected_report")
+    assert_names(
+        result,
+        "presupuesto.pdf, página 1",
+        "no es el informe esperado",
+        "CyberTipline Reports by Country",
+        "file_not_expected_report",
+    )
 
 
 def test_html_page_saved_as_pdf(vhome, tmp_path):
@@ -292,8 +313,9 @@ def test_corrupt_xlsx(vhome, tmp_path):
 def test_password_protected_xlsx(vhome, tmp_path):
     # an encrypted workbook is an OLE2 container holding an "EncryptedPackage" stream
     path = tmp_path / "con-clave.xlsx"
-    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504
-                     + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 1024)
+    path.write_bytes(
+        bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 1024
+    )
     result, frame = validate(vhome, path, PROSECUTIONS, tmp_path, expect=1)
     assert_names(result, "con-clave.xlsx", "protegido con contraseña", "quite la contraseña", "file_encrypted")
 
@@ -325,6 +347,7 @@ def test_whole_file_problem_in_english_and_portuguese(vhome, tmp_path):
 
 # --------------------------------------------------------------------------- row problems
 
+
 def test_text_in_a_numeric_column(vhome, tmp_path):
     path = hotline_with(tmp_path, "texto-en-numero.csv", {1: (";1.110;", ";mil ciento diez;")})
     result, frame = validate(vhome, path, HOTLINE, tmp_path, expect=1)
@@ -334,10 +357,12 @@ def test_text_in_a_numeric_column(vhome, tmp_path):
 
 
 def test_ambiguous_thousands_separator(vhome, tmp_path):
-    lines = ["REF_AREA,TIME_PERIOD,MEASURE,OBS_VALUE,UNIT_MEASURE",
-             "Ecuador,2019,INVESTIGATIONS_OPENED,1110,NUMBER",
-             "Ecuador,2019,PROSECUTIONS,111,NUMBER",
-             "Ecuador,2020,INVESTIGATIONS_OPENED,1.234,NUMBER"]
+    lines = [
+        "REF_AREA,TIME_PERIOD,MEASURE,OBS_VALUE,UNIT_MEASURE",
+        "Ecuador,2019,INVESTIGATIONS_OPENED,1110,NUMBER",
+        "Ecuador,2019,PROSECUTIONS,111,NUMBER",
+        "Ecuador,2020,INVESTIGATIONS_OPENED,1.234,NUMBER",
+    ]
     path = write_lines(tmp_path / "ambiguo.csv", lines)
     result, frame = validate(vhome, path, PROSECUTIONS, tmp_path, expect=1)
     assert_names(result, "ambiguo.csv, fila 4", "número ambiguo '1.234'", "parse_error")
@@ -356,8 +381,9 @@ def test_percentage_above_100(vhome, tmp_path):
     lines[1] = lines[1][: -len("74.1")] + "174.1"
     path = write_lines(tmp_path / JAMAICA_16_2_1.name, lines)
     result, frame = validate(vhome, path, "opensdg_jamaica", tmp_path, expect=1)
-    assert_names(result, "indicator_16-2-1.csv, fila 2", "percent_out_of_range",
-                 "Un porcentaje debe estar entre 0 y 100 (174.1)")
+    assert_names(
+        result, "indicator_16-2-1.csv, fila 2", "percent_out_of_range", "Un porcentaje debe estar entre 0 y 100 (174.1)"
+    )
 
 
 def test_unknown_country_name(vhome, tmp_path):
@@ -370,8 +396,9 @@ def test_duplicate_rows(vhome, tmp_path):
     lines = hotline_lines()
     path = write_lines(tmp_path / "duplicadas.csv", lines + [lines[1]])
     result, frame = validate(vhome, path, HOTLINE, tmp_path, expect=1)
-    assert_names(result, f"duplicadas.csv, fila {len(lines) + 1}", "duplicate_key", "misma medida, área, período",
-                 "fila 2")
+    assert_names(
+        result, f"duplicadas.csv, fila {len(lines) + 1}", "duplicate_key", "misma medida, área, período", "fila 2"
+    )
 
 
 def test_future_year(vhome, tmp_path):
@@ -388,8 +415,9 @@ def test_xlsx_formula_cells_without_saved_result(vhome, tmp_path):
     path = tmp_path / "formulas.xlsx"
     wb.save(path)
     result, frame = validate(vhome, path, PROSECUTIONS, tmp_path, expect=1)
-    assert_names(result, f"formulas.xlsx, hoja 'datos', fila {row}", "parse_error",
-                 "contiene una fórmula sin resultado guardado")
+    assert_names(
+        result, f"formulas.xlsx, hoja 'datos', fila {row}", "parse_error", "contiene una fórmula sin resultado guardado"
+    )
 
 
 def test_row_problem_in_portuguese(vhome, tmp_path):
@@ -408,28 +436,45 @@ def test_relation_violation_convictions_above_prosecutions(vhome, tmp_path):
     path = tmp_path / "condenas-mayores.xlsx"
     wb.save(path)
     result, frame = validate(vhome, path, PROSECUTIONS, tmp_path, expect=1)
-    assert_names(result, f"condenas-mayores.xlsx, hoja 'datos', fila {conv}", "relation_order",
-                 f"CONVICTIONS = {prosecutions + 40} pero PROSECUTIONS = {prosecutions}",
-                 f"hoja 'datos', fila {pros}", "nunca puede superar")
+    assert_names(
+        result,
+        f"condenas-mayores.xlsx, hoja 'datos', fila {conv}",
+        "relation_order",
+        f"CONVICTIONS = {prosecutions + 40} pero PROSECUTIONS = {prosecutions}",
+        f"hoja 'datos', fila {pros}",
+        "nunca puede superar",
+    )
     assert "Filas que se cargarían: 59" in result.stdout
 
 
 def test_breakdown_above_its_total(vhome, tmp_path):
-    lines = ["PAÍS;PERÍODO;MEDIDA;VALOR;UNIDAD;SEXO",
-             "Ecuador;2019;CONVICTIONS;10;NUMBER;Total",
-             "Ecuador;2019;CONVICTIONS;14;NUMBER;Mujer",
-             "Ecuador;2019;CONVICTIONS;3;NUMBER;Hombre"]
+    lines = [
+        "PAÍS;PERÍODO;MEDIDA;VALOR;UNIDAD;SEXO",
+        "Ecuador;2019;CONVICTIONS;10;NUMBER;Total",
+        "Ecuador;2019;CONVICTIONS;14;NUMBER;Mujer",
+        "Ecuador;2019;CONVICTIONS;3;NUMBER;Hombre",
+    ]
     path = write_lines(tmp_path / "desagregado.csv", lines)
     result, frame = validate(vhome, path, PROSECUTIONS, tmp_path, expect=1)
     assert_names(result, "desagregado.csv, fila 3", "breakdown_exceeds_total", "SEX=F (14) supera su total SEX=_T (10")
 
 
 def test_year_over_year_plausibility_warning(vhome, tmp_path):
-    path = hotline_with(tmp_path, "salto.csv", {4: ("Brasil;2020;HOTLINE_REPORTS_RECEIVED;1.220;",
-                                                    "Brasil;2020;HOTLINE_REPORTS_RECEIVED;99.000;")})
+    path = hotline_with(
+        tmp_path,
+        "salto.csv",
+        {4: ("Brasil;2020;HOTLINE_REPORTS_RECEIVED;1.220;", "Brasil;2020;HOTLINE_REPORTS_RECEIVED;99.000;")},
+    )
     result, frame = validate(vhome, path, HOTLINE, tmp_path, expect=0)  # warnings do not fail
-    assert_names(result, "salto.csv, fila 5", "yoy_change", "pasó de 1110 en 2019", "a 99000 en 2020",
-                 "Filas que se cargarían: 60", "Sin errores, con advertencias")
+    assert_names(
+        result,
+        "salto.csv, fila 5",
+        "yoy_change",
+        "pasó de 1110 en 2019",
+        "a 99000 en 2020",
+        "Filas que se cargarían: 60",
+        "Sin errores, con advertencias",
+    )
     assert problem(frame, "yoy_change")["severity"] == "warning"
 
 
@@ -453,8 +498,12 @@ def test_a_clean_file_passes_and_reports_are_written(vhome, tmp_path):
 
 # --------------------------------------------------------------------------- formula injection
 
-FORMULA_TEXT = {1: ("Brasil;", "=1+2;"), 2: (";111;", ";+1+1;"), 4: (";HOTLINE_REPORTS_RECEIVED;", ";@SUM(1);"),
-                7: (";2021;", ";-2+3;")}
+FORMULA_TEXT = {
+    1: ("Brasil;", "=1+2;"),
+    2: (";111;", ";+1+1;"),
+    4: (";HOTLINE_REPORTS_RECEIVED;", ";@SUM(1);"),
+    7: (";2021;", ";-2+3;"),
+}
 
 
 def test_formula_like_text_is_escaped_in_the_validation_report(vhome, tmp_path):
@@ -484,6 +533,7 @@ def test_formula_like_text_is_escaped_in_exports_after_ingest(built_home, tmp_pa
 
 
 # --------------------------------------------------------------------------- refused by `clac ingest`
+
 
 def _empty(tmp_path):
     path = tmp_path / "vacio.csv"
@@ -539,8 +589,9 @@ def exports_before(built_home, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("make", [_empty, _header_only, _truncated_pdf, _not_the_report, _corrupt_xlsx,
-                                  _encrypted_xlsx, _too_large])
+@pytest.mark.parametrize(
+    "make", [_empty, _header_only, _truncated_pdf, _not_the_report, _corrupt_xlsx, _encrypted_xlsx, _too_large]
+)
 def test_refused_file_leaves_warehouse_and_outputs_byte_identical(built_home, exports_before, tmp_path, make):
     home = tmp_path / "home"
     shutil.copytree(built_home, home)

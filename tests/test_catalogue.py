@@ -30,16 +30,19 @@ def _write_variant(tmp_path: Path, change) -> Path:
     return path
 
 
-@pytest.mark.parametrize("change, field, words", [
-    (lambda d: d.pop("licence"), "licence", "Field required"),
-    (lambda d: d.update(sharing="PURPLE"), "sharing", "CLEAR"),
-    (lambda d: d.update(publisher_type="blogger"), "publisher_type", "ngo"),
-    (lambda d: d["title"].pop("pt"), "title.pt", "Field required"),
-    (lambda d: d.update(parser="no_such_parser"), "parser", "no_such_parser"),
-    (lambda d: d.update(measures=["NOT_A_MEASURE"]), "measures", "NOT_A_MEASURE"),
-    (lambda d: d.update(id="other_id"), "id", "file name"),
-    (lambda d: d.update(colour="blue"), "colour", "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        (lambda d: d.pop("licence"), "licence", "Field required"),
+        (lambda d: d.update(sharing="PURPLE"), "sharing", "CLEAR"),
+        (lambda d: d.update(publisher_type="blogger"), "publisher_type", "ngo"),
+        (lambda d: d["title"].pop("pt"), "title.pt", "Field required"),
+        (lambda d: d.update(parser="no_such_parser"), "parser", "no_such_parser"),
+        (lambda d: d.update(measures=["NOT_A_MEASURE"]), "measures", "NOT_A_MEASURE"),
+        (lambda d: d.update(id="other_id"), "id", "file name"),
+        (lambda d: d.update(colour="blue"), "colour", "Extra inputs"),
+    ],
+)
 def test_invalid_entry_names_file_and_field(tmp_path, change, field, words):
     path = _write_variant(tmp_path, change)
     with pytest.raises(CatalogueError) as info:

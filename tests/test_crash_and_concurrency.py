@@ -39,8 +39,9 @@ def test_second_build_waits_then_exits_with_a_clear_message(home):
         fcntl.flock(handle, fcntl.LOCK_EX)  # as if another build were running
         env = clac_env(home) | {"CLAC_LOCK_WAIT": "2"}
         started = time.monotonic()
-        result = subprocess.run(CLAC + ["build", "--force"], cwd=PROJECT_ROOT, env=env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            CLAC + ["build", "--force"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         waited = time.monotonic() - started
     assert result.returncode == 75
     assert "Another 'clac build' or 'clac ingest' is running" in result.stderr
@@ -51,8 +52,14 @@ def test_second_build_waits_then_exits_with_a_clear_message(home):
 def test_build_killed_midway_leaves_warehouse_and_outputs_intact(home):
     warehouse = home / "warehouse.duckdb"
     before_db, before_out = _sha(warehouse), _tree(home / "build")
-    proc = subprocess.Popen(CLAC + ["build", "--force"], cwd=PROJECT_ROOT, env=clac_env(home),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        CLAC + ["build", "--force"],
+        cwd=PROJECT_ROOT,
+        env=clac_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     # wait until the run has started writing its working copy, then kill it
     deadline = time.monotonic() + 60
     while not list(home.glob("warehouse.run-*.duckdb")) and time.monotonic() < deadline:

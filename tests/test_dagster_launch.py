@@ -57,8 +57,9 @@ def _sha(path: Path) -> str:
 
 def _state(home: Path) -> dict[str, str]:
     """Every byte a reader can see: the warehouse, the outputs and the releases."""
-    files = [home / "warehouse.duckdb"] + [p for folder in ("build", "releases")
-                                           for p in sorted((home / folder).rglob("*")) if p.is_file()]
+    files = [home / "warehouse.duckdb"] + [
+        p for folder in ("build", "releases") for p in sorted((home / folder).rglob("*")) if p.is_file()
+    ]
     return {str(p.relative_to(home)): _sha(p) for p in files}
 
 
@@ -118,15 +119,22 @@ def test_graphql_launch_run_then_a_sensor_tick_under_dagster_dev(home):
 
     port = _free_port()
     log = (home / "dagster_dev.log").open("w")
-    server = subprocess.Popen([DAGSTER, "dev", "-h", "127.0.0.1", "-p", str(port)], cwd=PROJECT_ROOT,
-                              env=_env(home), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [DAGSTER, "dev", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_ROOT,
+        env=_env(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         deadline = time.monotonic() + 300
         while True:  # the webserver is up once the code location has loaded
             try:
-                run_id = client.submit_job_execution("build", repository_location_name=LOCATION,
-                                                     repository_name="__repository__", run_config={})
+                run_id = client.submit_job_execution(
+                    "build", repository_location_name=LOCATION, repository_name="__repository__", run_config={}
+                )
                 break
             except Exception:
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -138,10 +146,16 @@ def test_graphql_launch_run_then_a_sensor_tick_under_dagster_dev(home):
 
         # a new GREEN file in the inbox: the daemon's sensor tick starts a run of its own
         name = "hotline-canary-sensor-SYNTHETIC.csv"
-        write_canary(home, "synthetic_hotline_reports", name,
-                     [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 71936428501736)], "qz7SENSORcanary3p")
-        sensor_run = _wait_for_run(home, lambda instance: next(iter(instance.get_runs(
-            dg.RunsFilter(tags={"clac/file": name}), limit=1)), None))
+        write_canary(
+            home,
+            "synthetic_hotline_reports",
+            name,
+            [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 71936428501736)],
+            "qz7SENSORcanary3p",
+        )
+        sensor_run = _wait_for_run(
+            home, lambda instance: next(iter(instance.get_runs(dg.RunsFilter(tags={"clac/file": name}), limit=1)), None)
+        )
         assert sensor_run.status == dg.DagsterRunStatus.SUCCESS
         assert _received(home, name)
         _assert_public_edition_only(home)
@@ -156,8 +170,14 @@ def test_graphql_launch_run_then_a_sensor_tick_under_dagster_dev(home):
 
 
 def _job_execute(home: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([DAGSTER, "job", "execute", "-m", "pipelines.definitions", "-j", "build"], cwd=PROJECT_ROOT,
-                          env=_env(home) | extra_env, capture_output=True, text=True, timeout=1500)
+    return subprocess.run(
+        [DAGSTER, "job", "execute", "-m", "pipelines.definitions", "-j", "build"],
+        cwd=PROJECT_ROOT,
+        env=_env(home) | extra_env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
 
 
 def test_dagster_job_execute_then_a_failing_run_changes_nothing(home):
@@ -167,8 +187,13 @@ def test_dagster_job_execute_then_a_failing_run_changes_nothing(home):
 
     before = _state(home)
     name = "hotline-canary-failing-SYNTHETIC.csv"  # a new file, so the failing run does change its copy
-    write_canary(home, "synthetic_hotline_reports", name,
-                 [("Uruguay", 2022, "HOTLINE_REPORTS_RECEIVED", 79315286407215)], "qz7FAILINGcanary8d")
+    write_canary(
+        home,
+        "synthetic_hotline_reports",
+        name,
+        [("Uruguay", 2022, "HOTLINE_REPORTS_RECEIVED", 79315286407215)],
+        "qz7FAILINGcanary8d",
+    )
     failed = _job_execute(home, CLAC_TEST_FAIL_AT="outputs/site")
     assert failed.returncode != 0
     assert "failure injected on purpose" in failed.stdout + failed.stderr

@@ -14,13 +14,23 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LANGS = ("es", "en", "pt")
 TABS = 2
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="Debian's chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+    reason="Debian's chromium is not installed (make test installs it)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +44,14 @@ def _pages(site: Path) -> list[Path]:
     return sorted(p for lang in LANGS for p in (site / lang).rglob("*.html"))
 
 
-RENDERED = ("() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
-            ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')")
-TRACES = ("() => Array.from(document.querySelectorAll('.chart[data-figure]')).map(d => d.querySelectorAll("
-          "'.scatterlayer .trace, .barlayer .trace, .choroplethlayer .trace').length)")
+RENDERED = (
+    "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
+    ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')"
+)
+TRACES = (
+    "() => Array.from(document.querySelectorAll('.chart[data-figure]')).map(d => d.querySelectorAll("
+    "'.scatterlayer .trace, .barlayer .trace, .choroplethlayer .trace').length)"
+)
 
 
 async def _check_page(page, url: str, errors: list[str], stats: dict) -> None:
@@ -80,8 +94,12 @@ async def _visit_all(urls: list[str]) -> tuple[list[str], dict]:
             page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: errors.append(f"failed request {r.url}: {r.failure}"))
-            page.on("request", lambda r: errors.append(f"external request {r.url}")
-                    if not r.url.startswith(("file://", "data:", "blob:", "about:")) else None)
+            page.on(
+                "request",
+                lambda r: errors.append(f"external request {r.url}")
+                if not r.url.startswith(("file://", "data:", "blob:", "about:"))
+                else None,
+            )
             while not queue.empty():
                 url = queue.get_nowait()
                 errors.clear()
@@ -160,8 +178,11 @@ def test_series_and_country_selectors_restyle_the_chart(site):
                 if not checked_country and country.count():
                     value = country.locator("option").nth(1).get_attribute("value")
                     country.select_option(value)
-                    colours = page.evaluate("""v => document.querySelector('.chart').data
-                        .filter(t => t.meta.area === v && t.visible === true).map(t => t.line.color)""", value)
+                    colours = page.evaluate(
+                        """v => document.querySelector('.chart').data
+                        .filter(t => t.meta.area === v && t.visible === true).map(t => t.line.color)""",
+                        value,
+                    )
                     assert colours and all(c == "#D55E00" for c in colours)
                     checked_country = True
                 series = page.locator("select.series-select").first

@@ -14,8 +14,9 @@ from tests.conftest import run_clac
 
 YEAR = "2023"
 
-needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
-                                    reason="Debian's chromium is not installed (make test installs it)")
+needs_chromium = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed (make test installs it)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def test_report_html_has_every_chapter(report_dir):
     # the public edition never prints the shipped SYNTHETIC narrative example: it says none was supplied
     assert "Prólogo" not in html and "no ha aportado textos narrativos" in html
     # context indicators apart from the progress indicators, without a progress status
-    goal8 = html[html.index('id="goal-8"'):]
+    goal8 = html[html.index('id="goal-8"') :]
     assert goal8.index("Indicadores de contexto") < goal8.index("Denuncias a la CyberTipline (número)")
     assert "SELECT" not in html and "marts." not in html
     assert (report_dir / "assets" / "plotly.min.js").is_file()
@@ -47,16 +48,37 @@ def test_report_html_has_every_chapter(report_dir):
 def test_same_inputs_give_the_same_html(built_home, tmp_path):
     """Without a print the contents list has no page numbers yet; two such runs are identical."""
     for run in ("first", "second"):
-        run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--out", str(tmp_path / run), "--no-pdf",
-                 env={"CLAC_PUBLICATION_DATE": "2024-03-31"})
+        run_clac(
+            built_home,
+            "report",
+            "--year",
+            YEAR,
+            "--lang",
+            "es",
+            "--out",
+            str(tmp_path / run),
+            "--no-pdf",
+            env={"CLAC_PUBLICATION_DATE": "2024-03-31"},
+        )
     first = (tmp_path / "first" / f"annual-report-{YEAR}-es.html").read_bytes()
     assert b"31 de marzo de 2024" in first
     assert (tmp_path / "second" / f"annual-report-{YEAR}-es.html").read_bytes() == first
 
 
 def test_secretariat_edition_shows_the_narrative_marked_synthetic(built_home, tmp_path):
-    run_clac(built_home, "report", "--year", YEAR, "--lang", "es", "--audience", "secretariat", "--out",
-             str(tmp_path), "--no-pdf")
+    run_clac(
+        built_home,
+        "report",
+        "--year",
+        YEAR,
+        "--lang",
+        "es",
+        "--audience",
+        "secretariat",
+        "--out",
+        str(tmp_path),
+        "--no-pdf",
+    )
     html = (tmp_path / f"annual-report-{YEAR}-es.html").read_text(encoding="utf-8")
     assert "Prólogo" in html and "SINTÉTICO" in html
 
@@ -101,15 +123,18 @@ def _ink(path: Path) -> float:
         data = path.read_bytes()
         parts = data.split(b"\n", 3)  # P6, width height, maxval, pixels
         pixels = parts[3]
-        dark = sum(1 for i in range(0, len(pixels) - 2, 3) if min(pixels[i:i + 3]) < 240)
+        dark = sum(1 for i in range(0, len(pixels) - 2, 3) if min(pixels[i : i + 3]) < 240)
         return dark / (len(pixels) / 3)
 
 
 # ------------------------------------------------------------------ the public edition's PDFs
 LANGS = ("es", "en", "pt")
 CONTENTS = {"es": "Contenido", "en": "Contents", "pt": "Sumário"}
-NO_NARRATIVE = {"es": "no ha aportado textos narrativos", "en": "supplied no narrative text",
-                "pt": "não forneceu textos narrativos"}
+NO_NARRATIVE = {
+    "es": "no ha aportado textos narrativos",
+    "en": "supplied no narrative text",
+    "pt": "não forneceu textos narrativos",
+}
 
 
 def _public_pdf(audience_home: Path, lang: str) -> Path:

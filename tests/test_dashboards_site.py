@@ -84,8 +84,17 @@ def _same_number(a: str, b: str) -> bool:
 def test_one_folder_per_language_with_the_same_pages(site):
     sets = {lang: {p.relative_to(site / lang) for p in (site / lang).rglob("*.html")} for lang in LANGS}
     assert sets["es"] == sets["en"] == sets["pt"]
-    for rel in ("index.html", "goal/1.html", "goal/8.html", "country/index.html", "reporting.html",
-                "quality.html", "methodology/index.html", "sources.html", "downloads.html"):
+    for rel in (
+        "index.html",
+        "goal/1.html",
+        "goal/8.html",
+        "country/index.html",
+        "reporting.html",
+        "quality.html",
+        "methodology/index.html",
+        "sources.html",
+        "downloads.html",
+    ):
         assert Path(rel) in sets["es"], rel
     from indicators.registry import load_registry
 
@@ -94,8 +103,10 @@ def test_one_folder_per_language_with_the_same_pages(site):
         assert Path(f"methodology/{ind_id}.html") in sets["es"]
     con = duckdb.connect(str(site.parent.parent / "warehouse.duckdb"), read_only=True)
     try:
-        lac = [r[0] for r in con.execute(
-            "SELECT REF_AREA FROM marts.areas WHERE IS_LAC AND AREA_KIND = 'country'").fetchall()]
+        lac = [
+            r[0]
+            for r in con.execute("SELECT REF_AREA FROM marts.areas WHERE IS_LAC AND AREA_KIND = 'country'").fetchall()
+        ]
     finally:
         con.close()
     assert len(lac) > 30
@@ -189,7 +200,7 @@ def test_each_csv_holds_exactly_the_figures_of_its_table(site):
 
 @pytest.fixture(scope="module")
 def members_site(warehouse_copy, tmp_path_factory) -> Path:
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     out = tmp_path_factory.mktemp("members") / "site"
     con = duckdb.connect(str(warehouse_copy), read_only=True)
@@ -202,8 +213,9 @@ def members_site(warehouse_copy, tmp_path_factory) -> Path:
 
 def test_figures_carry_sharing_and_synthetic_flags(members_site):
     site = members_site
-    text = next(p for p in (site / "en" / "indicator").glob("*.html")
-                if "synthetic-banner" in p.read_text(encoding="utf-8")).read_text(encoding="utf-8")
+    text = next(
+        p for p in (site / "en" / "indicator").glob("*.html") if "synthetic-banner" in p.read_text(encoding="utf-8")
+    ).read_text(encoding="utf-8")
     assert "SYNTHETIC" in text and "TLP:" in text
     with (site / "downloads" / "indicators").glob("*.csv").__next__().open(encoding="utf-8") as handle:
         header = handle.readline()
@@ -215,13 +227,19 @@ def test_downloads_zip_and_sdmx(site):
     names = set(archive.namelist())
     assert {"indicator_values.csv", "README.txt", "sources.csv"} <= names
     assert any(n.startswith("indicators/") for n in names)
-    assert {"sdmx/structure.xml", "sdmx/DF_CLAC_INDICATOR_VALUES.xml", "sdmx/DF_CLAC_INDICATOR_VALUES.csv",
-            "sdmx/DF_CLAC_OBSERVATIONS.xml", "sdmx/DSD_CLAC_INDICATOR_VALUES.xsd"} <= names  # checked in test_sdmx
+    assert {
+        "sdmx/structure.xml",
+        "sdmx/DF_CLAC_INDICATOR_VALUES.xml",
+        "sdmx/DF_CLAC_INDICATOR_VALUES.csv",
+        "sdmx/DF_CLAC_OBSERVATIONS.xml",
+        "sdmx/DSD_CLAC_INDICATOR_VALUES.xsd",
+    } <= names  # checked in test_sdmx
 
 
 def test_csv_cells_are_neutralised_against_formulas():
-    from dashboards.downloads import csv_bytes
     import pandas as pd
+
+    from dashboards.downloads import csv_bytes
 
     out = csv_bytes(pd.DataFrame({"A": ["=cmd()", "+1", "ok"], "B": [1.0, -2.0, 3.0]})).decode()
     assert "'=cmd()" in out and "'+1" in out and "-2.0" in out
@@ -231,7 +249,7 @@ def test_csv_cells_are_neutralised_against_formulas():
 
 
 def test_public_edition_holds_clear_figures_only(warehouse_copy, tmp_path):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
@@ -255,13 +273,12 @@ def test_public_edition_holds_clear_figures_only(warehouse_copy, tmp_path):
 
 
 def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     damaged = tmp_path / "damaged.duckdb"
     shutil.copyfile(warehouse_copy, damaged)
     con = duckdb.connect(str(damaged))
-    for table in ("indicator_values", "indicator_progress", "reporting_status", "dq_coverage",
-                  "legislative_tracker"):
+    for table in ("indicator_values", "indicator_progress", "reporting_status", "dq_coverage", "legislative_tracker"):
         con.execute(f"DROP TABLE IF EXISTS marts.{table}")
     con.close()
     con = duckdb.connect(str(damaged), read_only=True)
@@ -277,7 +294,7 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
 
 
 def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tmp_path):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
@@ -305,8 +322,13 @@ def test_clac_serve_previews_the_site_on_localhost(site):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(CLAC + ["serve", "--port", str(port), "--dir", str(site)], cwd=PROJECT_ROOT,
-                               env=clac_env(site.parent.parent), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        CLAC + ["serve", "--port", str(port), "--dir", str(site)],
+        cwd=PROJECT_ROOT,
+        env=clac_env(site.parent.parent),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         body = b""
         for _ in range(100):
@@ -315,7 +337,7 @@ def test_clac_serve_previews_the_site_on_localhost(site):
                 break
             except OSError:
                 time.sleep(0.2)
-        assert b"<html lang=\"es\">" in body
+        assert b'<html lang="es">' in body
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -20,8 +20,14 @@ def _defs() -> dg.Definitions:
 def test_definitions_load_with_every_catalogue_source():
     graph = _defs().resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    expected = {"marts/areas", "marts/population", "marts/sources", "marts/measures",
-                "marts/observations", "marts/files"}
+    expected = {
+        "marts/areas",
+        "marts/population",
+        "marts/sources",
+        "marts/measures",
+        "marts/observations",
+        "marts/files",
+    }
     expected |= {f"staging/{source_id}" for source_id in observation_sources(load_catalogue())}
     assert expected <= keys
 
@@ -78,10 +84,12 @@ def test_blocking_checks_guard_each_source():
     for source_id in observation_sources(load_catalogue()):
         assert (f"staging/{source_id}", "rows_conserved") in checks
     assert ("staging/ncmec_cybertipline_by_country", "stated_total_matches") in checks
-    assert {("marts/observations", "key_unique_and_complete"), ("marts/observations", "rows_conserved"),
-            ("marts/indicator_values", "key_unique_and_complete")} <= checks
-    assert all(graph.get_check_spec(key).blocking for key in graph.asset_check_keys
-               if key.asset_key.path[0] == "marts")
+    assert {
+        ("marts/observations", "key_unique_and_complete"),
+        ("marts/observations", "rows_conserved"),
+        ("marts/indicator_values", "key_unique_and_complete"),
+    } <= checks
+    assert all(graph.get_check_spec(key).blocking for key in graph.asset_check_keys if key.asset_key.path[0] == "marts")
 
 
 def test_sensor_schedule_and_job_exist():
@@ -101,7 +109,8 @@ def test_the_catalogue_shows_standard_metadata_and_live_paths(built_home, monkey
     with dg.DagsterInstance.get() as instance:
         for table in ("observations", "indicator_values", "sources", "files"):
             meta = instance.get_latest_materialization_event(
-                dg.AssetKey(["marts", table])).asset_materialization.metadata
+                dg.AssetKey(["marts", table])
+            ).asset_materialization.metadata
             assert meta["dagster/table_name"].value == f"warehouse.marts.{table}"
             assert meta["dagster/row_count"].value == con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
             columns = [c.name for c in meta["dagster/column_schema"].value.columns]
@@ -118,8 +127,14 @@ def test_dg_check_defs_loads_the_project_under_its_own_name(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAC_", "DAGSTER_"))}
     env |= {"DAGSTER_HOME": str(tmp_path), "VIRTUAL_ENV": str(Path(sys.executable).parents[1])}
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    result = subprocess.run([str(dg_cli), "check", "defs"], cwd=Path(__file__).resolve().parents[1], env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(dg_cli), "check", "defs"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "All definitions loaded successfully" in output

@@ -62,8 +62,11 @@ def recoverable(published: pd.DataFrame) -> set[int]:
             unknown = [c for c in cells if c not in solved]
             if len(unknown) == 1:
                 u = unknown[0]
-                solved[u] = (solved[total] - sum(solved[p] for p in parts if p != u)) if u != total \
+                solved[u] = (
+                    (solved[total] - sum(solved[p] for p in parts if p != u))
+                    if u != total
                     else sum(solved[p] for p in parts)
+                )
                 changed = True
     found = {c for c in hidden if c in solved}
     # (2) null space: a hidden cell is determined iff every null-space vector is 0 there
@@ -87,13 +90,25 @@ def recoverable(published: pd.DataFrame) -> set[int]:
 def protect(frame: pd.DataFrame, threshold: int = 4) -> pd.DataFrame:
     constraints = additive_constraints(frame, dimension="SEX", hierarchy=SEXES, by=["REF_AREA"])
     constraints += additive_constraints(frame, dimension="REF_AREA", hierarchy=REGIONS, by=["SEX"])
-    return suppress(frame, value="COUNT", sensitive=pd.Series(True, index=frame.index),
-                    constraints=constraints, threshold=threshold)
+    return suppress(
+        frame, value="COUNT", sensitive=pd.Series(True, index=frame.index), constraints=constraints, threshold=threshold
+    )
 
 
-BASE = {("JAM", "F"): 2, ("JAM", "M"): 40, ("TTO", "F"): 25, ("TTO", "M"): 31, ("BRB", "F"): 0,
-        ("BRB", "M"): 12, ("BRA", "F"): 410, ("BRA", "M"): 388, ("ARG", "F"): 120, ("ARG", "M"): 3,
-        ("URY", "F"): 17, ("URY", "M"): 22}
+BASE = {
+    ("JAM", "F"): 2,
+    ("JAM", "M"): 40,
+    ("TTO", "F"): 25,
+    ("TTO", "M"): 31,
+    ("BRB", "F"): 0,
+    ("BRB", "M"): 12,
+    ("BRA", "F"): 410,
+    ("BRA", "M"): 388,
+    ("ARG", "F"): 120,
+    ("ARG", "M"): 3,
+    ("URY", "F"): 17,
+    ("URY", "M"): 22,
+}
 
 
 def test_small_counts_are_withheld_and_zero_is_shown():
@@ -123,8 +138,10 @@ def test_without_secondary_suppression_the_attack_succeeds():
 @pytest.mark.parametrize("seed", range(12))
 def test_random_tables_are_protected(seed):
     rng = np.random.default_rng(seed)
-    values = {(c, s): int(rng.choice([0, 1, 2, 3, 5, 8, 30, 200])) for c, s in
-              itertools.product(["JAM", "TTO", "BRB", "BRA", "ARG", "URY"], ["F", "M"])}
+    values = {
+        (c, s): int(rng.choice([0, 1, 2, 3, 5, 8, 30, 200]))
+        for c, s in itertools.product(["JAM", "TTO", "BRB", "BRA", "ARG", "URY"], ["F", "M"])
+    }
     published = protect(table(values))
     assert recoverable(published) == set()
     small = table(values).COUNT.between(1, 4)

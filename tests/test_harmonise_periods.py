@@ -46,9 +46,30 @@ def test_parse(raw, canonical, kind, start, end, ref):
 
 @pytest.mark.parametrize(
     "raw",
-    ["2019-Q5", "2019-Q0", "abc", "", None, "1850", 1850, "2101", "2019/2017", "2018/2020",
-     "2021-2020", "2020-2020", "2019-13", "2019-00", "2018-19",  # fiscal or range? ambiguous
-     "FY2019", "2019.5", 2019.5, float("nan"), True, "Q3", "2019-Q3-2020"],
+    [
+        "2019-Q5",
+        "2019-Q0",
+        "abc",
+        "",
+        None,
+        "1850",
+        1850,
+        "2101",
+        "2019/2017",
+        "2018/2020",
+        "2021-2020",
+        "2020-2020",
+        "2019-13",
+        "2019-00",
+        "2018-19",  # fiscal or range? ambiguous
+        "FY2019",
+        "2019.5",
+        2019.5,
+        float("nan"),
+        True,
+        "Q3",
+        "2019-Q3-2020",
+    ],
 )
 def test_invalid(raw):
     assert parse_period(raw) is None
@@ -81,8 +102,6 @@ def test_months_of_subperiods():
 
 def test_sort_key():
     raw = ["2020", "abc", "2019-Q4", "2019", "2019-12", "2019-Q1", "2018/19", "2019-2020"]
-    ordered = [parse_period(x).canonical if parse_period(x) else x
-               for x in sorted(raw, key=period_sort_key)]
-    assert ordered == ["2018/2019", "2019", "2019/P2Y", "2019-Q1", "2019-Q4", "2019-12",
-                       "2020", "abc"]
+    ordered = [parse_period(x).canonical if parse_period(x) else x for x in sorted(raw, key=period_sort_key)]
+    assert ordered == ["2018/2019", "2019", "2019/P2Y", "2019-Q1", "2019-Q4", "2019-12", "2020", "abc"]
     assert period_sort_key(parse_period("2019")) == period_sort_key("2019")

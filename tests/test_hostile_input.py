@@ -90,8 +90,14 @@ def parse_bounded(path: Path, source_id: str, *, seconds: float = 300) -> dict:
     may be building meanwhile); its result, time and peak memory."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     try:
-        result = subprocess.run([sys.executable, "-c", PROBE, str(path), source_id], capture_output=True,
-                                text=True, timeout=seconds, cwd=PROJECT_ROOT, env=env)
+        result = subprocess.run(
+            [sys.executable, "-c", PROBE, str(path), source_id],
+            capture_output=True,
+            text=True,
+            timeout=seconds,
+            cwd=PROJECT_ROOT,
+            env=env,
+        )
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"parsing {path.name} did not end within {seconds} s (a hang)") from exc
     assert result.returncode == 0, f"the parse of {path.name} ended {result.returncode}: {result.stderr[-3000:]}"
@@ -152,10 +158,11 @@ def test_stray_cell_at_xfd1048576_reads_the_five_rows_it_holds(tmp_path, warehou
 
 # --------------------------------------------------------------------------- CSV quoting
 
+
 def test_unterminated_quote_in_a_comment_cell_is_refused_not_read_short(tmp_path, warehouse):
     lines = hotline_lines()
-    lines[3] = lines[3].replace(";SYNTHETIC", ';"SYNTHETIC')       # opens a quote in row 4's comment
-    lines[13] = lines[13] + '"'                                    # closed nine lines later
+    lines[3] = lines[3].replace(";SYNTHETIC", ';"SYNTHETIC')  # opens a quote in row 4's comment
+    lines[13] = lines[13] + '"'  # closed nine lines later
     path = write_lines(tmp_path / "comilla.csv", lines)
     report = check(path, HOTLINE, warehouse, lang="es")
     assert_refused(report, "file_unterminated_quote", "comilla.csv", "fila 4", "COMMENT", "10 líneas")
@@ -164,8 +171,10 @@ def test_unterminated_quote_in_a_comment_cell_is_refused_not_read_short(tmp_path
 
 def test_quoted_comment_with_a_line_break_is_accepted(tmp_path, warehouse):
     lines = hotline_lines()
-    lines[3] = lines[3].replace(";SYNTHETIC: invented for testing, not a real statistic",
-                                ';"SYNTHETIC: invented for testing\nnot a real statistic"')
+    lines[3] = lines[3].replace(
+        ";SYNTHETIC: invented for testing, not a real statistic",
+        ';"SYNTHETIC: invented for testing\nnot a real statistic"',
+    )
     path = write_lines(tmp_path / "salto.csv", lines)
     report = check(path, HOTLINE, warehouse)
     assert not report.file_problem and report.rows_read == 60 and report.rows_staged == 60
@@ -217,6 +226,7 @@ def test_a_parse_past_its_deadline_is_stopped_with_the_file_named(tmp_path):
 
 # --------------------------------------------------------------------------- Open SDG odd numbers
 
+
 def test_open_sdg_odd_numbers_are_row_errors_naming_the_file(tmp_path, warehouse):
     """The issue's ZeroDivisionError: Python reads '1e309' as infinity; an infinite rate the year
     before a real one made the year-over-year check divide by zero ("an unexpected problem")."""
@@ -240,6 +250,7 @@ def test_open_sdg_odd_numbers_are_row_errors_naming_the_file(tmp_path, warehouse
 
 # --------------------------------------------------------------------------- NCMEC stated totals
 
+
 def ncmec_2019_rows() -> list[tuple[str, str]]:
     from sources.parsers.ncmec_pdf import parse
 
@@ -251,8 +262,12 @@ def ncmec_look_alike(path: Path, rows: list[tuple[str, str]], total: int) -> Pat
     """A one-page, tall look-alike of the 2019 table: title, header, rows, total."""
     height = 16 * len(rows) + 200
     y = height - 120
-    items = [(200, height - 52, "2019 CyberTipline Reports"), (250, height - 70, "by Country"),
-             (100, y + 20, "Country"), (right(400, "Reports"), y + 20, "Reports")]
+    items = [
+        (200, height - 52, "2019 CyberTipline Reports"),
+        (250, height - 70, "by Country"),
+        (100, y + 20, "Country"),
+        (right(400, "Reports"), y + 20, "Reports"),
+    ]
     for name, value in rows:
         items += [(100, y, name), (right(400, value), y, value)]
         y -= 16
@@ -292,6 +307,7 @@ def test_ncmec_numbers_shifted_one_row_are_refused_as_implausible(tmp_path, ware
 
 # --------------------------------------------------------------------------- workbook structure
 
+
 def test_hidden_sheet_is_named_in_the_report(tmp_path, warehouse):
     wb = hotline_workbook(5)
     secret = wb.create_sheet("Borrador")
@@ -311,8 +327,9 @@ def with_member(path: Path, name: str, data: bytes, *, content_type: bytes | Non
         for item in src.infolist():
             body = src.read(item.filename)
             if content_type and item.filename == "[Content_Types].xml":
-                body = body.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                    content_type)
+                body = body.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml", content_type
+                )
             out.writestr(item, body)
         out.writestr(name, data)
     return path
@@ -321,8 +338,12 @@ def with_member(path: Path, name: str, data: bytes, *, content_type: bytes | Non
 def test_macro_enabled_workbook_renamed_xlsx_is_refused(tmp_path, warehouse):
     path = tmp_path / "macros.xlsx"
     hotline_workbook(5).save(path)
-    with_member(path, "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not real VBA",
-                content_type=b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    with_member(
+        path,
+        "xl/vbaProject.bin",
+        b"\xd0\xcf\x11\xe0 not real VBA",
+        content_type=b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
     assert_refused(check(path, HOTLINE, warehouse, lang="pt"), "file_macro_enabled", "macros.xlsx", "macros")
 
 
@@ -364,14 +385,16 @@ def test_quarterly_workbook_is_validated_like_a_csv(built_home, tmp_path):
     assert (report.rows_read, report.rows_staged, report.rows_quarantined) == (4, 3, 1)
     assert [(p.rule, p.where) for p in report.problems] == [("wg_date_outside_quarter", "sheet 'Actividades', row 4")]
     assert "2025-12-15" in report.problems[0].message and "2026-Q1" in report.problems[0].message
-    result = run_clac(built_home, "validate", str(path), "--source", QUARTERLY, "--lang", "pt",
-                      "--out", str(tmp_path), check=False)
+    result = run_clac(
+        built_home, "validate", str(path), "--source", QUARTERLY, "--lang", "pt", "--out", str(tmp_path), check=False
+    )
     both = result.stdout + result.stderr
     assert result.returncode == 1 and "Traceback" not in both and "unexpected problem" not in both, both
     assert "Linhas lidas: 4" in both and "planilha 'Actividades', linha 4" in both, both
 
 
 # --------------------------------------------------------------------------- parity
+
 
 def test_validate_and_ingest_reach_the_same_verdict(tmp_path, warehouse, ncmec_rows):
     """The hostile files: refused by `clac validate` exactly when ingestion (and the build's
@@ -385,8 +408,13 @@ def test_validate_and_ingest_reach_the_same_verdict(tmp_path, warehouse, ncmec_r
     cases.append((write_lines(tmp_path / "comilla.csv", quote), HOTLINE, True))
     cases.append((write_lines(tmp_path / "limpio.csv", lines[:1] + lines[1:]), HOTLINE, False))
     cases.append((write_lines(tmp_path / "columnas.csv", [HEADER] + [x + ";" * 300 for x in lines[1:]]), HOTLINE, True))
-    cases.append((write_lines(tmp_path / "negativo.csv", [lines[0], lines[1].replace(";1.110;", ";-7;")]
-                              + lines[2:]), HOTLINE, False))  # a row error: the file is accepted, the row quarantined
+    cases.append(
+        (
+            write_lines(tmp_path / "negativo.csv", [lines[0], lines[1].replace(";1.110;", ";-7;")] + lines[2:]),
+            HOTLINE,
+            False,
+        )
+    )  # a row error: the file is accepted, the row quarantined
     (tmp_path / "vacio.csv").write_bytes(b"")
     cases.append((tmp_path / "vacio.csv", HOTLINE, True))
     (tmp_path / "binario.csv").write_bytes(b"\x00\x01\x02" * 100)
@@ -396,8 +424,13 @@ def test_validate_and_ingest_reach_the_same_verdict(tmp_path, warehouse, ncmec_r
     values = [v for _, v in ncmec_rows]
     cases.append((ncmec_look_alike(tmp_path / "2019-ok.pdf", ncmec_rows, NCMEC_2019_TOTAL), NCMEC, False))
     cases.append((ncmec_look_alike(tmp_path / "2019-total.pdf", ncmec_rows, NCMEC_2019_TOTAL + 1), NCMEC, True))
-    cases.append((ncmec_look_alike(tmp_path / "2019-shift.pdf", list(zip(names, values[1:] + values[:1])),
-                                   NCMEC_2019_TOTAL), NCMEC, True))
+    cases.append(
+        (
+            ncmec_look_alike(tmp_path / "2019-shift.pdf", list(zip(names, values[1:] + values[:1])), NCMEC_2019_TOTAL),
+            NCMEC,
+            True,
+        )
+    )
     (tmp_path / "truncado.pdf").write_bytes(NCMEC_2019.read_bytes()[:5000])
     cases.append((tmp_path / "truncado.pdf", NCMEC, True))
     macro = tmp_path / "macros.xlsx"

@@ -48,8 +48,14 @@ def test_dagster_cli_validates_the_definitions(tmp_path):
     env = clac_env(tmp_path)
     env["DAGSTER_HOME"] = str(tmp_path)
     dagster = Path(sys.executable).parent / "dagster"
-    result = subprocess.run([str(dagster), "definitions", "validate"],
-                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
     # the code location is named in pyproject.toml for dagster and dg alike: no warning per module (issue 11)

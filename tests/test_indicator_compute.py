@@ -16,8 +16,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from indicators.compute import (build_indicator_progress, build_indicator_values, compute_indicator_values,
-                                indicators_without_values)
+from indicators.compute import (
+    build_indicator_progress,
+    build_indicator_values,
+    compute_indicator_values,
+    indicators_without_values,
+)
 from indicators.registry import Indicator, IndicatorError, load_registry
 from sources.warehouse import OBSERVATION_COLUMNS
 
@@ -28,9 +32,9 @@ AREAS = [
     ("AAA", "country", "LAC_SOUTH", True),
     ("BBB", "country", "LAC_SOUTH", True),
     ("CCC", "country", "LAC_CARIB", True),
-    ("DDD", "country", "LAC_CARIB", True),     # no population at all
-    ("FFF", "country", "LAC_CARIB", True),     # population, but reports nothing
-    ("EEE", "country", "", False),             # not in the region
+    ("DDD", "country", "LAC_CARIB", True),  # no population at all
+    ("FFF", "country", "LAC_CARIB", True),  # population, but reports nothing
+    ("EEE", "country", "", False),  # not in the region
     ("NC_NOT_LISTED", "non_country", "", False),
     ("LAC", "lac_aggregate", "", False),
     ("LAC_CARIB", "lac_aggregate", "", False),
@@ -61,7 +65,7 @@ OBSERVATIONS = [
     ("syn_amber", "TEST_ILLEGAL", "BBB", "2019", 1110, ""),
     ("syn_green", "TEST_RECEIVED", "AAA", "2019", 2220, ""),
     ("syn_green", "TEST_RECEIVED", "BBB", "2019", 4440, ""),
-    ("syn_green", "TEST_RECEIVED", "CCC", "2019", 0, ""),          # zero denominator
+    ("syn_green", "TEST_RECEIVED", "CCC", "2019", 0, ""),  # zero denominator
     ("syn_amber", "TEST_ILLEGAL", "CCC", "2019", 111, ""),
     # parts to add up: AAA has both sexes, BBB only F (no total may be formed)
     ("syn_clear", "TEST_VICTIMS", "AAA", "2019", 111, "F"),
@@ -83,8 +87,10 @@ def _make_warehouse(path) -> None:
     con.execute("CREATE SCHEMA marts")
     con.execute("""CREATE TABLE marts.areas (REF_AREA VARCHAR, ISO2 VARCHAR, M49 BIGINT, NAME_EN VARCHAR,
                    NAME_ES VARCHAR, NAME_PT VARCHAR, AREA_KIND VARCHAR, LAC_SUBREGION VARCHAR, IS_LAC BOOLEAN)""")
-    con.executemany("INSERT INTO marts.areas VALUES (?, '', NULL, ?, ?, ?, ?, ?, ?)",
-                    [(a, f"SYNTHETIC {a}", f"SINTÉTICO {a}", f"SINTÉTICO {a}", k, s, lac) for a, k, s, lac in AREAS])
+    con.executemany(
+        "INSERT INTO marts.areas VALUES (?, '', NULL, ?, ?, ?, ?, ?, ?)",
+        [(a, f"SYNTHETIC {a}", f"SINTÉTICO {a}", f"SINTÉTICO {a}", k, s, lac) for a, k, s, lac in AREAS],
+    )
     con.execute("""CREATE TABLE marts.population (REF_AREA VARCHAR, YEAR BIGINT, POPULATION BIGINT,
                    POPULATION_U18 BIGINT, U18_PROJECTION BOOLEAN)""")
     con.executemany("INSERT INTO marts.population VALUES (?, ?, ?, ?, ?)", POPULATION)
@@ -92,13 +98,31 @@ def _make_warehouse(path) -> None:
     con.executemany("INSERT INTO marts.sources VALUES (?, ?, true, 'SYNTHETIC test source')", list(SOURCES.items()))
     rows = []
     for i, (source, measure, area, period, value, sex) in enumerate(OBSERVATIONS):
-        rows.append({
-            "SOURCE_ID": source, "MEASURE": measure, "REF_AREA": area, "TIME_PERIOD": period,
-            "OBS_VALUE": float(value), "UNIT_MEASURE": "NUMBER", "OBS_STATUS": "A", "SHARING": SOURCES[source],
-            "SEX": sex, "AGE": "", "DISAGGREGATION": "", "NATURE": "", "SYNTHETIC": True,
-            "FILE_ID": "SYNTHETIC", "FILE_NAME": "SYNTHETIC.csv", "FILE_SHA256": "0" * 64, "LOC_PAGE": None,
-            "LOC_LINE": None, "LOC_SHEET": "", "LOC_ROW": i + 2, "REF_YEAR": int(period),
-        })
+        rows.append(
+            {
+                "SOURCE_ID": source,
+                "MEASURE": measure,
+                "REF_AREA": area,
+                "TIME_PERIOD": period,
+                "OBS_VALUE": float(value),
+                "UNIT_MEASURE": "NUMBER",
+                "OBS_STATUS": "A",
+                "SHARING": SOURCES[source],
+                "SEX": sex,
+                "AGE": "",
+                "DISAGGREGATION": "",
+                "NATURE": "",
+                "SYNTHETIC": True,
+                "FILE_ID": "SYNTHETIC",
+                "FILE_NAME": "SYNTHETIC.csv",
+                "FILE_SHA256": "0" * 64,
+                "LOC_PAGE": None,
+                "LOC_LINE": None,
+                "LOC_SHEET": "",
+                "LOC_ROW": i + 2,
+                "REF_YEAR": int(period),
+            }
+        )
     frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS + ["REF_YEAR"])
     con.register("obs", frame)
     con.execute("CREATE TABLE marts.observations AS SELECT * FROM obs")
@@ -107,9 +131,19 @@ def _make_warehouse(path) -> None:
 
 def indicator(ind_id: str, numerator, denominator="population_total", **extra) -> Indicator:
     data = {
-        "id": ind_id, "goal": 1, "working_group": "hotlines", "name": TEXT, "definition": TEXT,
-        "numerator": numerator, "denominator": denominator, "factor": 100000, "unit": "PER_100000_POP",
-        "direction": "decrease", "sources": ["syn_clear"], "limitations": TEXT, "base_year": 2019,
+        "id": ind_id,
+        "goal": 1,
+        "working_group": "hotlines",
+        "name": TEXT,
+        "definition": TEXT,
+        "numerator": numerator,
+        "denominator": denominator,
+        "factor": 100000,
+        "unit": "PER_100000_POP",
+        "direction": "decrease",
+        "sources": ["syn_clear"],
+        "limitations": TEXT,
+        "base_year": 2019,
         "aggregation": {"method": "ratio_of_sums"},
     }
     data.update(extra)
@@ -131,8 +165,9 @@ def _values(con, *indicators: Indicator) -> pd.DataFrame:
 
 
 def _row(frame: pd.DataFrame, ind: str, area: str, period: str = "2019", sex: str = "") -> pd.Series:
-    hit = frame[(frame.INDICATOR == ind) & (frame.REF_AREA == area) & (frame.TIME_PERIOD == period)
-                & (frame.SEX == sex)]
+    hit = frame[
+        (frame.INDICATOR == ind) & (frame.REF_AREA == area) & (frame.TIME_PERIOD == period) & (frame.SEX == sex)
+    ]
     assert len(hit) == 1, f"{ind} {area} {period} {sex!r}: {len(hit)} rows"
     return hit.iloc[0]
 
@@ -141,7 +176,7 @@ def _row(frame: pd.DataFrame, ind: str, area: str, period: str = "2019", sex: st
 def test_per_100k_country_values(con):
     frame = _values(con, indicator("reports_per_100k", {"measure": "TEST_REPORTS"}))
     aaa = _row(frame, "reports_per_100k", "AAA")
-    assert aaa.OBS_VALUE == pytest.approx(1110 / 1_110_000 * 100000)      # = 100
+    assert aaa.OBS_VALUE == pytest.approx(1110 / 1_110_000 * 100000)  # = 100
     assert aaa.NUMERATOR == 1110 and aaa.DENOMINATOR == 1_110_000
     assert _row(frame, "reports_per_100k", "BBB").OBS_VALUE == pytest.approx(200.0)
     assert _row(frame, "reports_per_100k", "CCC").OBS_VALUE == pytest.approx(10.0)
@@ -161,8 +196,8 @@ def test_regional_aggregate_is_sum_over_sum_with_coverage(con):
     # the numerator, the denominator and the coverage; FFF counts in the region's population.
     assert lac.NUMERATOR == 1110 + 4440 + 333
     assert lac.DENOMINATOR == 1_110_000 + 2_220_000 + 3_330_000
-    assert lac.OBS_VALUE == pytest.approx(5883 / 6_660_000 * 100000)        # 88.33...
-    mean_of_ratios = (100.0 + 200.0 + 10.0) / 3                              # 103.33...
+    assert lac.OBS_VALUE == pytest.approx(5883 / 6_660_000 * 100000)  # 88.33...
+    mean_of_ratios = (100.0 + 200.0 + 10.0) / 3  # 103.33...
     assert not math.isclose(lac.OBS_VALUE, mean_of_ratios, rel_tol=1e-3)
     assert lac.COVERAGE == pytest.approx(6_660_000 / (6_660_000 + 3_330_000))  # FFF's population not covered
     assert lac.N_COUNTRIES == 3 and lac.AREA_KIND == "lac_aggregate"
@@ -172,7 +207,7 @@ def test_regional_aggregate_is_sum_over_sum_with_coverage(con):
     assert south.COVERAGE == pytest.approx(1.0)
     carib = _row(frame, "reports_per_100k", "LAC_CARIB")
     assert carib.OBS_VALUE == pytest.approx(10.0)
-    assert carib.COVERAGE == pytest.approx(3_330_000 / (3_330_000 + 3_330_000))   # CCC of CCC + FFF
+    assert carib.COVERAGE == pytest.approx(3_330_000 / (3_330_000 + 3_330_000))  # CCC of CCC + FFF
     # EEE is outside the region: in no aggregate
     assert lac.NUMERATOR != 1110 + 4440 + 333 + 555
     # no aggregate for a sub-region without reporting countries
@@ -180,8 +215,14 @@ def test_regional_aggregate_is_sum_over_sum_with_coverage(con):
 
 
 def test_counts_sum_with_coverage(con):
-    count = indicator("reports", {"measure": "TEST_REPORTS"}, denominator="none", factor=1, unit="NUMBER",
-                      aggregation={"method": "sum"})
+    count = indicator(
+        "reports",
+        {"measure": "TEST_REPORTS"},
+        denominator="none",
+        factor=1,
+        unit="NUMBER",
+        aggregation={"method": "sum"},
+    )
     frame = _values(con, count)
     lac = _row(frame, "reports", "LAC")
     # a count needs no denominator: DDD's reports are added, but DDD has no known
@@ -193,15 +234,19 @@ def test_counts_sum_with_coverage(con):
 
 
 def test_per_child_projection_marks_estimate_and_coverage_uses_children(con):
-    per_child = indicator("reports_per_100k_children", {"measure": "TEST_REPORTS"},
-                          denominator="population_under18", unit="PER_100000_U18")
+    per_child = indicator(
+        "reports_per_100k_children",
+        {"measure": "TEST_REPORTS"},
+        denominator="population_under18",
+        unit="PER_100000_U18",
+    )
     frame = _values(con, per_child)
     a2019 = _row(frame, "reports_per_100k_children", "AAA", "2019")
     a2020 = _row(frame, "reports_per_100k_children", "AAA", "2020")
     assert a2019.OBS_VALUE == pytest.approx(1110 / 333_000 * 100000)
     assert a2019.OBS_STATUS == "A"
     assert a2020.OBS_VALUE == pytest.approx(1330 / 444_000 * 100000)
-    assert a2020.OBS_STATUS == "E"            # the 2020 under-18 population is a projection
+    assert a2020.OBS_STATUS == "E"  # the 2020 under-18 population is a projection
     lac = _row(frame, "reports_per_100k_children", "LAC")
     assert lac.COVERAGE == pytest.approx((333_000 + 666_000 + 999_000) / (333_000 + 666_000 + 999_000 + 999_000))
     assert _row(frame, "reports_per_100k_children", "LAC", "2020").OBS_STATUS == "E"
@@ -209,21 +254,27 @@ def test_per_child_projection_marks_estimate_and_coverage_uses_children(con):
 
 # ------------------------------------------------------------------ sharing
 def test_sharing_is_the_most_restrictive_input(con):
-    share = indicator("illegal_share", {"measure": "TEST_ILLEGAL"}, denominator={"measure": "TEST_RECEIVED"},
-                      factor=100, unit="PERCENT", sources=["syn_clear", "syn_amber", "syn_green"],
-                      aggregation={"method": "ratio_of_sums", "basis": "population_total"})
+    share = indicator(
+        "illegal_share",
+        {"measure": "TEST_ILLEGAL"},
+        denominator={"measure": "TEST_RECEIVED"},
+        factor=100,
+        unit="PERCENT",
+        sources=["syn_clear", "syn_amber", "syn_green"],
+        aggregation={"method": "ratio_of_sums", "basis": "population_total"},
+    )
     frame = _values(con, share)
     aaa = _row(frame, "illegal_share", "AAA")
-    assert aaa.OBS_VALUE == pytest.approx(222 / 2220 * 100)     # 10
-    assert aaa.SHARING == "GREEN"                                # CLEAR numerator, GREEN denominator
+    assert aaa.OBS_VALUE == pytest.approx(222 / 2220 * 100)  # 10
+    assert aaa.SHARING == "GREEN"  # CLEAR numerator, GREEN denominator
     assert aaa.SOURCE_IDS == "syn_clear,syn_green"
     bbb = _row(frame, "illegal_share", "BBB")
-    assert bbb.OBS_VALUE == pytest.approx(1110 / 4440 * 100)    # 25
+    assert bbb.OBS_VALUE == pytest.approx(1110 / 4440 * 100)  # 25
     assert bbb.SHARING == "AMBER"
-    assert "CCC" not in set(frame.REF_AREA)                      # zero denominator: no value
+    assert "CCC" not in set(frame.REF_AREA)  # zero denominator: no value
     lac = _row(frame, "illegal_share", "LAC")
-    assert lac.OBS_VALUE == pytest.approx((222 + 1110) / (2220 + 4440) * 100)   # 20, not (10 + 25) / 2
-    assert lac.SHARING == "AMBER"                                 # the most restrictive contributing row
+    assert lac.OBS_VALUE == pytest.approx((222 + 1110) / (2220 + 4440) * 100)  # 20, not (10 + 25) / 2
+    assert lac.SHARING == "AMBER"  # the most restrictive contributing row
     assert lac.COVERAGE == pytest.approx((1_110_000 + 2_220_000) / 9_990_000)
     assert lac.SOURCE_IDS == "syn_amber,syn_clear,syn_green"
 
@@ -236,32 +287,52 @@ def test_population_only_inputs_keep_the_source_level(con):
 
 # ------------------------------------------------------------------ selection rules
 def test_sum_over_needs_every_part(con):
-    victims = indicator("victims_per_100k", {"measure": "TEST_VICTIMS", "filter": {"SEX": ["F", "M"]},
-                                             "sum_over": ["SEX"]})
+    victims = indicator(
+        "victims_per_100k", {"measure": "TEST_VICTIMS", "filter": {"SEX": ["F", "M"]}, "sum_over": ["SEX"]}
+    )
     frame = _values(con, victims)
     aaa = _row(frame, "victims_per_100k", "AAA", sex="_T")
     assert aaa.NUMERATOR == 111 + 222
-    assert "BBB" not in set(frame.REF_AREA)      # only F reported: no total is formed
+    assert "BBB" not in set(frame.REF_AREA)  # only F reported: no total is formed
     lac = _row(frame, "victims_per_100k", "LAC", sex="_T")
     assert lac.NUMERATOR == 333 and lac.DENOMINATOR == 1_110_000
 
 
 def test_disaggregations_give_one_series_per_category(con):
-    pct = indicator("pct", {"measure": "TEST_PCT"}, denominator="none", factor=1, unit="PERCENT",
-                    disaggregations=["SEX"], aggregation={"method": "none"})
+    pct = indicator(
+        "pct",
+        {"measure": "TEST_PCT"},
+        denominator="none",
+        factor=1,
+        unit="PERCENT",
+        disaggregations=["SEX"],
+        aggregation={"method": "none"},
+    )
     frame = _values(con, pct)
     aaa = frame[(frame.REF_AREA == "AAA")].set_index("SEX").OBS_VALUE.to_dict()
     assert aaa == pytest.approx({"_T": 11.1, "F": 22.2, "M": 3.3})
-    assert frame[frame.AREA_KIND == "lac_aggregate"].empty        # aggregation none
-    headline = indicator("pct_total", {"measure": "TEST_PCT"}, denominator="none", factor=1, unit="PERCENT",
-                         aggregation={"method": "none"})
+    assert frame[frame.AREA_KIND == "lac_aggregate"].empty  # aggregation none
+    headline = indicator(
+        "pct_total",
+        {"measure": "TEST_PCT"},
+        denominator="none",
+        factor=1,
+        unit="PERCENT",
+        aggregation={"method": "none"},
+    )
     frame = _values(con, headline)
     assert sorted(zip(frame.REF_AREA, frame.SEX)) == [("AAA", "_T"), ("BBB", "_T")]
 
 
 def test_weighted_mean_uses_population_weights(con):
-    pct = indicator("pct_weighted", {"measure": "TEST_PCT"}, denominator="none", factor=1, unit="PERCENT",
-                    aggregation={"method": "weighted_mean", "basis": "population_total"})
+    pct = indicator(
+        "pct_weighted",
+        {"measure": "TEST_PCT"},
+        denominator="none",
+        factor=1,
+        unit="PERCENT",
+        aggregation={"method": "weighted_mean", "basis": "population_total"},
+    )
     frame = _values(con, pct)
     lac = _row(frame, "pct_weighted", "LAC", sex="_T")
     assert lac.OBS_VALUE == pytest.approx((11.1 * 1_110_000 + 33.3 * 2_220_000) / (1_110_000 + 2_220_000))
@@ -280,14 +351,19 @@ def test_duplicate_rows_are_a_registry_error(con):
 
 
 def test_sql_escape_hatch(con):
-    doubled = indicator("doubled", {
-        "sql": "SELECT REF_AREA, REF_YEAR, 2 * OBS_VALUE AS VALUE FROM marts.observations "
-               "WHERE MEASURE = 'TEST_REPORTS'",
-        "description": TEXT}, sources=["syn_amber"])
+    doubled = indicator(
+        "doubled",
+        {
+            "sql": "SELECT REF_AREA, REF_YEAR, 2 * OBS_VALUE AS VALUE FROM marts.observations "
+            "WHERE MEASURE = 'TEST_REPORTS'",
+            "description": TEXT,
+        },
+        sources=["syn_amber"],
+    )
     frame = _values(con, doubled)
     aaa = _row(frame, "doubled", "AAA")
     assert aaa.NUMERATOR == 2220 and aaa.OBS_VALUE == pytest.approx(200.0)
-    assert aaa.SHARING == "AMBER"            # no SHARING column: the declared sources' level
+    assert aaa.SHARING == "AMBER"  # no SHARING column: the declared sources' level
     assert aaa.SOURCE_IDS == "syn_amber"
     assert "NC_NOT_LISTED" not in set(frame.REF_AREA)
     bad = indicator("bad_sql", {"sql": "SELECT REF_AREA, 1 AS VALUE FROM marts.areas", "description": TEXT})
@@ -297,8 +373,7 @@ def test_sql_escape_hatch(con):
 
 
 def test_min_coverage_withholds_thin_aggregates(con):
-    thin = indicator("thin", {"measure": "TEST_REPORTS"}, aggregation={"method": "ratio_of_sums",
-                                                                       "min_coverage": 0.7})
+    thin = indicator("thin", {"measure": "TEST_REPORTS"}, aggregation={"method": "ratio_of_sums", "min_coverage": 0.7})
     frame = _values(con, thin)
     aggregates = set(frame[frame.AREA_KIND == "lac_aggregate"].REF_AREA + " " + frame.TIME_PERIOD)
     # LAC 2019 covers 2/3 < 0.7 and LAC_CARIB 1/2: withheld; LAC_SOUTH covers all of it
@@ -337,8 +412,15 @@ def test_progress_per_series_and_indicator(con):
 
 
 def test_progress_without_headline_combines_the_categories(con):
-    pct = indicator("pct_by_sex", {"measure": "TEST_PCT", "filter": {"SEX": ["F", "M"]}}, denominator="none",
-                    factor=1, unit="PERCENT", disaggregations=["SEX"], aggregation={"method": "none"})
+    pct = indicator(
+        "pct_by_sex",
+        {"measure": "TEST_PCT", "filter": {"SEX": ["F", "M"]}},
+        denominator="none",
+        factor=1,
+        unit="PERCENT",
+        disaggregations=["SEX"],
+        aggregation={"method": "none"},
+    )
     registry = {pct.id: pct}
     build_indicator_values(con, registry)
     build_indicator_progress(con, registry)
@@ -371,11 +453,17 @@ def built(built_home):
 @pytest.mark.slow
 @pytest.mark.parametrize("area", ["BRA", "MEX"])
 def test_real_cybertipline_per_100k(built, area):
-    rows = built.execute("""
+    rows = built.execute(
+        """
         SELECT REF_YEAR, OBS_VALUE, NUMERATOR, DENOMINATOR, SHARING, OBS_STATUS, SYNTHETIC
         FROM marts.indicator_values
-        WHERE INDICATOR = 'cybertipline_reports_per_100k' AND REF_AREA = ?""", [area]).fetchall()
-    got = {year: (value, num, den, sharing, status, synthetic) for year, value, num, den, sharing, status, synthetic in rows}
+        WHERE INDICATOR = 'cybertipline_reports_per_100k' AND REF_AREA = ?""",
+        [area],
+    ).fetchall()
+    got = {
+        year: (value, num, den, sharing, status, synthetic)
+        for year, value, num, den, sharing, status, synthetic in rows
+    }
     assert sorted(got) == [2019, 2020, 2021, 2022, 2023]
     for year, reports in NCMEC[area].items():
         population = WORLD_BANK_POPULATION[area][year]
@@ -414,8 +502,10 @@ def test_real_lac_aggregate_is_sum_over_sum(built):
 def test_real_build_computes_every_indicator_and_flags_synthetic(built):
     registry = load_registry()
     assert indicators_without_values(built, registry) == []
-    flags = dict(built.execute("""SELECT INDICATOR, bool_and(SYNTHETIC) = bool_or(SYNTHETIC) AND bool_or(SYNTHETIC)
-                                  FROM marts.indicator_values GROUP BY 1""").fetchall())
+    flags = dict(
+        built.execute("""SELECT INDICATOR, bool_and(SYNTHETIC) = bool_or(SYNTHETIC) AND bool_or(SYNTHETIC)
+                                  FROM marts.indicator_values GROUP BY 1""").fetchall()
+    )
     assert flags["awareness_campaigns"] and flags["conviction_ratio"]
     assert not flags["cybertipline_reports_per_100k"]
     sharing = dict(built.execute("SELECT INDICATOR, max(SHARING) FROM marts.indicator_values GROUP BY 1").fetchall())
@@ -428,8 +518,10 @@ def test_real_build_computes_every_indicator_and_flags_synthetic(built):
 def test_compute_does_not_need_the_marts_written(con):
     frame = compute_indicator_values(con, {"r": indicator("r", {"measure": "TEST_REPORTS"})})
     assert not frame.empty
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()}
+    tables = {
+        r[0]
+        for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
+    }
     assert "indicator_values" not in tables
 
 

@@ -48,9 +48,14 @@ def test_every_indicator_speaks_es_en_pt(registry):
 def test_real_data_where_it_exists(registry):
     catalogue = load_catalogue()
     real = {i.id for i in registry.values() if not any(catalogue[s].synthetic for s in i.sources)}
-    assert {"cybertipline_reports_per_100k", "cybertipline_reports_per_100k_children",
-            "sexual_violence_before_18", "trafficking_victims_detected_per_100k",
-            "sexual_assault_police_reporting_rate", "sexual_violence_last_12_months"} <= real
+    assert {
+        "cybertipline_reports_per_100k",
+        "cybertipline_reports_per_100k_children",
+        "sexual_violence_before_18",
+        "trafficking_victims_detected_per_100k",
+        "sexual_assault_police_reporting_rate",
+        "sexual_violence_last_12_months",
+    } <= real
     assert registry["cybertipline_reports_per_100k"].goal == 8
     assert registry["cybertipline_reports_per_100k"].denominator == "population_total"
     assert registry["cybertipline_reports_per_100k_children"].goal == 1
@@ -64,8 +69,7 @@ def test_real_data_where_it_exists(registry):
     # goals 3, 4, 6 and 7 have no real statistics yet: at least two indicators each are
     # computed from the SYNTHETIC generic-template source, and say so
     for goal in (3, 4, 6, 7):
-        from_fixture = [i for i in registry.values()
-                        if i.goal == goal and i.sources == ["synthetic_policy_activities"]]
+        from_fixture = [i for i in registry.values() if i.goal == goal and i.sources == ["synthetic_policy_activities"]]
         assert len(from_fixture) >= 2, goal
         for ind in from_fixture:
             assert "SINTÉTICA" in ind.limitations.es and "SINTÉTICA" in ind.limitations.pt
@@ -73,8 +77,11 @@ def test_real_data_where_it_exists(registry):
 
 
 def test_survey_percentages_have_no_summed_aggregate(registry):
-    for ind_id in ("sexual_violence_before_18", "sexual_violence_last_12_months",
-                   "sexual_assault_police_reporting_rate"):
+    for ind_id in (
+        "sexual_violence_before_18",
+        "sexual_violence_last_12_months",
+        "sexual_assault_police_reporting_rate",
+    ):
         assert registry[ind_id].aggregation.method == "none"
 
 
@@ -90,35 +97,48 @@ def _variant(tmp_path: Path, change, name: str = "cybertipline_reports_per_100k.
     return path
 
 
-@pytest.mark.parametrize("change, field, words", [
-    (lambda d: d.pop("goal"), "goal", "Field required"),
-    (lambda d: d.update(goal=9), "goal", "less than or equal to 8"),
-    (lambda d: d.update(working_group="marketing"), "working_group", "hotlines"),
-    (lambda d: d["name"].pop("pt"), "name.pt", "Field required"),
-    (lambda d: d["limitations"].update(es=""), "limitations.es", "at least 1 character"),
-    (lambda d: d.update(direction="up"), "direction", "increase"),
-    (lambda d: d.update(denominator="population_adults"), "denominator", "population_total"),
-    (lambda d: d["numerator"].update(measure="NOT_A_MEASURE"), "numerator.measure", "measures code list"),
-    (lambda d: d["numerator"].update(measure="PROSECUTIONS"), "numerator.measure", "not delivered"),
-    (lambda d: d["numerator"].update(sum_over=["SEX"]), "numerator.sum_over", "list filter"),
-    (lambda d: d["numerator"].update(filter={"COLOUR": "x"}), "numerator.filter.COLOUR", "SEX"),
-    (lambda d: d["numerator"].update(source="un_sdg_global_database"), "numerator.source", "not one of"),
-    (lambda d: d.update(disaggregations=["SEX"]), "disaggregations", "population denominator"),
-    (lambda d: d.update(aggregation={"method": "sum"}), "aggregation.method", "ratio_of_sums"),
-    (lambda d: d.update(aggregation={"method": "ratio_of_sums", "basis": "population_under18"}),
-     "aggregation.basis", "own denominator"),
-    (lambda d: d.update(target={"value": 1, "year": 2010}), "target.year", "after the base year"),
-    (lambda d: d.update(unit="PER_MILLION"), "unit", "translations"),
-    (lambda d: d.update(sources=["ncmec_cybertipline_by_country", "no_such_source"]), "sources", "not a source"),
-    (lambda d: d["frameworks"].update(weprotect_capabilities=[22]), "frameworks.weprotect_capabilities", "1-21"),
-    (lambda d: d["frameworks"].update(ncmec_positions=["world_peace"]), "frameworks.ncmec_positions", "world_peace"),
-    (lambda d: d.update(progress_method="vibes"), "progress_method", "opensdg"),
-    (lambda d: d.update(factor=0), "factor", "greater than 0"),
-    (lambda d: d.update(colour="blue"), "colour", "Extra inputs"),
-    (lambda d: d.update(id="other_id"), "id", "file name"),
-    (lambda d: d.update(numerator={"sql": "DELETE FROM marts.observations", "description": d["name"]}),
-     "numerator.sql", "SELECT"),
-])
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        (lambda d: d.pop("goal"), "goal", "Field required"),
+        (lambda d: d.update(goal=9), "goal", "less than or equal to 8"),
+        (lambda d: d.update(working_group="marketing"), "working_group", "hotlines"),
+        (lambda d: d["name"].pop("pt"), "name.pt", "Field required"),
+        (lambda d: d["limitations"].update(es=""), "limitations.es", "at least 1 character"),
+        (lambda d: d.update(direction="up"), "direction", "increase"),
+        (lambda d: d.update(denominator="population_adults"), "denominator", "population_total"),
+        (lambda d: d["numerator"].update(measure="NOT_A_MEASURE"), "numerator.measure", "measures code list"),
+        (lambda d: d["numerator"].update(measure="PROSECUTIONS"), "numerator.measure", "not delivered"),
+        (lambda d: d["numerator"].update(sum_over=["SEX"]), "numerator.sum_over", "list filter"),
+        (lambda d: d["numerator"].update(filter={"COLOUR": "x"}), "numerator.filter.COLOUR", "SEX"),
+        (lambda d: d["numerator"].update(source="un_sdg_global_database"), "numerator.source", "not one of"),
+        (lambda d: d.update(disaggregations=["SEX"]), "disaggregations", "population denominator"),
+        (lambda d: d.update(aggregation={"method": "sum"}), "aggregation.method", "ratio_of_sums"),
+        (
+            lambda d: d.update(aggregation={"method": "ratio_of_sums", "basis": "population_under18"}),
+            "aggregation.basis",
+            "own denominator",
+        ),
+        (lambda d: d.update(target={"value": 1, "year": 2010}), "target.year", "after the base year"),
+        (lambda d: d.update(unit="PER_MILLION"), "unit", "translations"),
+        (lambda d: d.update(sources=["ncmec_cybertipline_by_country", "no_such_source"]), "sources", "not a source"),
+        (lambda d: d["frameworks"].update(weprotect_capabilities=[22]), "frameworks.weprotect_capabilities", "1-21"),
+        (
+            lambda d: d["frameworks"].update(ncmec_positions=["world_peace"]),
+            "frameworks.ncmec_positions",
+            "world_peace",
+        ),
+        (lambda d: d.update(progress_method="vibes"), "progress_method", "opensdg"),
+        (lambda d: d.update(factor=0), "factor", "greater than 0"),
+        (lambda d: d.update(colour="blue"), "colour", "Extra inputs"),
+        (lambda d: d.update(id="other_id"), "id", "file name"),
+        (
+            lambda d: d.update(numerator={"sql": "DELETE FROM marts.observations", "description": d["name"]}),
+            "numerator.sql",
+            "SELECT",
+        ),
+    ],
+)
 def test_invalid_file_names_file_and_field(tmp_path, change, field, words):
     path = _variant(tmp_path, change)
     with pytest.raises(IndicatorError) as info:
@@ -141,8 +161,8 @@ def test_an_invalid_file_stops_the_whole_registry(tmp_path):
     folder = tmp_path / "registry"
     shutil.copytree(REGISTRY_DIR, folder)
     (folder / "conviction_ratio.yaml").write_text(
-        (folder / "conviction_ratio.yaml").read_text(encoding="utf-8").replace("goal: 5", "goal: 0"),
-        encoding="utf-8")
+        (folder / "conviction_ratio.yaml").read_text(encoding="utf-8").replace("goal: 5", "goal: 0"), encoding="utf-8"
+    )
     with pytest.raises(IndicatorError) as info:
         load_registry(folder)
     assert str(info.value).startswith("conviction_ratio.yaml: field 'goal'")
@@ -178,13 +198,15 @@ def test_defaults_are_derived_from_the_denominator(tmp_path):
         d["unit"] = "NUMBER"
 
     counted = load_indicator(_variant(tmp_path, count))
-    assert counted.aggregation.method == "sum"   # CYBERTIPLINE_REPORTS is a count
+    assert counted.aggregation.method == "sum"  # CYBERTIPLINE_REPORTS is a count
 
 
 # ------------------------------------------------------------------ methodology pages
-HEADINGS = {"es": ["## Definición", "## Fórmula de cálculo", "## Fuentes", "## Limitaciones"],
-            "en": ["## Definition", "## Formula", "## Sources", "## Limitations"],
-            "pt": ["## Definição", "## Fórmula de cálculo", "## Fontes", "## Limitações"]}
+HEADINGS = {
+    "es": ["## Definición", "## Fórmula de cálculo", "## Fuentes", "## Limitaciones"],
+    "en": ["## Definition", "## Formula", "## Sources", "## Limitations"],
+    "pt": ["## Definição", "## Fórmula de cálculo", "## Fontes", "## Limitações"],
+}
 
 
 @pytest.mark.parametrize("lang", ["es", "en", "pt"])
@@ -205,8 +227,11 @@ def test_methodology_pages_in_each_language(registry, lang):
         for source in registry[ind_id].sources:
             assert f"`{source}`" in text
     assert any("SELECT" in text for text in docs.values())
-    context = {"es": "Indicador de contexto: su evolución", "en": "Context indicator: its direction",
-               "pt": "Indicador de contexto: a sua evolução"}[lang]
+    context = {
+        "es": "Indicador de contexto: su evolución",
+        "en": "Context indicator: its direction",
+        "pt": "Indicador de contexto: a sua evolução",
+    }[lang]
     assert context in pages["cybertipline_reports"] and context not in pages["conviction_ratio"]
     per100k = pages["cybertipline_reports_per_100k"]
     assert ("100.000" if lang in ("es", "pt") else "100,000") in per100k
@@ -234,13 +259,26 @@ def test_policy_activities_fixture_is_labelled_synthetic():
     path = BUNDLED_DATA_DIR / "synthetic" / "policy-activities-SYNTHETIC.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE", "SEX", "AGE",
-                             "DISAGGREGATION", "OBS_STATUS", "COMMENT"]
+    assert list(rows[0]) == [
+        "REF_AREA",
+        "TIME_PERIOD",
+        "MEASURE",
+        "OBS_VALUE",
+        "UNIT_MEASURE",
+        "SEX",
+        "AGE",
+        "DISAGGREGATION",
+        "OBS_STATUS",
+        "COMMENT",
+    ]
     assert {r["COMMENT"] for r in rows} == {"SYNTHETIC: invented for testing, not a real statistic"}
     assert {r["MEASURE"] for r in rows} == set(entry.measures)
     # patterned figures: the first country's first year
-    first = {r["MEASURE"]: int(r["OBS_VALUE"]) for r in rows
-             if r["REF_AREA"] == "ARG" and r["TIME_PERIOD"] == "2019" and r["SEX"] in ("", "_T")}
+    first = {
+        r["MEASURE"]: int(r["OBS_VALUE"])
+        for r in rows
+        if r["REF_AREA"] == "ARG" and r["TIME_PERIOD"] == "2019" and r["SEX"] in ("", "_T")
+    }
     assert first["RESPONSE_PROFESSIONALS_TRAINED"] == 1110
     assert first["AWARENESS_CAMPAIGN_REACH"] == 111000
     assert first["SAFETY_TOOL_TRAININGS"] == 111

@@ -53,28 +53,41 @@ def test_corrected_file_supersedes_and_history_is_kept(home, tmp_path):
     text = HOTLINE_CSV.read_text(encoding="utf-8-sig")
     assert "Brasil;2019;HOTLINE_REPORTS_RECEIVED;1.110;" in text
     corrected = tmp_path / "hotline-reports-SYNTHETIC-corrected.csv"
-    corrected.write_text(text.replace("Brasil;2019;HOTLINE_REPORTS_RECEIVED;1.110;",
-                                      "Brasil;2019;HOTLINE_REPORTS_RECEIVED;1.332;"), encoding="utf-8")
+    corrected.write_text(
+        text.replace("Brasil;2019;HOTLINE_REPORTS_RECEIVED;1.110;", "Brasil;2019;HOTLINE_REPORTS_RECEIVED;1.332;"),
+        encoding="utf-8",
+    )
     old_id = sha(HOTLINE_CSV)[:16]
     run_clac(home, "ingest", str(corrected), "--source", "synthetic_hotline_reports")
     new_id = sha(corrected)[:16]
 
     assert query(home, "SELECT SUPERSEDED_BY FROM raw.parses WHERE FILE_ID = ?", [old_id]) == [(new_id,)]
     assert query(home, "SELECT SUPERSEDED_BY FROM raw.parses WHERE FILE_ID = ?", [new_id]) == [(None,)]
-    current = query(home, """SELECT OBS_VALUE, FILE_ID FROM marts.observations
+    current = query(
+        home,
+        """SELECT OBS_VALUE, FILE_ID FROM marts.observations
                              WHERE SOURCE_ID = 'synthetic_hotline_reports' AND REF_AREA = 'BRA'
-                               AND TIME_PERIOD = '2019' AND MEASURE = 'HOTLINE_REPORTS_RECEIVED'""")
+                               AND TIME_PERIOD = '2019' AND MEASURE = 'HOTLINE_REPORTS_RECEIVED'""",
+    )
     assert current == [(1332.0, new_id)]
     # history: both versions stay in staging and in the raw store, byte for byte
-    history = sorted(query(home, """SELECT OBS_VALUE FROM staging.synthetic_hotline_reports
+    history = sorted(
+        query(
+            home,
+            """SELECT OBS_VALUE FROM staging.synthetic_hotline_reports
                                     WHERE REF_AREA = 'BRA' AND TIME_PERIOD = '2019'
-                                      AND MEASURE = 'HOTLINE_REPORTS_RECEIVED'"""))
+                                      AND MEASURE = 'HOTLINE_REPORTS_RECEIVED'""",
+        )
+    )
     assert history == [(1110.0,), (1332.0,)]
     stored = home / query(home, "SELECT STORED_PATH FROM raw.files WHERE FILE_ID = ?", [old_id])[0][0]
     assert stored.read_bytes() == HOTLINE_CSV.read_bytes()
     # no duplicate observations in the mart
-    dupes = query(home, """SELECT count(*) FROM (SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE,
-                           DISAGGREGATION FROM marts.observations GROUP BY ALL HAVING count(*) > 1)""")
+    dupes = query(
+        home,
+        """SELECT count(*) FROM (SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE,
+                           DISAGGREGATION FROM marts.observations GROUP BY ALL HAVING count(*) > 1)""",
+    )
     assert dupes == [(0,)]
 
 

@@ -20,9 +20,9 @@ what they are allowed to see, in every kind of file, which shows the scan can fi
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 import subprocess
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 
 from tests.canaries import AUDIENCES, CANARIES, UNAPPROVED
+
 VISIBLE = {"public": {"CLEAR"}, "members": {"CLEAR", "GREEN"}, "secretariat": {"CLEAR", "GREEN", "AMBER"}}
 
 SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[,.\u00a0\u202f\u2009' ](?=\d)")
@@ -57,8 +58,9 @@ def _texts(root: Path):
                 for member in archive.namelist():
                     yield f"{name}!{member}", _normalise(archive.read(member).decode("utf-8", "replace"))
         elif suffix == ".pdf":
-            text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                                  check=True).stdout
+            text = subprocess.run(
+                ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+            ).stdout
             yield name, _normalise(text)
         elif suffix in TEXT_SUFFIXES or _is_sdmx_rest_resource(path, root):
             yield name, _normalise(path.read_text(encoding="utf-8", errors="replace"))
@@ -152,8 +154,7 @@ def test_no_build_holds_a_value_of_a_level_its_audience_may_not_see(build_texts,
     hidden = {level for level in ("GREEN", "AMBER", "RED") if level not in VISIBLE[audience]}
     for level in sorted(hidden):
         hits = _hits(build_texts[audience], needles[level])
-        assert not hits, (f"the {audience} build shows {len(hits)} {level} values, e.g. "
-                          f"{sorted(hits.items())[:3]}")
+        assert not hits, f"the {audience} build shows {len(hits)} {level} values, e.g. {sorted(hits.items())[:3]}"
 
 
 def test_the_scan_reads_every_kind_of_file_of_the_public_build(build_texts):
@@ -165,8 +166,7 @@ def test_the_scan_reads_every_kind_of_file_of_the_public_build(build_texts):
     assert "CyberTipline" in pdf_text
 
 
-@pytest.mark.parametrize("audience,level", [("members", "GREEN"), ("secretariat", "GREEN"),
-                                            ("secretariat", "AMBER")])
+@pytest.mark.parametrize("audience,level", [("members", "GREEN"), ("secretariat", "GREEN"), ("secretariat", "AMBER")])
 def test_allowed_values_are_found_in_every_kind_of_output(build_texts, needles, audience, level):
     """Positive control: the same scan finds what an audience may see, in each kind of file."""
     hits = _hits(build_texts[audience], needles[level])
@@ -196,8 +196,14 @@ def test_exports_leave_red_rows_in_the_warehouse(audience_home, tmp_path):
     amber_counts = {str(value) for *_, value in CANARIES["AMBER"][2]}
     for what in ("observations", "sources", "files"):
         out = tmp_path / f"{what}.csv"
-        subprocess.run(CLAC + ["export", what, "--format", "csv", "--out", str(out)], cwd=PROJECT_ROOT,
-                       env=audience_env(audience_home), check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            CLAC + ["export", what, "--format", "csv", "--out", str(out)],
+            cwd=PROJECT_ROOT,
+            env=audience_env(audience_home),
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         text = _normalise(out.read_text(encoding="utf-8"))
         assert "synthetic_red_canary" not in text and not any(c in text for c in red_counts), what
         assert "synthetic_prosecutions" in text, what

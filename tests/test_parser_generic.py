@@ -41,8 +41,15 @@ def _load_script(path: Path):
     return module
 
 
-def _xlsx(path: Path, rows: list[list], *, title: str = "data", merges: list[str] = (),
-          text_cells: dict[str, str] | None = None, before: list[str] = ()) -> Path:
+def _xlsx(
+    path: Path,
+    rows: list[list],
+    *,
+    title: str = "data",
+    merges: list[str] = (),
+    text_cells: dict[str, str] | None = None,
+    before: list[str] = (),
+) -> Path:
     """Write a workbook: optional sheets ``before``, then sheet ``title`` with ``rows``.
 
     ``text_cells`` sets cells whose text starts with "=" as *text* (not formulas)."""
@@ -68,6 +75,7 @@ def _xlsx(path: Path, rows: list[list], *, title: str = "data", merges: list[str
 
 # ------------------------------------------------------------------ bundled SYNTHETIC files
 
+
 def test_synthetic_hotline_csv():
     result = generic_table.parse(HOTLINE)
     with HOTLINE.open("rb") as fh:
@@ -82,8 +90,11 @@ def test_synthetic_hotline_csv():
     assert set(result.rows["AREA_RAW"]) == {"Brasil", "México", "Perú", "República Dominicana"}
     assert set(result.rows["TIME_PERIOD_RAW"]) == {"2019", "2020", "2021", "2022", "2023"}
     units = dict(zip(result.rows["MEASURE"], result.rows["UNIT_MEASURE"]))
-    assert units == {"HOTLINE_REPORTS_RECEIVED": "NUMBER", "HOTLINE_REPORTS_ASSESSED_ILLEGAL": "NUMBER",
-                     "HOTLINE_TAKEDOWN_MEDIAN_DAYS": "DAYS"}
+    assert units == {
+        "HOTLINE_REPORTS_RECEIVED": "NUMBER",
+        "HOTLINE_REPORTS_ASSESSED_ILLEGAL": "NUMBER",
+        "HOTLINE_TAKEDOWN_MEDIAN_DAYS": "DAYS",
+    }
     # hotline-reports-SYNTHETIC.csv row 2: Brasil;2019;HOTLINE_REPORTS_RECEIVED;1.110;NUMBER;...
     r = _row(result, 2)
     assert (r["AREA_RAW"], r["VALUE_RAW"], r["OBS_VALUE"]) == ("Brasil", "1.110", 1110.0)
@@ -115,13 +126,17 @@ def test_synthetic_prosecutions_xlsx():
     assert (wide["CONVICTIONS"] <= wide["PROSECUTIONS"]).all()
     assert (wide["PROSECUTIONS"] <= wide["INVESTIGATIONS_OPENED"]).all()
     values = result.rows["OBS_VALUE"]
-    assert (values == 0).any() and values.between(1, 4).any()   # disclosure control has work
+    assert (values == 0).any() and values.between(1, 4).any()  # disclosure control has work
     assert {c["comment"] for c in result.facts["comments"]} == {SYNTHETIC_COMMENT}
     assert len(result.facts["comments"]) == 60
     # prosecutions-SYNTHETIC.xlsx sheet datos row 4: Ecuador, 2019, INVESTIGATIONS_OPENED, 1110
     r = _row(result, 4)
     assert (r["AREA_RAW"], r["TIME_PERIOD_RAW"], r["MEASURE"], r["OBS_VALUE"]) == (
-        "Ecuador", "2019", "INVESTIGATIONS_OPENED", 1110.0)
+        "Ecuador",
+        "2019",
+        "INVESTIGATIONS_OPENED",
+        1110.0,
+    )
 
 
 def test_synthetic_generator_is_deterministic(tmp_path):
@@ -159,10 +174,10 @@ def test_template_generator_is_deterministic(tmp_path):
 
 # ------------------------------------------------------------------ CSV encodings and delimiters
 
+
 def test_latin1_csv_with_spanish_headers(tmp_path):
     path = tmp_path / "ministerio.csv"
-    text = ("PAÍS;PERÍODO;MEDIDA;VALOR;UNIDAD;COMENTARIO\r\n"
-            "México;2021;CONVICTIONS;12;Número;Año fiscal\r\n")
+    text = "PAÍS;PERÍODO;MEDIDA;VALOR;UNIDAD;COMENTARIO\r\nMéxico;2021;CONVICTIONS;12;Número;Año fiscal\r\n"
     path.write_bytes(text.encode("cp1252"))
     result = generic_table.parse(path)
     assert result.facts["encoding"] == "cp1252"
@@ -173,25 +188,34 @@ def test_latin1_csv_with_spanish_headers(tmp_path):
 
 def test_utf8_bom_csv_with_portuguese_headers(tmp_path):
     path = tmp_path / "ong.csv"
-    path.write_bytes("\ufeffPaís,Período,Medida,Valor,Unidade,Idade,Situação,Comentário\n"
-                     "Brasil,2022,HOTLINE_REPORTS_RECEIVED,1110,número,0-17,provisório,ok\n".encode("utf-8"))
+    path.write_bytes(
+        "\ufeffPaís,Período,Medida,Valor,Unidade,Idade,Situação,Comentário\n"
+        "Brasil,2022,HOTLINE_REPORTS_RECEIVED,1110,número,0-17,provisório,ok\n".encode("utf-8")
+    )
     result = generic_table.parse(path)
     assert result.facts["encoding"] == "utf-8-sig"
     assert result.facts["delimiter"] == ","
     assert result.facts["columns"]["REF_AREA"] == "País"  # the BOM is not part of the header
     r = result.rows.iloc[0]
     assert (r["AREA_RAW"], r["OBS_VALUE"], r["UNIT_MEASURE"], r["AGE"], r["OBS_STATUS"]) == (
-        "Brasil", 1110.0, "NUMBER", "Y0T17", "P")
+        "Brasil",
+        1110.0,
+        "NUMBER",
+        "Y0T17",
+        "P",
+    )
 
 
 def test_semicolon_decimal_comma(tmp_path):
     path = tmp_path / "coma.csv"
-    path.write_text(HEADER.replace(",", ";") + "\n"
-                    "Perú;2020;X;12,5;PERCENT\n"     # row 2: decimal comma
-                    "Perú;2021;X;1.234;NUMBER\n"     # row 3: thousands dot, settled by row 2
-                    "Perú;2022;X;1.234,5;NUMBER\n"   # row 4: both separators
-                    "Perú;2023;X;1 234;NUMBER\n",    # row 5: space as thousands separator
-                    encoding="utf-8")
+    path.write_text(
+        HEADER.replace(",", ";") + "\n"
+        "Perú;2020;X;12,5;PERCENT\n"  # row 2: decimal comma
+        "Perú;2021;X;1.234;NUMBER\n"  # row 3: thousands dot, settled by row 2
+        "Perú;2022;X;1.234,5;NUMBER\n"  # row 4: both separators
+        "Perú;2023;X;1 234;NUMBER\n",  # row 5: space as thousands separator
+        encoding="utf-8",
+    )
     result = generic_table.parse(path)
     assert result.facts["delimiter"] == ";"
     assert (result.facts["decimal_separator"], result.facts["decimal_rule"]) == (",", "cells")
@@ -209,8 +233,9 @@ def test_semicolon_without_evidence_uses_decimal_comma(tmp_path):
 
 def test_ambiguous_number_without_convention(tmp_path):
     path = tmp_path / "ambiguous.csv"
-    path.write_text(HEADER + '\nChile,2020,X,1.234,NUMBER\nChile,2021,X,"1,234",NUMBER\nChile,2022,X,7,NUMBER\n',
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + '\nChile,2020,X,1.234,NUMBER\nChile,2021,X,"1,234",NUMBER\nChile,2022,X,7,NUMBER\n', encoding="utf-8"
+    )
     result = generic_table.parse(path)
     assert result.facts["decimal_rule"] == "unknown"
     errors = _errors(result)
@@ -232,8 +257,10 @@ def test_ambiguous_number_settled_by_decimal_point_elsewhere(tmp_path):
 
 def test_mixed_conventions_make_ambiguous_values_errors(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_text(HEADER.replace(",", ";") + "\nA;2020;X;12,5;NUMBER\nA;2021;X;3.75;NUMBER\nA;2022;X;1.234;NUMBER\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER.replace(",", ";") + "\nA;2020;X;12,5;NUMBER\nA;2021;X;3.75;NUMBER\nA;2022;X;1.234;NUMBER\n",
+        encoding="utf-8",
+    )
     result = generic_table.parse(path)
     assert result.facts["decimal_rule"] == "mixed"
     error = _errors(result)[4]
@@ -243,8 +270,10 @@ def test_mixed_conventions_make_ambiguous_values_errors(tmp_path):
 
 def test_text_in_numeric_column_is_kept_with_reason(tmp_path):
     path = tmp_path / "text.csv"
-    path.write_text(HEADER + ",COMMENT\nPanamá,2020,X,n/d,NUMBER,\nPanamá,2021,X,,NUMBER,\nPanamá,2022,X,5,NUMBER,\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + ",COMMENT\nPanamá,2020,X,n/d,NUMBER,\nPanamá,2021,X,,NUMBER,\nPanamá,2022,X,5,NUMBER,\n",
+        encoding="utf-8",
+    )
     result = generic_table.parse(path)
     assert result.rows_read == 3
     errors = _errors(result)
@@ -255,11 +284,14 @@ def test_text_in_numeric_column_is_kept_with_reason(tmp_path):
 
 def test_formula_like_text_is_kept_as_text_in_csv(tmp_path):
     path = tmp_path / "inject.csv"
-    path.write_text(HEADER + ",COMMENT\n"
-                    "A,2020,X,=1+2,NUMBER,=HYPERLINK(\"x\")\n"
-                    "A,2021,X,+5,NUMBER,+note\n"
-                    "A,2022,X,-3,NUMBER,-note\n"
-                    "@A,2023,X,@7,NUMBER,@note\n", encoding="utf-8")
+    path.write_text(
+        HEADER + ",COMMENT\n"
+        'A,2020,X,=1+2,NUMBER,=HYPERLINK("x")\n'
+        "A,2021,X,+5,NUMBER,+note\n"
+        "A,2022,X,-3,NUMBER,-note\n"
+        "@A,2023,X,@7,NUMBER,@note\n",
+        encoding="utf-8",
+    )
     result = generic_table.parse(path)
     assert result.rows["VALUE_RAW"].tolist() == ["=1+2", "+5", "-3", "@7"]
     assert result.rows["OBS_VALUE"].tolist()[1:3] == [5.0, -3.0]
@@ -273,11 +305,12 @@ def test_codes_for_sex_age_disaggregation_status(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text(
         HEADER + ",SEXO,EDAD,DESAGREGACIÓN,ESTADO\n"
-        "A,2020,X,1,NUMBER,Mujer,menores de 18,Tipo=X|Región=Norte,estimado\n"   # row 2
-        "A,2020,X,1,NUMBER,,,,\n"                                              # row 3
-        "A,2020,X,1,NUMBER,Homem,18+,,A\n"                                     # row 4
-        "A,2020,X,1,NUMBER,otro,niños,Tipo X,raro\n",                          # row 5
-        encoding="utf-8")
+        "A,2020,X,1,NUMBER,Mujer,menores de 18,Tipo=X|Región=Norte,estimado\n"  # row 2
+        "A,2020,X,1,NUMBER,,,,\n"  # row 3
+        "A,2020,X,1,NUMBER,Homem,18+,,A\n"  # row 4
+        "A,2020,X,1,NUMBER,otro,niños,Tipo X,raro\n",  # row 5
+        encoding="utf-8",
+    )
     result = generic_table.parse(path)
     r = _row(result, 2)
     assert (r["SEX"], r["AGE"], r["DISAGGREGATION"], r["OBS_STATUS"]) == ("F", "Y_LT18", "Región=Norte|Tipo=X", "E")
@@ -292,8 +325,9 @@ def test_codes_for_sex_age_disaggregation_status(tmp_path):
 
 def test_extra_columns_are_listed_and_blank_rows_counted(tmp_path):
     path = tmp_path / "extra.csv"
-    path.write_text(HEADER + ",Fuente,Region\nA,2020,X,1,NUMBER,MinJus,Norte\n,,,,,,\n\nA,2021,X,2,NUMBER,,\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + ",Fuente,Region\nA,2020,X,1,NUMBER,MinJus,Norte\n,,,,,,\n\nA,2021,X,2,NUMBER,,\n", encoding="utf-8"
+    )
     result = generic_table.parse(path)
     assert result.facts["extra_columns"] == ["Fuente", "Region"]
     assert result.facts["blank_rows"] == 2
@@ -302,6 +336,7 @@ def test_extra_columns_are_listed_and_blank_rows_counted(tmp_path):
 
 
 # ------------------------------------------------------------------ whole-file errors
+
 
 def test_empty_files(tmp_path):
     empty = tmp_path / "vacio.csv"
@@ -335,7 +370,7 @@ def test_missing_column_names_it_and_the_expected_header(tmp_path):
         generic_table.parse(path)
     msg = str(err.value)
     assert msg.startswith("falta.csv, row 1: the required column(s) UNIT_MEASURE are missing.")
-    assert "PAIS, PERIODO, MEDIDA, VALOR" in msg           # what the header has
+    assert "PAIS, PERIODO, MEDIDA, VALOR" in msg  # what the header has
     assert "Expected header: REF_AREA, TIME_PERIOD, MEASURE, OBS_VALUE, UNIT_MEASURE" in msg
     assert "UNIDAD/UNIDADE" in msg and "What to do" in msg
     xlsx = _xlsx(tmp_path / "falta.xlsx", [["Informe"], ["REF_AREA", "TIME_PERIOD", "OBS_VALUE"], ["A", 2020, 1]])
@@ -355,8 +390,7 @@ def test_no_header_at_all(tmp_path):
 
 def test_same_column_twice(tmp_path):
     path = tmp_path / "doble.csv"
-    path.write_text("PAIS,REF_AREA,TIME_PERIOD,MEASURE,OBS_VALUE,UNIT_MEASURE\nA,A,2020,X,1,NUMBER\n",
-                    encoding="utf-8")
+    path.write_text("PAIS,REF_AREA,TIME_PERIOD,MEASURE,OBS_VALUE,UNIT_MEASURE\nA,A,2020,X,1,NUMBER\n", encoding="utf-8")
     with pytest.raises(SourceFileError) as err:
         generic_table.parse(path)
     assert "'PAIS' (A) and 'REF_AREA' (B) both stand for REF_AREA" in str(err.value)
@@ -389,13 +423,15 @@ def test_password_protected_xlsx(tmp_path):
     assert msg.startswith("protegido.xlsx:") and "password-protected" in msg and ".xls" in msg
     assert "remove the password" in msg
     # With the stream name an encrypted workbook carries, the message is definite.
-    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 512
-                     + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512)
+    path.write_bytes(
+        bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512
+    )
     with pytest.raises(SourceFileError, match=r"the workbook is password-protected \(encrypted\)"):
         generic_table.parse(path)
 
 
 # ------------------------------------------------------------------ XLSX specifics
+
 
 def test_xlsx_title_rows_with_merged_cells(tmp_path):
     rows = [
@@ -444,8 +480,14 @@ def _with_cached_value(path: Path, formula: str, cached: str) -> None:
             data = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
                 # openpyxl writes the empty cached value as <v /> (standard library) or <v></v> (lxml)
-                empty = next((e for e in (f"<f>{formula}</f><v />", f"<f>{formula}</f><v></v>", f"<f>{formula}</f><v/>")
-                              if e.encode() in data), None)
+                empty = next(
+                    (
+                        e
+                        for e in (f"<f>{formula}</f><v />", f"<f>{formula}</f><v></v>", f"<f>{formula}</f><v/>")
+                        if e.encode() in data
+                    ),
+                    None,
+                )
                 assert empty is not None
                 data = data.replace(empty.encode(), f"<f>{formula}</f><v>{cached}</v>".encode())
             dst.writestr(info, data)
@@ -453,9 +495,11 @@ def _with_cached_value(path: Path, formula: str, cached: str) -> None:
 
 
 def test_xlsx_formula_cells(tmp_path):
-    rows = [HEADER.split(",") + ["COMMENT"],
-            ["A", 2020, "X", "=SUM(1000,110)", "NUMBER", None],   # row 2: cached value added below
-            ["A", 2021, "X", "=SUM(1000,220)", "NUMBER", None]]   # row 3: no cached value
+    rows = [
+        HEADER.split(",") + ["COMMENT"],
+        ["A", 2020, "X", "=SUM(1000,110)", "NUMBER", None],  # row 2: cached value added below
+        ["A", 2021, "X", "=SUM(1000,220)", "NUMBER", None],
+    ]  # row 3: no cached value
     path = _xlsx(tmp_path / "formulas.xlsx", rows)
     _with_cached_value(path, "SUM(1000,110)", "1110")
     result = generic_table.parse(path)
@@ -468,13 +512,18 @@ def test_xlsx_formula_cells(tmp_path):
 
 
 def test_xlsx_text_cells_starting_with_formula_characters(tmp_path):
-    rows = [HEADER.split(",") + ["COMMENT"],
-            ["A", 2020, "X", None, "NUMBER", None],
-            ["A", 2021, "X", "+5", "NUMBER", "+plus"],
-            ["A", 2022, "X", "-3", "NUMBER", "-minus"],
-            ["A", 2023, "X", "@7", "NUMBER", "@at"]]
-    path = _xlsx(tmp_path / "texto.xlsx", rows,
-                 text_cells={"D2": "=1+2", "F2": '=HYPERLINK("http://example.invalid","x")', "A5": "=A"})
+    rows = [
+        HEADER.split(",") + ["COMMENT"],
+        ["A", 2020, "X", None, "NUMBER", None],
+        ["A", 2021, "X", "+5", "NUMBER", "+plus"],
+        ["A", 2022, "X", "-3", "NUMBER", "-minus"],
+        ["A", 2023, "X", "@7", "NUMBER", "@at"],
+    ]
+    path = _xlsx(
+        tmp_path / "texto.xlsx",
+        rows,
+        text_cells={"D2": "=1+2", "F2": '=HYPERLINK("http://example.invalid","x")', "A5": "=A"},
+    )
     # Check the fixture: these cells are text in the workbook, not formulas.
     assert openpyxl.load_workbook(path)["data"]["D2"].data_type == "s"
     result = generic_table.parse(path)
@@ -484,16 +533,23 @@ def test_xlsx_text_cells_starting_with_formula_characters(tmp_path):
     assert "'@7' is not a number" in _row(result, 5)["PARSE_ERROR"]
     assert _row(result, 5)["AREA_RAW"] == "=A"
     assert [c["comment"] for c in result.facts["comments"]] == [
-        '=HYPERLINK("http://example.invalid","x")', "+plus", "-minus", "@at"]
+        '=HYPERLINK("http://example.invalid","x")',
+        "+plus",
+        "-minus",
+        "@at",
+    ]
 
 
 def test_xlsx_odd_cells(tmp_path):
     import datetime as dt
-    rows = [HEADER.split(","),
-            ["A", 2020, "X", True, "NUMBER"],
-            ["A", 2021, "X", dt.datetime(2021, 3, 1), "NUMBER"],
-            ["A", "2022", "X", "1.234,5", "NUMBER"],
-            [None, None, "X", 4, None]]
+
+    rows = [
+        HEADER.split(","),
+        ["A", 2020, "X", True, "NUMBER"],
+        ["A", 2021, "X", dt.datetime(2021, 3, 1), "NUMBER"],
+        ["A", "2022", "X", "1.234,5", "NUMBER"],
+        [None, None, "X", 4, None],
+    ]
     result = generic_table.parse(_xlsx(tmp_path / "raro.xlsx", rows))
     errors = _errors(result)
     assert "true/false" in errors[2]

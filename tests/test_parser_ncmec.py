@@ -38,21 +38,21 @@ def parsed(year: int):
 EXPECTED: dict[int, list[tuple[str, int, int, int | None]]] = {
     2019: [
         # page 2, left column
-        ("Afghanistan", 163_120, 2, 5),           # first row of the table
+        ("Afghanistan", 163_120, 2, 5),  # first row of the table
         ("Argentina", 57_372, 2, None),
         ("Brazil", 398_069, 2, 34),
-        ("Burundi", 582, 2, None),                # last row, left column
+        ("Burundi", 582, 2, None),  # last row, left column
         # page 2, right column
         ("Cambodia", 91_458, 2, 5),
         ("Colombia", 264_582, 2, None),
         ("Congo, The Democratic Republic of the", 3_856, 2, None),  # wrapped over 2 lines
-        ("Cote d'Ivoire (Ivory Coast)", 18_916, 2, None),           # printed with ’
-        ("Eretria", 62, 2, None),                 # publisher's spelling
+        ("Cote d'Ivoire (Ivory Coast)", 18_916, 2, None),  # printed with ’
+        ("Eretria", 62, 2, None),  # publisher's spelling
         # page 3, both columns
         ("Guatemala", 72_598, 3, None),
         ("India", 1_987_430, 3, None),
         ("Jamaica", 2_567, 3, 39),
-        ("Lao People's Democratic Republic", 23_599, 3, 12),        # wrapped, printed with ’
+        ("Lao People's Democratic Republic", 23_599, 3, 12),  # wrapped, printed with ’
         ("Mexico", 827_988, 3, 35),
         ("Morocco", 322_889, 3, None),
         # page 4, both columns
@@ -60,7 +60,7 @@ EXPECTED: dict[int, list[tuple[str, int, int, int | None]]] = {
         ("Peru", 160_839, 4, None),
         ("Puerto Rico", 7_849, 4, None),
         ("Saint Helena, Ascension and Tristan da Cunha", 2, 4, 39),  # wrapped, left column
-        ("Saint Vincent and the Grenadines", 253, 4, None),         # wrapped, right column
+        ("Saint Vincent and the Grenadines", 253, 4, None),  # wrapped, right column
         ("Surinam", 3_366, 4, None),
         ("Togo", 803, 4, None),
         # page 5, both columns
@@ -72,90 +72,90 @@ EXPECTED: dict[int, list[tuple[str, int, int, int | None]]] = {
         ("No Country Listed", 1_668_157, 5, 16),  # last row, printed "No Country Listed*"
     ],
     2020: [
-        ("Afghanistan", 115_259, 1, 15),          # page 1: first row
+        ("Afghanistan", 115_259, 1, 15),  # page 1: first row
         ("Argentina", 76_857, 1, None),
-        ("Brazil", 432_196, 2, 16),               # page 2
+        ("Brazil", 432_196, 2, 16),  # page 2
         ("Colombia", 763_997, 2, None),
         ("Congo, The Democratic Republic of the", 6_461, 2, None),
         ("Cote d'Ivoire (Ivory Coast)", 20_274, 3, None),  # page 3
         ("Dominican Republic", 104_747, 3, None),
-        ("Guatemala", 121_725, 4, None),          # page 4
+        ("Guatemala", 121_725, 4, None),  # page 4
         ("Guiana, French", 1, 4, None),
         ("Jamaica", 2_253, 4, 22),
-        ("Mexico", 793_721, 5, 17),               # page 5
-        ("Norfolk Island", 0, 5, None),           # printed "-"
-        ("Paraguay", 9_035, 6, None),             # page 6
+        ("Mexico", 793_721, 5, 17),  # page 5
+        ("Norfolk Island", 0, 5, None),  # printed "-"
+        ("Paraguay", 9_035, 6, None),  # page 6
         ("Peru", 490_878, 6, None),
         ("Saint Helena, Ascension and Tristan da Cunha", 0, 6, 21),  # wrapped, printed "-"
         ("Trinidad and Tobago", 3_411, 7, None),  # page 7
         ("Uruguay", 5_894, 7, 35),
-        ("Venezuela", 127_975, 8, 3),             # page 8
-        ("No Country Listed", 641_874, 8, 10),    # last row
+        ("Venezuela", 127_975, 8, 3),  # page 8
+        ("No Country Listed", 641_874, 8, 10),  # last row
     ],
     2021: [
-        ("Afghanistan", 283_116, 1, 15),          # page 1: first row
+        ("Afghanistan", 283_116, 1, 15),  # page 1: first row
         ("Argentina", 91_957, 1, None),
-        ("Bouvet Island", 1, 2, None),            # page 2
+        ("Bouvet Island", 1, 2, None),  # page 2
         ("Brazil", 437_091, 2, 17),
         ("Colombia", 440_203, 2, None),
-        ("Cook Islands", 61, 3, None),            # page 3
+        ("Cook Islands", 61, 3, None),  # page 3
         ("Cote d'Ivoire (Ivory Coast)", 17_676, 3, None),
         ("Ecuador", 118_322, 3, None),
-        ("Guatemala", 65_076, 4, None),           # page 4
+        ("Guatemala", 65_076, 4, None),  # page 4
         ("Haiti", 4_314, 4, None),
         ("Jamaica", 3_743, 4, 23),
-        ("Mexico", 786_215, 5, 18),               # page 5
+        ("Mexico", 786_215, 5, 18),  # page 5
         ("Nicaragua", 37_012, 5, None),
         ("Niue", 1, 5, None),
-        ("Peru", 192_943, 6, None),               # page 6
+        ("Peru", 192_943, 6, None),  # page 6
         ("Saint Bartelemey", 9, 6, None),
         ("Sierre Leone", 1_185, 6, None),
         ("Turks and Calcos Islands", 151, 7, None),  # page 7
         ("Uruguay", 6_320, 7, 34),
         ("Venezuela", 150_778, 7, 39),
-        ("Vietnam", 716_065, 8, None),            # page 8
-        ("No Country Listed", 1_193_266, 8, 9),   # last row
+        ("Vietnam", 716_065, 8, None),  # page 8
+        ("No Country Listed", 1_193_266, 8, 9),  # last row
     ],
     2022: [
-        ("Afghanistan", 224_918, 1, 15),          # page 1: first row
+        ("Afghanistan", 224_918, 1, 15),  # page 1: first row
         ("Argentina", 136_040, 1, None),
-        ("Brazil", 611_230, 2, 16),               # page 2
+        ("Brazil", 611_230, 2, 16),  # page 2
         ("Colombia", 647_907, 2, None),
         ("Congo, The Democratic Republic of the", 12_052, 2, None),
-        ("Ecuador", 168_314, 3, None),            # page 3
+        ("Ecuador", 168_314, 3, None),  # page 3
         ("Europe", 3, 3, None),
-        ("Guatemala", 87_390, 4, None),           # page 4
+        ("Guatemala", 87_390, 4, None),  # page 4
         ("Jamaica", 5_953, 4, 22),
-        ("Mexico", 815_792, 5, 17),               # page 5
+        ("Mexico", 815_792, 5, 17),  # page 5
         ("Netherlands Antilles", 1, 5, None),
-        ("Peru", 220_424, 6, None),               # page 6
+        ("Peru", 220_424, 6, None),  # page 6
         ("Pitcairn, Henderson, Ducie, and Oeno", 11, 6, None),
         ("Saint Helena, Ascension and Tristan da Cunha", 1, 6, 23),  # 2 lines, number centred
-        ("US Virgin Islands", 281, 7, None),      # page 7
+        ("US Virgin Islands", 281, 7, None),  # page 7
         ("Uruguay", 8_235, 7, 38),
-        ("Venezuela", 301_190, 8, 5),             # page 8
-        ("Null", 1_662_916, 8, 12),               # last row
+        ("Venezuela", 301_190, 8, 5),  # page 8
+        ("Null", 1_662_916, 8, 12),  # last row
     ],
     2023: [
-        ("Afghanistan", 197_048, 1, 15),          # page 1: first row
+        ("Afghanistan", 197_048, 1, 15),  # page 1: first row
         ("Argentina", 134_880, 1, None),
-        ("Bahamas", 1_087, 1, None),              # last row of page 1
-        ("Brazil", 567_985, 2, 15),               # page 2
+        ("Bahamas", 1_087, 1, None),  # last row of page 1
+        ("Brazil", 567_985, 2, 15),  # page 2
         ("Colombia", 602_660, 2, None),
         ("Cote d'Ivoire (Ivory Coast)", 38_169, 2, None),
         ("French Southern and Antartic Lands", 1, 3, None),  # page 3
         ("Guatemala", 75_230, 3, None),
-        ("Jamaica", 6_118, 4, 20),                # page 4
+        ("Jamaica", 6_118, 4, 20),  # page 4
         ("Macao", 726, 4, None),
-        ("Mexico", 717_468, 5, 15),               # page 5
+        ("Mexico", 717_468, 5, 15),  # page 5
         ("Nicaragua", 48_018, 5, None),
-        ("Panama", 31_973, 6, None),              # page 6
+        ("Panama", 31_973, 6, None),  # page 6
         ("Peru", 159_605, 6, None),
         ("Saint Helena, Ascension and Tristan da Cunha", 4, 6, 19),  # 2 lines, number centred
         ("United States Minor Outlying Islands", 2, 7, None),  # page 7
         ("Venezuela", 249_567, 7, 38),
-        ("Wallis and Futuna", 23, 8, None),       # page 8
-        ("null", 1_851_762, 8, 8),                # last row, printed "null*"
+        ("Wallis and Futuna", 23, 8, None),  # page 8
+        ("null", 1_851_762, 8, 8),  # last row, printed "null*"
     ],
 }
 
@@ -167,8 +167,22 @@ TABLE_TOTALS = {2019: 16_987_361, 2020: 21_751_085, 2021: 29_397_681, 2022: 32_0
 # 2021 16+37*6+7; 2022 16+37*4+36+37+10; 2023 17+37*4+36+37+6.
 ROW_COUNTS = {2019: 242, 2020: 245, 2021: 245, 2022: 247, 2023: 244}
 
-LAC = {"Argentina", "Brazil", "Colombia", "Guatemala", "Jamaica", "Mexico", "Peru",
-       "Uruguay", "Venezuela", "Nicaragua", "Paraguay", "Panama", "Ecuador", "Haiti"}
+LAC = {
+    "Argentina",
+    "Brazil",
+    "Colombia",
+    "Guatemala",
+    "Jamaica",
+    "Mexico",
+    "Peru",
+    "Uruguay",
+    "Venezuela",
+    "Nicaragua",
+    "Paraguay",
+    "Panama",
+    "Ecuador",
+    "Haiti",
+}
 
 
 # --------------------------------------------------------------------------- real files
@@ -261,8 +275,7 @@ def test_values_as_printed_and_footnotes():
 def test_dash_can_be_quarantined_instead():
     result = parse(pdf_path(2020), dash_as_zero=False)
     bad = result.rows[result.rows["PARSE_ERROR"] != ""]
-    assert sorted(bad["AREA_RAW"]) == [
-        "Norfolk Island", "Saint Helena, Ascension and Tristan da Cunha", "Svalbard"]
+    assert sorted(bad["AREA_RAW"]) == ["Norfolk Island", "Saint Helena, Ascension and Tristan da Cunha", "Svalbard"]
     assert bad["OBS_VALUE"].isna().all()
     assert result.rows_read == 245
 
@@ -272,6 +285,7 @@ def test_dash_can_be_quarantined_instead():
 
 def make_pdf(items: list[tuple[float, float, str]], *, encrypted: bool = False, height: int = 792) -> bytes:
     """A minimal one-page PDF (``height`` points tall) with Courier text at (x, y); optionally password-protected."""
+
     def esc(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -286,8 +300,9 @@ def make_pdf(items: list[tuple[float, float, str]], *, encrypted: bool = False, 
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
     if encrypted:
-        objects.append(b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <"
-                       + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> >>")
+        objects.append(
+            b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> >>"
+        )
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -297,7 +312,10 @@ def make_pdf(items: list[tuple[float, float, str]], *, encrypted: bool = False, 
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     trailer = b"<< /Size %d /Root 1 0 R /ID [<%s> <%s>]" % (
-        len(objects) + 1, b"%032x" % zlib.crc32(stream), b"%032x" % zlib.crc32(stream))
+        len(objects) + 1,
+        b"%032x" % zlib.crc32(stream),
+        b"%032x" % zlib.crc32(stream),
+    )
     if encrypted:
         trailer += b" /Encrypt 6 0 R"
     out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
@@ -310,8 +328,12 @@ def right(x_end: float, text: str) -> float:
 
 
 def report_like(rows: list[tuple[str, str]], total: str = "1,240") -> list[tuple[float, float, str]]:
-    items = [(200, 740, "2031 CyberTipline Reports"), (250, 722, "by Country"),
-             (100, 660, "Country"), (right(400, "Reports"), 660, "Reports")]
+    items = [
+        (200, 740, "2031 CyberTipline Reports"),
+        (250, 722, "by Country"),
+        (100, 660, "Country"),
+        (right(400, "Reports"), 660, "Reports"),
+    ]
     y = 640
     for name, value in rows:
         items.append((100, y, name))
@@ -324,8 +346,7 @@ def report_like(rows: list[tuple[str, str]], total: str = "1,240") -> list[tuple
 
 def test_synthetic_report_rows_and_cell_errors(tmp_path):
     pdf = tmp_path / "synthetic.pdf"
-    pdf.write_bytes(make_pdf(report_like(
-        [("Chile", "1,234"), ("Peru", "n/a"), ("Bolivia", "6"), ("Cuba", "12.5")])))
+    pdf.write_bytes(make_pdf(report_like([("Chile", "1,234"), ("Peru", "n/a"), ("Bolivia", "6"), ("Cuba", "12.5")])))
     result = parse(pdf)
     df = result.rows.set_index("AREA_RAW")
     assert result.rows_read == 4 and list(df.index) == ["Chile", "Peru", "Bolivia", "Cuba"]
@@ -382,8 +403,11 @@ def test_valid_pdf_that_is_not_the_report(tmp_path):
 
 def test_report_title_but_no_table(tmp_path):
     empty = tmp_path / "title-only.pdf"
-    empty.write_bytes(make_pdf([(200, 740, "2031 CyberTipline Reports"), (250, 722, "by Country"),
-                                (72, 680, "Text without any table.")]))
+    empty.write_bytes(
+        make_pdf(
+            [(200, 740, "2031 CyberTipline Reports"), (250, 722, "by Country"), (72, 680, "Text without any table.")]
+        )
+    )
     with pytest.raises(SourceFileError) as err:
         parse(empty)
     msg = str(err.value)

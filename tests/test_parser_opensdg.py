@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sources.parsers import opensdg_csv
-from tests.helpers import data_lines, row_at
 from sources.parsers.base import PARSED_COLUMNS, SourceFileError
+from tests.helpers import data_lines, row_at
 
 ROOT = Path(__file__).resolve().parents[1]
 JAM = ROOT / "sources" / "data" / "open-sdg-jamaica"
@@ -30,8 +29,6 @@ EXPECTED_ROWS = {
 }
 
 
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED_ROWS))
 def test_row_counts_and_shape(name):
     path = DATA / name
@@ -41,7 +38,7 @@ def test_row_counts_and_shape(name):
     assert list(result.rows.columns) == PARSED_COLUMNS
     assert (result.rows["PARSE_ERROR"] == "").all()
     assert (result.rows["AREA_RAW"] == "Jamaica").all()
-    measure = "SDG_" + name[len("indicator_"):-len(".csv")].replace("-", "_")
+    measure = "SDG_" + name[len("indicator_") : -len(".csv")].replace("-", "_")
     assert (result.rows["MEASURE"] == measure).all()
     assert result.rows["LOC_ROW"].tolist() == list(range(2, EXPECTED_ROWS[name] + 2))
     # The national level is never written as a breakdown.
@@ -70,7 +67,8 @@ def test_16_2_1_national_and_breakdown_values():
     # row 11: 2011,Kingston Metropolitan Area,,,,Psychological Aggression,70.7
     kma = row_at(result, 11)
     assert kma["DISAGGREGATION"] == (
-        "Geographical Area=Kingston Metropolitan Area|Type of Punishment=Psychological Aggression")
+        "Geographical Area=Kingston Metropolitan Area|Type of Punishment=Psychological Aggression"
+    )
     assert kma["OBS_VALUE"] == pytest.approx(70.7)
     # row 91: 2022,,,10-14 Years Old,,Any Violent Discipline Method,75.3
     age = row_at(result, 91)
@@ -125,7 +123,8 @@ def test_5_2_2_total_in_geography_column_is_not_the_national_level():
     jam, tot = row_at(result, 2), row_at(result, 101)
     assert jam["DISAGGREGATION"] == "Form of Sexual Violence=Forced Intercourse|Partner Status=Lifetime Partner"
     assert tot["DISAGGREGATION"] == (
-        "Form of Sexual Violence=Forced Intercourse|Geographical Region=Total|Partner Status=Lifetime Partner")
+        "Form of Sexual Violence=Forced Intercourse|Geographical Region=Total|Partner Status=Lifetime Partner"
+    )
     assert (jam["OBS_VALUE"], tot["OBS_VALUE"]) == (pytest.approx(9.6), pytest.approx(9.7))
     assert result.facts["duplicate_rows"] == []
 
@@ -174,8 +173,7 @@ def test_metadata_with_trailing_prose_and_with_delimiters(tmp_path):
     assert meta["reporting_status"] == "complete"
     assert meta["computation_units"] == "Percentage"
     assert meta["_unparsed_text"].startswith("# Notes")
-    md.write_text("reporting_status: complete\ngraph_type: line\nA closing sentence without a key\n",
-                  encoding="utf-8")
+    md.write_text("reporting_status: complete\ngraph_type: line\nA closing sentence without a key\n", encoding="utf-8")
     meta = opensdg_csv.read_metadata(md)
     assert (meta["reporting_status"], meta["graph_type"]) == ("complete", "line")
     assert meta["_unparsed_text"] == "A closing sentence without a key"
@@ -191,19 +189,21 @@ def test_metadata_with_trailing_prose_and_with_delimiters(tmp_path):
 
 # ------------------------------------------------------------------ tmp files
 
+
 def _platform(tmp_path: Path, name: str, text: str, meta: str | None = None) -> Path:
     (tmp_path / "data").mkdir(exist_ok=True)
     path = tmp_path / "data" / name
     path.write_text(text, encoding="utf-8")
     if meta is not None:
         (tmp_path / "meta").mkdir(exist_ok=True)
-        (tmp_path / "meta" / (name[len("indicator_"):-4] + ".md")).write_text(meta, encoding="utf-8")
+        (tmp_path / "meta" / (name[len("indicator_") : -4] + ".md")).write_text(meta, encoding="utf-8")
     return path
 
 
 def test_unit_from_metadata_and_series_column(tmp_path):
     path = _platform(
-        tmp_path, "indicator_16-2-3.csv",
+        tmp_path,
+        "indicator_16-2-3.csv",
         "Year,Series,Sex,Value\n2016,VC_VAW_SXVLN,Female,2.3\n2016,VC_VAW_SXVLN,,1.9\n",
         meta="reporting_status: complete\ncomputation_units: Percentage\n",
     )
@@ -216,9 +216,12 @@ def test_unit_from_metadata_and_series_column(tmp_path):
 
 
 def test_unknown_unit_label_is_kept_as_code_and_listed(tmp_path):
-    path = _platform(tmp_path, "indicator_5-2-1.csv",
-                     "Year,Units,Observation status,Value\n2020,Per 1 000 births,Estimated value,3\n"
-                     "2021,Number,E,4\n2022,Rate per 100000,Odd status,5\n")
+    path = _platform(
+        tmp_path,
+        "indicator_5-2-1.csv",
+        "Year,Units,Observation status,Value\n2020,Per 1 000 births,Estimated value,3\n"
+        "2021,Number,E,4\n2022,Rate per 100000,Odd status,5\n",
+    )
     result = opensdg_csv.parse(path)
     assert result.rows["UNIT_MEASURE"].tolist() == ["PER_1_000_BIRTHS", "NUMBER", "PER_100000_POP"]
     assert result.facts["unmapped_units"] == ["Per 1 000 births"]
@@ -227,8 +230,11 @@ def test_unknown_unit_label_is_kept_as_code_and_listed(tmp_path):
 
 
 def test_area_argument_and_bad_rows(tmp_path):
-    path = _platform(tmp_path, "indicator_16-3-1.csv",
-                     "Year,Geographical Region,Value\n2019,Barbados,10\n2019,North,x\n,Barbados,3\n2020,,\n")
+    path = _platform(
+        tmp_path,
+        "indicator_16-3-1.csv",
+        "Year,Geographical Region,Value\n2019,Barbados,10\n2019,North,x\n,Barbados,3\n2020,,\n",
+    )
     result = opensdg_csv.parse(path, area="Barbados")
     assert (result.rows["AREA_RAW"] == "Barbados").all()
     assert result.rows_read == 4

@@ -64,8 +64,11 @@ def test_missing_value_and_suppressed_blank_rows_are_kept_with_their_status():
     assert missing["OBS_VALUE"] != missing["OBS_VALUE"]  # NaN: no number, never 0
     # a row "2021/22,Sexual (including attempts),,Family member,16 to 59,Missing value; suppressed,..." (blank value)
     rows = result.rows
-    suppressed = rows[(rows.TIME_PERIOD_RAW == "2021/22") & (rows.DISAGGREGATION.str.contains("Family member"))
-                      & (rows.VALUE_RAW == "")]
+    suppressed = rows[
+        (rows.TIME_PERIOD_RAW == "2021/22")
+        & (rows.DISAGGREGATION.str.contains("Family member"))
+        & (rows.VALUE_RAW == "")
+    ]
     assert len(suppressed) >= 1
     assert set(suppressed.OBS_STATUS) == {"O"} and set(suppressed.CONF_STATUS) == {"C"}
     assert (suppressed.PARSE_ERROR == "").all()

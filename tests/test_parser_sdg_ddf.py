@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sources.parsers import sdg_ddf
-from tests.helpers import data_lines, row_at
 from sources.parsers.base import PARSED_COLUMNS, SourceFileError
+from tests.helpers import data_lines, row_at
 
 ROOT = Path(__file__).resolve().parents[1]
 DDF = ROOT / "sources" / "data" / "un-sdg-global-database-2020"
@@ -35,8 +34,6 @@ EXPECTED_ROWS = {
     "vc_prr_sexv": 95,
     "vc_vov_sexl": 305,
 }
-
-
 
 
 @pytest.mark.parametrize("series", sdg_ddf.PROJECT_SERIES)
@@ -149,7 +146,7 @@ def test_parse_dataset_concatenates_listed_series():
     assert [f["series"] for f in files] == sdg_ddf.PROJECT_SERIES
     assert [f["rows"] for f in files] == [EXPECTED_ROWS[s] for s in sdg_ddf.PROJECT_SERIES]
     for f in files:
-        block = result.rows.iloc[f["first_row"]:f["end_row"]]
+        block = result.rows.iloc[f["first_row"] : f["end_row"]]
         assert (block["MEASURE"] == f["series"].upper()).all()
         assert f["file"].startswith(f"ddf--datapoints--{f['series']}--by--")
     # Duplicated and upper-case series names are tolerated.
@@ -198,12 +195,12 @@ def test_bad_rows_are_kept_with_a_reason(tmp_path):
     path = tmp_path / NAME
     path.write_text(
         HEADER
-        + "18_29,388,ca,female,percent,2016,2.3\n"       # row 2: fine
-        + "18_29,388,ca,male,percent,2016,n/a\n"         # row 3: text value
-        + "18_29,388,ca,male,percent,2017,\n"            # row 4: blank value
-        + "18_29,388,ca,female,percent,2018\n"           # row 5: a cell short
-        + "18_29,,ca,female,percent,2019,1.0\n"          # row 6: no area
-        + "99_zz,388,ca,female,percent,2019,1.0\n",      # row 7: unknown age code
+        + "18_29,388,ca,female,percent,2016,2.3\n"  # row 2: fine
+        + "18_29,388,ca,male,percent,2016,n/a\n"  # row 3: text value
+        + "18_29,388,ca,male,percent,2017,\n"  # row 4: blank value
+        + "18_29,388,ca,female,percent,2018\n"  # row 5: a cell short
+        + "18_29,,ca,female,percent,2019,1.0\n"  # row 6: no area
+        + "99_zz,388,ca,female,percent,2019,1.0\n",  # row 7: unknown age code
         encoding="utf-8",
     )
     result = sdg_ddf.parse(path)
@@ -246,8 +243,7 @@ def test_whole_file_problems_have_human_messages(tmp_path):
         sdg_ddf.parse(empty)
     assert "header row but no data rows" in str(err.value) and NAME in str(err.value)
 
-    empty.write_text("age,geo_area,sex,units,year,vc_vaw_sxvln\n18_29,388,female,percent,2016,2.3\n",
-                     encoding="utf-8")
+    empty.write_text("age,geo_area,sex,units,year,vc_vaw_sxvln\n18_29,388,female,percent,2016,2.3\n", encoding="utf-8")
     with pytest.raises(SourceFileError) as err:
         sdg_ddf.parse(empty)
     msg = str(err.value)

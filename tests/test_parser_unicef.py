@@ -26,7 +26,9 @@ def sowc():
 
 def _value(result, sheet, excel_row, measure, sex):
     rows = result.rows
-    found = rows[(rows.LOC_SHEET == sheet) & (rows.LOC_ROW == excel_row) & (rows.MEASURE == measure) & (rows.SEX == sex)]
+    found = rows[
+        (rows.LOC_SHEET == sheet) & (rows.LOC_ROW == excel_row) & (rows.MEASURE == measure) & (rows.SEX == sex)
+    ]
     assert len(found) == 1, f"{sheet} row {excel_row} {measure} {sex}: {len(found)} rows"
     return found.iloc[0].to_dict()
 
@@ -106,8 +108,10 @@ def test_unexplained_flag_and_text_value_are_rows_with_reasons(tmp_path):
     sheet.append(["NOTES"])
     sheet.append(["y Data differ from the standard definition."])
     book.save(path)
-    result = parse(path, sheets={"12. Child Protection": {"header_rows": [3, 4],
-                                                          "topics": {"Violent discipline": {"measure": "M"}}}})
+    result = parse(
+        path,
+        sheets={"12. Child Protection": {"header_rows": [3, 4], "topics": {"Violent discipline": {"measure": "M"}}}},
+    )
     errors = dict(zip(result.rows.SEX, result.rows.PARSE_ERROR))
     assert "'n.d.' is neither a number nor '-'" in errors["_T"]
     assert "flag(s) q are not explained in the notes" in errors["M"]

@@ -64,8 +64,14 @@ GLOTIP_BY_HAND = [
 @pytest.mark.parametrize("excel_row, measure, area, year, sex, age, dis, printed", GLOTIP_BY_HAND)
 def test_glotip_values_read_by_hand(glotip, excel_row, measure, area, year, sex, age, dis, printed):
     row = _row(glotip, excel_row)
-    assert (row["MEASURE"], row["AREA_RAW"], row["TIME_PERIOD_RAW"], row["SEX"], row["AGE"], row["DISAGGREGATION"]) \
-        == (measure, area, year, sex, age, dis)
+    assert (row["MEASURE"], row["AREA_RAW"], row["TIME_PERIOD_RAW"], row["SEX"], row["AGE"], row["DISAGGREGATION"]) == (
+        measure,
+        area,
+        year,
+        sex,
+        age,
+        dis,
+    )
     assert row["PARSE_ERROR"] == ""
     if printed == "<5":  # withheld by UNODC: kept, with its text, a status and no number
         assert math.isnan(row["OBS_VALUE"])
@@ -97,14 +103,35 @@ def test_glotip_years_copied_into_values_are_rows_with_a_reason(glotip):
 
 
 def test_withheld_rows_are_staged_and_a_blank_without_status_is_not():
-    rows = make_rows([
-        {"MEASURE": "TIP_PERSONS_CONVICTED", "AREA_RAW": "BOL", "TIME_PERIOD_RAW": "2015", "OBS_VALUE": None,
-         "VALUE_RAW": "<5", "OBS_TEXT": "<5", "CONF_STATUS": "A", "SEX": "_T", "AGE": "_T", "LOC_ROW": 6253},
-        {"MEASURE": "TIP_PERSONS_CONVICTED", "AREA_RAW": "BOL", "TIME_PERIOD_RAW": "2016", "OBS_VALUE": None,
-         "VALUE_RAW": "", "SEX": "_T", "AGE": "_T", "LOC_ROW": 6300},
-    ])
-    staged, quarantine = check_rows(rows, entry=GLOTIP, file_id="f", measures=load_measures(),
-                                    resolve_area=lambda raw: raw)
+    rows = make_rows(
+        [
+            {
+                "MEASURE": "TIP_PERSONS_CONVICTED",
+                "AREA_RAW": "BOL",
+                "TIME_PERIOD_RAW": "2015",
+                "OBS_VALUE": None,
+                "VALUE_RAW": "<5",
+                "OBS_TEXT": "<5",
+                "CONF_STATUS": "A",
+                "SEX": "_T",
+                "AGE": "_T",
+                "LOC_ROW": 6253,
+            },
+            {
+                "MEASURE": "TIP_PERSONS_CONVICTED",
+                "AREA_RAW": "BOL",
+                "TIME_PERIOD_RAW": "2016",
+                "OBS_VALUE": None,
+                "VALUE_RAW": "",
+                "SEX": "_T",
+                "AGE": "_T",
+                "LOC_ROW": 6300,
+            },
+        ]
+    )
+    staged, quarantine = check_rows(
+        rows, entry=GLOTIP, file_id="f", measures=load_measures(), resolve_area=lambda raw: raw
+    )
     assert len(staged) + len(quarantine) == 2  # conservation
     assert staged.iloc[0][["OBS_TEXT", "CONF_STATUS"]].tolist() == ["<5", "A"]
     assert pd.isna(staged.iloc[0]["OBS_VALUE"])
@@ -118,24 +145,54 @@ CTS_BY_HAND = [
     (9862, "CTS_VIOLENT_OFFENCES", "MEX", "2020", "type_of_offence=Sexual Exploitation", 2831),
     (9965, "CTS_VIOLENT_OFFENCES", "CHL", "2022", "type_of_offence=Sexual Exploitation", 89),
     (9998, "CTS_VIOLENT_OFFENCES", "MEX", "2022", "type_of_offence=Sexual Exploitation", 8054),
-    (13856, "CTS_VIOLENT_OFFENCES", "BRA", "2020",
-     "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related", 37781),
-    (13868, "CTS_VIOLENT_OFFENCES", "JAM", "2020",
-     "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related", 11),
-    (13902, "CTS_VIOLENT_OFFENCES", "BRA", "2022",
-     "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related", 61025),
+    (
+        13856,
+        "CTS_VIOLENT_OFFENCES",
+        "BRA",
+        "2020",
+        "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related",
+        37781,
+    ),
+    (
+        13868,
+        "CTS_VIOLENT_OFFENCES",
+        "JAM",
+        "2020",
+        "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related",
+        11,
+    ),
+    (
+        13902,
+        "CTS_VIOLENT_OFFENCES",
+        "BRA",
+        "2022",
+        "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related",
+        61025,
+    ),
     (23515, "CTS_VIOLENT_OFFENCES_RATE", "CRI", "2016", "type_of_offence=Sexual Exploitation", 2.5477720093343),
     (23934, "CTS_VIOLENT_OFFENCES_RATE", "MEX", "2022", "type_of_offence=Sexual Exploitation", 6.26219172395071),
-    (27792, "CTS_VIOLENT_OFFENCES_RATE", "BRA", "2020",
-     "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related", 18.1064159174954),
+    (
+        27792,
+        "CTS_VIOLENT_OFFENCES_RATE",
+        "BRA",
+        "2020",
+        "type_of_offence=Acts intended to induce fear or emotional distress: Cyber-related",
+        18.1064159174954,
+    ),
 ]
 
 
 @pytest.mark.parametrize("excel_row, measure, area, year, dis, value", CTS_BY_HAND)
 def test_cts_values_read_by_hand(cts, excel_row, measure, area, year, dis, value):
     row = _row(cts, excel_row)
-    assert (row["MEASURE"], row["AREA_RAW"], row["TIME_PERIOD_RAW"], row["SEX"], row["AGE"], row["DISAGGREGATION"]) \
-        == (measure, area, year, "_T", "_T", dis)
+    assert (row["MEASURE"], row["AREA_RAW"], row["TIME_PERIOD_RAW"], row["SEX"], row["AGE"], row["DISAGGREGATION"]) == (
+        measure,
+        area,
+        year,
+        "_T",
+        "_T",
+        dis,
+    )
     assert row["OBS_VALUE"] == pytest.approx(value, rel=1e-12)
     assert row["CONF_STATUS"] == "F" and row["PARSE_ERROR"] == ""
 
@@ -179,14 +236,74 @@ def test_unknown_text_and_unmapped_indicator_are_rows_with_reasons(tmp_path):
     sheet = book.active
     sheet.append(["UNODC"])
     sheet.append(["14/04/2025"])
-    sheet.append(["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex", "Age",
-                  "Year", "Unit of measurement", "txtVALUE", "Source"])
-    sheet.append(["BRA", "Brazil", "Americas", "LAC", "Persons prosecuted", "Total", "Total", "Total", "Total", 2020,
-                  "Counts", "n/a", "GLOTIP"])
-    sheet.append(["BRA", "Brazil", "Americas", "LAC", "Something new", "Total", "Total", "Total", "Total", 2020,
-                  "Counts", "12", "GLOTIP"])
-    sheet.append(["FRA", "France", "Europe", "Western Europe", "Persons prosecuted", "Total", "Total", "Total",
-                  "Total", 2020, "Counts", "12", "GLOTIP"])
+    sheet.append(
+        [
+            "Iso3_code",
+            "Country",
+            "Region",
+            "Subregion",
+            "Indicator",
+            "Dimension",
+            "Category",
+            "Sex",
+            "Age",
+            "Year",
+            "Unit of measurement",
+            "txtVALUE",
+            "Source",
+        ]
+    )
+    sheet.append(
+        [
+            "BRA",
+            "Brazil",
+            "Americas",
+            "LAC",
+            "Persons prosecuted",
+            "Total",
+            "Total",
+            "Total",
+            "Total",
+            2020,
+            "Counts",
+            "n/a",
+            "GLOTIP",
+        ]
+    )
+    sheet.append(
+        [
+            "BRA",
+            "Brazil",
+            "Americas",
+            "LAC",
+            "Something new",
+            "Total",
+            "Total",
+            "Total",
+            "Total",
+            2020,
+            "Counts",
+            "12",
+            "GLOTIP",
+        ]
+    )
+    sheet.append(
+        [
+            "FRA",
+            "France",
+            "Europe",
+            "Western Europe",
+            "Persons prosecuted",
+            "Total",
+            "Total",
+            "Total",
+            "Total",
+            2020,
+            "Counts",
+            "12",
+            "GLOTIP",
+        ]
+    )
     book.save(path)
     result = parse(path, measures={"Persons prosecuted|Counts": "TIP_PERSONS_PROSECUTED"}, area_scope="LAC")
     assert result.rows_read == 2 and result.facts["rows_outside_area_scope"] == 1

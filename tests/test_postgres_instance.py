@@ -33,10 +33,14 @@ def postgres():
 @pytest.fixture(scope="module")
 def pg_home(built_home, postgres, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     home = copy_of(built_home, tmp_path_factory.mktemp("pg_home"))
-    env = clac_env(home) | postgres.env() | {
-        "DAGSTER_HOME": str(home / "dagster_pg"),
-        "CLAC_INSTANCE_CONFIG": str(PROJECT_ROOT / "deploy" / "postgres" / "dagster.yaml"),
-    }
+    env = (
+        clac_env(home)
+        | postgres.env()
+        | {
+            "DAGSTER_HOME": str(home / "dagster_pg"),
+            "CLAC_INSTANCE_CONFIG": str(PROJECT_ROOT / "deploy" / "postgres" / "dagster.yaml"),
+        }
+    )
     return home, env
 
 
@@ -57,8 +61,14 @@ def _instance(env: dict[str, str]):
 
 
 def _clac(env, *args):
-    result = subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, f"clac {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -79,14 +89,31 @@ def test_clac_runs_sensor_runs_and_the_schedule_live_in_postgres(pg_home):
     assert [r.status for r in first] == [DagsterRunStatus.SUCCESS]
 
     # the nightly schedule, turned on the way a Dagster user does it, is stored in PostgreSQL
-    subprocess.run(DAGSTER + ["schedule", "start", "nightly_build", "-m", "pipelines.definitions"], cwd=PROJECT_ROOT,
-                   env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        DAGSTER + ["schedule", "start", "nightly_build", "-m", "pipelines.definitions"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
     # a file dropped in the inbox: the real daemon ticks the inbox sensor, which launches a run
-    write_canary(home, "synthetic_hotline_reports", "postgres-instance-SYNTHETIC.csv",
-                 [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 123457)], "pg")  # a key no bundled file holds
-    daemon = subprocess.Popen(DAEMON + ["run", "-m", "pipelines.definitions"], cwd=PROJECT_ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    write_canary(
+        home,
+        "synthetic_hotline_reports",
+        "postgres-instance-SYNTHETIC.csv",
+        [("Uruguay", 2021, "HOTLINE_REPORTS_RECEIVED", 123457)],
+        "pg",
+    )  # a key no bundled file holds
+    daemon = subprocess.Popen(
+        DAEMON + ["run", "-m", "pipelines.definitions"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -99,15 +126,20 @@ def test_clac_runs_sensor_runs_and_the_schedule_live_in_postgres(pg_home):
         daemon.wait(timeout=60)
     assert runs, "the inbox sensor launched no run within 10 minutes"
     assert runs[0].status == DagsterRunStatus.SUCCESS, (
-        f"the sensor's run ended {runs[0].status}: " + "\n".join(
+        f"the sensor's run ended {runs[0].status}: "
+        + "\n".join(
             (e.dagster_event.message or "") + str(getattr(e.dagster_event.event_specific_data, "error", "") or "")
-            for e in instance.all_logs(runs[0].run_id) if e.dagster_event and e.dagster_event.is_failure)[-4000:])
+            for e in instance.all_logs(runs[0].run_id)
+            if e.dagster_event and e.dagster_event.is_failure
+        )[-4000:]
+    )
     assert runs[0].tags["clac/source"] == "synthetic_hotline_reports"
 
     states = {s.name: s.status for s in instance.all_instigator_state()}
     assert states.get("nightly_build") == InstigatorStatus.RUNNING
-    ticks = instance.get_ticks(next(s for s in instance.all_instigator_state() if s.name == "inbox_sensor")
-                               .instigator_origin_id, next(s for s in instance.all_instigator_state()
-                                                           if s.name == "inbox_sensor").selector_id)
+    ticks = instance.get_ticks(
+        next(s for s in instance.all_instigator_state() if s.name == "inbox_sensor").instigator_origin_id,
+        next(s for s in instance.all_instigator_state() if s.name == "inbox_sensor").selector_id,
+    )
     assert ticks, "the sensor's ticks are recorded"
     assert len(instance.get_runs()) == 2

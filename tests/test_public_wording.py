@@ -50,8 +50,17 @@ def _codes_with_labels() -> set[str]:
 
     labels = translations()
     codes = set(STATUSES) - {"context"}  # "context" is also an ordinary English word
-    codes |= {"LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH", "on_time", "not_scheduled", "ratio_of_sums",
-              "population_total", "population_under18", "weighted_mean"}
+    codes |= {
+        "LAC_CARIB",
+        "LAC_CENTRAL",
+        "LAC_SOUTH",
+        "on_time",
+        "not_scheduled",
+        "ratio_of_sums",
+        "population_total",
+        "population_under18",
+        "weighted_mean",
+    }
     codes |= {c for c in labels["units"] if "_" in c}
     codes |= {c for c in labels["working_groups"] if "_" in c}
     measures = yaml.safe_load((PROJECT_ROOT / "sources" / "codelists" / "measures.yaml").read_text(encoding="utf-8"))
@@ -77,12 +86,15 @@ def _english_phrases() -> dict[str, list[str]]:
     en = yaml.safe_load((PROJECT_ROOT / "dashboards" / "translations" / "en.yaml").read_text(encoding="utf-8"))
     out: dict[str, list[str]] = {}
     for lang in ("es", "pt"):
-        other = yaml.safe_load((PROJECT_ROOT / "dashboards" / "translations" / f"{lang}.yaml").read_text(
-            encoding="utf-8"))
+        other = yaml.safe_load(
+            (PROJECT_ROOT / "dashboards" / "translations" / f"{lang}.yaml").read_text(encoding="utf-8")
+        )
         texts: set[str] = set()
         _pairs(en, other, texts)
-        for catalogue in (PROJECT_ROOT / "dashboards" / "translations" / "report.yaml",
-                          PROJECT_ROOT / "indicators" / "translations.yaml"):
+        for catalogue in (
+            PROJECT_ROOT / "dashboards" / "translations" / "report.yaml",
+            PROJECT_ROOT / "indicators" / "translations.yaml",
+        ):
             _english_texts(yaml.safe_load(catalogue.read_text(encoding="utf-8")), texts)
         phrases = set()
         for text in texts:
@@ -90,8 +102,12 @@ def _english_phrases() -> dict[str, list[str]]:
                 words = re.findall(r"[A-Za-z']+", sentence)
                 if len(words) >= 5:
                     phrases.add(" ".join(sentence.split()).strip(" .,;:"))
-        phrases |= {"every year from the source's first", "synthetic test fixture", "as archived in repository",
-                    "Most restrictive sharing level"}
+        phrases |= {
+            "every year from the source's first",
+            "synthetic test fixture",
+            "as archived in repository",
+            "Most restrictive sharing level",
+        }
         out[lang] = sorted(phrases)
     return out
 
@@ -116,8 +132,7 @@ def page_text(path: Path) -> str:
 
 
 def pdf_text(path: Path) -> str:
-    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
     return " ".join(result.stdout.split())
 
 
@@ -194,19 +209,25 @@ def test_report_pdfs_and_html_speak_words(audience_home, built_home):
 
 
 def test_methodology_pages_speak_words(audience_home, built_home):
-    pages = sorted(p for d in _editions(audience_home, built_home)
-                   for p in (d / "site").glob("*/methodology/*.html"))
+    pages = sorted(p for d in _editions(audience_home, built_home) for p in (d / "site").glob("*/methodology/*.html"))
     assert len(pages) >= 3 * 30, len(pages)
     problems = _scan(pages, page_text)
     assert not problems, _report(problems)
 
 
 # ------------------------------------------------------------------- the site's pages (helper "site")
-@pytest.mark.xfail(strict=True, reason="site pages other than methodology are being rewritten by helper 'site' "
-                                        "(issue 13 items 1-3); remove this marker when they pass")
+@pytest.mark.xfail(
+    strict=True,
+    reason="site pages other than methodology are being rewritten by helper 'site' "
+    "(issue 13 items 1-3); remove this marker when they pass",
+)
 def test_site_pages_speak_words(audience_home, built_home):
-    pages = sorted(p for d in _editions(audience_home, built_home) for p in (d / "site").rglob("*.html")
-                   if "methodology" not in p.parts)
+    pages = sorted(
+        p
+        for d in _editions(audience_home, built_home)
+        for p in (d / "site").rglob("*.html")
+        if "methodology" not in p.parts
+    )
     assert len(pages) > 30
     problems = _scan(pages, page_text)
     assert not problems, f"{len(problems)} pages:\n" + _report(problems)

@@ -49,12 +49,15 @@ def test_secretariat_sees_exact_values(tables, warehouse):
     secretariat = tables["secretariat"]
     # disclosure control withholds nothing from the Secretariat: the only withheld values are
     # those the publisher itself withheld ("<5", CONF_STATUS A in the warehouse)
-    at_source = warehouse.execute("SELECT count(*) FROM marts.observations WHERE SHARING <> 'RED' "
-                                  "AND CONF_STATUS = 'A' AND OBS_VALUE IS NULL").fetchone()[0]
+    at_source = warehouse.execute(
+        "SELECT count(*) FROM marts.observations WHERE SHARING <> 'RED' AND CONF_STATUS = 'A' AND OBS_VALUE IS NULL"
+    ).fetchone()[0]
     assert at_source > 0, "the real UNODC series carry values withheld at source"
     statuses = secretariat.observations.CONF_STATUS.value_counts().to_dict()
     assert statuses == {"F": len(secretariat.observations) - at_source, "A": at_source}, statuses
-    exact = warehouse.execute("SELECT count(*), sum(OBS_VALUE) FROM marts.observations WHERE SHARING <> 'RED'").fetchone()
+    exact = warehouse.execute(
+        "SELECT count(*), sum(OBS_VALUE) FROM marts.observations WHERE SHARING <> 'RED'"
+    ).fetchone()
     assert len(secretariat.observations) == exact[0]
     assert secretariat.observations.OBS_VALUE.sum() == pytest.approx(exact[1])
 
@@ -96,8 +99,11 @@ def _relations(obs: pd.DataFrame, ind: pd.DataFrame, registry, areas: pd.DataFra
                 rels.append([(cell, 1)] + [(c, -1) for c in parts])
     lac = areas[areas.IS_LAC.astype(bool)]
     members = {"LAC": set(lac.REF_AREA)} | {
-        code: set(lac.REF_AREA[lac.LAC_SUBREGION == code]) for code in ("LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")}
-    for (indicator, period, sex, age, d), group in ind.groupby(["INDICATOR", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]):
+        code: set(lac.REF_AREA[lac.LAC_SUBREGION == code]) for code in ("LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
+    }
+    for (indicator, period, sex, age, d), group in ind.groupby(
+        ["INDICATOR", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
+    ):
         by_area = dict(zip(group.REF_AREA, group.index))
         numerator = getattr(registry[indicator].numerator, "measure", None)
         for region, countries in members.items():
@@ -107,8 +113,15 @@ def _relations(obs: pd.DataFrame, ind: pd.DataFrame, registry, areas: pd.DataFra
                     rels.append([(("i", by_area[region], column), 1)] + [(("i", p, column), -1) for p in parts])
         if numerator:  # a country's numerator is the observation (headline: sex and age totals)
             for area, idx in by_area.items():
-                for (src, m, a, p, s, g, dd), cell in obs_cell.items():
-                    if m == numerator and a == area and p == period and s == (sex or "_T") and g == (age or "_T") and dd == d:
+                for (_src, m, a, p, s, g, dd), cell in obs_cell.items():
+                    if (
+                        m == numerator
+                        and a == area
+                        and p == period
+                        and s == (sex or "_T")
+                        and g == (age or "_T")
+                        and dd == d
+                    ):
                         rels.append([(("i", idx, "NUMERATOR"), 1), (cell, -1)])
     return rels
 
@@ -128,8 +141,9 @@ def _recoverable_withheld(obs: pd.DataFrame, ind: pd.DataFrame, areas: pd.DataFr
     rels = _relations(obs, ind, load_registry(), areas)
     # a value the publisher withheld ("<5", CONF_STATUS A) is unknown to the warehouse too and
     # enters no published sum: it is no unknown of the attack, and nothing to recover
-    unknown = sorted({c for rel in rels for c, _ in rel
-                      if pd.isna(_value(c, obs, ind)) and _status(c, obs, ind) != "A"}, key=str)
+    unknown = sorted(
+        {c for rel in rels for c, _ in rel if pd.isna(_value(c, obs, ind)) and _status(c, obs, ind) != "A"}, key=str
+    )
     withheld_obs = {("o", i) for i in obs.index[obs.CONF_STATUS.isin(["C", "D"])]}
     assert withheld_obs, "there is something to attack"
     # relations only link the unknowns they name: solve each connected group of unknowns alone
@@ -165,7 +179,7 @@ def _recoverable_withheld(obs: pd.DataFrame, ind: pd.DataFrame, areas: pd.DataFr
         if not rows:
             continue
         _, singular, vt = np.linalg.svd(np.array(rows), full_matrices=True)
-        null = vt[int((singular > 1e-9).sum()):]
+        null = vt[int((singular > 1e-9).sum()) :]
         recovered += [c for c, j in column.items() if np.all(np.abs(null[:, j]) < 1e-9)]
     return [c for c in recovered if c in withheld_obs or (c[0] == "i" and ind.at[c[1], "CONF_STATUS"] in ("C", "D"))]
 
@@ -198,8 +212,10 @@ def test_no_withheld_value_can_be_recovered_from_the_published_csv_files(built_h
     recovered = _recoverable_withheld(obs, ind, areas)
     assert recovered == [], f"{len(recovered)} withheld values are recoverable, e.g. {recovered[:3]}"
     # the attack has teeth: with the withheld values put back it solves them from the other cells
-    exact = warehouse.execute("SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION, "
-                              "OBS_VALUE AS EXACT FROM marts.observations").df()
+    exact = warehouse.execute(
+        "SELECT SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, SEX, AGE, DISAGGREGATION, "
+        "OBS_VALUE AS EXACT FROM marts.observations"
+    ).df()
     key = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
     exact[key] = exact[key].fillna("").astype(str)
     leaky = obs.merge(exact, on=key, how="left", validate="one_to_one")

@@ -21,8 +21,11 @@ from tests.conftest import run_clac
 
 OBSERVATION_SOURCES = observation_sources(load_catalogue())
 #: the current release's series file (the 2020 release of the same file stays in history)
-SDG_DETV = (BUNDLED_DATA_DIR / "un-sdg-global-database-2023-12"
-            / "ddf--datapoints--vc_htf_detv--by--age--geo_area--nature--sex--units--year.csv")
+SDG_DETV = (
+    BUNDLED_DATA_DIR
+    / "un-sdg-global-database-2023-12"
+    / "ddf--datapoints--vc_htf_detv--by--age--geo_area--nature--sex--units--year.csv"
+)
 
 
 @pytest.fixture
@@ -42,6 +45,7 @@ def query(db: Path, sql: str, params=None):
 
 # --------------------------------------------------------------------------- suites
 
+
 def test_a_suite_is_built_from_data_for_every_observation_source():
     areas = ["BRA", "JAM", "MEX"]
     for entry in OBSERVATION_SOURCES.values():
@@ -51,8 +55,9 @@ def test_a_suite_is_built_from_data_for_every_observation_source():
         assert by_rule["area_unresolved"]["kwargs"]["value_set"] == areas
         assert by_rule["period_out_of_range"]["kwargs"]["max_value"] == 2024
         assert by_rule["duplicate_key"]["expectation"] == "ExpectCompoundColumnsToBeUnique"
-    prosecutions = {s["rule"] for s in gx_suites.suite_specs(OBSERVATION_SOURCES["synthetic_prosecutions"],
-                                                                area_codes=areas)}
+    prosecutions = {
+        s["rule"] for s in gx_suites.suite_specs(OBSERVATION_SOURCES["synthetic_prosecutions"], area_codes=areas)
+    }
     assert {"count_negative", "count_not_whole", "relation_order", "breakdown_exceeds_total"} <= prosecutions
     jamaica = {s["rule"] for s in gx_suites.suite_specs(OBSERVATION_SOURCES["opensdg_jamaica"], area_codes=areas)}
     assert "percent_out_of_range" in jamaica and "count_negative" not in jamaica
@@ -68,8 +73,12 @@ def test_suites_pass_on_the_bundled_data_and_fail_on_broken_rows(built_home, tmp
             assert result.success, (entry.id, result.failures)
             assert result.evaluated >= 20 and result.rows > 0
         table = 'staging."synthetic_prosecutions"'
-        con.execute(f"UPDATE {table} SET OBS_VALUE = -4 WHERE MEASURE = 'CONVICTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2019'")
-        con.execute(f"UPDATE {table} SET REF_AREA = 'XYZ' WHERE MEASURE = 'PROSECUTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2020'")
+        con.execute(
+            f"UPDATE {table} SET OBS_VALUE = -4 WHERE MEASURE = 'CONVICTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2019'"
+        )
+        con.execute(
+            f"UPDATE {table} SET REF_AREA = 'XYZ' WHERE MEASURE = 'PROSECUTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2020'"
+        )
         result = gx_suites.validate_source(con, OBSERVATION_SOURCES["synthetic_prosecutions"])
     finally:
         con.close()
@@ -93,8 +102,12 @@ def _dagster_stage(home: Path, source_id: str, monkeypatch):
     key = dg.AssetKey(["staging", source_id])
     asset = next(a for a in source_assets if key in a.keys)
     check = next(c for c in gx_checks if any(k.asset_key == key for k in c.check_keys))
-    result = dg.materialize([asset, check], resources={"warehouse": WarehouseResource()},
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize(
+        [asset, check],
+        resources={"warehouse": WarehouseResource()},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
@@ -131,7 +144,7 @@ def test_gx_check_blocks_through_dagster(home, monkeypatch):
         con.close()
     evaluations = _dagster_stage(home, "synthetic_prosecutions", monkeypatch)
     assert evaluations["rows_conserved"].passed  # rows are all there ...
-    gx = evaluations["gx_suite"]                   # ... but one breaks a rule
+    gx = evaluations["gx_suite"]  # ... but one breaks a rule
     assert not gx.passed and gx.metadata["failures_count"].value == 1
     [failure] = gx.metadata["failures"].value
     assert failure["rule"] == "count_negative" and failure["count"] == 1
@@ -140,10 +153,14 @@ def test_gx_check_blocks_through_dagster(home, monkeypatch):
 
 # --------------------------------------------------------------------------- quarantine
 
+
 def test_quarantine_rows_carry_a_detail_that_re_renders(built_home):
-    rows = query(built_home / "warehouse.duckdb", """
+    rows = query(
+        built_home / "warehouse.duckdb",
+        """
         SELECT RULE, FILE_ID, LOC_ROW, COLUMN_NAME, VALUE, MESSAGE, DETAIL FROM staging.quarantine
-        WHERE RULE = 'area_unresolved' LIMIT 1""")
+        WHERE RULE = 'area_unresolved' LIMIT 1""",
+    )
     rule, file_id, row, column, value, message, detail = rows[0]
     assert file_id and row and column == "REF_AREA" and value
     assert msg.rule_message(rule, detail, "en") == message
@@ -152,8 +169,12 @@ def test_quarantine_rows_carry_a_detail_that_re_renders(built_home):
 
 def test_inbox_broken_copy_is_quarantined_and_other_marts_untouched(home):
     db = home / "warehouse.duckdb"
-    [(old_id,)] = query(db, """SELECT DISTINCT f.FILE_ID FROM raw.files f JOIN marts.observations o USING (FILE_ID)
-                               WHERE f.ORIGINAL_NAME = ?""", [SDG_DETV.name])
+    [(old_id,)] = query(
+        db,
+        """SELECT DISTINCT f.FILE_ID FROM raw.files f JOIN marts.observations o USING (FILE_ID)
+                               WHERE f.ORIGINAL_NAME = ?""",
+        [SDG_DETV.name],
+    )
     # the real file's own quarantined rows (breakdowns above their total, as published)
     quarantined_before = query(db, "SELECT LOC_ROW, RULE FROM staging.quarantine WHERE FILE_ID = ?", [old_id])
     columns = "SOURCE_ID, MEASURE, REF_AREA, TIME_PERIOD, OBS_VALUE, SEX, AGE, DISAGGREGATION, FILE_ID, LOC_PAGE, LOC_LINE, LOC_ROW"
@@ -169,10 +190,10 @@ def test_inbox_broken_copy_is_quarantined_and_other_marts_untouched(home):
         cells[col] = new
         lines[index] = ",".join(cells)
 
-    edit(10, value_col, "n/d")         # text in the value column
+    edit(10, value_col, "n/d")  # text in the value column
     edit(11, value_col, "sin dato")
-    edit(12, value_col, "-12")         # a negative count
-    edit(13, geo_col, "9999")          # an unknown geo code
+    edit(12, value_col, "-12")  # a negative count
+    edit(13, geo_col, "9999")  # an unknown geo code
     inbox = home / "inbox" / "un_sdg_global_database"
     inbox.mkdir(parents=True)
     (inbox / SDG_DETV.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -181,8 +202,12 @@ def test_inbox_broken_copy_is_quarantined_and_other_marts_untouched(home):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     new_id = query(db, "SELECT FILE_ID FROM raw.files WHERE RECEIVED_VIA = 'inbox'")[0][0]
-    quarantined = query(db, """SELECT LOC_ROW, COLUMN_NAME, RULE, VALUE, MESSAGE FROM staging.quarantine
-                               WHERE FILE_ID = ? ORDER BY LOC_ROW""", [new_id])
+    quarantined = query(
+        db,
+        """SELECT LOC_ROW, COLUMN_NAME, RULE, VALUE, MESSAGE FROM staging.quarantine
+                               WHERE FILE_ID = ? ORDER BY LOC_ROW""",
+        [new_id],
+    )
     injected = [(11, "parse_error"), (12, "parse_error"), (13, "count_negative"), (14, "area_unresolved")]
     # besides the four, only the real file's breakdowns above their total, as the build found them
     # (which side of such a pair is quarantined depends on the rows already in the warehouse)
@@ -194,13 +219,18 @@ def test_inbox_broken_copy_is_quarantined_and_other_marts_untouched(home):
     assert message[13] == "A count cannot be negative (-12)."
     assert "'9999' is not a known country or area" in message[14]
     # the last good marts are otherwise untouched: every observation of other files is identical
-    assert query(db, f"SELECT {columns} FROM marts.observations WHERE FILE_ID NOT IN (?, ?) ORDER BY ALL",
-                 [old_id, new_id]) == others_before
+    assert (
+        query(
+            db, f"SELECT {columns} FROM marts.observations WHERE FILE_ID NOT IN (?, ?) ORDER BY ALL", [old_id, new_id]
+        )
+        == others_before
+    )
     # the corrected series replaced the old one (same file name): conservation holds for both
     data_rows = len(lines) - 1
     assert detv_before + len(quarantined_before) == data_rows
     assert query(db, "SELECT count(*) FROM marts.observations WHERE FILE_ID = ?", [new_id])[0][0] == (
-        data_rows - len(quarantined))
+        data_rows - len(quarantined)
+    )
     assert query(db, "SELECT count(*) FROM marts.observations WHERE FILE_ID = ?", [old_id])[0][0] == 0
     # conservation still holds for the new file, and the validation history has both runs
     con = duckdb.connect(str(db), read_only=True)
@@ -214,13 +244,18 @@ def test_inbox_broken_copy_is_quarantined_and_other_marts_untouched(home):
 
 # --------------------------------------------------------------------------- data-quality marts
 
+
 def test_dq_marts_after_a_build(built_home, tmp_path):
     db = built_home / "warehouse.duckdb"
-    coverage = query(db, "SELECT SOURCE_ID, EXPECTED_CELLS, PRESENT_CELLS, COVERAGE_PCT FROM marts.dq_coverage WHERE MEASURE = '*'")
+    coverage = query(
+        db, "SELECT SOURCE_ID, EXPECTED_CELLS, PRESENT_CELLS, COVERAGE_PCT FROM marts.dq_coverage WHERE MEASURE = '*'"
+    )
     assert {r[0] for r in coverage} == set(OBSERVATION_SOURCES)
     for _, expected, present, pct in coverage:
         assert 0 < present <= expected and 0 < pct <= 100
-    jamaica = query(db, "SELECT EXPECTED_AREAS FROM marts.dq_coverage WHERE SOURCE_ID = 'opensdg_jamaica' AND MEASURE = '*'")
+    jamaica = query(
+        db, "SELECT EXPECTED_AREAS FROM marts.dq_coverage WHERE SOURCE_ID = 'opensdg_jamaica' AND MEASURE = '*'"
+    )
     assert jamaica == [(1,)]
     freshness = dict(query(db, "SELECT SOURCE_ID, STATUS FROM marts.dq_freshness"))
     # everything was received by this build; sources published at irregular intervals have no schedule

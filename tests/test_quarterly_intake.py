@@ -31,14 +31,21 @@ FAKE_CPF = "123.456.789-09"
 
 
 def good_activity(**change):
-    row = dict(goal="6", country="ARG", scope="in_country", status="implemented", date=D(2026, 8, 12),
-               capability="20", people_reached=2500, description="SYNTHETIC: taller escolar (Objetivo 6, 2.500 personas)")
+    row = dict(
+        goal="6",
+        country="ARG",
+        scope="in_country",
+        status="implemented",
+        date=D(2026, 8, 12),
+        capability="20",
+        people_reached=2500,
+        description="SYNTHETIC: taller escolar (Objetivo 6, 2.500 personas)",
+    )
     row.update(change)
     return row
 
 
-def make(tmp: Path, name: str, group: str, quarter: str, lang: str, rows: dict, *, submitted=None,
-         edit=None) -> Path:
+def make(tmp: Path, name: str, group: str, quarter: str, lang: str, rows: dict, *, submitted=None, edit=None) -> Path:
     wb = build_template(group, quarter, lang)
     fill_workbook(wb, rows, lang=lang, submitted_on=submitted)
     if edit:
@@ -62,38 +69,72 @@ def ingest(warehouse, path):
 
 
 def quarantine(con, file_id):
-    return con.execute("""SELECT LOC_SHEET, LOC_ROW, COLUMN_NAME, RULE, VALUE, MESSAGE, ROW_JSON
+    return con.execute(
+        """SELECT LOC_SHEET, LOC_ROW, COLUMN_NAME, RULE, VALUE, MESSAGE, ROW_JSON
                           FROM staging.quarantine WHERE FILE_ID = ? ORDER BY LOC_SHEET, LOC_ROW""",
-                       [file_id]).fetchall()
+        [file_id],
+    ).fetchall()
 
 
 BAD_ROWS_ES = {
     "activities": [
-        good_activity(),                                                         # row 3: kept
-        good_activity(status="Implementadísima"),                                # row 4: edited dropdown
-        good_activity(date=D(2026, 6, 30)),                                      # row 5: before the quarter
-        good_activity(description=None),                                         # row 6: blank required
+        good_activity(),  # row 3: kept
+        good_activity(status="Implementadísima"),  # row 4: edited dropdown
+        good_activity(date=D(2026, 6, 30)),  # row 5: before the quarter
+        good_activity(description=None),  # row 6: blank required
         good_activity(description=f"SYNTHETIC: llamar al {FAKE_PHONE_BR} o escribir a {FAKE_EMAIL}"),  # row 7
-        good_activity(country="Narnia"),                                         # row 8: unknown country
-        good_activity(country="REGIONAL", scope="in_country"),                   # row 9: regional but in-country
-        good_activity(country="Brasil", scope="Regional", goal="Objetivo 7",     # row 10: kept (labels typed)
-                      status="Implemented", capability="Educação e alcance"),
-        good_activity(status="planned", date=D(2026, 12, 1)),                    # row 11: kept (planned, later)
+        good_activity(country="Narnia"),  # row 8: unknown country
+        good_activity(country="REGIONAL", scope="in_country"),  # row 9: regional but in-country
+        good_activity(
+            country="Brasil",
+            scope="Regional",
+            goal="Objetivo 7",  # row 10: kept (labels typed)
+            status="Implemented",
+            capability="Educação e alcance",
+        ),
+        good_activity(status="planned", date=D(2026, 12, 1)),  # row 11: kept (planned, later)
     ],
     "policies": [
-        dict(goal="3", country="CHL", policy_type="in_country", date=D(2026, 9, 30),
-             description="SYNTHETIC: protocolo nacional (inventado)"),             # row 3: kept
-        dict(goal="3", country="CHL", policy_type="in_country", date=D(2026, 10, 1),
-             description=f"SYNTHETIC: CPF {FAKE_CPF}"),                            # row 4: two problems
+        dict(
+            goal="3",
+            country="CHL",
+            policy_type="in_country",
+            date=D(2026, 9, 30),
+            description="SYNTHETIC: protocolo nacional (inventado)",
+        ),  # row 3: kept
+        dict(
+            goal="3",
+            country="CHL",
+            policy_type="in_country",
+            date=D(2026, 10, 1),
+            description=f"SYNTHETIC: CPF {FAKE_CPF}",
+        ),  # row 4: two problems
     ],
     "legislative": [
-        dict(country="URY", stage="passed", date=D(2026, 7, 20), instrument="SYNTHETIC: Ley 27.590 y Lei 14.811/2024",
-             ncmec_position="ai_generated_csam", alignment="partial",
-             source_reference="SYNTHETIC: Diario Oficial, 2026-07-20"),            # row 3: kept
-        dict(country="REGIONAL", stage="passed", date=D(2026, 7, 20), instrument="SYNTHETIC: Ley 99.1",
-             source_reference="SYNTHETIC: Diario Oficial"),                        # row 4: regional not allowed
-        dict(country="URY", stage="passed", date=D(2026, 7, 20), instrument="SYNTHETIC: Ley 99.2",
-             ncmec_position="ai_generated_csam", source_reference="SYNTHETIC: expediente 123/2024"),  # row 5
+        dict(
+            country="URY",
+            stage="passed",
+            date=D(2026, 7, 20),
+            instrument="SYNTHETIC: Ley 27.590 y Lei 14.811/2024",
+            ncmec_position="ai_generated_csam",
+            alignment="partial",
+            source_reference="SYNTHETIC: Diario Oficial, 2026-07-20",
+        ),  # row 3: kept
+        dict(
+            country="REGIONAL",
+            stage="passed",
+            date=D(2026, 7, 20),
+            instrument="SYNTHETIC: Ley 99.1",
+            source_reference="SYNTHETIC: Diario Oficial",
+        ),  # row 4: regional not allowed
+        dict(
+            country="URY",
+            stage="passed",
+            date=D(2026, 7, 20),
+            instrument="SYNTHETIC: Ley 99.2",
+            ncmec_position="ai_generated_csam",
+            source_reference="SYNTHETIC: expediente 123/2024",
+        ),  # row 5
     ],
 }
 
@@ -105,10 +146,15 @@ def test_bad_rows_get_a_spanish_message_each_and_the_rest_is_kept(warehouse, tmp
     assert result.status == "staged"
     assert (result.rows_read, result.rows_staged, result.rows_quarantined) == (14, 5, 9)
     assert conservation_failures(con) == []
-    rows = {(sheet, row): (column, rule, value, message, json.loads(row_json))
-            for sheet, row, column, rule, value, message, row_json in quarantine(con, result.file_id)}
+    rows = {
+        (sheet, row): (column, rule, value, message, json.loads(row_json))
+        for sheet, row, column, rule, value, message, row_json in quarantine(con, result.file_id)
+    }
     assert sorted(rows) == [("Actividades", r) for r in (4, 5, 6, 7, 8, 9)] + [
-        ("Avances legislativos", 4), ("Avances legislativos", 5), ("Políticas", 4)]
+        ("Avances legislativos", 4),
+        ("Avances legislativos", 5),
+        ("Políticas", 4),
+    ]
 
     column, rule, value, message, _ = rows[("Actividades", 4)]
     assert (column, rule, value) == ("Estado", "wg_code_unknown", "Implementadísima")
@@ -144,18 +190,25 @@ def test_bad_rows_get_a_spanish_message_each_and_the_rest_is_kept(warehouse, tmp
     # kept rows, with codes, whatever language the cell was written in
     kept = con.execute("""SELECT LOC_ROW, GOAL, REF_AREA, SCOPE, STATUS, CAPABILITY, PEOPLE_REACHED, IS_REGIONAL
                           FROM staging.wg_activities ORDER BY LOC_ROW""").fetchall()
-    assert kept == [(3, 6, "ARG", "in_country", "implemented", 20, 2500, False),
-                    (10, 7, "BRA", "regional", "implemented", 20, 2500, False),
-                    (11, 6, "ARG", "in_country", "planned", 20, 2500, False)]
+    assert kept == [
+        (3, 6, "ARG", "in_country", "implemented", 20, 2500, False),
+        (10, 7, "BRA", "regional", "implemented", 20, 2500, False),
+        (11, 6, "ARG", "in_country", "planned", 20, 2500, False),
+    ]
     assert con.execute("SELECT INSTRUMENT FROM staging.wg_legislative_advances").fetchall() == [
-        ("SYNTHETIC: Ley 27.590 y Lei 14.811/2024",)]
+        ("SYNTHETIC: Ley 27.590 y Lei 14.811/2024",)
+    ]
     assert con.execute("SELECT count(*) FROM staging.wg_policies").fetchall() == [(1,)]
 
 
 def test_messages_follow_the_workbook_language_and_can_be_rendered_in_another(warehouse, tmp_path):
     con, _ = warehouse
-    rows = {"activities": [good_activity(status="Implementadísima"),
-                           good_activity(description=f"SYNTHETIC: ligar {FAKE_PHONE_BR}")]}
+    rows = {
+        "activities": [
+            good_activity(status="Implementadísima"),
+            good_activity(description=f"SYNTHETIC: ligar {FAKE_PHONE_BR}"),
+        ]
+    }
     path = make(tmp_path, "hotlines_2026-Q3.xlsx", "hotlines", "2026-Q3", "pt", rows)
     result = ingest(warehouse, path)
     got = quarantine(con, result.file_id)
@@ -163,36 +216,63 @@ def test_messages_follow_the_workbook_language_and_can_be_rendered_in_another(wa
     assert got[0][5].startswith("«Implementadísima» em «Situação» não é uma opção da lista.")
     assert got[1][5].startswith("«Descrição» parece conter dados pessoais (número de telefone, caracteres 18–34).")
     assert render_quarantine_message(got[1][6], "en").startswith(
-        "«Description» seems to contain personal data (phone number, characters 18–34).")
+        "«Description» seems to contain personal data (phone number, characters 18–34)."
+    )
     assert render_quarantine_message(got[0][6], "es").startswith("«Implementadísima» en «Estado» no es una opción")
 
 
 def _set_meta(row: int, value: str):
     def edit(wb):
         wb["_metadata"].cell(row=row, column=2, value=value)
+
     return edit
 
 
 def _set_cover_quarter(value: str):
     def edit(wb):
         wb[wb.sheetnames[1]]["B5"] = value
+
     return edit
 
 
-@pytest.mark.parametrize("name, lang, edit, rule_words", [
-    ("hotlines_2026-Q3.xlsx", "pt", _set_meta(1, "2025.9"),
-     "a versão do modelo é «2025.9», mas o observatório lê a versão 2026.1."),
-    ("hotlines_2026-Q3.xlsx", "es", _set_cover_quarter("2026-Q4"),
-     "el trimestre de la hoja «Informe» (2026-Q4) no coincide con el trimestre para el que se hizo la plantilla (2026-Q3)."),
-    ("hotlines_2026-Q2.xlsx", "en", None,
-     "the file name says quarter 2026-Q2, but the workbook is for quarter 2026-Q3."),
-    ("hotlines_2026-Q3.xlsx", "en", _set_meta(2, "hotline"),
-     "the working group «hotline» recorded in the workbook is unknown"),
-    ("hotlines_2026-Q3.xlsx", "es", _set_meta(3, "2026-Q7"),
-     "el trimestre «2026-Q7» registrado en el libro no es un trimestre como 2026-Q3."),
-])
-def test_whole_file_problems_refuse_the_file_in_the_submitters_language(warehouse, tmp_path, name, lang, edit,
-                                                                         rule_words):
+@pytest.mark.parametrize(
+    "name, lang, edit, rule_words",
+    [
+        (
+            "hotlines_2026-Q3.xlsx",
+            "pt",
+            _set_meta(1, "2025.9"),
+            "a versão do modelo é «2025.9», mas o observatório lê a versão 2026.1.",
+        ),
+        (
+            "hotlines_2026-Q3.xlsx",
+            "es",
+            _set_cover_quarter("2026-Q4"),
+            "el trimestre de la hoja «Informe» (2026-Q4) no coincide con el trimestre para el que se hizo la plantilla (2026-Q3).",
+        ),
+        (
+            "hotlines_2026-Q2.xlsx",
+            "en",
+            None,
+            "the file name says quarter 2026-Q2, but the workbook is for quarter 2026-Q3.",
+        ),
+        (
+            "hotlines_2026-Q3.xlsx",
+            "en",
+            _set_meta(2, "hotline"),
+            "the working group «hotline» recorded in the workbook is unknown",
+        ),
+        (
+            "hotlines_2026-Q3.xlsx",
+            "es",
+            _set_meta(3, "2026-Q7"),
+            "el trimestre «2026-Q7» registrado en el libro no es un trimestre como 2026-Q3.",
+        ),
+    ],
+)
+def test_whole_file_problems_refuse_the_file_in_the_submitters_language(
+    warehouse, tmp_path, name, lang, edit, rule_words
+):
     con, _ = warehouse
     path = make(tmp_path, name, "hotlines", "2026-Q3", lang, {"activities": [good_activity()]}, edit=edit)
     result = ingest(warehouse, path)
@@ -220,19 +300,39 @@ def test_a_workbook_that_is_not_a_template_is_refused(warehouse, tmp_path):
 
 def test_a_resubmission_supersedes_the_earlier_report_and_keeps_it_as_history(warehouse, tmp_path):
     con, _ = warehouse
-    first = make(tmp_path, "law_enforcement_2026-Q3.xlsx", "law_enforcement", "2026-Q3", "es",
-                 {"activities": [good_activity(goal="3"), good_activity(goal="4", country="COL")]})
-    second = make(tmp_path, "law_enforcement_2026-Q3-corregido.xlsx", "law_enforcement", "2026-Q3", "es",
-                  {"activities": [good_activity(goal="3", people_reached=2600)]})
-    other_quarter = make(tmp_path, "law_enforcement_2026-Q2.xlsx", "law_enforcement", "2026-Q2", "es",
-                         {"activities": [good_activity(goal="3", date=D(2026, 5, 5))]})
+    first = make(
+        tmp_path,
+        "law_enforcement_2026-Q3.xlsx",
+        "law_enforcement",
+        "2026-Q3",
+        "es",
+        {"activities": [good_activity(goal="3"), good_activity(goal="4", country="COL")]},
+    )
+    second = make(
+        tmp_path,
+        "law_enforcement_2026-Q3-corregido.xlsx",
+        "law_enforcement",
+        "2026-Q3",
+        "es",
+        {"activities": [good_activity(goal="3", people_reached=2600)]},
+    )
+    other_quarter = make(
+        tmp_path,
+        "law_enforcement_2026-Q2.xlsx",
+        "law_enforcement",
+        "2026-Q2",
+        "es",
+        {"activities": [good_activity(goal="3", date=D(2026, 5, 5))]},
+    )
     r1, r3, r2 = ingest(warehouse, first), ingest(warehouse, other_quarter), ingest(warehouse, second)
     assert r2.superseded == [r1.file_id] and r3.superseded == []
     parses = dict(con.execute("SELECT FILE_ID, SUPERSEDED_BY FROM raw.parses").fetchall())
     assert parses == {r1.file_id: r2.file_id, r2.file_id: None, r3.file_id: None}
     assert con.execute("SELECT count(*) FROM staging.wg_activities").fetchall() == [(4,)]  # history kept
     reporting.build_report_marts(con)
-    current = con.execute("SELECT QUARTER, FILE_ID, GOAL, PEOPLE_REACHED FROM marts.wg_activities ORDER BY QUARTER").fetchall()
+    current = con.execute(
+        "SELECT QUARTER, FILE_ID, GOAL, PEOPLE_REACHED FROM marts.wg_activities ORDER BY QUARTER"
+    ).fetchall()
     assert current == [("2026-Q2", r3.file_id, 3, 2500), ("2026-Q3", r2.file_id, 3, 2600)]
     # an identical file again: nothing new
     assert ingest(warehouse, second).status == "unchanged"
@@ -256,13 +356,26 @@ def test_status_against_the_due_date():
 
 def test_personal_data_in_numeric_or_metadata_cells_is_never_echoed(warehouse, tmp_path):
     con, _ = warehouse
-    path = make(tmp_path, "hotlines_2026-Q3.xlsx", "hotlines", "2026-Q3", "es",
-                {"activities": [good_activity(people_reached=11912345678)]})
+    path = make(
+        tmp_path,
+        "hotlines_2026-Q3.xlsx",
+        "hotlines",
+        "2026-Q3",
+        "es",
+        {"activities": [good_activity(people_reached=11912345678)]},
+    )
     result = ingest(warehouse, path)
     (row,) = quarantine(con, result.file_id)
     assert (row[2], row[3], row[4]) == ("Personas alcanzadas", "wg_personal_data", "phone@1-11")
     assert "11912345678" not in json.dumps(row)
-    refused = make(tmp_path, "hotlines-informe.xlsx", "hotlines", "2026-Q3", "es", {},
-                   edit=_set_cover_quarter(f"2026-Q3 {FAKE_EMAIL}"))
+    refused = make(
+        tmp_path,
+        "hotlines-informe.xlsx",
+        "hotlines",
+        "2026-Q3",
+        "es",
+        {},
+        edit=_set_cover_quarter(f"2026-Q3 {FAKE_EMAIL}"),
+    )
     result = ingest(warehouse, refused)
     assert result.status == "rejected" and "[withheld]" in result.message and FAKE_EMAIL not in result.message

@@ -60,14 +60,37 @@ FLAGGED = [
 
 INNOCUOUS = [
     "SYNTHETIC: taller regional sobre procedimientos de líneas de denuncia",
-    "Año 2024", "periodo 2025-2026", "entre 2024 y 2025", "2026-Q3", "Q3 2026",
-    "Objetivo 3", "Goal 7", "2.500 personas", "2.500 casos", "12.500.000 reportes", "1,234,567 reports",
-    "R$ 1.500.000,00", "100 % de 2.345.678",
-    "Ley 27.590", "Ley N° 21.057", "Ley 1.098 de 2006", "Lei 14.811/2024",
-    "Lei nº 14.811, de 12 de janeiro de 2024", "Decreto 1.234/2025", "PL 2.628/2022", "Boletín 15.869-07",
-    "Proyecto de ley 5.678/2025-C", "Resolución 123/2024 del Ministerio", "Art. 241-D do ECA",
-    "12/03/2026", "2026-03-12", "Diário Oficial da União, 15/01/2024", "capítulo 3.2.1",
-    "el proceso 2025 de capacitación", "3 talleres, 45 participantes, 12 países", "S.A. de C.V.",
+    "Año 2024",
+    "periodo 2025-2026",
+    "entre 2024 y 2025",
+    "2026-Q3",
+    "Q3 2026",
+    "Objetivo 3",
+    "Goal 7",
+    "2.500 personas",
+    "2.500 casos",
+    "12.500.000 reportes",
+    "1,234,567 reports",
+    "R$ 1.500.000,00",
+    "100 % de 2.345.678",
+    "Ley 27.590",
+    "Ley N° 21.057",
+    "Ley 1.098 de 2006",
+    "Lei 14.811/2024",
+    "Lei nº 14.811, de 12 de janeiro de 2024",
+    "Decreto 1.234/2025",
+    "PL 2.628/2022",
+    "Boletín 15.869-07",
+    "Proyecto de ley 5.678/2025-C",
+    "Resolución 123/2024 del Ministerio",
+    "Art. 241-D do ECA",
+    "12/03/2026",
+    "2026-03-12",
+    "Diário Oficial da União, 15/01/2024",
+    "capítulo 3.2.1",
+    "el proceso 2025 de capacitación",
+    "3 talleres, 45 participantes, 12 países",
+    "S.A. de C.V.",
 ]
 
 
@@ -76,7 +99,7 @@ def test_personal_data_is_flagged_with_kind_and_position(text, kind, matched):
     findings = find_personal_data(text)
     assert [f.kind for f in findings] == [kind], findings
     f = findings[0]
-    assert text[f.start:f.end] == matched
+    assert text[f.start : f.end] == matched
     # what is stored is the kind and a 1-based position, never the text
     assert describe(findings) == f"{kind}@{f.start + 1}-{f.end}"
     assert matched not in describe(findings)

@@ -17,34 +17,64 @@ import pytest
 from sources.harmonise.areas import default_resolver
 from sources.quarterly.codelists import load_codelist, workbook_lists
 from sources.quarterly.template import (
-    country_options, parse_quarter, quarter_in_filename, template_version,
+    country_options,
+    parse_quarter,
+    quarter_in_filename,
+    template_version,
 )
 from tests.conftest import run_clac
 
 # Expected, per language: sheet names, the first activities headers, status labels, and a
 # phrase of the "aggregated only, no personal data" statement of the instructions.
 EXPECTED = {
-    "es": {"sheets": ["Instrucciones", "Informe", "Actividades", "Políticas", "Avances legislativos",
-                      "_codelists", "_metadata"],
-           "headers": ["Objetivo de política *", "País (o Regional) *", "Alcance *", "Estado *", "Fecha *"],
-           "status": ["Implementada", "Planificada"],
-           "goal3": "3 — Desarrollar o fortalecer guías, protocolos y procedimientos de respuesta",
-           "regional": "Regional",
-           "statement": ["SOLO INFORMACIÓN AGREGADA", "NO INCLUYA DATOS PERSONALES"]},
-    "en": {"sheets": ["Instructions", "Report", "Activities", "Policies", "Legislative advances",
-                      "_codelists", "_metadata"],
-           "headers": ["Policy goal *", "Country (or Regional) *", "Scope *", "Status *", "Date *"],
-           "status": ["Implemented", "Planned"],
-           "goal3": "3 — Develop or strengthen guidelines, protocols and procedures for responding",
-           "regional": "Regional",
-           "statement": ["AGGREGATED INFORMATION ONLY", "DO NOT INCLUDE PERSONAL DATA"]},
-    "pt": {"sheets": ["Instruções", "Relatório", "Atividades", "Políticas", "Avanços legislativos",
-                      "_codelists", "_metadata"],
-           "headers": ["Objetivo de política *", "País (ou Regional) *", "Abrangência *", "Situação *", "Data *"],
-           "status": ["Implementada", "Planejada"],
-           "goal3": "3 — Desenvolver ou fortalecer diretrizes, protocolos e procedimentos de resposta",
-           "regional": "Regional",
-           "statement": ["APENAS INFORMAÇÃO AGREGADA", "NÃO INCLUA DADOS PESSOAIS"]},
+    "es": {
+        "sheets": [
+            "Instrucciones",
+            "Informe",
+            "Actividades",
+            "Políticas",
+            "Avances legislativos",
+            "_codelists",
+            "_metadata",
+        ],
+        "headers": ["Objetivo de política *", "País (o Regional) *", "Alcance *", "Estado *", "Fecha *"],
+        "status": ["Implementada", "Planificada"],
+        "goal3": "3 — Desarrollar o fortalecer guías, protocolos y procedimientos de respuesta",
+        "regional": "Regional",
+        "statement": ["SOLO INFORMACIÓN AGREGADA", "NO INCLUYA DATOS PERSONALES"],
+    },
+    "en": {
+        "sheets": [
+            "Instructions",
+            "Report",
+            "Activities",
+            "Policies",
+            "Legislative advances",
+            "_codelists",
+            "_metadata",
+        ],
+        "headers": ["Policy goal *", "Country (or Regional) *", "Scope *", "Status *", "Date *"],
+        "status": ["Implemented", "Planned"],
+        "goal3": "3 — Develop or strengthen guidelines, protocols and procedures for responding",
+        "regional": "Regional",
+        "statement": ["AGGREGATED INFORMATION ONLY", "DO NOT INCLUDE PERSONAL DATA"],
+    },
+    "pt": {
+        "sheets": [
+            "Instruções",
+            "Relatório",
+            "Atividades",
+            "Políticas",
+            "Avanços legislativos",
+            "_codelists",
+            "_metadata",
+        ],
+        "headers": ["Objetivo de política *", "País (ou Regional) *", "Abrangência *", "Situação *", "Data *"],
+        "status": ["Implementada", "Planejada"],
+        "goal3": "3 — Desenvolver ou fortalecer diretrizes, protocolos e procedimentos de resposta",
+        "regional": "Regional",
+        "statement": ["APENAS INFORMAÇÃO AGREGADA", "NÃO INCLUA DADOS PESSOAIS"],
+    },
 }
 
 # Sources of the activities sheet's validations (column -> formula), the same in every
@@ -58,9 +88,15 @@ ACTIVITY_LISTS = {
     "F": "'_codelists'!$F$2:$F$22",
     "G": "'_codelists'!$H$2:$H$20",
 }
-LEGISLATIVE_LISTS = {"A": "'_codelists'!$B$2:$B$52", "B": "'_codelists'!$I$2:$I$8",
-                     "E": "'_codelists'!$H$2:$H$20", "F": "'_codelists'!$J$2:$J$4",
-                     "G": "'_codelists'!$F$2:$F$22", "H": "'_codelists'!$G$2:$G$4", "I": "'_codelists'!$A$2:$A$9"}
+LEGISLATIVE_LISTS = {
+    "A": "'_codelists'!$B$2:$B$52",
+    "B": "'_codelists'!$I$2:$I$8",
+    "E": "'_codelists'!$H$2:$H$20",
+    "F": "'_codelists'!$J$2:$J$4",
+    "G": "'_codelists'!$F$2:$F$22",
+    "H": "'_codelists'!$G$2:$G$4",
+    "I": "'_codelists'!$A$2:$A$9",
+}
 
 
 def _validations(ws) -> dict[str, tuple[str, str, str | None]]:
@@ -77,8 +113,9 @@ def templates(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for lang in EXPECTED:
         path = home / f"informe-{lang}.xlsx"
-        result = run_clac(home, "template", "--working-group", "hotlines", "--quarter", "2026-Q3",
-                          "--lang", lang, "--out", str(path))
+        result = run_clac(
+            home, "template", "--working-group", "hotlines", "--quarter", "2026-Q3", "--lang", lang, "--out", str(path)
+        )
         assert "2026-Q3" in result.stdout
         out[lang] = path
     return out
@@ -95,8 +132,11 @@ def test_sheets_headers_and_labels_are_in_the_chosen_language(templates, lang):
     assert "2026-Q3" in activities["A1"].value
     lists = wb["_codelists"]
     header = {lists.cell(row=1, column=c).value: c for c in range(1, lists.max_column + 1)}
-    column = lambda key: [lists.cell(row=r, column=header[key]).value for r in range(2, lists.max_row + 1)
-                          if lists.cell(row=r, column=header[key]).value is not None]
+    column = lambda key: [
+        lists.cell(row=r, column=header[key]).value
+        for r in range(2, lists.max_row + 1)
+        if lists.cell(row=r, column=header[key]).value is not None
+    ]
     assert column("status") == exp["status"]
     assert column("goal")[2] == exp["goal3"]
     assert len(column("goal")) == 8 and len(column("capability")) == 21 and len(column("ncmec_position")) == 19
@@ -122,7 +162,7 @@ def test_code_list_columns_are_dropdowns_on_the_hidden_ranges(templates, lang):
         assert got[letter] == ("list", formula, f"{letter}3:{letter}202"), letter
     # every list range points at exactly the labels of its code list
     lists = wb["_codelists"]
-    for letter, formula in ACTIVITY_LISTS.items():
+    for formula in ACTIVITY_LISTS.values():
         col, last = formula.split("!$")[1].split("$2:$")[0], int(formula.rsplit("$", 1)[1])
         assert lists[f"{col}{last}"].value is not None and lists[f"{col}{last + 1}"].value is None
 
@@ -134,8 +174,10 @@ def test_version_working_group_and_quarter_are_recorded(templates, lang):
     assert meta["template_version"] == template_version()
     assert meta["working_group"] == "hotlines" and meta["quarter"] == "2026-Q3" and meta["language"] == lang
     assert meta["synthetic"] == "false"
-    names = {name: wb.defined_names[name].attr_text for name in
-             ("CLAC_TEMPLATE_VERSION", "CLAC_WORKING_GROUP", "CLAC_QUARTER", "CLAC_LANGUAGE")}
+    names = {
+        name: wb.defined_names[name].attr_text
+        for name in ("CLAC_TEMPLATE_VERSION", "CLAC_WORKING_GROUP", "CLAC_QUARTER", "CLAC_LANGUAGE")
+    }
     assert names["CLAC_QUARTER"] == "'_metadata'!$B$3"
     cover = wb[EXPECTED[lang]["sheets"][1]]
     assert cover["B5"].value == "2026-Q3"
@@ -146,7 +188,7 @@ def test_every_dropdown_label_reads_back_to_its_code(lang):
     resolver = default_resolver()
     for label, code in country_options(lang)[1:]:
         assert resolver.resolve(label) == code, (lang, label)
-    for key, codelist in workbook_lists().items():
+    for codelist in workbook_lists().values():
         for code in codelist.codes:
             assert codelist.lookup(codelist.display(code, lang)) == code
             assert codelist.lookup(codelist.label(code, lang)) == code
@@ -154,8 +196,15 @@ def test_every_dropdown_label_reads_back_to_its_code(lang):
 
 def test_labels_are_accepted_in_any_language_and_numbers_with_a_prefix():
     goals = load_codelist("policy_goals")
-    for value in ("3", 3, 3.0, "Objetivo 3", "Goal 3", "objetivo 3",
-                  "Desenvolver ou fortalecer diretrizes, protocolos e procedimentos de resposta"):
+    for value in (
+        "3",
+        3,
+        3.0,
+        "Objetivo 3",
+        "Goal 3",
+        "objetivo 3",
+        "Desenvolver ou fortalecer diretrizes, protocolos e procedimentos de resposta",
+    ):
         assert goals.lookup(value) == "3", value
     for value in ("9", "Objetivo 9", "3 — Reduce the availability of CSAM online", "three"):
         assert goals.lookup(value) is None, value
@@ -164,13 +213,31 @@ def test_labels_are_accepted_in_any_language_and_numbers_with_a_prefix():
 
 
 def test_unknown_working_group_and_malformed_quarter_are_clear_errors(tmp_path):
-    result = run_clac(tmp_path, "template", "--working-group", "hotline", "--quarter", "2026-Q3",
-                      "--out", str(tmp_path / "x.xlsx"), check=False)
+    result = run_clac(
+        tmp_path,
+        "template",
+        "--working-group",
+        "hotline",
+        "--quarter",
+        "2026-Q3",
+        "--out",
+        str(tmp_path / "x.xlsx"),
+        check=False,
+    )
     assert result.returncode == 1
     assert "unknown working group 'hotline'" in result.stderr and "hotlines" in result.stderr
     for bad in ("2026-Q5", "2026", "Q3", "tercer trimestre"):
-        result = run_clac(tmp_path, "template", "--working-group", "hotlines", "--quarter", bad,
-                          "--out", str(tmp_path / "x.xlsx"), check=False)
+        result = run_clac(
+            tmp_path,
+            "template",
+            "--working-group",
+            "hotlines",
+            "--quarter",
+            bad,
+            "--out",
+            str(tmp_path / "x.xlsx"),
+            check=False,
+        )
         assert result.returncode == 1, bad
         assert "is not a quarter" in result.stderr and "2026-Q3" in result.stderr
         assert "Traceback" not in result.stderr + result.stdout
@@ -179,8 +246,12 @@ def test_unknown_working_group_and_malformed_quarter_are_clear_errors(tmp_path):
 
 def test_quarters_and_file_names():
     q = parse_quarter("2026T3")
-    assert (q.label, q.start, q.end, q.due()) == ("2026-Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30),
-                                                  dt.date(2026, 10, 30))
+    assert (q.label, q.start, q.end, q.due()) == (
+        "2026-Q3",
+        dt.date(2026, 7, 1),
+        dt.date(2026, 9, 30),
+        dt.date(2026, 10, 30),
+    )
     assert parse_quarter("2025-Q4").due() == dt.date(2026, 1, 30)
     assert str(quarter_in_filename("hotlines_2026-Q2-v2-SYNTHETIC.xlsx")) == "2026-Q2"
     assert str(quarter_in_filename("Q1_2026 informe.xlsx")) == "2026-Q1"
@@ -211,9 +282,21 @@ def test_bundled_examples_are_generated_deterministically(tmp_path):
             for row in ws.iter_rows(min_row=3, values_only=True):
                 headers = [c.value for c in ws[2]]
                 for header, value in zip(headers, row):
-                    if value is not None and header and header.split(" *")[0] in {
-                            "Descripción", "Description", "Descrição", "Instrumento", "Instrument",
-                            "Fuente", "Source", "Fonte"}:
+                    if (
+                        value is not None
+                        and header
+                        and header.split(" *")[0]
+                        in {
+                            "Descripción",
+                            "Description",
+                            "Descrição",
+                            "Instrumento",
+                            "Instrument",
+                            "Fuente",
+                            "Source",
+                            "Fonte",
+                        }
+                    ):
                         assert str(value).startswith("SYNTHETIC:"), (name, ws.title, value)
 
 
@@ -236,9 +319,13 @@ def test_workbook_bytes_do_not_depend_on_lxml():
     root = Path(__file__).resolve().parents[1]
     written = {}
     for use_lxml in ("True", "False"):
-        out = subprocess.run([sys.executable, "-c", _WRITE_ONE_EXAMPLE], cwd=root,
-                             env={**os.environ, "OPENPYXL_LXML": use_lxml},
-                             capture_output=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", _WRITE_ONE_EXAMPLE],
+            cwd=root,
+            env={**os.environ, "OPENPYXL_LXML": use_lxml},
+            capture_output=True,
+            check=True,
+        ).stdout
         flag, written[use_lxml] = out.split(b"\n", 1)
         assert flag.decode() == use_lxml  # lxml is installed: the variable alone chooses the writer
     assert written["True"][:2] == b"PK"

@@ -49,8 +49,7 @@ def test_total_columns(total):
 
 @pytest.mark.parametrize(
     "code, year, value",
-    [("BRA", 2019, 207455459), ("BRA", 2020, 208660842), ("JAM", 2019, 2823271),
-     ("XKX", 2019, 1788891)],
+    [("BRA", 2019, 207455459), ("BRA", 2020, 208660842), ("JAM", 2019, 2823271), ("XKX", 2019, 1788891)],
 )
 def test_total_values(total, code, year, value):
     assert _value(total, code, year, "POPULATION") == value
@@ -83,11 +82,13 @@ def test_u18_columns(u18):
 
 @pytest.mark.parametrize(
     "code, year, value, projection",
-    [("BRA", 2019, 54_088_246, False),  # 54088.246 thousand (0_17, not the 0_14 44339.804)
-     ("BRA", 2020, 53_597_330, True),
-     ("MEX", 2019, 40_157_948, False),
-     ("BRB", 1950, 82_341, False),
-     ("JAM", 2100, 288_659, True)],
+    [
+        ("BRA", 2019, 54_088_246, False),  # 54088.246 thousand (0_17, not the 0_14 44339.804)
+        ("BRA", 2020, 53_597_330, True),
+        ("MEX", 2019, 40_157_948, False),
+        ("BRB", 1950, 82_341, False),
+        ("JAM", 2100, 288_659, True),
+    ],
 )
 def test_u18_values(u18, code, year, value, projection):
     assert _value(u18, code, year, "POPULATION_U18") == value

@@ -19,15 +19,24 @@ SDG = "un_sdg_global_database"
 def revisions(built_home, tmp_path_factory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("export") / "revisions.csv"
     run_clac(built_home, "export", "revisions", "--format", "csv", "--out", str(out))
-    return pd.read_csv(out, dtype={"TIME_PERIOD": str, "OLD_NATURE": str, "NEW_NATURE": str},
-                       keep_default_na=False, na_values={c: [""] for c in ("OLD_VALUE", "NEW_VALUE", "CHANGE",
-                                                                        "CHANGE_PCT", "OLD_LOC_ROW", "NEW_LOC_ROW")})
+    return pd.read_csv(
+        out,
+        dtype={"TIME_PERIOD": str, "OLD_NATURE": str, "NEW_NATURE": str},
+        keep_default_na=False,
+        na_values={c: [""] for c in ("OLD_VALUE", "NEW_VALUE", "CHANGE", "CHANGE_PCT", "OLD_LOC_ROW", "NEW_LOC_ROW")},
+    )
 
 
 def one(revisions, measure, area, period, sex="_T", age="_T"):
-    found = revisions[(revisions.SOURCE_ID == SDG) & (revisions.MEASURE == measure) & (revisions.REF_AREA == area)
-                      & (revisions.TIME_PERIOD == period) & (revisions.SEX == sex) & (revisions.AGE == age)
-                      & (revisions.DISAGGREGATION == "")]
+    found = revisions[
+        (revisions.SOURCE_ID == SDG)
+        & (revisions.MEASURE == measure)
+        & (revisions.REF_AREA == area)
+        & (revisions.TIME_PERIOD == period)
+        & (revisions.SEX == sex)
+        & (revisions.AGE == age)
+        & (revisions.DISAGGREGATION == "")
+    ]
     assert len(found) == 1, f"{measure} {area} {period}: {len(found)} rows"
     return found.iloc[0]
 
@@ -48,7 +57,12 @@ def test_revised_nature_of_data(revisions):
     # vc_vov_sexl Mexico 2017: "484,notspec,bothsex,percent,2017,0.9" (2020) -> "484,c,...,2017,0.91" (2023, row 97)
     row = one(revisions, "VC_VOV_SEXL", "MEX", "2017", age="")  # the series has no age dimension
     assert (row.REVISION, row.OLD_VALUE, row.NEW_VALUE, row.OLD_NATURE, row.NEW_NATURE) == (
-        "revised", 0.9, 0.91, "", "C")
+        "revised",
+        0.9,
+        0.91,
+        "",
+        "C",
+    )
     assert row.CHANGE == pytest.approx(0.01)
 
 
@@ -69,9 +83,12 @@ def test_new_release_is_current_and_old_stays_in_history(built_home):
 
     con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
     try:
-        current = con.execute("""SELECT OBS_VALUE FROM marts.observations WHERE SOURCE_ID = ? AND MEASURE = 'VC_HTF_DETV'
+        current = con.execute(
+            """SELECT OBS_VALUE FROM marts.observations WHERE SOURCE_ID = ? AND MEASURE = 'VC_HTF_DETV'
                                  AND REF_AREA = 'ARG' AND TIME_PERIOD = '2017' AND SEX = '_T' AND AGE = '_T'
-                                 AND DISAGGREGATION = ''""", [SDG]).fetchall()
+                                 AND DISAGGREGATION = ''""",
+            [SDG],
+        ).fetchall()
         history = con.execute(f"""SELECT OBS_VALUE FROM staging.{SDG} WHERE MEASURE = 'VC_HTF_DETV'
                                   AND REF_AREA = 'ARG' AND TIME_PERIOD = '2017' AND SEX = '_T' AND AGE = '_T'
                                   AND DISAGGREGATION = '' ORDER BY OBS_VALUE""").fetchall()

@@ -20,10 +20,16 @@ from dashboards.sdmx.messages import sdmx_time_period
 from dashboards.sdmx.schemas import schema_errors
 from tests.conftest import CLAC, PROJECT_ROOT, clac_env
 
-FLOWS = {"DF_CLAC_INDICATOR_VALUES": ("DSD_CLAC_INDICATOR_VALUES", ("INDICATOR", "REF_AREA", "SEX", "AGE",
-                                                                    "DISAGGREGATION")),
-         "DF_CLAC_OBSERVATIONS": ("DSD_CLAC_OBSERVATIONS", ("SOURCE_ID", "MEASURE", "REF_AREA", "SEX", "AGE",
-                                                            "DISAGGREGATION"))}
+FLOWS = {
+    "DF_CLAC_INDICATOR_VALUES": (
+        "DSD_CLAC_INDICATOR_VALUES",
+        ("INDICATOR", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"),
+    ),
+    "DF_CLAC_OBSERVATIONS": (
+        "DSD_CLAC_OBSERVATIONS",
+        ("SOURCE_ID", "MEASURE", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"),
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +131,7 @@ def _read_back(series: pd.DataFrame, dims: tuple[str, ...]) -> dict[tuple, tuple
 def test_sdmx1_reads_each_data_message_with_the_published_values(flow, public_site, structures, published):
     """Free values exact; withheld values withheld (no value, CONF_STATUS A or D, OBS_STATUS O)."""
     dsd_id, dims = FLOWS[flow]
-    message = sdmx.read_sdmx(public_site / "downloads" / "sdmx" / f"{flow}.xml",
-                             structure=structures.structure[dsd_id])
+    message = sdmx.read_sdmx(public_site / "downloads" / "sdmx" / f"{flow}.xml", structure=structures.structure[dsd_id])
     series = sdmx.to_pandas(message, attributes="o")
     rows = published.values if flow == "DF_CLAC_INDICATOR_VALUES" else published.observations
     expected = _expected(rows, dims)
@@ -144,12 +149,17 @@ def test_sdmx1_reads_the_sdmx_csv_2_file_with_the_same_values(public_site, struc
     path = public_site / "downloads" / "sdmx" / f"{flow}.csv"
     assert path.read_text(encoding="utf-8").startswith("STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,")
     from_csv = sdmx.read_sdmx(path, structure=structures.dataflow[flow])
-    from_xml = sdmx.read_sdmx(public_site / "downloads" / "sdmx" / f"{flow}.xml",
-                              structure=structures.structure[FLOWS[flow][0]])
-    csv_obs = {(tuple(str(v.value) for v in o.key.values.values())): (o.value, str(o.attached_attribute["CONF_STATUS"]))
-               for o in from_csv.data[0].obs}
-    xml_obs = {(tuple(str(v.value) for v in o.key.values.values())): (o.value, str(o.attached_attribute["CONF_STATUS"]))
-               for o in from_xml.data[0].obs}
+    from_xml = sdmx.read_sdmx(
+        public_site / "downloads" / "sdmx" / f"{flow}.xml", structure=structures.structure[FLOWS[flow][0]]
+    )
+    csv_obs = {
+        (tuple(str(v.value) for v in o.key.values.values())): (o.value, str(o.attached_attribute["CONF_STATUS"]))
+        for o in from_csv.data[0].obs
+    }
+    xml_obs = {
+        (tuple(str(v.value) for v in o.key.values.values())): (o.value, str(o.attached_attribute["CONF_STATUS"]))
+        for o in from_xml.data[0].obs
+    }
     assert len(csv_obs) == len(xml_obs) > 0
     for key, (value, conf) in xml_obs.items():
         csv_value, csv_conf = csv_obs[key]
@@ -166,8 +176,13 @@ def _free_port() -> int:
 def test_sdmx1_client_against_clac_serve(built_home, published):
     """``clac serve`` answers sdmx1's Client: dataflows listed, a dataflow's data fetched."""
     port = _free_port()
-    server = subprocess.Popen(CLAC + ["serve", "--port", str(port), "--audience", "public"], cwd=PROJECT_ROOT,
-                              env=clac_env(built_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        CLAC + ["serve", "--port", str(port), "--audience", "public"],
+        cwd=PROJECT_ROOT,
+        env=clac_env(built_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         for _ in range(200):
             try:
@@ -176,8 +191,9 @@ def test_sdmx1_client_against_clac_serve(built_home, published):
             except OSError:
                 assert server.poll() is None, server.communicate()
                 time.sleep(0.1)
-        sdmx.add_source({"id": "CLAC", "name": "CLAC (clac serve)", "url": f"http://127.0.0.1:{port}/sdmx"},
-                        override=True)
+        sdmx.add_source(
+            {"id": "CLAC", "name": "CLAC (clac serve)", "url": f"http://127.0.0.1:{port}/sdmx"}, override=True
+        )
         client = sdmx.Client("CLAC")  # the source id is the agency in REST paths
         flows = client.dataflow()
         assert set(flows.dataflow) == set(FLOWS)

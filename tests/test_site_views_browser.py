@@ -21,24 +21,44 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LANGS = ("es", "en", "pt")
 #: One indicator with country values, sub-regional aggregates and a long history.
 INDICATOR = "cybertipline_reports_per_100k"
 LOCAL = ("file://", "data:", "blob:", "about:")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="Debian's chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+    reason="Debian's chromium is not installed (make test installs it)",
+)
 
 
 def page_types(site: Path, lang: str) -> list[str]:
     """One page of every page type of ``lang``, relative to the site."""
     methodology = sorted(p.name for p in (site / lang / "methodology").glob("*.html") if p.name != "index.html")
-    pages = ["index.html", "goal/8.html", f"indicator/{INDICATOR}.html", "country/index.html",
-             "country/BRA.html", "reporting.html", "quality.html", "methodology/index.html",
-             f"methodology/{methodology[0]}" if methodology else "", "sources.html", "downloads.html",
-             "search.html"]
+    pages = [
+        "index.html",
+        "goal/8.html",
+        f"indicator/{INDICATOR}.html",
+        "country/index.html",
+        "country/BRA.html",
+        "reporting.html",
+        "quality.html",
+        "methodology/index.html",
+        f"methodology/{methodology[0]}" if methodology else "",
+        "sources.html",
+        "downloads.html",
+        "search.html",
+    ]
     return [f"{lang}/{p}" for p in pages if p]
 
 
@@ -73,7 +93,8 @@ def _wait_drawn(page) -> None:
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.chart[data-figure]'))"
         ".filter(d => !d.closest('[hidden]')).every(d => d.getAttribute('data-rendered') === 'true')",
-        timeout=60_000)
+        timeout=60_000,
+    )
 
 
 def axe_problems(page) -> list[str]:
@@ -83,8 +104,11 @@ def axe_problems(page) -> list[str]:
     axe_js = Path(axe_package.__file__).with_name("axe.min.js")
     page.add_script_tag(path=str(axe_js))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes'][0]['target']}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_axe_finds_no_serious_violation_on_any_page_type(site, browser):
@@ -147,7 +171,8 @@ def test_tabs_map_and_permalink_restore_the_view(site, browser):
     _wait_drawn(fresh)
     highlighted = fresh.evaluate(
         f"() => document.getElementById('chart-{INDICATOR}').data"
-        ".filter(t => t.meta.area === 'BRA' && t.visible).map(t => t.line.color)")
+        ".filter(t => t.meta.area === 'BRA' && t.visible).map(t => t.line.color)"
+    )
     assert highlighted == ["#D55E00"], highlighted
     # keyboard: arrows move between tabs
     fresh.get_by_role("tab", name="Gráfico").focus()

@@ -31,10 +31,12 @@ SOURCES = observation_sources(load_catalogue())
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """A frame's rows as plain values (every missing value is None) for an exact comparison."""
+
     def plain(value):
         if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
             return None
         return value.item() if hasattr(value, "item") else value
+
     return [{k: plain(v) for k, v in row.items()} for row in frame.reset_index(drop=True).to_dict("records")]
 
 
@@ -74,8 +76,13 @@ def test_every_bundled_file_is_staged_and_quarantined_as_before(bundled_parsed):
     earlier: list[tuple[str, str, pd.DataFrame]] = []
     checked = quarantined = 0
     for entry, path, parsed in bundled_parsed:
-        args = dict(entry=entry, file_id=path.stem[:16].ljust(16, "0"), measures=load_measures(),
-                    resolve_area=resolve, today=TODAY)
+        args = dict(
+            entry=entry,
+            file_id=path.stem[:16].ljust(16, "0"),
+            measures=load_measures(),
+            resolve_area=resolve,
+            today=TODAY,
+        )
         new_staged, new_q = check_rows(parsed.rows, **args)
         old_staged, old_q = legacy.check_rows(parsed.rows, **args)
         assert_same(new_staged, old_staged, f"{path.name}: staged rows")
@@ -96,36 +103,49 @@ def test_every_bundled_file_is_staged_and_quarantined_as_before(bundled_parsed):
 
 def hostile_rows() -> pd.DataFrame:
     """One row per rule (and the cases between them), in an order that tests 'first rule broken'."""
+
     def row(n, measure="PROSECUTIONS", area="Ecuador", period="2020", value=10.0, **extra):
         raw = extra.pop("raw", "" if value is None else str(value))
-        return {"MEASURE": measure, "AREA_RAW": area, "TIME_PERIOD_RAW": period, "OBS_VALUE": value,
-                "VALUE_RAW": raw, "UNIT_MEASURE": "NUMBER", "LOC_SHEET": "datos", "LOC_ROW": n, **extra}
-    return make_rows([
-        row(2),
-        row(3, value=None, raw="abc", PARSE_ERROR="'abc' is not a number", measure="NOPE"),
-        row(4, measure="NOPE", area="Atlantis"),
-        row(5, area="Atlantis", period="2020-Q9"),
-        row(6, period="2020-Q9", value=None),
-        row(7, period="2031"),
-        row(8, period="1985", value=-1.0),
-        row(9, value=None, UNIT_MEASURE="PERCENT"),
-        row(10, UNIT_MEASURE="PERCENT", value=-3.0),
-        row(11, value=-3.0),
-        row(12, value=2.5, period="2021"),
-        row(13, value=float("inf"), period="2022"),
-        row(14),  # duplicate of row 2
-        row(15, UNIT_MEASURE="", period="2019", SEX="F"),
-        row(16, UNIT_MEASURE="", period="2019", SEX="F"),  # duplicate of row 15
-        row(17, measure="CONVICTIONS", value=50.0),  # CONVICTIONS > PROSECUTIONS (10)
-        row(18, measure="INVESTIGATIONS_OPENED", value=5.0),  # below both
-        row(19, period="2018", SEX="F", value=4000.0),  # x? against 2019 SEX=F (10): yoy
-        row(20, period="2018", SEX="M", value=1.0),
-        row(21, period="2018", SEX="_T", value=2.0),  # part M=1, F=4000 > total 2
-        row(22, period="2019/2020", value=7.0),
-        row(23, area="Brasil", period="2023", value=7.0, OBS_STATUS="E", AGE="Y_LT18"),
-        row(24, area="Brasil", period="2023", value=9.0, OBS_STATUS="E", AGE="_T"),
-        row(25, area="Brasil", period="2022", value=900.0, AGE="_T"),
-    ])
+        return {
+            "MEASURE": measure,
+            "AREA_RAW": area,
+            "TIME_PERIOD_RAW": period,
+            "OBS_VALUE": value,
+            "VALUE_RAW": raw,
+            "UNIT_MEASURE": "NUMBER",
+            "LOC_SHEET": "datos",
+            "LOC_ROW": n,
+            **extra,
+        }
+
+    return make_rows(
+        [
+            row(2),
+            row(3, value=None, raw="abc", PARSE_ERROR="'abc' is not a number", measure="NOPE"),
+            row(4, measure="NOPE", area="Atlantis"),
+            row(5, area="Atlantis", period="2020-Q9"),
+            row(6, period="2020-Q9", value=None),
+            row(7, period="2031"),
+            row(8, period="1985", value=-1.0),
+            row(9, value=None, UNIT_MEASURE="PERCENT"),
+            row(10, UNIT_MEASURE="PERCENT", value=-3.0),
+            row(11, value=-3.0),
+            row(12, value=2.5, period="2021"),
+            row(13, value=float("inf"), period="2022"),
+            row(14),  # duplicate of row 2
+            row(15, UNIT_MEASURE="", period="2019", SEX="F"),
+            row(16, UNIT_MEASURE="", period="2019", SEX="F"),  # duplicate of row 15
+            row(17, measure="CONVICTIONS", value=50.0),  # CONVICTIONS > PROSECUTIONS (10)
+            row(18, measure="INVESTIGATIONS_OPENED", value=5.0),  # below both
+            row(19, period="2018", SEX="F", value=4000.0),  # x? against 2019 SEX=F (10): yoy
+            row(20, period="2018", SEX="M", value=1.0),
+            row(21, period="2018", SEX="_T", value=2.0),  # part M=1, F=4000 > total 2
+            row(22, period="2019/2020", value=7.0),
+            row(23, area="Brasil", period="2023", value=7.0, OBS_STATUS="E", AGE="Y_LT18"),
+            row(24, area="Brasil", period="2023", value=9.0, OBS_STATUS="E", AGE="_T"),
+            row(25, area="Brasil", period="2022", value=900.0, AGE="_T"),
+        ]
+    )
 
 
 def test_a_file_breaking_every_rule_gets_the_same_outcome_as_before():
@@ -138,12 +158,38 @@ def test_a_file_breaking_every_rule_gets_the_same_outcome_as_before():
     assert_same(new_staged, old_staged, "staged rows")
     assert_same(new_q, old_q, "quarantine")
     rules_seen = set(old_q["RULE"])
-    assert {"parse_error", "measure_unknown", "area_unresolved", "period_invalid", "period_out_of_range",
-            "value_missing", "unit_mismatch", "count_negative", "count_not_whole", "duplicate_key"} <= rules_seen
-    existing = pd.DataFrame([{"SOURCE_ID": "ministerio_x", "MEASURE": "PROSECUTIONS", "REF_AREA": "BRA", "SEX": "",
-                              "AGE": "Y_LT18", "DISAGGREGATION": "", "TIME_PERIOD": "2023", "OBS_VALUE": 1.0,
-                              "FILE_ID": "e" * 16, "LOC_PAGE": pd.NA, "LOC_LINE": pd.NA, "LOC_SHEET": "d",
-                              "LOC_ROW": 3, "FILE_NAME": "other.csv"}])
+    assert {
+        "parse_error",
+        "measure_unknown",
+        "area_unresolved",
+        "period_invalid",
+        "period_out_of_range",
+        "value_missing",
+        "unit_mismatch",
+        "count_negative",
+        "count_not_whole",
+        "duplicate_key",
+    } <= rules_seen
+    existing = pd.DataFrame(
+        [
+            {
+                "SOURCE_ID": "ministerio_x",
+                "MEASURE": "PROSECUTIONS",
+                "REF_AREA": "BRA",
+                "SEX": "",
+                "AGE": "Y_LT18",
+                "DISAGGREGATION": "",
+                "TIME_PERIOD": "2023",
+                "OBS_VALUE": 1.0,
+                "FILE_ID": "e" * 16,
+                "LOC_PAGE": pd.NA,
+                "LOC_LINE": pd.NA,
+                "LOC_SHEET": "d",
+                "LOC_ROW": 3,
+                "FILE_NAME": "other.csv",
+            }
+        ]
+    )
     for ex in (None, existing):
         new = check_relations(new_staged, new_q, entry=entry, existing=ex)
         old = legacy.check_relations(old_staged, old_q, entry=entry, existing=ex)

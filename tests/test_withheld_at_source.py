@@ -35,11 +35,11 @@ def test_withheld_input_gives_a_country_row_without_number_and_is_counted_in_agg
     build_indicator_values(con, {"r": indicator("r", {"measure": "TEST_REPORTS"})})
     frame = con.execute("SELECT * FROM marts.indicator_values WHERE TIME_PERIOD = '2019'").df()
     fff = frame[frame.REF_AREA == "FFF"].iloc[0]
-    assert pd.isna(fff.OBS_VALUE) and pd.isna(fff.NUMERATOR)        # never 0, 4 or 2.5
+    assert pd.isna(fff.OBS_VALUE) and pd.isna(fff.NUMERATOR)  # never 0, 4 or 2.5
     assert fff.OBS_TEXT == "<5" and fff.N_WITHHELD_AT_SOURCE == 1
     lac = frame[frame.REF_AREA == "LAC"].iloc[0]
-    assert lac.NUMERATOR == 1110 + 4440 + 333                        # the same as without FFF's row
-    assert lac.N_COUNTRIES == 3 and lac.N_WITHHELD_AT_SOURCE == 1    # ... and says one input was withheld
+    assert lac.NUMERATOR == 1110 + 4440 + 333  # the same as without FFF's row
+    assert lac.N_COUNTRIES == 3 and lac.N_WITHHELD_AT_SOURCE == 1  # ... and says one input was withheld
     assert frame[frame.REF_AREA == "LAC_CARIB"].iloc[0].N_WITHHELD_AT_SOURCE == 1
     assert frame[frame.REF_AREA == "LAC_SOUTH"].iloc[0].N_WITHHELD_AT_SOURCE == 0
     assert (frame[frame.REF_AREA == "AAA"].N_WITHHELD_AT_SOURCE == 0).all()

@@ -89,8 +89,9 @@ def frames(data) -> dict[str, pd.DataFrame]:
     return {VALUES_FLOW.flow_id: value_frame(data), OBSERVATIONS_FLOW.flow_id: observation_frame(data)}
 
 
-def data_message(frame: pd.DataFrame, flow: FlowSpec, structures: message.StructureMessage,
-                 prepared) -> message.DataMessage:
+def data_message(
+    frame: pd.DataFrame, flow: FlowSpec, structures: message.StructureMessage, prepared
+) -> message.DataMessage:
     """A structure-specific data message of ``frame`` (one series per key, observations by period)."""
     dsd = structures.structure[flow.dsd_id]
     dataflow = structures.dataflow[flow.flow_id]
@@ -100,15 +101,23 @@ def data_message(frame: pd.DataFrame, flow: FlowSpec, structures: message.Struct
     dataset = v21.StructureSpecificDataSet(structured_by=dsd, described_by=dataflow)
     for key_values, group in _groups(frame.to_dict("records"), flow.dimensions):
         key = dsd.make_key(common.SeriesKey, dict(zip(flow.dimensions, key_values)))
-        dataset.add_obs([
-            v21.Observation(
-                dimension=dsd.make_key(common.Key, {"TIME_PERIOD": row["TIME_PERIOD"]}), value_for=measure,
-                value=None if pd.isna(row["OBS_VALUE"]) else _number(row["OBS_VALUE"]),
-                attached_attribute={a: common.AttributeValue(value=str(row[a]), value_for=attributes[a])
-                                    for a in flow.attributes})
-            for row in group], series_key=key)
-    header = message.Header(id=f"CLAC_{flow.flow_id}", test=False, prepared=prepared,
-                            sender=common.Agency(id=AGENCY_ID))
+        dataset.add_obs(
+            [
+                v21.Observation(
+                    dimension=dsd.make_key(common.Key, {"TIME_PERIOD": row["TIME_PERIOD"]}),
+                    value_for=measure,
+                    value=None if pd.isna(row["OBS_VALUE"]) else _number(row["OBS_VALUE"]),
+                    attached_attribute={
+                        a: common.AttributeValue(value=str(row[a]), value_for=attributes[a]) for a in flow.attributes
+                    },
+                )
+                for row in group
+            ],
+            series_key=key,
+        )
+    header = message.Header(
+        id=f"CLAC_{flow.flow_id}", test=False, prepared=prepared, sender=common.Agency(id=AGENCY_ID)
+    )
     return message.DataMessage(header=header, data=[dataset], dataflow=dataflow, observation_dimension=time)
 
 
@@ -141,8 +150,9 @@ def data_xml(msg: message.DataMessage, flow: FlowSpec) -> bytes:
     nsmap = dict(root.nsmap)
     nsmap.update({"ss": NS_SS, "xsi": NS_XSI, "dsd": dsd_namespace(flow)})
     new_root = etree.Element(root.tag, nsmap=nsmap)
-    new_root.set(f"{{{NS_XSI}}}schemaLocation",
-                 f"{NS_MES} SDMXMessage.xsd {dsd_namespace(flow)} {schema_location(flow)}")
+    new_root.set(
+        f"{{{NS_XSI}}}schemaLocation", f"{NS_MES} SDMXMessage.xsd {dsd_namespace(flow)} {schema_location(flow)}"
+    )
     new_root[:] = list(root)
     for dataset in new_root.iter(f"{{{NS_MES}}}DataSet"):
         dataset.set(f"{{{NS_XSI}}}type", "dsd:DataSetType")
@@ -168,8 +178,13 @@ def dsd_schema(flow: FlowSpec, structures: message.StructureMessage) -> bytes:
     dsd = structures.structure[flow.dsd_id]
     xs = f"{{{NS_XS}}}"
     target = dsd_namespace(flow)
-    root = etree.Element(xs + "schema", nsmap={"xs": NS_XS, "ss": NS_SS, "common": NS_COM, None: target},
-                         targetNamespace=target, elementFormDefault="qualified", attributeFormDefault="unqualified")
+    root = etree.Element(
+        xs + "schema",
+        nsmap={"xs": NS_XS, "ss": NS_SS, "common": NS_COM, None: target},
+        targetNamespace=target,
+        elementFormDefault="qualified",
+        attributeFormDefault="unqualified",
+    )
     etree.SubElement(root, xs + "import", namespace=NS_SS, schemaLocation="SDMXDataStructureSpecific.xsd")
     etree.SubElement(root, xs + "import", namespace=NS_COM, schemaLocation="SDMXCommon.xsd")
 
@@ -180,20 +195,34 @@ def dsd_schema(flow: FlowSpec, structures: message.StructureMessage) -> bytes:
     used_lists = {type_of(c) for c in list(dsd.dimensions) + list(dsd.attributes)}
     for cl in structures.codelist.values():
         if f"{cl.id}.Type" in used_lists:
-            restriction = etree.SubElement(etree.SubElement(root, xs + "simpleType", name=f"{cl.id}.Type"),
-                                           xs + "restriction", base="common:IDType")
+            restriction = etree.SubElement(
+                etree.SubElement(root, xs + "simpleType", name=f"{cl.id}.Type"),
+                xs + "restriction",
+                base="common:IDType",
+            )
             for code in cl:
                 etree.SubElement(restriction, xs + "enumeration", value=code.id)
 
-    def restricted(name: str, children: list[tuple[str, str]], attributes: list[tuple[str, str, str]],
-                   set_attributes: bool = False) -> None:
-        restriction = etree.SubElement(etree.SubElement(etree.SubElement(
-            root, xs + "complexType", name=name), xs + "complexContent"), xs + "restriction", base=f"ss:{name}")
+    def restricted(
+        name: str, children: list[tuple[str, str]], attributes: list[tuple[str, str, str]], set_attributes: bool = False
+    ) -> None:
+        restriction = etree.SubElement(
+            etree.SubElement(etree.SubElement(root, xs + "complexType", name=name), xs + "complexContent"),
+            xs + "restriction",
+            base=f"ss:{name}",
+        )
         sequence = etree.SubElement(restriction, xs + "sequence")
         etree.SubElement(sequence, xs + "element", ref="common:Annotations", minOccurs="0")
         for child, child_type in children:
-            etree.SubElement(sequence, xs + "element", name=child, type=child_type, form="unqualified",
-                             minOccurs="0", maxOccurs="unbounded")
+            etree.SubElement(
+                sequence,
+                xs + "element",
+                name=child,
+                type=child_type,
+                form="unqualified",
+                minOccurs="0",
+                maxOccurs="unbounded",
+            )
         if set_attributes:
             etree.SubElement(restriction, xs + "attributeGroup", ref="ss:SetAttributeGroup")
         for attr, attr_type, use in attributes:
@@ -204,12 +233,22 @@ def dsd_schema(flow: FlowSpec, structures: message.StructureMessage) -> bytes:
     prohibited = [("REPORTING_YEAR_START_DAY", "", "prohibited")]
     restricted("DataSetType", [("Series", "SeriesType")], prohibited, set_attributes=True)
     dims = [d for d in dsd.dimensions if d.id != "TIME_PERIOD"]
-    restricted("SeriesType", [("Obs", "ObsType")],
-               [(d.id, type_of(d), "required") for d in dims] + [("TIME_PERIOD", "", "prohibited")] + prohibited)
-    restricted("ObsType", [],
-               [("type", "", "prohibited"), ("TIME_PERIOD", "common:ObservationalTimePeriodType", "required"),
-                ("OBS_VALUE", "xs:double", "optional")]
-               + [(a.id, type_of(a), "required") for a in dsd.attributes] + prohibited)
+    restricted(
+        "SeriesType",
+        [("Obs", "ObsType")],
+        [(d.id, type_of(d), "required") for d in dims] + [("TIME_PERIOD", "", "prohibited")] + prohibited,
+    )
+    restricted(
+        "ObsType",
+        [],
+        [
+            ("type", "", "prohibited"),
+            ("TIME_PERIOD", "common:ObservationalTimePeriodType", "required"),
+            ("OBS_VALUE", "xs:double", "optional"),
+        ]
+        + [(a.id, type_of(a), "required") for a in dsd.attributes]
+        + prohibited,
+    )
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
@@ -225,4 +264,3 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     from dashboards.downloads import csv_bytes as download_csv_bytes
 
     return download_csv_bytes(frame)
-

@@ -19,8 +19,10 @@ from pathlib import Path
 from dashboards.sdmx import messages, structure
 
 #: Content type of each REST resource (the first path segment under sdmx/).
-MEDIA_TYPES = {"data": "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
-               "structure": "application/vnd.sdmx.structure+xml;version=2.1"}
+MEDIA_TYPES = {
+    "data": "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
+    "structure": "application/vnd.sdmx.structure+xml;version=2.1",
+}
 STRUCTURE_RESOURCES = ("dataflow", "datastructure", "codelist", "conceptscheme")
 
 
@@ -65,8 +67,10 @@ def sdmx_files(data) -> dict[str, bytes]:
         files[f"downloads/sdmx/{flow_id}.csv"] = messages.csv_bytes(messages.csv_frame(msg))
         files[f"sdmx/data/{flow_id}"] = xml
     rest = f"sdmx/{{}}/{structure.AGENCY_ID}/{{}}/latest"
-    for resource, ids in (("dataflow", [f.flow_id for f in structure.FLOWS]),
-                          ("datastructure", [f.dsd_id for f in structure.FLOWS])):
+    for resource, ids in (
+        ("dataflow", [f.flow_id for f in structure.FLOWS]),
+        ("datastructure", [f.dsd_id for f in structure.FLOWS]),
+    ):
         for artefact in ["all"] + ids:
             files[rest.format(resource, artefact)] = full
     files[rest.format("codelist", "all")] = _partial(structures, codelist=structures.codelist.values())

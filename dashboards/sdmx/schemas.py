@@ -25,8 +25,12 @@ def schema_errors(document: bytes, dsd_schema: bytes | None = None) -> list[str]
     official = official_dir()
     xs = "http://www.w3.org/2001/XMLSchema"
     wrapper = etree.Element(f"{{{xs}}}schema", nsmap={"xs": xs})
-    etree.SubElement(wrapper, f"{{{xs}}}import", namespace="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message",
-                     schemaLocation=(official / "SDMXMessage.xsd").as_uri())
+    etree.SubElement(
+        wrapper,
+        f"{{{xs}}}import",
+        namespace="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message",
+        schemaLocation=(official / "SDMXMessage.xsd").as_uri(),
+    )
     if dsd_schema is not None:
         dsd = etree.fromstring(dsd_schema)
         for imported in dsd.iter(f"{{{xs}}}import"):
@@ -36,6 +40,7 @@ def schema_errors(document: bytes, dsd_schema: bytes | None = None) -> list[str]
         resolver_doc = etree.tostring(dsd)
     parser = etree.XMLParser()
     if dsd_schema is not None:
+
         class _Resolver(etree.Resolver):
             def resolve(self, url, pubid, context):
                 if url == "dsd.xsd":

@@ -37,43 +37,73 @@ OBS_STATUS_CODES = {
     "F": {"en": "Forecast value", "es": "Valor previsto", "pt": "Valor previsto"},
     "G": {"en": "Experimental value", "es": "Valor experimental", "pt": "Valor experimental"},
     "I": {"en": "Imputed value", "es": "Valor imputado", "pt": "Valor imputado"},
-    "K": {"en": "Data included in another category", "es": "Dato incluido en otra categoría",
-          "pt": "Dado incluído em outra categoria"},
-    "L": {"en": "Missing value; data exist but were not collected",
-          "es": "Valor faltante; los datos existen pero no se recogieron",
-          "pt": "Valor ausente; os dados existem mas não foram recolhidos"},
-    "M": {"en": "Missing value; data cannot exist", "es": "Valor faltante; el dato no puede existir",
-          "pt": "Valor ausente; o dado não pode existir"},
+    "K": {
+        "en": "Data included in another category",
+        "es": "Dato incluido en otra categoría",
+        "pt": "Dado incluído em outra categoria",
+    },
+    "L": {
+        "en": "Missing value; data exist but were not collected",
+        "es": "Valor faltante; los datos existen pero no se recogieron",
+        "pt": "Valor ausente; os dados existem mas não foram recolhidos",
+    },
+    "M": {
+        "en": "Missing value; data cannot exist",
+        "es": "Valor faltante; el dato no puede existir",
+        "pt": "Valor ausente; o dado não pode existir",
+    },
     "N": {"en": "Not significant", "es": "No significativo", "pt": "Não significativo"},
     "O": {"en": "Missing value", "es": "Valor faltante", "pt": "Valor ausente"},
     "P": {"en": "Provisional value", "es": "Valor provisional", "pt": "Valor provisório"},
     "Q": {"en": "Missing value; suppressed", "es": "Valor faltante; suprimido", "pt": "Valor ausente; suprimido"},
-    "S": {"en": "Strike and other special events", "es": "Huelga y otros eventos especiales",
-          "pt": "Greve e outros eventos especiais"},
+    "S": {
+        "en": "Strike and other special events",
+        "es": "Huelga y otros eventos especiales",
+        "pt": "Greve e outros eventos especiais",
+    },
     "U": {"en": "Low reliability", "es": "Baja fiabilidad", "pt": "Baixa confiabilidade"},
     "V": {"en": "Unvalidated value", "es": "Valor no validado", "pt": "Valor não validado"},
 }
 CONF_STATUS_CODES = {
     "F": {"en": "Free (may be published)", "es": "Libre (publicable)", "pt": "Livre (publicável)"},
-    "A": {"en": "Primary confidentiality due to small counts",
-          "es": "Confidencialidad primaria por recuentos pequeños",
-          "pt": "Confidencialidade primária por contagens pequenas"},
-    "C": {"en": "Confidential statistical information", "es": "Información estadística confidencial",
-          "pt": "Informação estatística confidencial"},
-    "D": {"en": "Secondary confidentiality set by the sender, not for publication",
-          "es": "Confidencialidad secundaria fijada por el emisor, no publicable",
-          "pt": "Confidencialidade secundária definida pelo emissor, não publicável"},
-    "N": {"en": "Not for publication, restricted for internal use only",
-          "es": "No publicable, solo para uso interno", "pt": "Não publicável, apenas para uso interno"},
+    "A": {
+        "en": "Primary confidentiality due to small counts",
+        "es": "Confidencialidad primaria por recuentos pequeños",
+        "pt": "Confidencialidade primária por contagens pequenas",
+    },
+    "C": {
+        "en": "Confidential statistical information",
+        "es": "Información estadística confidencial",
+        "pt": "Informação estatística confidencial",
+    },
+    "D": {
+        "en": "Secondary confidentiality set by the sender, not for publication",
+        "es": "Confidencialidad secundaria fijada por el emisor, no publicable",
+        "pt": "Confidencialidade secundária definida pelo emissor, não publicável",
+    },
+    "N": {
+        "en": "Not for publication, restricted for internal use only",
+        "es": "No publicable, solo para uso interno",
+        "pt": "Não publicável, apenas para uso interno",
+    },
 }
 SHARING_CODES = {
     "CLEAR": {"en": "Public (TLP:CLEAR)", "es": "Público (TLP:CLEAR)", "pt": "Público (TLP:CLEAR)"},
-    "GREEN": {"en": "CLAC members (TLP:GREEN)", "es": "Miembros de la CLAC (TLP:GREEN)",
-              "pt": "Membros da CLAC (TLP:GREEN)"},
-    "AMBER": {"en": "Secretariat and data owners (TLP:AMBER)", "es": "Secretaría y titulares (TLP:AMBER)",
-              "pt": "Secretaria e titulares (TLP:AMBER)"},
-    "RED": {"en": "Named recipients only (TLP:RED)", "es": "Solo destinatarios nombrados (TLP:RED)",
-            "pt": "Apenas destinatários nomeados (TLP:RED)"},
+    "GREEN": {
+        "en": "CLAC members (TLP:GREEN)",
+        "es": "Miembros de la CLAC (TLP:GREEN)",
+        "pt": "Membros da CLAC (TLP:GREEN)",
+    },
+    "AMBER": {
+        "en": "Secretariat and data owners (TLP:AMBER)",
+        "es": "Secretaría y titulares (TLP:AMBER)",
+        "pt": "Secretaria e titulares (TLP:AMBER)",
+    },
+    "RED": {
+        "en": "Named recipients only (TLP:RED)",
+        "es": "Solo destinatarios nombrados (TLP:RED)",
+        "pt": "Apenas destinatários nomeados (TLP:RED)",
+    },
 }
 #: Generic codes used by the observatory's SEX and AGE columns (SDMX cross-domain CL_SEX / CL_AGE).
 GENERIC_CODES = {
@@ -92,16 +122,25 @@ CONCEPTS = {
     "REF_AREA": {"en": "Reference area", "es": "Área de referencia", "pt": "Área de referência"},
     "SEX": {"en": "Sex", "es": "Sexo", "pt": "Sexo"},
     "AGE": {"en": "Age", "es": "Edad", "pt": "Idade"},
-    "DISAGGREGATION": {"en": "Other categories of the source", "es": "Otras categorías de la fuente",
-                       "pt": "Outras categorias da fonte"},
+    "DISAGGREGATION": {
+        "en": "Other categories of the source",
+        "es": "Otras categorías de la fuente",
+        "pt": "Outras categorias da fonte",
+    },
     "TIME_PERIOD": {"en": "Time period", "es": "Período", "pt": "Período"},
     "OBS_VALUE": {"en": "Observation value", "es": "Valor", "pt": "Valor"},
     "UNIT_MEASURE": {"en": "Unit of measure", "es": "Unidad de medida", "pt": "Unidade de medida"},
     "OBS_STATUS": {"en": "Observation status", "es": "Estado de la observación", "pt": "Estado da observação"},
-    "CONF_STATUS": {"en": "Confidentiality status", "es": "Estado de confidencialidad",
-                    "pt": "Estado de confidencialidade"},
-    "SHARING": {"en": "Sharing level (Traffic Light Protocol)", "es": "Nivel de difusión (TLP)",
-                "pt": "Nível de partilha (TLP)"},
+    "CONF_STATUS": {
+        "en": "Confidentiality status",
+        "es": "Estado de confidencialidad",
+        "pt": "Estado de confidencialidade",
+    },
+    "SHARING": {
+        "en": "Sharing level (Traffic Light Protocol)",
+        "es": "Nivel de difusión (TLP)",
+        "pt": "Nível de partilha (TLP)",
+    },
 }
 
 
@@ -116,22 +155,43 @@ class FlowSpec:
     name: dict[str, str]
 
 
-VALUES_FLOW = FlowSpec("DF_CLAC_INDICATOR_VALUES", "DSD_CLAC_INDICATOR_VALUES",
-                       ("INDICATOR", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"),
-                       ("UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "SHARING"),
-                       {"en": "CLAC indicator values", "es": "Valores de los indicadores de la CLAC",
-                        "pt": "Valores dos indicadores da CLAC"})
-OBSERVATIONS_FLOW = FlowSpec("DF_CLAC_OBSERVATIONS", "DSD_CLAC_OBSERVATIONS",
-                             ("SOURCE_ID", "MEASURE", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"),
-                             ("OBS_STATUS", "CONF_STATUS", "SHARING"),
-                             {"en": "CLAC source observations", "es": "Observaciones de las fuentes de la CLAC",
-                              "pt": "Observações das fontes da CLAC"})
+VALUES_FLOW = FlowSpec(
+    "DF_CLAC_INDICATOR_VALUES",
+    "DSD_CLAC_INDICATOR_VALUES",
+    ("INDICATOR", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"),
+    ("UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "SHARING"),
+    {
+        "en": "CLAC indicator values",
+        "es": "Valores de los indicadores de la CLAC",
+        "pt": "Valores dos indicadores da CLAC",
+    },
+)
+OBSERVATIONS_FLOW = FlowSpec(
+    "DF_CLAC_OBSERVATIONS",
+    "DSD_CLAC_OBSERVATIONS",
+    ("SOURCE_ID", "MEASURE", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"),
+    ("OBS_STATUS", "CONF_STATUS", "SHARING"),
+    {
+        "en": "CLAC source observations",
+        "es": "Observaciones de las fuentes de la CLAC",
+        "pt": "Observações das fontes da CLAC",
+    },
+)
 FLOWS = (VALUES_FLOW, OBSERVATIONS_FLOW)
 
 #: Code list of each enumerated concept.
-CODELIST_OF = {"INDICATOR": "CL_INDICATOR", "SOURCE_ID": "CL_SOURCE", "MEASURE": "CL_MEASURE",
-               "REF_AREA": "CL_AREA", "SEX": "CL_SEX", "AGE": "CL_AGE", "UNIT_MEASURE": "CL_UNIT_MEASURE",
-               "OBS_STATUS": "CL_OBS_STATUS", "CONF_STATUS": "CL_CONF_STATUS", "SHARING": "CL_SHARING"}
+CODELIST_OF = {
+    "INDICATOR": "CL_INDICATOR",
+    "SOURCE_ID": "CL_SOURCE",
+    "MEASURE": "CL_MEASURE",
+    "REF_AREA": "CL_AREA",
+    "SEX": "CL_SEX",
+    "AGE": "CL_AGE",
+    "UNIT_MEASURE": "CL_UNIT_MEASURE",
+    "OBS_STATUS": "CL_OBS_STATUS",
+    "CONF_STATUS": "CL_CONF_STATUS",
+    "SHARING": "CL_SHARING",
+}
 
 
 def structure_version(edition: str) -> str:
@@ -140,9 +200,12 @@ def structure_version(edition: str) -> str:
     return f"1.0.{int(digits)}" if len(digits) == 8 else "1.0"
 
 
-def _codelist(cl_id: str, name: dict[str, str], codes: dict[str, dict[str, str]], version: str,
-              agency: common.Agency) -> common.Codelist:
-    cl = common.Codelist(id=cl_id, version=version, maintainer=agency, is_final=True, is_external_reference=False, name=name)
+def _codelist(
+    cl_id: str, name: dict[str, str], codes: dict[str, dict[str, str]], version: str, agency: common.Agency
+) -> common.Codelist:
+    cl = common.Codelist(
+        id=cl_id, version=version, maintainer=agency, is_final=True, is_external_reference=False, name=name
+    )
     for code_id in codes:
         cl.append(common.Code(id=code_id, name=codes[code_id]))
     return cl
@@ -169,9 +232,14 @@ def build_structures(data, edition: str = "") -> message.StructureMessage:
     from dashboards.sdmx.messages import observation_frame, value_frame
 
     version = structure_version(edition)
-    agency = common.Agency(id=AGENCY_ID, name={"en": "CLAC indicators observatory",
-                                                "es": "Observatorio de indicadores de la CLAC",
-                                                "pt": "Observatório de indicadores da CLAC"})
+    agency = common.Agency(
+        id=AGENCY_ID,
+        name={
+            "en": "CLAC indicators observatory",
+            "es": "Observatorio de indicadores de la CLAC",
+            "pt": "Observatório de indicadores da CLAC",
+        },
+    )
     values, observations = value_frame(data), observation_frame(data)
 
     used = {c: set() for c in CODELIST_OF}
@@ -179,11 +247,15 @@ def build_structures(data, edition: str = "") -> message.StructureMessage:
         for column in flow.dimensions + flow.attributes:
             if column in used:
                 used[column] |= set(frame[column].astype(str))
-    indicators = {i: {lang: getattr(ind.name, lang) for lang in ("es", "en", "pt")}
-                  for i, ind in sorted(data.registry.items()) if i in used["INDICATOR"]}
-    area_names = {row["REF_AREA"]: {lang: str(row[f"NAME_{lang.upper()}"] or row["REF_AREA"])
-                                    for lang in ("es", "en", "pt")}
-                  for _, row in data.areas.iterrows()}
+    indicators = {
+        i: {lang: getattr(ind.name, lang) for lang in ("es", "en", "pt")}
+        for i, ind in sorted(data.registry.items())
+        if i in used["INDICATOR"]
+    }
+    area_names = {
+        row["REF_AREA"]: {lang: str(row[f"NAME_{lang.upper()}"] or row["REF_AREA"]) for lang in ("es", "en", "pt")}
+        for _, row in data.areas.iterrows()
+    }
     source_names = {}
     if "NAME" in data.sources.columns:
         source_names = {s: {"en": str(n)} for s, n in zip(data.sources["SOURCE_ID"], data.sources["NAME"])}
@@ -199,25 +271,46 @@ def build_structures(data, edition: str = "") -> message.StructureMessage:
         "CONF_STATUS": CONF_STATUS_CODES,
         "SHARING": SHARING_CODES,
     }
-    codelists = {CODELIST_OF[c]: _codelist(CODELIST_OF[c], CONCEPTS[c], codes, version, agency)
-                 for c, codes in code_sets.items()}
+    codelists = {
+        CODELIST_OF[c]: _codelist(CODELIST_OF[c], CONCEPTS[c], codes, version, agency) for c, codes in code_sets.items()
+    }
 
-    scheme = common.ConceptScheme(id="CS_CLAC", version=version, maintainer=agency, is_final=True, is_external_reference=False,
-                                  name={"en": "CLAC concepts", "es": "Conceptos de la CLAC",
-                                        "pt": "Conceitos da CLAC"})
+    scheme = common.ConceptScheme(
+        id="CS_CLAC",
+        version=version,
+        maintainer=agency,
+        is_final=True,
+        is_external_reference=False,
+        name={"en": "CLAC concepts", "es": "Conceptos de la CLAC", "pt": "Conceitos da CLAC"},
+    )
     for concept_id, name in CONCEPTS.items():
         scheme.append(common.Concept(id=concept_id, name=name))
 
-    msg = message.StructureMessage(header=message.Header(id=f"CLAC_STRUCTURES_{version.replace('.', '_')}",
-                                                         prepared=prepared_date(values, observations), sender=agency, test=False))
+    msg = message.StructureMessage(
+        header=message.Header(
+            id=f"CLAC_STRUCTURES_{version.replace('.', '_')}",
+            prepared=prepared_date(values, observations),
+            sender=agency,
+            test=False,
+        )
+    )
     msg.add(scheme)
     for cl in codelists.values():
         msg.add(cl)
     for flow in FLOWS:
         dsd = _dsd(flow, scheme, codelists, version, agency)
         msg.add(dsd)
-        msg.add(v21.DataflowDefinition(id=flow.flow_id, version=version, maintainer=agency, is_final=True, is_external_reference=False,
-                                       name=flow.name, structure=dsd))
+        msg.add(
+            v21.DataflowDefinition(
+                id=flow.flow_id,
+                version=version,
+                maintainer=agency,
+                is_final=True,
+                is_external_reference=False,
+                name=flow.name,
+                structure=dsd,
+            )
+        )
     return msg
 
 
@@ -227,27 +320,55 @@ def _representation(concept_id: str, codelists: dict[str, common.Codelist]) -> c
     return common.Representation(non_enumerated=[common.Facet(value_type=common.FacetValueType.string)])
 
 
-def _dsd(flow: FlowSpec, scheme: common.ConceptScheme, codelists: dict[str, common.Codelist], version: str,
-         agency: common.Agency) -> v21.DataStructureDefinition:
-    dsd = v21.DataStructureDefinition(id=flow.dsd_id, version=version, maintainer=agency, is_final=True, is_external_reference=False,
-                                      name=flow.name)
-    dsd.dimensions.id, dsd.attributes.id, dsd.measures.id = \
-        "DimensionDescriptor", "AttributeDescriptor", "MeasureDescriptor"  # the fixed SDMX 2.1 ids
+def _dsd(
+    flow: FlowSpec,
+    scheme: common.ConceptScheme,
+    codelists: dict[str, common.Codelist],
+    version: str,
+    agency: common.Agency,
+) -> v21.DataStructureDefinition:
+    dsd = v21.DataStructureDefinition(
+        id=flow.dsd_id, version=version, maintainer=agency, is_final=True, is_external_reference=False, name=flow.name
+    )
+    dsd.dimensions.id, dsd.attributes.id, dsd.measures.id = (
+        "DimensionDescriptor",
+        "AttributeDescriptor",
+        "MeasureDescriptor",
+    )  # the fixed SDMX 2.1 ids
     for order, dim_id in enumerate(flow.dimensions, start=1):
-        dsd.dimensions.getdefault(dim_id, cls=common.Dimension, order=order, concept_identity=scheme[dim_id],
-                                  local_representation=_representation(dim_id, codelists))
-    dsd.dimensions.getdefault("TIME_PERIOD", cls=common.TimeDimension, order=len(flow.dimensions) + 1,
-                              concept_identity=scheme["TIME_PERIOD"],
-                              local_representation=common.Representation(non_enumerated=[
-                                  common.Facet(value_type=common.FacetValueType.observationalTimePeriod)]))
-    dsd.measures.getdefault("OBS_VALUE", cls=v21.PrimaryMeasure, concept_identity=scheme["OBS_VALUE"],
-                                      local_representation=common.Representation(non_enumerated=[
-                                          common.Facet(value_type=common.FacetValueType.double)]))
+        dsd.dimensions.getdefault(
+            dim_id,
+            cls=common.Dimension,
+            order=order,
+            concept_identity=scheme[dim_id],
+            local_representation=_representation(dim_id, codelists),
+        )
+    dsd.dimensions.getdefault(
+        "TIME_PERIOD",
+        cls=common.TimeDimension,
+        order=len(flow.dimensions) + 1,
+        concept_identity=scheme["TIME_PERIOD"],
+        local_representation=common.Representation(
+            non_enumerated=[common.Facet(value_type=common.FacetValueType.observationalTimePeriod)]
+        ),
+    )
+    dsd.measures.getdefault(
+        "OBS_VALUE",
+        cls=v21.PrimaryMeasure,
+        concept_identity=scheme["OBS_VALUE"],
+        local_representation=common.Representation(
+            non_enumerated=[common.Facet(value_type=common.FacetValueType.double)]
+        ),
+    )
     for attr_id in flow.attributes:
-        dsd.attributes.getdefault(attr_id, cls=common.DataAttribute, concept_identity=scheme[attr_id],
-                                  local_representation=_representation(attr_id, codelists),
-                                  usage_status=common.UsageStatus.mandatory,
-                                  related_to=v21.PrimaryMeasureRelationship())
+        dsd.attributes.getdefault(
+            attr_id,
+            cls=common.DataAttribute,
+            concept_identity=scheme[attr_id],
+            local_representation=_representation(attr_id, codelists),
+            usage_status=common.UsageStatus.mandatory,
+            related_to=v21.PrimaryMeasureRelationship(),
+        )
     return dsd
 
 

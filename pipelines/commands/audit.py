@@ -15,8 +15,10 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("log")
-def log(last: int = typer.Option(50, "--last", help="How many of the latest entries to show (0 = all)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON lines.")) -> None:
+def log(
+    last: int = typer.Option(50, "--last", help="How many of the latest entries to show (0 = all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON lines."),
+) -> None:
     """Show the audit trail, newest last, with the chain's latest hash."""
     entries = audit.read()
     shown = entries[-last:] if last else entries
@@ -29,8 +31,13 @@ def log(last: int = typer.Option(50, "--last", help="How many of the latest entr
         table.add_column(column, overflow="fold")
     for entry in shown:
         details = json.dumps(entry["details"], ensure_ascii=False, sort_keys=True)
-        table.add_row(str(entry["seq"]), entry["time"][:19], entry["actor"], entry["action"],
-                      details if len(details) < 300 else details[:297] + "...")
+        table.add_row(
+            str(entry["seq"]),
+            entry["time"][:19],
+            entry["actor"],
+            entry["action"],
+            details if len(details) < 300 else details[:297] + "...",
+        )
     console.print(table)
     if entries:
         console.print(f"Latest hash: {entries[-1]['hash']} (keep a copy elsewhere to detect a rewritten log)")
@@ -41,6 +48,8 @@ def verify() -> None:
     """Recompute the chain; exit 0 when intact, 1 naming the first bad entry."""
     result = audit.verify()
     if not result.ok:
-        fail(f"the audit trail {audit.log_path()} is NOT intact: line {result.first_bad_line}: {result.problem}. "
-             f"{result.entries} entries before it are intact.")
+        fail(
+            f"the audit trail {audit.log_path()} is NOT intact: line {result.first_bad_line}: {result.problem}. "
+            f"{result.entries} entries before it are intact."
+        )
     console.print(f"Audit trail intact: {result.entries} entries, latest hash {result.last_hash}")

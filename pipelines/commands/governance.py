@@ -21,7 +21,9 @@ app.add_typer(release_app, name="release")
 def approve(
     source_id: str = typer.Argument(..., help="The source id (see 'clac sources')."),
     period: str = typer.Option(..., "--period", help="The period to approve, e.g. 2023 or 2026-Q3."),
-    actor: str = typer.Option("", "--actor", help="Who approves (default: --actor given before the command, or the OS user)."),
+    actor: str = typer.Option(
+        "", "--actor", help="Who approves (default: --actor given before the command, or the OS user)."
+    ),
 ) -> None:
     """Approve a source's validated data for a period for public release."""
     from pipelines.runner import BuildBusy, build_lock, lock_wait_seconds
@@ -43,9 +45,11 @@ def approve(
     except BuildBusy as exc:
         fail(str(exc), code=75)
     audit.append("approval", approved)
-    console.print(f"Approved {source_id} {period}: {approved['rows']} observations "
-                  f"(data sha256 {approved['data_sha256'][:16]}…) by {audit.current_actor()}. "
-                  "Run 'clac build' to publish.")
+    console.print(
+        f"Approved {source_id} {period}: {approved['rows']} observations "
+        f"(data sha256 {approved['data_sha256'][:16]}…) by {audit.current_actor()}. "
+        "Run 'clac build' to publish."
+    )
 
 
 @release_app.command("list")

@@ -28,13 +28,16 @@ def report(
     year: int = typer.Option(..., "--year", help="The year the report covers (figures up to that year)."),
     lang: str = typer.Option("es", "--lang", help="Language: es, en or pt."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: <outputs>/reports/AUDIENCE)."),
-    narrative: Path = typer.Option(None, "--narrative",
-                                   help="Folder with <year>/<lang>/*.md narrative sections "
-                                        "(default: dashboards/narrative)."),
+    narrative: Path = typer.Option(
+        None, "--narrative", help="Folder with <year>/<lang>/*.md narrative sections (default: dashboards/narrative)."
+    ),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Write the HTML only."),
-    audience: str = typer.Option("public", "--audience",
-                                 help="public (CLEAR, approved data; the default), members (CLEAR, GREEN) or "
-                                      "secretariat (up to AMBER, exact values)."),
+    audience: str = typer.Option(
+        "public",
+        "--audience",
+        help="public (CLEAR, approved data; the default), members (CLEAR, GREEN) or "
+        "secretariat (up to AMBER, exact values).",
+    ),
 ) -> None:
     """Write annual-report-YEAR-LANG.html and .pdf (PDF printed by headless Chromium)."""
     if lang not in LANGS:
@@ -51,16 +54,25 @@ def report(
     from dashboards.report import CHROMIUM, build_report
 
     if not no_pdf and not Path(CHROMIUM).exists():
-        fail(f"{CHROMIUM} not found: the PDF is printed with Debian's chromium. Install it "
-             "(apt-get install chromium) or use --no-pdf.")
+        fail(
+            f"{CHROMIUM} not found: the PDF is printed with Debian's chromium. Install it "
+            "(apt-get install chromium) or use --no-pdf."
+        )
     with wh.connect(read_only=True) as con:
-        html_path, pdf_path = build_report(con, year, lang, out, narrative=narrative, pdf=not no_pdf,
-                                           allowed_sharing=levels, audience=audience)
+        html_path, pdf_path = build_report(
+            con, year, lang, out, narrative=narrative, pdf=not no_pdf, allowed_sharing=levels, audience=audience
+        )
     try:
         from sources import audit
         from sources.ingest import file_sha256
 
-        details = {"year": year, "lang": lang, "audience": audience, "html": html_path.name, "html_sha256": file_sha256(html_path)}
+        details = {
+            "year": year,
+            "lang": lang,
+            "audience": audience,
+            "html": html_path.name,
+            "html_sha256": file_sha256(html_path),
+        }
         if pdf_path is not None:
             details.update({"pdf": pdf_path.name, "pdf_sha256": file_sha256(pdf_path)})
         audit.append("report", details)
@@ -74,8 +86,9 @@ def report(
 @app.command()
 def serve(
     port: int = typer.Option(8000, "--port", help="Port on 127.0.0.1."),
-    audience: str = typer.Option("public", "--audience",
-                                 help="Whose site to serve: public (the default), members or secretariat."),
+    audience: str = typer.Option(
+        "public", "--audience", help="Whose site to serve: public (the default), members or secretariat."
+    ),
     dir: Path = typer.Option(None, "--dir", help="Folder to serve instead of the audience's site."),
 ) -> None:
     """Preview a site on http://127.0.0.1:PORT/ (this machine only; Ctrl+C stops).
@@ -93,8 +106,10 @@ def serve(
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}). Try another --port.")
-    console.print(f"Serving {folder} ({audience if dir is None else 'folder given'}) on "
-                  f"http://127.0.0.1:{port}/ (this machine only; Ctrl+C to stop)")
+    console.print(
+        f"Serving {folder} ({audience if dir is None else 'folder given'}) on "
+        f"http://127.0.0.1:{port}/ (this machine only; Ctrl+C to stop)"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -110,8 +125,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def guess_type(self, path):
         from dashboards.sdmx.publish import media_type
 
-        relative = Path(path).resolve().relative_to(Path(self.directory).resolve()).as_posix() \
-            if Path(path).resolve().is_relative_to(Path(self.directory).resolve()) else ""
+        relative = (
+            Path(path).resolve().relative_to(Path(self.directory).resolve()).as_posix()
+            if Path(path).resolve().is_relative_to(Path(self.directory).resolve())
+            else ""
+        )
         return media_type(relative) or super().guess_type(path)
 
     def log_message(self, format, *args):  # noqa: A002 - keep the console readable

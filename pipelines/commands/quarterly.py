@@ -27,8 +27,9 @@ EXPORTS["wg-quarter-summary"] = "marts.wg_quarter_summary"
 
 @app.command()
 def template(
-    working_group: str = typer.Option(..., "--working-group",
-                                      help="Working group id (sources/codelists/working_groups.yaml)."),
+    working_group: str = typer.Option(
+        ..., "--working-group", help="Working group id (sources/codelists/working_groups.yaml)."
+    ),
     quarter: str = typer.Option(..., "--quarter", help="The quarter reported, e.g. 2026-Q3."),
     lang: str = typer.Option("es", "--lang", help="Language of the workbook: es (default), en or pt."),
     out: Path = typer.Option(..., "--out", help="The .xlsx file to write (or a folder)."),
@@ -41,6 +42,8 @@ def template(
     except TemplateError as exc:
         fail(str(exc))
     q = parse_quarter(quarter)
-    console.print(f"Wrote the quarterly report template of '{working_group}' for {q} ({lang}), due {q.due()}, "
-                  f"to {path}. Send it back filled with: clac ingest {path.name} --source wg_quarterly_report",
-                  highlight=False)
+    console.print(
+        f"Wrote the quarterly report template of '{working_group}' for {q} ({lang}), due {q.due()}, "
+        f"to {path}. Send it back filled with: clac ingest {path.name} --source wg_quarterly_report",
+        highlight=False,
+    )

@@ -24,8 +24,9 @@ def validate(
     path: Path = typer.Argument(..., help="The file to check."),
     source: str = typer.Option(..., "--source", help="The source id the file is for (see 'clac sources')."),
     lang: str = typer.Option("es", "--lang", help="Language of the report: es (default), en or pt."),
-    out: Path = typer.Option(None, "--out", help="Folder for the HTML and CSV report "
-                                                 "(default: $CLAC_HOME/validation)."),
+    out: Path = typer.Option(
+        None, "--out", help="Folder for the HTML and CSV report (default: $CLAC_HOME/validation)."
+    ),
 ) -> None:
     """Check a file as ingestion would and report every problem; the warehouse is not changed.
 
@@ -47,12 +48,16 @@ def validate(
         problem, hint = msg.problem_text("unknown_source", lang, source=source, known=", ".join(catalogue))
         fail(f"{problem} {msg.load_messages()['locations']['what_to_do'][lang]} {hint}")
     if source not in observation_sources(catalogue) and catalogue[source].parser != "wg_workbook":
-        fail(f"'{source}' is not an observation source (format {catalogue[source].format}); "
-             "'clac validate' checks files of observation sources and quarterly report workbooks: "
-             f"{', '.join(observation_sources(catalogue))}, wg_quarterly_report.")
+        fail(
+            f"'{source}' is not an observation source (format {catalogue[source].format}); "
+            "'clac validate' checks files of observation sources and quarterly report workbooks: "
+            f"{', '.join(observation_sources(catalogue))}, wg_quarterly_report."
+        )
     if not path.is_file():
-        fail(f"{path}: " + {"es": "no existe ese archivo.", "en": "no such file.",
-                            "pt": "esse arquivo não existe."}[lang])
+        fail(
+            f"{path}: "
+            + {"es": "no existe ese archivo.", "en": "no such file.", "pt": "esse arquivo não existe."}[lang]
+        )
 
     report = validate_file(path, catalogue[source], lang=lang, warehouse=wh.warehouse_path())
     for line in text_lines(report):
@@ -64,7 +69,8 @@ def validate(
     if report.exit_code:
         summary = report.file_problem or (
             f"{report.file_name}: {len(report.errors)} {msg.label('errors', lang).lower()}, "
-            f"{len(report.warnings)} {msg.label('warnings', lang).lower()}.")
+            f"{len(report.warnings)} {msg.label('warnings', lang).lower()}."
+        )
         err.print(f"Error: {summary}", markup=False, highlight=False)
         raise typer.Exit(1)
 
@@ -77,11 +83,20 @@ def _audit(report) -> None:
         rules: dict[str, int] = {}
         for p in report.problems:
             rules[p.rule] = rules.get(p.rule, 0) + 1
-        audit.append("validation", {
-            "source_id": report.source_id, "sha256": report.sha256, "rows_read": report.rows_read,
-            "rows_would_stage": report.rows_staged, "errors": len(report.errors),
-            "warnings": len(report.warnings), "rules": rules, "file_refused": bool(report.file_problem),
-        })
+        audit.append(
+            "validation",
+            {
+                "source_id": report.source_id,
+                "sha256": report.sha256,
+                "rows_read": report.rows_read,
+                "rows_would_stage": report.rows_staged,
+                "errors": len(report.errors),
+                "warnings": len(report.warnings),
+                "rules": rules,
+                "file_refused": bool(report.file_problem),
+            },
+        )
     except Exception as exc:  # the report stands even if the trail cannot be written
-        err.print(f"Warning: the validation could not be recorded in the audit trail ({exc}).",
-                  markup=False, highlight=False)
+        err.print(
+            f"Warning: the validation could not be recorded in the audit trail ({exc}).", markup=False, highlight=False
+        )

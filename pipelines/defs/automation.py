@@ -1,6 +1,5 @@
 """Jobs, the inbox sensor and the schedule."""
 
-
 import dagster as dg
 import duckdb
 
@@ -12,8 +11,8 @@ build_job = dg.define_asset_job(
     name="build",
     selection=dg.AssetSelection.all(),
     description="Materialise the whole observatory: reference data, every source, marts and outputs, on a working "
-                "copy made live by outputs/commit. Run config resources.warehouse.config.audience chooses the "
-                "edition (public when not given).",
+    "copy made live by outputs/commit. Run config resources.warehouse.config.audience chooses the "
+    "edition (public when not given).",
     # one process for the whole run: the steps share the run's working copy, no process start per step
     executor_def=dg.in_process_executor,
 )
@@ -24,9 +23,9 @@ build_job = dg.define_asset_job(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches $CLAC_HOME/inbox/<source_id>/ and ingests each new file once "
-                "(run key = source and sha256), running the build job for the public edition: files the live "
-                "warehouse already holds (a 'clac build' took them) ask for no run; in a run, unchanged files "
-                "are skipped without parsing, so only the new file is parsed.",
+    "(run key = source and sha256), running the build job for the public edition: files the live "
+    "warehouse already holds (a 'clac build' took them) ask for no run; in a run, unchanged files "
+    "are skipped without parsing, so only the new file is parsed.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext):
     inbox = wh.inbox_dir()

@@ -4,7 +4,6 @@ Thin wrappers around :mod:`indicators.compute`; the registry is
 ``indicators/registry/*.yaml`` (adding an indicator is adding a file).
 """
 
-
 import dagster as dg
 
 from indicators import compute
@@ -19,15 +18,29 @@ INDICATOR_PROGRESS_KEY = dg.AssetKey(["marts", "indicator_progress"])
 
 
 @dg.asset(
-    key=INDICATOR_VALUES_KEY, group_name="indicators", kinds={"duckdb", "yaml"}, pool=WRITER_POOL,
-    deps=[dg.AssetKey(["marts", "observations"]), dg.AssetKey(["marts", "population"]),
-          dg.AssetKey(["marts", "areas"]), dg.AssetKey(["marts", "sources"])]
-         # SQL numerators may read a source's staging tables directly (e.g. the quarterly reports)
-         + sorted({dg.AssetKey(["staging", s]) for ind in REGISTRY.values() for s in ind.sources},
-                  key=lambda k: k.to_user_string()),
-    check_specs=[dg.AssetCheckSpec(
-        "every_indicator_computed", asset=INDICATOR_VALUES_KEY, blocking=True,
-        description="Every indicator of the registry (indicators/registry/*.yaml) has at least one value row.")],
+    key=INDICATOR_VALUES_KEY,
+    group_name="indicators",
+    kinds={"duckdb", "yaml"},
+    pool=WRITER_POOL,
+    deps=[
+        dg.AssetKey(["marts", "observations"]),
+        dg.AssetKey(["marts", "population"]),
+        dg.AssetKey(["marts", "areas"]),
+        dg.AssetKey(["marts", "sources"]),
+    ]
+    # SQL numerators may read a source's staging tables directly (e.g. the quarterly reports)
+    + sorted(
+        {dg.AssetKey(["staging", s]) for ind in REGISTRY.values() for s in ind.sources},
+        key=lambda k: k.to_user_string(),
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_indicator_computed",
+            asset=INDICATOR_VALUES_KEY,
+            blocking=True,
+            description="Every indicator of the registry (indicators/registry/*.yaml) has at least one value row.",
+        )
+    ],
     description=(
         "Indicator values for the eight CLAC policy goals, from the registry indicators/registry/*.yaml: "
         "per indicator, country and period (and disaggregation) OBS_VALUE = NUMERATOR / DENOMINATOR x factor "
@@ -42,8 +55,9 @@ def indicator_values(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     with warehouse.connect() as con:
         compute.build_indicator_values(con, REGISTRY)
         missing = compute.indicators_without_values(con, REGISTRY)
-        per_indicator = dict(con.execute(
-            "SELECT INDICATOR, count(*) FROM marts.indicator_values GROUP BY 1 ORDER BY 1").fetchall())
+        per_indicator = dict(
+            con.execute("SELECT INDICATOR, count(*) FROM marts.indicator_values GROUP BY 1 ORDER BY 1").fetchall()
+        )
         sample = con.execute("""
             SELECT INDICATOR, REF_AREA, TIME_PERIOD, OBS_VALUE, NUMERATOR, DENOMINATOR, COVERAGE, OBS_STATUS,
                    SHARING, SYNTHETIC
@@ -60,16 +74,22 @@ def indicator_values(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             "rows_per_indicator": dg.MetadataValue.json(per_indicator),
             "preview": preview(sample, rows=12),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name="every_indicator_computed", passed=not missing,
-            metadata={"registered": len(REGISTRY), "without_values": dg.MetadataValue.json(missing)},
-            description=("Indicators without any value row: " + ", ".join(missing)) if missing else None,
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="every_indicator_computed",
+                passed=not missing,
+                metadata={"registered": len(REGISTRY), "without_values": dg.MetadataValue.json(missing)},
+                description=("Indicators without any value row: " + ", ".join(missing)) if missing else None,
+            )
+        ],
     )
 
 
 @dg.asset(
-    key=INDICATOR_PROGRESS_KEY, group_name="indicators", kinds={"duckdb"}, pool=WRITER_POOL,
+    key=INDICATOR_PROGRESS_KEY,
+    group_name="indicators",
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
     deps=[indicator_values],
     description=(
         "Progress of every indicator series (headline and one per declared disaggregation) per area, with "
@@ -83,18 +103,21 @@ def indicator_values(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 def indicator_progress(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         compute.build_indicator_progress(con, REGISTRY)
-        statuses = dict(con.execute("""
+        statuses = dict(
+            con.execute("""
             SELECT STATUS, count(*) FROM marts.indicator_progress WHERE LEVEL = 'indicator' AND REF_AREA = 'LAC'
-            GROUP BY 1 ORDER BY 1""").fetchall())
-        assessed = con.execute(
-            "SELECT count(DISTINCT INDICATOR) FROM marts.indicator_progress").fetchone()[0]
+            GROUP BY 1 ORDER BY 1""").fetchall()
+        )
+        assessed = con.execute("SELECT count(DISTINCT INDICATOR) FROM marts.indicator_progress").fetchone()[0]
         sample = con.execute("""
             SELECT INDICATOR, REF_AREA, BASE_YEAR, CURRENT_YEAR, STATUS, SCORE, PROGRESS_VALUE, COVERAGE, SHARING
             FROM marts.indicator_progress WHERE LEVEL = 'indicator' AND REF_AREA = 'LAC' ORDER BY INDICATOR""").df()
         table = table_metadata(con, "marts.indicator_progress")
-    return dg.MaterializeResult(metadata={
-        **table,
-        "indicators_assessed": assessed,
-        "lac_status_counts": dg.MetadataValue.json(statuses),
-        "preview": preview(sample, rows=25),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "indicators_assessed": assessed,
+            "lac_status_counts": dg.MetadataValue.json(statuses),
+            "preview": preview(sample, rows=25),
+        }
+    )

@@ -1,6 +1,6 @@
 """Publication assets: the static site (es/en/pt), its downloads, and the annual report.
 
-Thin wrappers around :func:`dashboards.site.build_site` and
+Thin wrappers around :func:`dashboards.site_build.build_site` and
 :func:`dashboards.report.build_report`; the site is written to ``output_dir()/site`` and
 the report to ``output_dir()/report`` (during a run, the run's working folder of its
 audience, see :mod:`pipelines.workspace`). The site depends on every ``marts/*`` asset
@@ -8,7 +8,6 @@ defined in this folder, so it picks up new marts (quality, quarterly reports) as
 added; ``outputs/commit`` depends on every asset and makes the run's work live.
 The site and the report only read the warehouse: they are not in the writer pool.
 """
-
 
 import importlib
 import os
@@ -56,7 +55,10 @@ def _live_path(relative: str) -> str:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            SITE_KEY, group_name="publication", kinds={"html", "plotly"}, deps=_mart_keys(),
+            SITE_KEY,
+            group_name="publication",
+            kinds={"html", "plotly"},
+            deps=_mart_keys(),
             description=(
                 "The static site in Spanish, English and Portuguese (output_dir()/site/es|en|pt): home with "
                 "the eight policy goals and their progress status, goal and indicator pages (plotly chart, "
@@ -66,20 +68,25 @@ def _live_path(relative: str) -> str:
                 "level for the run's audience (run config resources.warehouse.config.audience: public = CLEAR, "
                 "members = CLEAR+GREEN, secretariat = up to AMBER; public when not given); SYNTHETIC data flagged on "
                 "every page."
-            )),
+            ),
+        ),
         dg.AssetSpec(
-            DOWNLOADS_KEY, group_name="publication", kinds={"csv", "zip", "xml"}, deps=[SITE_KEY],
+            DOWNLOADS_KEY,
+            group_name="publication",
+            kinds={"csv", "zip", "xml"},
+            deps=[SITE_KEY],
             description=(
                 "Downloads of the site (output_dir()/site/downloads): one CSV per indicator and per chart, all "
                 "data as one zip, and SDMX 2.1 (sdmx1; docs/sdmx.md): the structure message, indicator values and "
                 "observations as structure-specific SDMX-ML 2.1 and SDMX-CSV 2.0, also under SDMX REST paths "
                 "(site/sdmx/). Only rows of the edition's sharing levels; CSV text cells neutralised against "
                 "spreadsheet formulas; same warehouse, same bytes."
-            )),
+            ),
+        ),
     ],
 )
 def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from dashboards.site import build_site
+    from dashboards.site_build import build_site
 
     fail_if_asked("outputs/site")
     audience = warehouse.audience
@@ -88,23 +95,32 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         manifest = build_site(con, out, allowed_sharing=AUDIENCES[audience], audience=audience)
     total = manifest.total_bytes()
     largest = max((out / p).stat().st_size for p in manifest.pages) if manifest.pages else 0
-    yield dg.MaterializeResult(asset_key=SITE_KEY, metadata={
-        "path": dg.MetadataValue.path(_live_path("site")),
-        "pages": len(manifest.pages),
-        "charts": manifest.charts,
-        "total_bytes": total,
-        "largest_page_bytes": largest,
-        "audience": audience,
-        "sharing_levels": ", ".join(AUDIENCES[audience]),
-    })
-    yield dg.MaterializeResult(asset_key=DOWNLOADS_KEY, metadata={
-        "path": dg.MetadataValue.path(_live_path("site/downloads")),
-        "files": len(manifest.downloads),
-    })
+    yield dg.MaterializeResult(
+        asset_key=SITE_KEY,
+        metadata={
+            "path": dg.MetadataValue.path(_live_path("site")),
+            "pages": len(manifest.pages),
+            "charts": manifest.charts,
+            "total_bytes": total,
+            "largest_page_bytes": largest,
+            "audience": audience,
+            "sharing_levels": ", ".join(AUDIENCES[audience]),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=DOWNLOADS_KEY,
+        metadata={
+            "path": dg.MetadataValue.path(_live_path("site/downloads")),
+            "files": len(manifest.downloads),
+        },
+    )
 
 
 @dg.asset(
-    key=REPORT_KEY, group_name="publication", kinds={"html", "pdf"}, deps=[SITE_KEY],
+    key=REPORT_KEY,
+    group_name="publication",
+    kinds={"html", "pdf"},
+    deps=[SITE_KEY],
     description=(
         "The annual report of the run's audience in Spanish, English and Portuguese "
         "(output_dir()/report/annual-report-YEAR-LANG.html and .pdf, PDF printed by headless Chromium): "
@@ -124,18 +140,27 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect(read_only=True) as con:
         year = report_year(con, AUDIENCES[audience], os.environ.get("CLAC_REPORT_YEAR"))
         if year is not None:
-            files = [path.name for path in build_reports(con, year, LANGUAGES, out,
-                                                         allowed_sharing=AUDIENCES[audience], audience=audience)]
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(_live_path("report")), "year": year if year is not None else "no figures",
-        "audience": audience, "files": ", ".join(files),
-    })
+            files = [
+                path.name
+                for path in build_reports(
+                    con, year, LANGUAGES, out, allowed_sharing=AUDIENCES[audience], audience=audience
+                )
+            ]
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(_live_path("report")),
+            "year": year if year is not None else "no figures",
+            "audience": audience,
+            "files": ", ".join(files),
+        }
+    )
 
 
 def _check_results(context: dg.AssetExecutionContext) -> dict[str, bool]:
     """Every asset check evaluated in this run, by name, with whether it passed."""
     records = context.instance.get_records_for_run(
-        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+    ).records
     checks = {}
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
@@ -144,7 +169,10 @@ def _check_results(context: dg.AssetExecutionContext) -> dict[str, bool]:
 
 
 @dg.asset(
-    key=COMMIT_KEY, group_name="publication", kinds={"duckdb"}, pool=WRITER_POOL,
+    key=COMMIT_KEY,
+    group_name="publication",
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
     deps=[*_other_asset_keys(), SITE_KEY, DOWNLOADS_KEY, REPORT_KEY],
     description=(
         "The last step of every run: makes the run's working copy of the warehouse (var/warehouse.run-<run id>"

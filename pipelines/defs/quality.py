@@ -7,7 +7,6 @@ record of asset check evaluations (every check of every run, including runs that
 and were therefore never swapped in), so no evaluation is lost and none is counted twice.
 """
 
-
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
@@ -30,60 +29,78 @@ def check_evaluations(instance, check_keys, limit: int) -> list[dict]:
             if record.status.value not in ("SUCCEEDED", "FAILED"):
                 continue  # planned but not evaluated (skipped, or the run stopped before it)
             evaluation = record.evaluation
-            out.append({
-                "run_id": record.run_id,
-                "timestamp": record.event.timestamp if record.event else record.create_timestamp,
-                "asset_key": key.asset_key.to_user_string(), "check_name": key.name,
-                "passed": bool(evaluation.passed) if evaluation else record.status.value == "SUCCEEDED",
-                "metadata": _metadata(evaluation.metadata) if evaluation else {},
-            })
+            out.append(
+                {
+                    "run_id": record.run_id,
+                    "timestamp": record.event.timestamp if record.event else record.create_timestamp,
+                    "asset_key": key.asset_key.to_user_string(),
+                    "check_name": key.name,
+                    "passed": bool(evaluation.passed) if evaluation else record.status.value == "SUCCEEDED",
+                    "metadata": _metadata(evaluation.metadata) if evaluation else {},
+                }
+            )
     return out
 
 
 @dg.asset(
-    key=["marts", "dq_validation_history"], group_name="quality", kinds={"duckdb"}, pool=WRITER_POOL,
+    key=["marts", "dq_validation_history"],
+    group_name="quality",
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
     deps=[dg.AssetKey(["marts", "observations"])] + [staging_key(s) for s in OBSERVATION_SOURCES],
     description="History of validation results: one row per asset check per Dagster run (RUN_ID, "
-                "CHECKED_AT, SOURCE_ID, ASSET_KEY, CHECK_NAME, PASSED, FAILURES_COUNT), appended from the "
-                "Dagster instance's record of check evaluations (rows_conserved, stated_total_matches, "
-                "gx_suite, ...), including runs that failed; never rewritten.",
+    "CHECKED_AT, SOURCE_ID, ASSET_KEY, CHECK_NAME, PASSED, FAILURES_COUNT), appended from the "
+    "Dagster instance's record of check evaluations (rows_conserved, stated_total_matches, "
+    "gx_suite, ...), including runs that failed; never rewritten.",
 )
 def dq_validation_history(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    check_keys = sorted(context.job_def.asset_layer.asset_graph.asset_check_keys,
-                        key=lambda k: (k.asset_key.to_user_string(), k.name))
+    check_keys = sorted(
+        context.job_def.asset_layer.asset_graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)
+    )
     limit = int(dq.load_quality()["history"]["evaluations_per_check"])
     frame = dq.history_frame(check_evaluations(context.instance, check_keys, limit))
     with warehouse.connect() as con:
         added = dq.append_history(con, frame)
         total, failed = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE NOT PASSED) FROM marts.dq_validation_history").fetchall()[0]
-    return dg.MaterializeResult(metadata={"rows_added": added, "rows": total, "failed_evaluations": failed,
-                                          "checks": len(check_keys)})
+            "SELECT count(*), count(*) FILTER (WHERE NOT PASSED) FROM marts.dq_validation_history"
+        ).fetchall()[0]
+    return dg.MaterializeResult(
+        metadata={"rows_added": added, "rows": total, "failed_evaluations": failed, "checks": len(check_keys)}
+    )
 
 
 @dg.asset(
-    key=["marts", "dq_coverage"], group_name="quality", kinds={"duckdb"}, pool=WRITER_POOL,
+    key=["marts", "dq_coverage"],
+    group_name="quality",
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
     deps=[dg.AssetKey(["marts", "observations"]), dg.AssetKey(["marts", "areas"])],
     description="Coverage per source and per source and measure (MEASURE '*' = any): expected cells = "
-                "expected areas (LAC countries and territories of marts.areas, or the source's own areas, "
-                "see sources/validation/quality.yaml) x expected years (every year from the source's first "
-                "to its last observed year); present cells = (area, year) with at least one current "
-                "observation; COVERAGE_PCT and the areas with no data at all.",
+    "expected areas (LAC countries and territories of marts.areas, or the source's own areas, "
+    "see sources/validation/quality.yaml) x expected years (every year from the source's first "
+    "to its last observed year); present cells = (area, year) with at least one current "
+    "observation; COVERAGE_PCT and the areas with no data at all.",
 )
 def dq_coverage(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         rows = dq.build_coverage(con, OBSERVATION_SOURCES)
-        summary = dict(con.execute(
-            "SELECT SOURCE_ID, COVERAGE_PCT FROM marts.dq_coverage WHERE MEASURE = '*' ORDER BY 1").fetchall())
+        summary = dict(
+            con.execute(
+                "SELECT SOURCE_ID, COVERAGE_PCT FROM marts.dq_coverage WHERE MEASURE = '*' ORDER BY 1"
+            ).fetchall()
+        )
     return dg.MaterializeResult(metadata={"rows": rows, "coverage_pct": dg.MetadataValue.json(summary)})
 
 
 @dg.asset(
-    key=["marts", "dq_freshness"], group_name="quality", kinds={"duckdb"}, pool=WRITER_POOL,
+    key=["marts", "dq_freshness"],
+    group_name="quality",
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
     deps=[dg.AssetKey(["marts", "observations"]), dg.AssetKey(["marts", "files"])],
     description="Freshness per source: the last file received, its age in days and a STATUS against "
-                "the catalogue's update_frequency (on_time, late, overdue, never, not_scheduled; thresholds "
-                "in sources/validation/quality.yaml), with the latest period the data covers.",
+    "the catalogue's update_frequency (on_time, late, overdue, never, not_scheduled; thresholds "
+    "in sources/validation/quality.yaml), with the latest period the data covers.",
 )
 def dq_freshness(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:

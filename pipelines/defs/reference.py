@@ -1,6 +1,5 @@
 """Reference data assets: the areas dimension and population denominators."""
 
-
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
@@ -27,11 +26,13 @@ def areas(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg
     frame = load_areas()
     with warehouse.connect() as con:
         count = marts.build_areas(con, frame)
-    return dg.MaterializeResult(metadata={
-        "rows": count,
-        "lac_areas": int(frame["IS_LAC"].sum()),
-        "preview": preview(frame[frame["IS_LAC"]]),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "rows": count,
+            "lac_areas": int(frame["IS_LAC"].sum()),
+            "preview": preview(frame[frame["IS_LAC"]]),
+        }
+    )
 
 
 @dg.asset(
@@ -62,8 +63,10 @@ def population_denominators(context: dg.AssetExecutionContext, warehouse: Wareho
             ORDER BY REF_AREA, YEAR
         """)
         rows = con.execute("SELECT count(*) FROM marts.population").fetchone()[0]
-    return dg.MaterializeResult(metadata={
-        "rows": rows,
-        "countries_with_total": int(total["REF_AREA"].nunique()),
-        "countries_with_under18": int(under18["REF_AREA"].nunique()),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "countries_with_total": int(total["REF_AREA"].nunique()),
+            "countries_with_under18": int(under18["REF_AREA"].nunique()),
+        }
+    )

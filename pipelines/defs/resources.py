@@ -12,7 +12,6 @@ The audience of the run's edition is run configuration (``resources.warehouse.co
 ``public`` when none is given.
 """
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,8 +79,10 @@ def release_stale_pool_slots(instance: dg.DagsterInstance, run_id: str, log=None
         storage.free_concurrency_slots_for_run(other)
         record = instance.get_run_by_id(other)
         if record is not None and not record.is_finished:
-            instance.report_run_failed(record, message="The run's process ended without finishing "
-                                       "(its pool slots were released by a later run).")
+            instance.report_run_failed(
+                record,
+                message="The run's process ended without finishing (its pool slots were released by a later run).",
+            )
         if log is not None:
             log.warning(f"released the pool slots of run {other}, whose process had ended")
     return stale

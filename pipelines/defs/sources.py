@@ -10,7 +10,6 @@ staged + quarantined) and, for documents that state their own total, the rows ad
 it. Both are blocking: a failure stops the marts from being rebuilt.
 """
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -18,13 +17,20 @@ import dagster as dg
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview
 from sources import warehouse as wh
+from sources.audit_events import record_ingestion
 from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from sources.harmonise.areas import default_resolver
-from sources.audit_events import record_ingestion
 from sources.ingest import IngestResult, file_sha256, ingest_file, rejected_dir
 from sources.reconcile import conservation_failures, stated_total_failures
 
-FORMAT_KINDS = {"pdf": "pdf", "ddf_csv": "csv", "opensdg_csv": "csv", "generic_table": "xlsx", "wg_workbook": "xlsx", "xlsx": "xlsx"}
+FORMAT_KINDS = {
+    "pdf": "pdf",
+    "ddf_csv": "csv",
+    "opensdg_csv": "csv",
+    "generic_table": "xlsx",
+    "wg_workbook": "xlsx",
+    "xlsx": "xlsx",
+}
 
 
 def staging_key(source_id: str) -> dg.AssetKey:
@@ -58,20 +64,42 @@ def _describe(entry: SourceEntry) -> str:
 
 def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
     key = staging_key(entry.id)
-    checks = [dg.AssetCheckSpec("rows_conserved", asset=key, blocking=True,
-                                description="Per file: rows read = rows staged + rows quarantined.")]
+    checks = [
+        dg.AssetCheckSpec(
+            "rows_conserved",
+            asset=key,
+            blocking=True,
+            description="Per file: rows read = rows staged + rows quarantined.",
+        )
+    ]
     if entry.parser_options.get("reconcile_stated_total") or entry.parser == "ncmec_pdf":
-        checks.append(dg.AssetCheckSpec(
-            "stated_total_matches", asset=key, blocking=True,
-            description="Per file: the extracted rows add up to the total stated in the document "
-                        "(the table total exactly; the figure in the text, rounded or truncated, within its last digit)."))
+        checks.append(
+            dg.AssetCheckSpec(
+                "stated_total_matches",
+                asset=key,
+                blocking=True,
+                description="Per file: the extracted rows add up to the total stated in the document "
+                "(the table total exactly; the figure in the text, rounded or truncated, within its last digit).",
+            )
+        )
 
     @dg.multi_asset(
         name=f"stage_{entry.id}",
-        specs=[dg.AssetSpec(key, group_name="sources", kinds={"duckdb", FORMAT_KINDS[entry.format]},
-                            deps=[dg.AssetKey(["marts", "areas"])], description=_describe(entry),
-                            metadata={"sharing": entry.sharing.value, "publisher": entry.publisher,
-                                      "licence": entry.licence, "synthetic": entry.synthetic})],
+        specs=[
+            dg.AssetSpec(
+                key,
+                group_name="sources",
+                kinds={"duckdb", FORMAT_KINDS[entry.format]},
+                deps=[dg.AssetKey(["marts", "areas"])],
+                description=_describe(entry),
+                metadata={
+                    "sharing": entry.sharing.value,
+                    "publisher": entry.publisher,
+                    "licence": entry.licence,
+                    "synthetic": entry.synthetic,
+                },
+            )
+        ],
         check_specs=checks,
         pool=WRITER_POOL,
     )
@@ -90,8 +118,9 @@ def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
                 if result.status == "rejected":
                     context.log.error(result.message)
                 elif result.status == "staged":
-                    context.log.info(f"{path.name}: {result.rows_staged} rows staged, "
-                                     f"{result.rows_quarantined} quarantined")
+                    context.log.info(
+                        f"{path.name}: {result.rows_staged} rows staged, {result.rows_quarantined} quarantined"
+                    )
             wh.ensure_staging_table(con, entry.id)
             conservation = conservation_failures(con, entry.id)
             totals = stated_total_failures(con, entry.id) if len(checks) > 1 else None
@@ -100,7 +129,8 @@ def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
             sample = con.execute(f"SELECT * FROM {table} LIMIT 8").df()
             files = con.execute(
                 "SELECT ORIGINAL_NAME, FILE_ID, SHA256 FROM raw.files WHERE SOURCE_ID = ? ORDER BY ORIGINAL_NAME",
-                [entry.id]).fetchall()
+                [entry.id],
+            ).fetchall()
         new = [r for r in results if r.status == "staged"]
         yield dg.MaterializeResult(
             asset_key=key,
@@ -113,21 +143,33 @@ def build_source_asset(entry: SourceEntry) -> dg.AssetsDefinition:
                 "rows_quarantined_now": sum(r.rows_quarantined for r in new),
                 "rows_in_staging": staged_rows,
                 "files": dg.MetadataValue.json({name: {"file_id": fid, "sha256": sha} for name, fid, sha in files}),
-                "provenance": dg.MetadataValue.json({"publisher": entry.publisher, "licence": entry.licence,
-                                                     "url": entry.url, "retrieved_from": entry.retrieved_from}),
+                "provenance": dg.MetadataValue.json(
+                    {
+                        "publisher": entry.publisher,
+                        "licence": entry.licence,
+                        "url": entry.url,
+                        "retrieved_from": entry.retrieved_from,
+                    }
+                ),
                 "preview": preview(sample),
             },
         )
         yield dg.AssetCheckResult(
-            asset_key=key, check_name="rows_conserved", passed=not conservation,
+            asset_key=key,
+            check_name="rows_conserved",
+            passed=not conservation,
             metadata={"files_checked": len(files), "failures": dg.MetadataValue.json(conservation)},
         )
         if totals is not None:
             yield dg.AssetCheckResult(
-                asset_key=key, check_name="stated_total_matches", passed=not totals["failures"],
-                metadata={"files_checked": totals["checked"],
-                          "details": dg.MetadataValue.json(totals["details"]),
-                          "failures": dg.MetadataValue.json(totals["failures"])},
+                asset_key=key,
+                check_name="stated_total_matches",
+                passed=not totals["failures"],
+                metadata={
+                    "files_checked": totals["checked"],
+                    "details": dg.MetadataValue.json(totals["details"]),
+                    "failures": dg.MetadataValue.json(totals["failures"]),
+                },
             )
 
     return _stage

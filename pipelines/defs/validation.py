@@ -8,7 +8,6 @@ source's current staged rows. Blocking: a failure stops the marts from being reb
 ``clac build`` keeps the last good warehouse.
 """
 
-
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
@@ -22,11 +21,11 @@ def build_gx_check(entry: SourceEntry) -> dg.AssetChecksDefinition:
         blocking=True,
         pool=WRITER_POOL,
         description=f"Great Expectations suite for staging.{entry.id}, built from the catalogue, the "
-                    "measures code list, rules.yaml, relations.yaml and the areas mart: schema, no missing "
-                    "values, known measures, areas and units, periods in range and canonical, value ranges "
-                    "per measure kind, unique observation key, a location for every row, breakdowns not "
-                    "above totals, orderings (investigations >= prosecutions >= convictions), row count "
-                    "equal to what the current files staged.",
+        "measures code list, rules.yaml, relations.yaml and the areas mart: schema, no missing "
+        "values, known measures, areas and units, periods in range and canonical, value ranges "
+        "per measure kind, unique observation key, a location for every row, breakdowns not "
+        "above totals, orderings (investigations >= prosecutions >= convictions), row count "
+        "equal to what the current files staged.",
     )
     def _gx_suite(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from sources.validation.gx_suites import validate_source
@@ -35,8 +34,10 @@ def build_gx_check(entry: SourceEntry) -> dg.AssetChecksDefinition:
             result = validate_source(con, entry)
         if not result.success:
             for failure in result.failures:
-                context.log.error(f"{entry.id}: {failure['rule']} ({failure['expectation']} on "
-                                  f"{failure['column']}): {failure['unexpected_count']} rows")
+                context.log.error(
+                    f"{entry.id}: {failure['rule']} ({failure['expectation']} on "
+                    f"{failure['column']}): {failure['unexpected_count']} rows"
+                )
         return dg.AssetCheckResult(
             passed=result.success,
             metadata={
@@ -44,9 +45,18 @@ def build_gx_check(entry: SourceEntry) -> dg.AssetChecksDefinition:
                 "expectations_failed": len(result.failures),
                 "rows_validated": result.rows,
                 "failures_count": result.failed_rows,
-                "failures": dg.MetadataValue.json([
-                    {"rule": f["rule"], "expectation": f["expectation"], "column": f["column"],
-                     "count": f["unexpected_count"], "examples": f["examples"]} for f in result.failures]),
+                "failures": dg.MetadataValue.json(
+                    [
+                        {
+                            "rule": f["rule"],
+                            "expectation": f["expectation"],
+                            "column": f["column"],
+                            "count": f["unexpected_count"],
+                            "examples": f["examples"],
+                        }
+                        for f in result.failures
+                    ]
+                ),
                 "seconds": round(result.seconds, 2),
             },
         )

@@ -501,8 +501,7 @@ class AreaResolver:
         if problems:
             raise AmbiguousAreaKeyError(
                 "ambiguous area keys (one name, two codes); settle them in the alias table "
-                "(a row with the right REF_AREA, or an empty REF_AREA to withdraw the key):\n  "
-                + "\n  ".join(problems)
+                "(a row with the right REF_AREA, or an empty REF_AREA to withdraw the key):\n  " + "\n  ".join(problems)
             )
         keys.update(settled)
         for k in withdrawn:

@@ -29,26 +29,26 @@ import pandas as pd
 
 #: Columns of ``ParseResult.rows``, in order.
 PARSED_COLUMNS: list[str] = [
-    "MEASURE",          # measure code, e.g. CYBERTIPLINE_REPORTS, VC_VAW_SXVLN
-    "AREA_RAW",         # area exactly as written: a name ("Brasil") or a code ("076", "BRA")
+    "MEASURE",  # measure code, e.g. CYBERTIPLINE_REPORTS, VC_VAW_SXVLN
+    "AREA_RAW",  # area exactly as written: a name ("Brasil") or a code ("076", "BRA")
     "TIME_PERIOD_RAW",  # period exactly as written: "2019", "2024-Q3", "2018/19", "2020-2021"
-    "OBS_VALUE",        # float, or NaN when PARSE_ERROR is set
-    "VALUE_RAW",        # the value cell as written ("398,069", "12,5"), for messages and audit
-    "UNIT_MEASURE",     # NUMBER, PERCENT, PER_100000_POP, ...
-    "OBS_STATUS",       # SDMX observation status: A normal, E estimated, P provisional, ...
-    "SEX",              # _T total, F, M, or "" when the source has no sex dimension
-    "AGE",              # _T total or an age band code like Y18T29, "" when absent
-    "DISAGGREGATION",   # other breakdowns as "Key=Value|Key=Value" sorted by key, "" = headline
-    "NATURE",           # SDG nature of data (C country, E estimated, M modelled, ...), "" if none
-    "LOC_PAGE",         # PDF page number (1-based), <NA> otherwise
-    "LOC_LINE",         # line on the PDF page (1-based), <NA> otherwise
-    "LOC_SHEET",        # spreadsheet sheet name, "" otherwise
-    "LOC_ROW",          # spreadsheet/CSV row number as a person sees it (header = row 1)
-    "PARSE_ERROR",      # "" when the row parsed; otherwise why it could not be read
+    "OBS_VALUE",  # float, or NaN when PARSE_ERROR is set
+    "VALUE_RAW",  # the value cell as written ("398,069", "12,5"), for messages and audit
+    "UNIT_MEASURE",  # NUMBER, PERCENT, PER_100000_POP, ...
+    "OBS_STATUS",  # SDMX observation status: A normal, E estimated, P provisional, ...
+    "SEX",  # _T total, F, M, or "" when the source has no sex dimension
+    "AGE",  # _T total or an age band code like Y18T29, "" when absent
+    "DISAGGREGATION",  # other breakdowns as "Key=Value|Key=Value" sorted by key, "" = headline
+    "NATURE",  # SDG nature of data (C country, E estimated, M modelled, ...), "" if none
+    "LOC_PAGE",  # PDF page number (1-based), <NA> otherwise
+    "LOC_LINE",  # line on the PDF page (1-based), <NA> otherwise
+    "LOC_SHEET",  # spreadsheet sheet name, "" otherwise
+    "LOC_ROW",  # spreadsheet/CSV row number as a person sees it (header = row 1)
+    "PARSE_ERROR",  # "" when the row parsed; otherwise why it could not be read
     # Values that exist without a number (docs: SCHEMA decision "values that exist without a number"):
-    "OBS_TEXT",         # the published text when the cell is not a number ("<5"); "" otherwise
-    "CONF_STATUS",      # SDMX CL_CONF_STATUS: F free (default), A withheld by the publisher (small counts)
-    "COMMENT_OBS",      # the publisher's footnotes on this value, in words ("" if none)
+    "OBS_TEXT",  # the published text when the cell is not a number ("<5"); "" otherwise
+    "CONF_STATUS",  # SDMX CL_CONF_STATUS: F free (default), A withheld by the publisher (small counts)
+    "COMMENT_OBS",  # the publisher's footnotes on this value, in words ("" if none)
 ]
 
 
@@ -65,8 +65,16 @@ class SourceFileError(Exception):
     above is used in every language.
     """
 
-    def __init__(self, path: Path | str, problem: str, *, where: str = "", hint: str = "",
-                 code: str = "", params: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        problem: str,
+        *,
+        where: str = "",
+        hint: str = "",
+        code: str = "",
+        params: dict[str, Any] | None = None,
+    ):
         self.path = Path(path)
         self.problem = problem
         self.where = where
@@ -108,9 +116,21 @@ def make_rows(records: list[dict[str, Any]]) -> pd.DataFrame:
     """
     frame = pd.DataFrame.from_records(records, columns=PARSED_COLUMNS)
     text_cols = [
-        "MEASURE", "AREA_RAW", "TIME_PERIOD_RAW", "VALUE_RAW", "UNIT_MEASURE", "OBS_STATUS",
-        "SEX", "AGE", "DISAGGREGATION", "NATURE", "LOC_SHEET", "PARSE_ERROR",
-        "OBS_TEXT", "CONF_STATUS", "COMMENT_OBS",
+        "MEASURE",
+        "AREA_RAW",
+        "TIME_PERIOD_RAW",
+        "VALUE_RAW",
+        "UNIT_MEASURE",
+        "OBS_STATUS",
+        "SEX",
+        "AGE",
+        "DISAGGREGATION",
+        "NATURE",
+        "LOC_SHEET",
+        "PARSE_ERROR",
+        "OBS_TEXT",
+        "CONF_STATUS",
+        "COMMENT_OBS",
     ]
     for col in text_cols:
         frame[col] = frame[col].fillna("").astype(str)

@@ -117,8 +117,20 @@ HEADER_ALIASES: dict[str, list[str]] = {
     "AGE": ["AGE", "EDAD", "IDADE"],
     "DISAGGREGATION": ["DISAGGREGATION", "DESAGREGACIÓN", "DESAGREGACION", "DESAGREGAÇÃO", "DESAGREGACAO"],
     "OBS_STATUS": ["OBS_STATUS", "ESTADO", "SITUACIÓN", "SITUACION", "SITUAÇÃO", "SITUACAO", "STATUS"],
-    "COMMENT": ["COMMENT", "COMMENTS", "COMENTARIO", "COMENTÁRIO", "COMENTARIOS", "COMENTÁRIOS",
-                "NOTA", "NOTAS", "NOTE", "NOTES", "OBSERVACIONES", "OBSERVAÇÕES"],
+    "COMMENT": [
+        "COMMENT",
+        "COMMENTS",
+        "COMENTARIO",
+        "COMENTÁRIO",
+        "COMENTARIOS",
+        "COMENTÁRIOS",
+        "NOTA",
+        "NOTAS",
+        "NOTE",
+        "NOTES",
+        "OBSERVACIONES",
+        "OBSERVAÇÕES",
+    ],
 }
 
 EXPECTED_HEADER_TEXT = (
@@ -138,24 +150,66 @@ ZIP_MAGIC = b"PK\x03\x04"
 XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 
 UNIT_WORDS: dict[str, str] = {
-    "number": "NUMBER", "numero": "NUMBER", "numeros": "NUMBER", "count": "NUMBER",
-    "cantidad": "NUMBER", "quantidade": "NUMBER",
-    "percent": "PERCENT", "percentage": "PERCENT", "porcentaje": "PERCENT", "porcentagem": "PERCENT",
+    "number": "NUMBER",
+    "numero": "NUMBER",
+    "numeros": "NUMBER",
+    "count": "NUMBER",
+    "cantidad": "NUMBER",
+    "quantidade": "NUMBER",
+    "percent": "PERCENT",
+    "percentage": "PERCENT",
+    "porcentaje": "PERCENT",
+    "porcentagem": "PERCENT",
     "%": "PERCENT",
-    "days": "DAYS", "dias": "DAYS",
+    "days": "DAYS",
+    "dias": "DAYS",
 }
 SEX_WORDS: dict[str, str] = {
-    "_t": "_T", "t": "_T", "total": "_T", "ambos sexos": "_T", "ambos": "_T", "both sexes": "_T",
-    "f": "F", "female": "F", "mujer": "F", "mujeres": "F", "femenino": "F", "femenina": "F",
-    "feminino": "F", "mulher": "F", "mulheres": "F",
-    "m": "M", "male": "M", "hombre": "M", "hombres": "M", "masculino": "M", "homem": "M", "homens": "M",
-    "_u": "_U", "unknown": "_U", "desconocido": "_U", "desconhecido": "_U",
-    "_x": "_X", "no especificado": "_X", "nao especificado": "_X", "not specified": "_X",
+    "_t": "_T",
+    "t": "_T",
+    "total": "_T",
+    "ambos sexos": "_T",
+    "ambos": "_T",
+    "both sexes": "_T",
+    "f": "F",
+    "female": "F",
+    "mujer": "F",
+    "mujeres": "F",
+    "femenino": "F",
+    "femenina": "F",
+    "feminino": "F",
+    "mulher": "F",
+    "mulheres": "F",
+    "m": "M",
+    "male": "M",
+    "hombre": "M",
+    "hombres": "M",
+    "masculino": "M",
+    "homem": "M",
+    "homens": "M",
+    "_u": "_U",
+    "unknown": "_U",
+    "desconocido": "_U",
+    "desconhecido": "_U",
+    "_x": "_X",
+    "no especificado": "_X",
+    "nao especificado": "_X",
+    "not specified": "_X",
 }
 STATUS_WORDS: dict[str, str] = {
-    "normal": "A", "normal value": "A", "valor normal": "A",
-    "estimado": "E", "estimada": "E", "estimated": "E", "estimativa": "E", "estimate": "E",
-    "provisional": "P", "provisorio": "P", "provisoria": "P", "preliminar": "P", "preliminary": "P",
+    "normal": "A",
+    "normal value": "A",
+    "valor normal": "A",
+    "estimado": "E",
+    "estimada": "E",
+    "estimated": "E",
+    "estimativa": "E",
+    "estimate": "E",
+    "provisional": "P",
+    "provisorio": "P",
+    "provisoria": "P",
+    "preliminar": "P",
+    "preliminary": "P",
 }
 SDMX_OBS_STATUS = {"A", "B", "D", "E", "F", "G", "I", "K", "L", "M", "N", "O", "P", "Q", "S", "U", "V"}
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"}
@@ -163,8 +217,7 @@ EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE
 _AGE_CODE = re.compile(r"^(_T|_U|_X|Y\d+T\d+|Y_LT\d+|Y_LE\d+|Y_GE\d+|M\d+T\d+|M_LT\d+)$")
 # Patterns apply to the text after _word_key (accents removed, lower-case).
 _AGE_BAND = re.compile(r"^(\d+)\s*(?:-|–|a|to|ate|hasta)\s*(\d+)(?:\s*(?:anos|years|y))?$")
-_AGE_PLUS = re.compile(
-    r"^(\d+)\s*(?:\+|(?:anos|years)?\s*(?:y mas|e mais|or more|and over|and older|o mas|ou mais))$")
+_AGE_PLUS = re.compile(r"^(\d+)\s*(?:\+|(?:anos|years)?\s*(?:y mas|e mais|or more|and over|and older|o mas|ou mais))$")
 _AGE_UNDER = re.compile(r"^(?:menores de|menor de|menos de|under|less than|<)\s*(\d+)(?:\s*(?:anos|years))?$")
 
 
@@ -176,8 +229,7 @@ def header_key(text: object) -> str:
     return s.strip("_")
 
 
-_ALIAS_INDEX: dict[str, str] = {header_key(alias): col for col, aliases in HEADER_ALIASES.items()
-                                for alias in aliases}
+_ALIAS_INDEX: dict[str, str] = {header_key(alias): col for col, aliases in HEADER_ALIASES.items() for alias in aliases}
 
 
 def _word_key(text: str) -> str:
@@ -188,7 +240,7 @@ def _word_key(text: str) -> str:
 
 @dataclass(slots=True)  # one per cell read: slots make them cheaper to create
 class _Cell:
-    value: Any = None        # str for CSV; cached value for XLSX
+    value: Any = None  # str for CSV; cached value for XLSX
     formula: str | None = None  # formula text when the cell is a formula with no cached value
 
 
@@ -245,7 +297,7 @@ def _number_shape(text: str) -> tuple[str, Any, str | None]:
     if not s or not re.fullmatch(r"[\d.,]+", s) or not re.search(r"\d", s):
         return "bad", None, None
     neg = -1.0 if sign == "-" else 1.0
-    has_dot, has_comma = "." in s, ","  in s
+    has_dot, has_comma = "." in s, "," in s
     if not has_dot and not has_comma:
         return "ok", neg * float(s), None
     if has_dot and has_comma:
@@ -295,6 +347,7 @@ def _read_number(text: str, convention: str | None, mixed_note: str) -> tuple[fl
 
 # --------------------------------------------------------------------------- reading
 
+
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         try:
@@ -307,8 +360,12 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:8192]:
-        raise SourceFileError(path, "the file is not a text CSV file (it contains binary data).",
-                              hint="Save the table as CSV (UTF-8) or as an Excel .xlsx workbook.", code="file_not_text")
+        raise SourceFileError(
+            path,
+            "the file is not a text CSV file (it contains binary data).",
+            hint="Save the table as CSV (UTF-8) or as an Excel .xlsx workbook.",
+            code="file_not_text",
+        )
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             return data.decode(encoding), encoding
@@ -345,8 +402,9 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
     text, encoding = _decode(path, data)
     facts["encoding"] = encoding
     if not text.strip():
-        raise SourceFileError(path, "the file is empty (no header row, no data).",
-                              hint=TEMPLATE_HINT, code="file_empty")
+        raise SourceFileError(
+            path, "the file is empty (no header row, no data).", hint=TEMPLATE_HINT, code="file_empty"
+        )
     limits = load_limits()["rows"]
     best_delim, best_score = ",", -1
     for delim in (";", ",", "\t"):  # the delimiter that yields the header, from the first records only
@@ -361,12 +419,13 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
     grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
     pos, _, _ = _find_header(grid)
     if pos is not None:
-        _refuse_swallowed_lines(path, grid[pos + 1:], len(grid[pos][1]), best_delim, grid[pos][1])
+        _refuse_swallowed_lines(path, grid[pos + 1 :], len(grid[pos][1]), best_delim, grid[pos][1])
     return grid
 
 
-def _refuse_swallowed_lines(path: Path, body: list[tuple[int, list[_Cell]]], width: int, delim: str,
-                            header: list[_Cell]) -> None:
+def _refuse_swallowed_lines(
+    path: Path, body: list[tuple[int, list[_Cell]]], width: int, delim: str, header: list[_Cell]
+) -> None:
     """A quote opened in a cell and closed lines later swallows whole records into that cell.
 
     A cell may hold a line break (Alt+Enter in a spreadsheet), but not a line that is itself a
@@ -383,14 +442,16 @@ def _refuse_swallowed_lines(path: Path, body: list[tuple[int, list[_Cell]]], wid
             if swallowed:
                 name = _as_text(header[col].value) if col < len(header) else _column_letter(col)
                 raise SourceFileError(
-                    path, f"a quote (\") opens in column {name} and is not closed on that line, so the next "
-                          f"{len(lines)} line(s) of the file, {len(swallowed)} of them rows of the table, were "
-                          "read into that one cell; the file is not read, so that no row is lost.",
+                    path,
+                    f'a quote (") opens in column {name} and is not closed on that line, so the next '
+                    f"{len(lines)} line(s) of the file, {len(swallowed)} of them rows of the table, were "
+                    "read into that one cell; the file is not read, so that no row is lost.",
                     where=f"row {row_number}",
-                    hint=f"Close the quote in that cell (write \"\" for a quote inside a quoted cell), "
-                         "or remove it, and save the file again.",
+                    hint='Close the quote in that cell (write "" for a quote inside a quoted cell), '
+                    "or remove it, and save the file again.",
                     code="file_unterminated_quote",
-                    params={"column": name, "lines": len(lines), "rows": len(swallowed)})
+                    params={"column": name, "lines": len(lines), "rows": len(swallowed)},
+                )
 
 
 def _ole2_error(path: Path, data: bytes) -> SourceFileError:
@@ -399,12 +460,15 @@ def _ole2_error(path: Path, data: bytes) -> SourceFileError:
         problem = "the workbook is password-protected (encrypted), so it cannot be read."
         code = "file_encrypted"
     else:
-        problem = ("the file is an OLE2 compound file: a password-protected (encrypted) workbook or an old "
-                   "Excel 97-2003 .xls file. Neither can be read.")
+        problem = (
+            "the file is an OLE2 compound file: a password-protected (encrypted) workbook or an old "
+            "Excel 97-2003 .xls file. Neither can be read."
+        )
     return SourceFileError(
-        path, problem,
+        path,
+        problem,
         hint="Open it in Excel or LibreOffice, remove the password if it has one, and save it as an "
-             ".xlsx workbook (or as CSV) without protection.",
+        ".xlsx workbook (or as CSV) without protection.",
         code=code,
     )
 
@@ -422,18 +486,24 @@ def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, 
     package = check_xlsx_package(path)
     facts["hidden_sheets"] = package.hidden_sheets
     facts["external_links"] = package.external_links
-    damaged_hint = ("Open it in Excel or LibreOffice and save it again as an .xlsx workbook; "
-                    "if it does not open, ask the sender for a new copy.")
+    damaged_hint = (
+        "Open it in Excel or LibreOffice and save it again as an .xlsx workbook; "
+        "if it does not open, ask the sender for a new copy."
+    )
     try:
         wb_values = openpyxl.load_workbook(path, data_only=True, read_only=True)
         wb_formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
     except zipfile.BadZipFile:
-        raise SourceFileError(path, "the workbook is damaged (its ZIP package cannot be read).",
-                              hint=damaged_hint, code="file_corrupt") from None
+        raise SourceFileError(
+            path, "the workbook is damaged (its ZIP package cannot be read).", hint=damaged_hint, code="file_corrupt"
+        ) from None
     except Exception as exc:  # openpyxl raises many kinds of errors on broken packages
         raise SourceFileError(
-            path, f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
-            hint=damaged_hint, code="file_corrupt") from None
+            path,
+            f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
+            hint=damaged_hint,
+            code="file_corrupt",
+        ) from None
     try:
         sheets = wb_values.worksheets
         if not sheets:
@@ -449,8 +519,11 @@ def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, 
         raise
     except Exception as exc:
         raise SourceFileError(
-            path, f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
-            hint=damaged_hint, code="file_corrupt") from None
+            path,
+            f"the workbook is damaged or is not an Excel .xlsx file ({type(exc).__name__}: {exc}).",
+            hint=damaged_hint,
+            code="file_corrupt",
+        ) from None
     finally:
         wb_values.close()
         wb_formulas.close()
@@ -478,8 +551,12 @@ def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple
                 outside.append(f"{_column_letter(index)}{row_number}")
                 continue
             if isinstance(value, str) and len(value) > max_chars:
-                check_cells(path, longest=len(value), where=f"sheet '{facts['sheet']}', row {row_number}",
-                            cell=f"{_column_letter(index)}{row_number}")
+                check_cells(
+                    path,
+                    longest=len(value),
+                    where=f"sheet '{facts['sheet']}', row {row_number}",
+                    cell=f"{_column_letter(index)}{row_number}",
+                )
             cells.extend(_Cell(None) for _ in range(index - len(cells)))
             cells.append(_Cell(value, formula))
         if not cells:
@@ -498,6 +575,7 @@ def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple
 
 # --------------------------------------------------------------------------- codes
 
+
 @lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
 def _unit(text: str) -> str:
     key = _word_key(text)
@@ -511,8 +589,9 @@ def _sex(text: str) -> tuple[str, str]:
     code = SEX_WORDS.get(_word_key(text))
     if code:
         return code, ""
-    return "", (f"SEX '{text}' is not understood. Write _T (total), F (female) or M (male), "
-                "or Total/Mujer/Mulher/Hombre/Homem.")
+    return "", (
+        f"SEX '{text}' is not understood. Write _T (total), F (female) or M (male), or Total/Mujer/Mulher/Hombre/Homem."
+    )
 
 
 @lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
@@ -525,14 +604,18 @@ def _age(text: str) -> tuple[str, str]:
     key = _word_key(text)
     if key in ("total", "todas", "todos", "todas las edades", "todas as idades", "all ages", "all"):
         return "_T", ""
-    for pattern, build in ((_AGE_BAND, lambda a, b: f"Y{int(a)}T{int(b)}"),
-                           (_AGE_PLUS, lambda a: f"Y_GE{int(a)}"),
-                           (_AGE_UNDER, lambda a: f"Y_LT{int(a)}")):
+    for pattern, build in (
+        (_AGE_BAND, lambda a, b: f"Y{int(a)}T{int(b)}"),
+        (_AGE_PLUS, lambda a: f"Y_GE{int(a)}"),
+        (_AGE_UNDER, lambda a: f"Y_LT{int(a)}"),
+    ):
         match = pattern.match(key)
         if match:
             return build(*match.groups()), ""
-    return "", (f"AGE '{text}' is not understood. Write an age band such as 0-17, 18-29 or 18+, "
-                "or a code such as Y_LT18 or _T (all ages).")
+    return "", (
+        f"AGE '{text}' is not understood. Write an age band such as 0-17, 18-29 or 18+, "
+        "or a code such as Y_LT18 or _T (all ages)."
+    )
 
 
 @lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
@@ -550,8 +633,10 @@ def _disaggregation(text: str) -> tuple[str, str]:
         pairs[key] = value
     else:
         return disaggregation_key(pairs), ""
-    return "", (f"DISAGGREGATION '{text}' must be written Key=Value, several joined by | "
-                "(e.g. Tipo=Explotación sexual|Región=Norte), each key once.")
+    return "", (
+        f"DISAGGREGATION '{text}' must be written Key=Value, several joined by | "
+        "(e.g. Tipo=Explotación sexual|Región=Norte), each key once."
+    )
 
 
 @lru_cache(maxsize=65536)  # pure: a file repeats the same few codes on every row
@@ -563,11 +648,13 @@ def _status(text: str) -> tuple[str, str]:
     code = STATUS_WORDS.get(_word_key(text))
     if code:
         return code, ""
-    return "", (f"OBS_STATUS '{text}' is not understood. Write A (normal), E (estimated) or "
-                "P (provisional), or leave it blank.")
+    return "", (
+        f"OBS_STATUS '{text}' is not understood. Write A (normal), E (estimated) or P (provisional), or leave it blank."
+    )
 
 
 # --------------------------------------------------------------------------- main
+
 
 def parse(path: Path) -> ParseResult:
     """Parse one file of the generic observations template (XLSX or CSV)."""
@@ -575,8 +662,12 @@ def parse(path: Path) -> ParseResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceFileError(path, f"the file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.", code="file_cannot_open") from None
+        raise SourceFileError(
+            path,
+            f"the file cannot be opened ({exc.strerror or exc}).",
+            hint="Check that the file exists and is readable.",
+            code="file_cannot_open",
+        ) from None
     facts: dict[str, Any] = {"file": path.name}
     suffix = path.suffix.lower()
     if not data:
@@ -590,10 +681,12 @@ def parse(path: Path) -> ParseResult:
         where_prefix = f"sheet '{sheet}', "
     elif suffix in XLSX_SUFFIXES or suffix == ".xls":
         raise SourceFileError(
-            path, f"the file is named {suffix} but is not an Excel workbook (it is damaged, or a different "
-                  "kind of file was renamed).",
+            path,
+            f"the file is named {suffix} but is not an Excel workbook (it is damaged, or a different "
+            "kind of file was renamed).",
             hint="Open it in Excel or LibreOffice and save it as an .xlsx workbook, or ask the sender for a new copy.",
-            code="file_corrupt")
+            code="file_corrupt",
+        )
     else:
         facts["format"] = "csv"
         grid = _grid_from_csv(path, data, facts)
@@ -616,7 +709,8 @@ def parse(path: Path) -> ParseResult:
                 f"{', '.join(found)}. Expected header: {EXPECTED_HEADER_TEXT}.",
                 where=f"{where_prefix}row {row_number}",
                 hint="Add the missing column(s) with one of the accepted names. " + TEMPLATE_HINT,
-                code="file_missing_column", params={"columns": ", ".join(missing), "found": ", ".join(found)},
+                code="file_missing_column",
+                params={"columns": ", ".join(missing), "found": ", ".join(found)},
             )
         raise SourceFileError(
             path,
@@ -655,17 +749,20 @@ def parse(path: Path) -> ParseResult:
     facts["columns"] = {c: _as_text(header_cells[i].value) for c, i in sorted(columns.items(), key=lambda x: x[1])}
     facts["extra_columns"] = extra
 
-    body = grid[pos + 1:]
+    body = grid[pos + 1 :]
     width = max(i for i, c in enumerate(header_cells) if _as_text(c.value)) + 1  # the table's columns
     for n, cells in body:
         facts.setdefault("outside_cells", []).extend(
-            f"{_column_letter(i)}{n}" for i in range(width, len(cells)) if not _is_blank(cells[i:i + 1]))
+            f"{_column_letter(i)}{n}" for i in range(width, len(cells)) if not _is_blank(cells[i : i + 1])
+        )
     data_rows = [(n, cells) for n, cells in body if not _is_blank(cells[:width])]
-    facts["blank_rows"] = len(body) - len(data_rows) + sum(
-        count for n, count in facts.pop("blank_runs", []) if n > header_row)
+    facts["blank_rows"] = (
+        len(body) - len(data_rows) + sum(count for n, count in facts.pop("blank_runs", []) if n > header_row)
+    )
     if not data_rows:
         raise SourceFileError(
-            path, f"the file has a header row (row {header_row}) but no data rows below it.",
+            path,
+            f"the file has a header row (row {header_row}) but no data rows below it.",
             where=(f"sheet '{sheet}'" if sheet else ""),
             hint="Fill in one row per observation below the header.",
             code="file_header_only",
@@ -696,8 +793,10 @@ def parse(path: Path) -> ParseResult:
     facts["decimal_separator"] = convention
     facts["decimal_rule"] = rule
     if rule == "mixed":
-        mixed_note = (f"The file uses both decimal commas (e.g. row {evidence[',']}) and decimal points "
-                      f"(e.g. row {evidence['.']}), so its convention is unknown.")
+        mixed_note = (
+            f"The file uses both decimal commas (e.g. row {evidence[',']}) and decimal points "
+            f"(e.g. row {evidence['.']}), so its convention is unknown."
+        )
     else:
         mixed_note = "Nothing else in the file shows whether it uses a decimal point or a decimal comma."
 
@@ -760,22 +859,24 @@ def parse(path: Path) -> ParseResult:
         if "COMMENT" in columns and text["COMMENT"]:
             comments.append({"row": row_number, "comment": text["COMMENT"]})
 
-        out.append({
-            "MEASURE": text["MEASURE"].upper(),
-            "AREA_RAW": text["REF_AREA"],
-            "TIME_PERIOD_RAW": text["TIME_PERIOD"],
-            "OBS_VALUE": value if not errors else None,
-            "VALUE_RAW": _as_text(raw),
-            "UNIT_MEASURE": _unit(text["UNIT_MEASURE"]) if text["UNIT_MEASURE"] else "",
-            "OBS_STATUS": status,
-            "SEX": sex,
-            "AGE": age,
-            "DISAGGREGATION": disagg,
-            "NATURE": "",
-            "LOC_SHEET": sheet,
-            "LOC_ROW": row_number,
-            "PARSE_ERROR": "; ".join(errors),
-        })
+        out.append(
+            {
+                "MEASURE": text["MEASURE"].upper(),
+                "AREA_RAW": text["REF_AREA"],
+                "TIME_PERIOD_RAW": text["TIME_PERIOD"],
+                "OBS_VALUE": value if not errors else None,
+                "VALUE_RAW": _as_text(raw),
+                "UNIT_MEASURE": _unit(text["UNIT_MEASURE"]) if text["UNIT_MEASURE"] else "",
+                "OBS_STATUS": status,
+                "SEX": sex,
+                "AGE": age,
+                "DISAGGREGATION": disagg,
+                "NATURE": "",
+                "LOC_SHEET": sheet,
+                "LOC_ROW": row_number,
+                "PARSE_ERROR": "; ".join(errors),
+            }
+        )
 
     rows = make_rows(out)
     facts["comments"] = comments

@@ -57,11 +57,12 @@ class PackageInfo:
 
 def _refuse_size(path: Path, member: str, size: int, limit_mb: float, what: str) -> SourceFileError:
     return SourceFileError(
-        path, f"{what} unpacks to {size / MB:,.0f} MB ({member}), over the {limit_mb:g} MB limit; "
-              "it is not read.",
+        path,
+        f"{what} unpacks to {size / MB:,.0f} MB ({member}), over the {limit_mb:g} MB limit; it is not read.",
         hint="Send only the aggregated table, in a new workbook with one sheet, or as CSV.",
         code="file_unpacks_too_large",
-        params={"member": member, "size_mb": f"{size / MB:,.0f}", "limit_mb": f"{limit_mb:g}"})
+        params={"member": member, "size_mb": f"{size / MB:,.0f}", "limit_mb": f"{limit_mb:g}"},
+    )
 
 
 def _sheet_states(workbook_xml: bytes) -> list[tuple[str, str]]:
@@ -84,85 +85,132 @@ def check_xlsx_package(path: Path) -> PackageInfo:
             members = package.infolist()
             if len(members) > limits["max_members"]:
                 raise SourceFileError(
-                    path, f"the workbook package holds {len(members):,} files, over the limit of "
-                          f"{limits['max_members']:,}; it is not read.",
+                    path,
+                    f"the workbook package holds {len(members):,} files, over the limit of "
+                    f"{limits['max_members']:,}; it is not read.",
                     hint="Send only the aggregated table, in a new workbook with one sheet, or as CSV.",
-                    code="file_too_many_members", params={"n": len(members), "limit": limits["max_members"]})
+                    code="file_too_many_members",
+                    params={"n": len(members), "limit": limits["max_members"]},
+                )
             info = PackageInfo()
             for member in members:
                 info.unpacked_bytes += member.file_size
                 if member.file_size > limits["max_member_megabytes"] * MB:
-                    raise _refuse_size(path, member.filename, member.file_size,
-                                       limits["max_member_megabytes"], "a part of the workbook")
-                if (member.file_size > MB and member.compress_size
-                        and member.file_size / member.compress_size > limits["max_compression_ratio"]):
-                    raise _refuse_size(path, member.filename, member.file_size,
-                                       member.compress_size * limits["max_compression_ratio"] / MB,
-                                       "a part of the workbook, compressed beyond any real sheet,")
+                    raise _refuse_size(
+                        path,
+                        member.filename,
+                        member.file_size,
+                        limits["max_member_megabytes"],
+                        "a part of the workbook",
+                    )
+                if (
+                    member.file_size > MB
+                    and member.compress_size
+                    and member.file_size / member.compress_size > limits["max_compression_ratio"]
+                ):
+                    raise _refuse_size(
+                        path,
+                        member.filename,
+                        member.file_size,
+                        member.compress_size * limits["max_compression_ratio"] / MB,
+                        "a part of the workbook, compressed beyond any real sheet,",
+                    )
             if info.unpacked_bytes > limits["max_uncompressed_megabytes"] * MB:
-                raise _refuse_size(path, "all parts", info.unpacked_bytes,
-                                   limits["max_uncompressed_megabytes"], "the workbook")
+                raise _refuse_size(
+                    path, "all parts", info.unpacked_bytes, limits["max_uncompressed_megabytes"], "the workbook"
+                )
             names = {m.filename for m in members}
             content_types = package.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
             if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
                 raise SourceFileError(
-                    path, "the workbook contains macros (VBA code) although it is named .xlsx; "
-                          "a macro-enabled workbook is not accepted.",
+                    path,
+                    "the workbook contains macros (VBA code) although it is named .xlsx; "
+                    "a macro-enabled workbook is not accepted.",
                     hint="Open it in Excel or LibreOffice and save it as a plain Excel workbook (.xlsx), "
-                         "without macros.",
-                    code="file_macro_enabled")
+                    "without macros.",
+                    code="file_macro_enabled",
+                )
             info.external_links = sum(1 for n in names if re.fullmatch(r"xl/externalLinks/externalLink\d+\.xml", n))
             if "xl/workbook.xml" in names:
-                info.hidden_sheets = [name for name, state in _sheet_states(package.read("xl/workbook.xml"))
-                                      if state in ("hidden", "veryHidden")]
+                info.hidden_sheets = [
+                    name
+                    for name, state in _sheet_states(package.read("xl/workbook.xml"))
+                    if state in ("hidden", "veryHidden")
+                ]
             return info
     except zipfile.BadZipFile:
-        raise SourceFileError(path, "the workbook is damaged (its ZIP package cannot be read).",
-                              hint="Open it in Excel or LibreOffice and save it again as an .xlsx workbook; "
-                                   "if it does not open, ask the sender for a new copy.",
-                              code="file_corrupt") from None
+        raise SourceFileError(
+            path,
+            "the workbook is damaged (its ZIP package cannot be read).",
+            hint="Open it in Excel or LibreOffice and save it again as an .xlsx workbook; "
+            "if it does not open, ask the sender for a new copy.",
+            code="file_corrupt",
+        ) from None
 
 
-def check_cells(path: Path, *, rows: int = 0, columns: int = 0, longest: int = 0, cells: int = 0,
-                where: str = "", cell: str = "") -> None:
+def check_cells(
+    path: Path, *, rows: int = 0, columns: int = 0, longest: int = 0, cells: int = 0, where: str = "", cell: str = ""
+) -> None:
     """Refuse a grid with too many rows, columns or cells, or a cell longer than the limits."""
     limits = load_limits()["rows"]
     if cells > limits["max_cells"]:
         raise SourceFileError(
-            path, f"the table has more than {limits['max_cells']:,} cells; it is not read.", where=where,
+            path,
+            f"the table has more than {limits['max_cells']:,} cells; it is not read.",
+            where=where,
             hint="Send the aggregated table only (one row per country, period and measure), or split the file by year.",
-            code="file_too_many_cells", params={"limit": f"{limits['max_cells']:,}"})
+            code="file_too_many_cells",
+            params={"limit": f"{limits['max_cells']:,}"},
+        )
     if rows > limits["max_rows"]:
         raise SourceFileError(
-            path, f"the table has more than {limits['max_rows']:,} rows; it is not read.", where=where,
+            path,
+            f"the table has more than {limits['max_rows']:,} rows; it is not read.",
+            where=where,
             hint="Send the aggregated table only (one row per country, period and measure), or split the file by year.",
-            code="file_too_many_rows", params={"limit": f"{limits['max_rows']:,}"})
+            code="file_too_many_rows",
+            params={"limit": f"{limits['max_rows']:,}"},
+        )
     if columns > limits["max_columns"]:
         raise SourceFileError(
-            path, f"a row has {columns:,} cells, more than the limit of {limits['max_columns']}; it is not read.",
-            where=where, hint="Keep only the template's columns; delete the columns to the right of the table.",
-            code="file_too_many_columns", params={"n": f"{columns:,}", "limit": limits["max_columns"]})
+            path,
+            f"a row has {columns:,} cells, more than the limit of {limits['max_columns']}; it is not read.",
+            where=where,
+            hint="Keep only the template's columns; delete the columns to the right of the table.",
+            code="file_too_many_columns",
+            params={"n": f"{columns:,}", "limit": limits["max_columns"]},
+        )
     if longest > limits["max_cell_characters"]:
         raise SourceFileError(
-            path, f"a cell{' (' + cell + ')' if cell else ''} holds {longest:,} characters, more than the "
-                  f"{limits['max_cell_characters']:,} a spreadsheet cell can hold; it is not read.",
-            where=where, hint="Shorten that cell; if it holds many rows, a quote (\") is not closed before it.",
-            code="file_cell_too_long", params={"n": f"{longest:,}", "limit": f"{limits['max_cell_characters']:,}",
-                                               "cell": cell})
+            path,
+            f"a cell{' (' + cell + ')' if cell else ''} holds {longest:,} characters, more than the "
+            f"{limits['max_cell_characters']:,} a spreadsheet cell can hold; it is not read.",
+            where=where,
+            hint='Shorten that cell; if it holds many rows, a quote (") is not closed before it.',
+            code="file_cell_too_long",
+            params={"n": f"{longest:,}", "limit": f"{limits['max_cell_characters']:,}", "cell": cell},
+        )
 
 
 def used_rows(path: Path, ws: Any, min_row: int, max_col: int) -> list[int]:
     """Row numbers from ``min_row`` on where a (full-mode) openpyxl sheet holds a value in
     its first ``max_col`` columns: a stray cell at row 1,048,576 does not make the reader
     create a million empty rows."""
-    rows = sorted({row for (row, col), cell in ws._cells.items()
-                   if row >= min_row and col <= max_col and cell.value is not None})
+    rows = sorted(
+        {row for (row, col), cell in ws._cells.items() if row >= min_row and col <= max_col and cell.value is not None}
+    )
     check_cells(path, rows=len(rows), where=f"sheet '{ws.title}'")
     return rows
 
 
-def read_records(path: Path, text: str, *, delimiter: str = ",", limit: int | None = None,
-                 hint: str = "Save the table again as CSV from the spreadsheet program.") -> list[list[str]]:
+def read_records(
+    path: Path,
+    text: str,
+    *,
+    delimiter: str = ",",
+    limit: int | None = None,
+    hint: str = "Save the table again as CSV from the spreadsheet program.",
+) -> list[list[str]]:
     """The CSV records of ``text`` (at most ``limit``), within the limits on columns, cells
     and cell length; a record too wide, too many cells or a cell too long refuses the file."""
     rows = load_limits()["rows"]
@@ -183,8 +231,14 @@ def read_records(path: Path, text: str, *, delimiter: str = ",", limit: int | No
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             check_cells(path, longest=rows["max_cell_characters"] + 1, where=f"row {len(records) + 1}")
-        raise SourceFileError(path, f"the file is not a readable CSV ({exc}).", where=f"row {len(records) + 1}",
-                              hint=hint, code="file_unreadable", params={"format": "CSV"}) from None
+        raise SourceFileError(
+            path,
+            f"the file is not a readable CSV ({exc}).",
+            where=f"row {len(records) + 1}",
+            hint=hint,
+            code="file_unreadable",
+            params={"format": "CSV"},
+        ) from None
     return records
 
 
@@ -192,9 +246,12 @@ def check_pages(path: Path, pages: int) -> None:
     limit = load_limits()["pdf"]["max_pages"]
     if pages > limit:
         raise SourceFileError(
-            path, f"the document has {pages:,} pages, more than the limit of {limit}; it is not read.",
-            hint="Send only the pages with the table.", code="file_too_many_pages",
-            params={"n": f"{pages:,}", "limit": limit})
+            path,
+            f"the document has {pages:,} pages, more than the limit of {limit}; it is not read.",
+            hint="Send only the pages with the table.",
+            code="file_too_many_pages",
+            params={"n": f"{pages:,}", "limit": limit},
+        )
 
 
 class _Timeout(Exception):
@@ -228,13 +285,15 @@ def parse_deadline(path: Path, seconds: float | None = None) -> Iterator[None]:
         yield
     except _Timeout:
         raise SourceFileError(
-            path, f"reading the file took more than {seconds:g} seconds and was stopped "
-                  f"(after {time.monotonic() - start:.0f} s).",
+            path,
+            f"reading the file took more than {seconds:g} seconds and was stopped "
+            f"(after {time.monotonic() - start:.0f} s).",
             hint="Send only the aggregated table, in a new workbook with one sheet, or as CSV.",
-            code="file_too_slow", params={"seconds": f"{seconds:g}"}) from None
+            code="file_too_slow",
+            params={"seconds": f"{seconds:g}"},
+        ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if outer_delay:
-            signal.setitimer(signal.ITIMER_REAL, max(outer_delay - (time.monotonic() - start), 0.001),
-                             outer_interval)
+            signal.setitimer(signal.ITIMER_REAL, max(outer_delay - (time.monotonic() - start), 0.001), outer_interval)

@@ -73,8 +73,9 @@ HEADER_WORDS = {"country", "/", "territory", "total", "number", "of", "reports"}
 def open_pdf(path: Path) -> pdfplumber.PDF:
     """Check that ``path`` is a complete, readable, unencrypted PDF and open it."""
     if not path.is_file():
-        raise SourceFileError(path, "the file does not exist.", hint="Check the path, or " + HINT_DOWNLOAD,
-                              code="file_cannot_open")
+        raise SourceFileError(
+            path, "the file does not exist.", hint="Check the path, or " + HINT_DOWNLOAD, code="file_cannot_open"
+        )
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(1024)
@@ -82,13 +83,15 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
         tail = fh.read()
     if b"%PDF-" not in head:
         raise SourceFileError(
-            path, f"this is not a PDF file ({_sniff(head)}).",
+            path,
+            f"this is not a PDF file ({_sniff(head)}).",
             hint="The download probably saved an error page instead of the PDF: " + HINT_DOWNLOAD,
             code="file_empty" if not head else "file_not_pdf",
         )
     if b"%%EOF" not in tail:
         raise SourceFileError(
-            path, f"the PDF is truncated: its end-of-file marker is missing ({size:,} bytes).",
+            path,
+            f"the PDF is truncated: its end-of-file marker is missing ({size:,} bytes).",
             hint="The download was probably interrupted: " + HINT_DOWNLOAD,
             code="file_truncated",
         )
@@ -98,7 +101,8 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
         cause = exc.args[0] if exc.args else exc
         if isinstance(cause, PDFEncryptionError):
             raise SourceFileError(
-                path, "the PDF is encrypted (password-protected) and cannot be read.",
+                path,
+                "the PDF is encrypted (password-protected) and cannot be read.",
                 hint="Use the public, unprotected PDF published by NCMEC: " + HINT_DOWNLOAD,
                 code="file_encrypted",
             ) from exc
@@ -116,8 +120,11 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
 def _corrupt(path: Path, exc: BaseException, where: str = "") -> SourceFileError:
     cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
     return SourceFileError(
-        path, f"the PDF is damaged and cannot be read ({type(cause).__name__}).",
-        where=where, hint="The file is probably corrupt: " + HINT_DOWNLOAD, code="file_corrupt",
+        path,
+        f"the PDF is damaged and cannot be read ({type(cause).__name__}).",
+        where=where,
+        hint="The file is probably corrupt: " + HINT_DOWNLOAD,
+        code="file_corrupt",
     )
 
 
@@ -144,15 +151,21 @@ def read_title_and_totals(path: Path, page_texts: list[str]) -> dict[str, Any]:
     match = TITLE_RE.search(" ".join(first.split()))
     if not match and not first.strip():
         raise SourceFileError(
-            path, "page 1 has no readable text (the PDF may be damaged, or be a scan).",
-            where="page 1", hint=HINT_DOWNLOAD[0].upper() + HINT_DOWNLOAD[1:], code="file_no_text",
+            path,
+            "page 1 has no readable text (the PDF may be damaged, or be a scan).",
+            where="page 1",
+            hint=HINT_DOWNLOAD[0].upper() + HINT_DOWNLOAD[1:],
+            code="file_no_text",
         )
     if not match:
         raise SourceFileError(
-            path, 'this is not a "CyberTipline Reports by Country" document: '
+            path,
+            'this is not a "CyberTipline Reports by Country" document: '
             'page 1 has no title like "2019 CyberTipline Reports by Country".',
-            where="page 1", hint="Check that the right file was saved under this name, or " + HINT_DOWNLOAD,
-            code="file_not_expected_report", params={"expected": "CyberTipline Reports by Country"},
+            where="page 1",
+            hint="Check that the right file was saved under this name, or " + HINT_DOWNLOAD,
+            code="file_not_expected_report",
+            params={"expected": "CyberTipline Reports by Country"},
         )
     facts: dict[str, Any] = {
         "report_year": int(match.group(1)),
@@ -267,7 +280,7 @@ def page_rows(page: Any) -> tuple[list[dict], str | None, str]:
         stop = headers[k + 1][0] if k + 1 < len(headers) else len(lines)
         edges = [0.0] + [x - 10 for x in xs[1:]] + [float("inf")]
         for lo, hi in zip(edges, edges[1:]):
-            column = [[w for w in line if lo <= w["x0"] < hi] for line in lines[start + 1:stop]]
+            column = [[w for w in line if lo <= w["x0"] < hi] for line in lines[start + 1 : stop]]
             for row in column_rows([line for line in column if line]):
                 row["page"], row["line"] = page.page_number, line_no[id(row["first"])]
                 found.append(row)
@@ -300,9 +313,16 @@ def to_record(row: dict, year: int, dash_as_zero: bool) -> dict[str, Any]:
     if not printed:
         error = (error + " " if error else "") + "this row has a number but no area name."
     return {
-        "MEASURE": MEASURE, "AREA_RAW": clean_name(printed), "TIME_PERIOD_RAW": str(year),
-        "OBS_VALUE": value, "VALUE_RAW": row["value"] or "", "UNIT_MEASURE": "NUMBER",
-        "OBS_STATUS": "A", "LOC_PAGE": row["page"], "LOC_LINE": row["line"], "PARSE_ERROR": error,
+        "MEASURE": MEASURE,
+        "AREA_RAW": clean_name(printed),
+        "TIME_PERIOD_RAW": str(year),
+        "OBS_VALUE": value,
+        "VALUE_RAW": row["value"] or "",
+        "UNIT_MEASURE": "NUMBER",
+        "OBS_STATUS": "A",
+        "LOC_PAGE": row["page"],
+        "LOC_LINE": row["line"],
+        "PARSE_ERROR": error,
     }
 
 
@@ -327,8 +347,8 @@ def parse(path: Path, **options: Any) -> ParseResult:
     facts = read_title_and_totals(path, texts)
     if not rows:
         raise SourceFileError(
-            path, "no country table was found (no header line starting with \"Country\" "
-            "followed by rows with report counts).",
+            path,
+            'no country table was found (no header line starting with "Country" followed by rows with report counts).',
             hint="The layout may have changed: compare the file with earlier years and update "
             "sources/parsers/ncmec_pdf.py, or " + HINT_DOWNLOAD,
             code="file_layout_changed",
@@ -336,7 +356,8 @@ def parse(path: Path, **options: Any) -> ParseResult:
     records = [to_record(row, facts["report_year"], dash_as_zero) for row in rows]
     facts["stated_total_table"] = int(totals[-1].replace(",", "")) if totals else None
     facts["area_footnotes"] = {
-        clean_name(p): p.replace("\u2019", "'") for p in (" ".join(r["names"]) for r in rows)
+        clean_name(p): p.replace("\u2019", "'")
+        for p in (" ".join(r["names"]) for r in rows)
         if p.rstrip().endswith("*")
     }
     facts["pages"] = len(texts)

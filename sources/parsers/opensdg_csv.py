@@ -145,9 +145,21 @@ UNIT_MULTIPLIER_ONE = {"", "units", "unit", "0", "1"}
 _SDMX_OBS_STATUS = {"A", "B", "D", "E", "F", "G", "I", "K", "L", "M", "N", "O", "P", "Q", "S", "U", "V"}
 
 SEX_LABELS: dict[str, str] = {
-    "male": "M", "males": "M", "men": "M", "boys": "M", "m": "M",
-    "female": "F", "females": "F", "women": "F", "girls": "F", "f": "F",
-    "total": "_T", "both sexes": "_T", "both": "_T", "all": "_T", "_t": "_T",
+    "male": "M",
+    "males": "M",
+    "men": "M",
+    "boys": "M",
+    "m": "M",
+    "female": "F",
+    "females": "F",
+    "women": "F",
+    "girls": "F",
+    "f": "F",
+    "total": "_T",
+    "both sexes": "_T",
+    "both": "_T",
+    "all": "_T",
+    "_t": "_T",
 }
 
 _SPECIAL_COLUMNS = {
@@ -177,14 +189,17 @@ _FILE_NAME = re.compile(r"^indicator_(?P<id>[0-9]+(?:-[0-9a-z]+){2,3})\.csv$", r
 
 _AGE_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     # 15-24, 2-4 years, 1-2 Years Old, 15 to 24 years
-    (re.compile(r"^(\d+)\s*(?:-|–|to)\s*(\d+)(?:\s*(?:years?|yrs?)(?:\s*old)?)?$"),
-     lambda a, b: f"Y{int(a)}T{int(b)}"),
+    (re.compile(r"^(\d+)\s*(?:-|–|to)\s*(\d+)(?:\s*(?:years?|yrs?)(?:\s*old)?)?$"), lambda a, b: f"Y{int(a)}T{int(b)}"),
     # 17 Years and Under, 18 or younger, 17 and below
-    (re.compile(r"^(\d+)\s*(?:years?\s*(?:old\s*)?)?(?:and|or)\s*(?:under|younger|below|less)$"),
-     lambda a: f"Y_LT{int(a) + 1}"),
+    (
+        re.compile(r"^(\d+)\s*(?:years?\s*(?:old\s*)?)?(?:and|or)\s*(?:under|younger|below|less)$"),
+        lambda a: f"Y_LT{int(a) + 1}",
+    ),
     # 18 Years and Older, 19 or Older, 60+, 65 and over
-    (re.compile(r"^(\d+)\s*(?:\+|(?:years?\s*(?:old\s*)?)?(?:and|or)\s*(?:older|over|above|more))(?:\s*years?)?$"),
-     lambda a: f"Y_GE{int(a)}"),
+    (
+        re.compile(r"^(\d+)\s*(?:\+|(?:years?\s*(?:old\s*)?)?(?:and|or)\s*(?:older|over|above|more))(?:\s*years?)?$"),
+        lambda a: f"Y_GE{int(a)}",
+    ),
     # under 18, less than 18 years, <18
     (re.compile(r"^(?:under|less than|<)\s*(\d+)(?:\s*years?)?$"), lambda a: f"Y_LT{int(a)}"),
 ]
@@ -239,8 +254,11 @@ def read_metadata(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceFileError(path, f"the metadata file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.") from None
+        raise SourceFileError(
+            path,
+            f"the metadata file cannot be opened ({exc.strerror or exc}).",
+            hint="Check that the file exists and is readable.",
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -252,16 +270,19 @@ def read_metadata(path: Path) -> dict[str, Any]:
     if first is not None and lines[first].strip() == "---":
         end = next((i for i in range(first + 1, len(lines)) if lines[i].strip() in ("---", "...")), None)
         if end is not None:
-            head = "\n".join(lines[first + 1:end])
-            body = "\n".join(lines[end + 1:])
+            head = "\n".join(lines[first + 1 : end])
+            body = "\n".join(lines[end + 1 :])
             result = _yaml_mapping(head)
             if result is None:
-                raise SourceFileError(path, "the front matter between the '---' lines is not valid YAML.",
-                                      hint="Fix the YAML of the metadata header (key: value, one per line).")
+                raise SourceFileError(
+                    path,
+                    "the front matter between the '---' lines is not valid YAML.",
+                    hint="Fix the YAML of the metadata header (key: value, one per line).",
+                )
             if body.strip():
                 result["_unparsed_text"] = body.strip("\n")
             return result
-        lines = lines[first + 1:]
+        lines = lines[first + 1 :]
 
     whole = _yaml_mapping("\n".join(lines))
     if whole is not None:
@@ -290,7 +311,8 @@ def read_metadata(path: Path) -> dict[str, Any]:
                 result["_unparsed_text"] = rest
             return result
     raise SourceFileError(
-        path, "no 'key: value' metadata could be read at the start of the file.",
+        path,
+        "no 'key: value' metadata could be read at the start of the file.",
         hint="An Open SDG metadata file starts with YAML lines such as 'reporting_status: complete'.",
     )
 
@@ -306,9 +328,11 @@ def _yaml_mapping(text: str) -> dict[str, Any] | None:
 
 
 def _metadata_path(path: Path, indicator_id: str) -> Path | None:
-    for candidate in (path.parent.parent / "meta" / f"{indicator_id}.md",
-                      path.parent / "meta" / f"{indicator_id}.md",
-                      path.parent / f"{indicator_id}.md"):
+    for candidate in (
+        path.parent.parent / "meta" / f"{indicator_id}.md",
+        path.parent / "meta" / f"{indicator_id}.md",
+        path.parent / f"{indicator_id}.md",
+    ):
         if candidate.is_file():
             return candidate
     return None
@@ -342,19 +366,28 @@ def _read_csv(path: Path) -> list[list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceFileError(path, f"the file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.", code="file_cannot_open") from None
+        raise SourceFileError(
+            path,
+            f"the file cannot be opened ({exc.strerror or exc}).",
+            hint="Check that the file exists and is readable.",
+            code="file_cannot_open",
+        ) from None
     if b"\x00" in data[:4096]:
-        raise SourceFileError(path, "the file is not a text CSV file (it contains binary data).",
-                              hint="Use the indicator CSV exactly as published by the Open SDG platform.",
-                              code="file_not_text")
+        raise SourceFileError(
+            path,
+            "the file is not a text CSV file (it contains binary data).",
+            hint="Use the indicator CSV exactly as published by the Open SDG platform.",
+            code="file_not_text",
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceFileError(
-            path, f"the file is not valid UTF-8 (byte {exc.start + 1} cannot be read).",
+            path,
+            f"the file is not valid UTF-8 (byte {exc.start + 1} cannot be read).",
             hint="Open SDG data files are UTF-8; download the file again without converting it.",
-            code="file_encoding", params={"encoding": "UTF-8", "byte": exc.start + 1},
+            code="file_encoding",
+            params={"encoding": "UTF-8", "byte": exc.start + 1},
         ) from None
     records = read_records(path, text, hint="Download the indicator CSV again.")
     check_cells(path, rows=len(records) - 1)
@@ -412,11 +445,15 @@ class _AreaCheck:
         if kinds.get(code) != "country":
             return False
         raise SourceFileError(
-            self.path, f"the column '{column}' says '{cell}' ({code}), but the catalogue entry is "
-            f"for {self.area} ({self.area_code}).", where=f"row {row_number}, column {column}",
+            self.path,
+            f"the column '{column}' says '{cell}' ({code}), but the catalogue entry is "
+            f"for {self.area} ({self.area_code}).",
+            where=f"row {row_number}, column {column}",
             hint="Check that the file belongs to this source; if it does, correct the 'area' "
-            "parser option of its catalogue entry.", code="file_area_contradicts_catalogue",
-            params={"column": column, "found": cell, "expected": self.area})
+            "parser option of its catalogue entry.",
+            code="file_area_contradicts_catalogue",
+            params={"column": column, "found": cell, "expected": self.area},
+        )
 
 
 def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
@@ -425,20 +462,22 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
     match = _FILE_NAME.match(path.name)
     if not match:
         raise SourceFileError(
-            path, "this is not an Open SDG data file name.",
+            path,
+            "this is not an Open SDG data file name.",
             hint="Open SDG data files are named indicator_<goal>-<target>-<indicator>.csv, e.g. indicator_16-2-1.csv.",
-            code="file_wrong_name", params={"expected": "indicator_<goal>-<target>-<indicator>.csv"},
+            code="file_wrong_name",
+            params={"expected": "indicator_<goal>-<target>-<indicator>.csv"},
         )
     indicator_id = match.group("id").lower()
     measure = "SDG_" + indicator_id.replace("-", "_").upper()
-    area_key = _norm(area)
 
     records = _read_csv(path)
     while records and not any(c.strip() for c in records[-1]):
         records.pop()
     if not records:
-        raise SourceFileError(path, "the file is empty (no header, no data).",
-                              hint="Download the indicator CSV again.", code="file_empty")
+        raise SourceFileError(
+            path, "the file is empty (no header, no data).", hint="Download the indicator CSV again.", code="file_empty"
+        )
     header = [h.strip() for h in records[0]]
     roles: list[str] = []
     seen_special: dict[str, str] = {}
@@ -448,8 +487,11 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         if role:
             if role in seen_special:
                 raise SourceFileError(
-                    path, f"the columns '{seen_special[role]}' and '{name}' both hold the {role}.",
-                    where="row 1", hint="Keep one of them.")
+                    path,
+                    f"the columns '{seen_special[role]}' and '{name}' both hold the {role}.",
+                    where="row 1",
+                    hint="Keep one of them.",
+                )
             seen_special[role] = name
         elif not name:
             role = "blank"
@@ -467,22 +509,37 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
     missing = [c for c in ("Year", "Value") if c.lower() not in seen_special]
     if missing:
         raise SourceFileError(
-            path, f"the header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}.",
+            path,
+            f"the header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}.",
             where="row 1",
             hint="An Open SDG data file has a 'Year' column, a 'Value' column and optional disaggregation columns.",
-            code="file_missing_column", params={"columns": ", ".join(missing), "found": ", ".join(header)},
+            code="file_missing_column",
+            params={"columns": ", ".join(missing), "found": ", ".join(header)},
         )
     data_records = records[1:]
     placeholders = [i + 2 for i, rec in enumerate(data_records) if _is_placeholder(rec, roles)]
     data_records = [rec for i, rec in enumerate(data_records) if i + 2 not in placeholders]
     if not data_records and placeholders:
-        return ParseResult(rows=make_rows([]), rows_read=0, facts={
-            "file": path.name, "indicator": indicator_id.replace("-", "."), "measure": measure,
-            "area": area, "placeholder_rows": placeholders, "headline_rows": 0})
+        return ParseResult(
+            rows=make_rows([]),
+            rows_read=0,
+            facts={
+                "file": path.name,
+                "indicator": indicator_id.replace("-", "."),
+                "measure": measure,
+                "area": area,
+                "placeholder_rows": placeholders,
+                "headline_rows": 0,
+            },
+        )
     if not data_records:
-        raise SourceFileError(path, "the file has a header row but no data rows.", where="row 1",
-                              hint="Download the indicator CSV again; a published indicator file has data.",
-                              code="file_header_only")
+        raise SourceFileError(
+            path,
+            "the file has a header row but no data rows.",
+            where="row 1",
+            hint="Download the indicator CSV again; a published indicator file has data.",
+            code="file_header_only",
+        )
 
     # Metadata unit, only needed when there is no units column.
     unit_source = "column" if "units" in seen_special else "none"
@@ -531,8 +588,14 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         row_number = offset + 2
         errors: list[str] = []
         if not any(c.strip() for c in rec):
-            out.append({"MEASURE": measure, "AREA_RAW": area, "LOC_ROW": row_number,
-                        "PARSE_ERROR": "the row is blank in the middle of the file"})
+            out.append(
+                {
+                    "MEASURE": measure,
+                    "AREA_RAW": area,
+                    "LOC_ROW": row_number,
+                    "PARSE_ERROR": "the row is blank in the middle of the file",
+                }
+            )
             continue
         if len(rec) != len(header):
             errors.append(f"the row has {len(rec)} cells but the header has {len(header)} columns")
@@ -563,8 +626,10 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                     status, conf = _status_codes(cell, unmapped_status, qualifiers)
             elif role == "multiplier":
                 if _norm(cell) not in UNIT_MULTIPLIER_ONE:
-                    errors.append(f"the Unit multiplier '{cell}' is not supported (only 'Units', values "
-                                  "as written); the value would have to be rescaled")
+                    errors.append(
+                        f"the Unit multiplier '{cell}' is not supported (only 'Units', values "
+                        "as written); the value would have to be rescaled"
+                    )
             elif role == "sex":
                 code = SEX_LABELS.get(_norm(cell)) if cell else "_T"
                 if code:
@@ -626,22 +691,24 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
                 duplicates.append([keys_seen[key], row_number])
             else:
                 keys_seen[key] = row_number
-        out.append({
-            "MEASURE": measure,
-            "AREA_RAW": area,  # the national level of the file (cells naming it checked above)
-            "TIME_PERIOD_RAW": year,
-            "OBS_VALUE": value if not errors else None,
-            "VALUE_RAW": value_raw,
-            "UNIT_MEASURE": unit,
-            "OBS_STATUS": status,
-            "CONF_STATUS": conf,
-            "SEX": sex,
-            "AGE": age,
-            "DISAGGREGATION": disagg,
-            "NATURE": "",
-            "LOC_ROW": row_number,
-            "PARSE_ERROR": "; ".join(errors),
-        })
+        out.append(
+            {
+                "MEASURE": measure,
+                "AREA_RAW": area,  # the national level of the file (cells naming it checked above)
+                "TIME_PERIOD_RAW": year,
+                "OBS_VALUE": value if not errors else None,
+                "VALUE_RAW": value_raw,
+                "UNIT_MEASURE": unit,
+                "OBS_STATUS": status,
+                "CONF_STATUS": conf,
+                "SEX": sex,
+                "AGE": age,
+                "DISAGGREGATION": disagg,
+                "NATURE": "",
+                "LOC_ROW": row_number,
+                "PARSE_ERROR": "; ".join(errors),
+            }
+        )
 
     rows = make_rows(out)
     facts: dict[str, Any] = {
@@ -649,15 +716,23 @@ def parse(path: Path, *, area: str = "Jamaica") -> ParseResult:
         "indicator": indicator_id.replace("-", "."),
         "measure": measure,
         "area": area,
-        "columns": {role: [n for n, r in zip(header, roles) if r == role]
-                    for role in ("geo", "sex", "age", "mixed", "disagg", "series", "units", "obs_status")
-                    if role in roles},
+        "columns": {
+            role: [n for n, r in zip(header, roles) if r == role]
+            for role in ("geo", "sex", "age", "mixed", "disagg", "series", "units", "obs_status")
+            if role in roles
+        },
         "unit_source": unit_source,
         "metadata_file": meta_file.name if meta_file is not None else None,
         # a headline row has no breakdown but its series (geography naming the file's
         # area, GeoCode, units and unit multiplier are not breakdowns)
-        "headline_rows": int((rows["DISAGGREGATION"].map(_series_only) & (rows["SEX"].isin(["", "_T"]))
-                              & (rows["AGE"].isin(["", "_T"])) & (rows["PARSE_ERROR"] == "")).sum()),
+        "headline_rows": int(
+            (
+                rows["DISAGGREGATION"].map(_series_only)
+                & (rows["SEX"].isin(["", "_T"]))
+                & (rows["AGE"].isin(["", "_T"]))
+                & (rows["PARSE_ERROR"] == "")
+            ).sum()
+        ),
         "rows_with_errors": int((rows["PARSE_ERROR"] != "").sum()),
         "duplicate_rows": duplicates,
         "unmapped_units": sorted(unmapped_units),

@@ -89,21 +89,21 @@ from sources.parsers.limits import check_cells, read_records
 
 #: The series the observatory takes from the SDG database (lower-case DDF codes).
 PROJECT_SERIES: list[str] = [
-    "vc_vaw_sxvln",   # 16.2.3
+    "vc_vaw_sxvln",  # 16.2.3
     "vc_vaw_phypyv",  # 16.2.1
-    "vc_htf_detv",    # 16.2.2
+    "vc_htf_detv",  # 16.2.2
     "vc_htf_detvsx",  # 16.2.2
-    "vc_vaw_marr",    # 5.2.1
-    "vc_prr_sexv",    # 16.3.1
-    "vc_vov_sexl",    # 16.1.3
+    "vc_vaw_marr",  # 5.2.1
+    "vc_prr_sexv",  # 16.3.1
+    "vc_vov_sexl",  # 16.1.3
 ]
 
 #: Series added with the December 2023 release (un-sdg-global-database-2023-12/).
 SERIES_ADDED_2023: list[str] = [
-    "vc_htf_detvr",    # 16.2.2, victims per 100,000
+    "vc_htf_detvr",  # 16.2.2, victims per 100,000
     "vc_htf_detvsxr",  # 16.2.2, victims of sexual exploitation per 100,000
-    "it_use_ii99",     # 17.8.1, internet use (context, goal 6)
-    "se_adt_acts",     # 4.4.1, ICT skills (context, goal 7)
+    "it_use_ii99",  # 17.8.1, internet use (context, goal 6)
+    "se_adt_acts",  # 4.4.1, ICT skills (context, goal 7)
 ]
 
 #: Dimensions that have a column of their own in the parsed rows.
@@ -165,7 +165,8 @@ def _split_file_name(path: Path) -> tuple[str, list[str]]:
                 "'ddf--datapoints--<series>--by--<dimension>--...--year.csv' "
                 "(e.g. ddf--datapoints--vc_vaw_sxvln--by--age--geo_area--nature--sex--units--year.csv)."
             ),
-            code="file_wrong_name", params={"expected": "ddf--datapoints--<series>--by--<dimensions>.csv"},
+            code="file_wrong_name",
+            params={"expected": "ddf--datapoints--<series>--by--<dimensions>.csv"},
         )
     dims = [d for d in match.group("dims").split("--") if d]
     return match.group("series"), dims
@@ -175,19 +176,28 @@ def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceFileError(path, f"the file cannot be opened ({exc.strerror or exc}).",
-                              hint="Check that the file exists and is readable.", code="file_cannot_open") from None
+        raise SourceFileError(
+            path,
+            f"the file cannot be opened ({exc.strerror or exc}).",
+            hint="Check that the file exists and is readable.",
+            code="file_cannot_open",
+        ) from None
     if b"\x00" in data[:4096]:
-        raise SourceFileError(path, "the file is not a text CSV file (it contains binary data).",
-                              hint="Use the CSV file exactly as downloaded from the DDF repository.",
-                              code="file_not_text")
+        raise SourceFileError(
+            path,
+            "the file is not a text CSV file (it contains binary data).",
+            hint="Use the CSV file exactly as downloaded from the DDF repository.",
+            code="file_not_text",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceFileError(
-            path, f"the file is not valid UTF-8 (byte {exc.start + 1} cannot be read).",
+            path,
+            f"the file is not valid UTF-8 (byte {exc.start + 1} cannot be read).",
             hint="DDF files are UTF-8; download the file again without converting it.",
-            code="file_encoding", params={"encoding": "UTF-8", "byte": exc.start + 1},
+            code="file_encoding",
+            params={"encoding": "UTF-8", "byte": exc.start + 1},
         ) from None
 
 
@@ -229,8 +239,12 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
     while records and not any(cell.strip() for cell in records[-1]):
         records.pop()
     if not records:
-        raise SourceFileError(path, "the file is empty (no header, no data).",
-                              hint="Download the datapoints file again.", code="file_empty")
+        raise SourceFileError(
+            path,
+            "the file is empty (no header, no data).",
+            hint="Download the datapoints file again.",
+            code="file_empty",
+        )
     header = [h.strip().lower() for h in records[0]]
     expected = set(dims_from_name) | {series_code}
     if set(header) != expected or len(header) != len(expected):
@@ -245,7 +259,8 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
             detail.append("a column name is repeated")
         raise SourceFileError(
             path,
-            "the header does not match the file name: " + "; ".join(detail)
+            "the header does not match the file name: "
+            + "; ".join(detail)
             + f". Expected the columns {', '.join(dims_from_name)}, {series_code}.",
             where="row 1",
             hint="Use the datapoints file unchanged: its name lists its dimension columns.",
@@ -254,9 +269,12 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
         )
     data_records = records[1:]
     if not data_records:
-        raise SourceFileError(path, "the file has a header row but no data rows.",
-                              hint="Download the datapoints file again; a series file always has data.",
-                              code="file_header_only")
+        raise SourceFileError(
+            path,
+            "the file has a header row but no data rows.",
+            hint="Download the datapoints file again; a series file always has data.",
+            code="file_header_only",
+        )
 
     index = {name: i for i, name in enumerate(header)}
     value_col = index[series_code]
@@ -272,15 +290,16 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
         row_number = offset + 2  # header is row 1
         errors: list[str] = []
         if not any(cell.strip() for cell in record):
-            out.append({
-                "MEASURE": measure, "LOC_ROW": row_number,
-                "PARSE_ERROR": "the row is blank in the middle of the file",
-            })
+            out.append(
+                {
+                    "MEASURE": measure,
+                    "LOC_ROW": row_number,
+                    "PARSE_ERROR": "the row is blank in the middle of the file",
+                }
+            )
             continue
         if len(record) != len(header):
-            errors.append(
-                f"the row has {len(record)} cells but the header has {len(header)} columns"
-            )
+            errors.append(f"the row has {len(record)} cells but the header has {len(header)} columns")
         cell = {name: (record[i].strip() if i < len(record) else "") for name, i in index.items()}
 
         value: float | None = None
@@ -323,21 +342,23 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
                     note_unmapped("nature", code)
         unit = cell["units"].upper() if "units" in index else ""
 
-        out.append({
-            "MEASURE": measure,
-            "AREA_RAW": cell.get("geo_area", ""),
-            "TIME_PERIOD_RAW": cell.get("year", ""),
-            "OBS_VALUE": value if not errors else None,
-            "VALUE_RAW": value_raw,
-            "UNIT_MEASURE": unit,
-            "OBS_STATUS": "",
-            "SEX": sex,
-            "AGE": age,
-            "DISAGGREGATION": disaggregation_key({d: cell[d] for d in other_dims}),
-            "NATURE": nature,
-            "LOC_ROW": row_number,
-            "PARSE_ERROR": "; ".join(errors),
-        })
+        out.append(
+            {
+                "MEASURE": measure,
+                "AREA_RAW": cell.get("geo_area", ""),
+                "TIME_PERIOD_RAW": cell.get("year", ""),
+                "OBS_VALUE": value if not errors else None,
+                "VALUE_RAW": value_raw,
+                "UNIT_MEASURE": unit,
+                "OBS_STATUS": "",
+                "SEX": sex,
+                "AGE": age,
+                "DISAGGREGATION": disaggregation_key({d: cell[d] for d in other_dims}),
+                "NATURE": nature,
+                "LOC_ROW": row_number,
+                "PARSE_ERROR": "; ".join(errors),
+            }
+        )
 
     rows = make_rows(out) if out else empty_rows()
     facts: dict[str, Any] = {
@@ -353,8 +374,11 @@ def parse(path: Path, *, series: list[str] | None = None) -> ParseResult:
 
 def _series_files(folder: Path, series_code: str) -> list[Path]:
     prefix = f"ddf--datapoints--{series_code}--by--"
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.name.lower().startswith(prefix) and p.name.lower().endswith(".csv"))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.lower().startswith(prefix) and p.name.lower().endswith(".csv")
+    )
 
 
 def parse_dataset(folder: Path, series: list[str]) -> ParseResult:
@@ -368,11 +392,15 @@ def parse_dataset(folder: Path, series: list[str]) -> ParseResult:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise SourceFileError(folder, "this is not a folder.",
-                              hint="Give the folder of the DDF extract (the one holding ddf--datapoints--*.csv).")
+        raise SourceFileError(
+            folder,
+            "this is not a folder.",
+            hint="Give the folder of the DDF extract (the one holding ddf--datapoints--*.csv).",
+        )
     if not series:
-        raise SourceFileError(folder, "no series were asked for.",
-                              hint=f"List the series to read, e.g. {', '.join(PROJECT_SERIES[:2])}.")
+        raise SourceFileError(
+            folder, "no series were asked for.", hint=f"List the series to read, e.g. {', '.join(PROJECT_SERIES[:2])}."
+        )
     frames: list[pd.DataFrame] = []
     files: list[dict[str, Any]] = []
     unmapped: dict[str, set[str]] = {}
@@ -395,8 +423,7 @@ def parse_dataset(folder: Path, series: list[str]) -> ParseResult:
             result = parse(p)
             frames.append(result.rows)
             n = len(result.rows)
-            files.append({"file": p.name, "series": code, "rows": n,
-                          "first_row": position, "end_row": position + n})
+            files.append({"file": p.name, "series": code, "rows": n, "first_row": position, "end_row": position + n})
             position += n
             rows_read += result.rows_read
             for dim, codes in result.facts["unmapped_codes"].items():
@@ -423,35 +450,52 @@ def series_metadata(folder: Path, series: list[str] | None = None) -> pd.DataFra
     """
     path = Path(folder) / "ddf--concepts--continuous.csv"
     if not path.is_file():
-        raise SourceFileError(path, "the concepts file is missing from the DDF folder.",
-                              hint="Copy ddf--concepts--continuous.csv from the DDF extract into the folder.")
+        raise SourceFileError(
+            path,
+            "the concepts file is missing from the DDF folder.",
+            hint="Copy ddf--concepts--continuous.csv from the DDF extract into the folder.",
+        )
     text = _read_text(path)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceFileError(path, f"the concepts file cannot be read as CSV ({exc}).",
-                              hint="Download ddf--concepts--continuous.csv again.") from None
+        raise SourceFileError(
+            path,
+            f"the concepts file cannot be read as CSV ({exc}).",
+            hint="Download ddf--concepts--continuous.csv again.",
+        ) from None
     needed = {"concept", "concept_type", "description", "goal", "indicator", "target"}
     missing = sorted(needed - set(frame.columns))
     if missing:
-        raise SourceFileError(path, f"the concepts file lacks the column(s) {', '.join(missing)}.",
-                              where="row 1",
-                              hint="Use the ddf--concepts--continuous.csv of the SDG DDF extract unchanged.")
+        raise SourceFileError(
+            path,
+            f"the concepts file lacks the column(s) {', '.join(missing)}.",
+            where="row 1",
+            hint="Use the ddf--concepts--continuous.csv of the SDG DDF extract unchanged.",
+        )
     frame = frame[frame["concept_type"].str.strip().str.lower() == "measure"]
-    out = pd.DataFrame({
-        "MEASURE": frame["concept"].str.strip().str.upper(),
-        "SERIES": frame["concept"].str.strip().str.lower(),
-        "DESCRIPTION": frame["description"].str.strip(),
-        "SDG_GOAL": frame["goal"].str.strip(),
-        "SDG_TARGET": frame["target"].str.strip(),
-        "SDG_INDICATOR": frame["indicator"].str.strip(),
-    })
+    out = pd.DataFrame(
+        {
+            "MEASURE": frame["concept"].str.strip().str.upper(),
+            "SERIES": frame["concept"].str.strip().str.lower(),
+            "DESCRIPTION": frame["description"].str.strip(),
+            "SDG_GOAL": frame["goal"].str.strip(),
+            "SDG_TARGET": frame["target"].str.strip(),
+            "SDG_INDICATOR": frame["indicator"].str.strip(),
+        }
+    )
     if series is not None:
         wanted = [s.strip().lower() for s in series]
         absent = [s for s in wanted if s not in set(out["SERIES"])]
         if absent:
-            raise SourceFileError(path, f"no description for series {', '.join(absent)}.",
-                                  hint="Check the series codes against the concepts file.")
-        out = out.set_index("SERIES").loc[wanted].reset_index()[
-            ["MEASURE", "SERIES", "DESCRIPTION", "SDG_GOAL", "SDG_TARGET", "SDG_INDICATOR"]]
+            raise SourceFileError(
+                path,
+                f"no description for series {', '.join(absent)}.",
+                hint="Check the series codes against the concepts file.",
+            )
+        out = (
+            out.set_index("SERIES")
+            .loc[wanted]
+            .reset_index()[["MEASURE", "SERIES", "DESCRIPTION", "SDG_GOAL", "SDG_TARGET", "SDG_INDICATOR"]]
+        )
     return out.reset_index(drop=True)

@@ -55,8 +55,19 @@ from python_calamine import CalamineWorkbook
 
 from sources.parsers.base import ParseResult, SourceFileError, disaggregation_key, empty_rows, make_rows
 
-HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex", "Age",
-          "Year", "Unit of measurement"]
+HEADER = [
+    "Iso3_code",
+    "Country",
+    "Region",
+    "Subregion",
+    "Indicator",
+    "Dimension",
+    "Category",
+    "Sex",
+    "Age",
+    "Year",
+    "Unit of measurement",
+]
 VALUE_COLUMNS = ("txtVALUE", "VALUE")
 MAX_ROWS = 500_000
 MAX_SECONDS = 60.0
@@ -79,9 +90,13 @@ def open_workbook(path: Path) -> Any:
             raise ValueError("the workbook has no sheet")
         return book
     except Exception as exc:  # calamine raises its own error types for every kind of bad file
-        raise SourceFileError(path, f"the file cannot be read as an Excel workbook ({type(exc).__name__}: {exc}).",
-                              hint="Download the workbook again from its publisher as .xlsx and do not edit it.",
-                              code="file_unreadable", params={"format": "xlsx"}) from None
+        raise SourceFileError(
+            path,
+            f"the file cannot be read as an Excel workbook ({type(exc).__name__}: {exc}).",
+            hint="Download the workbook again from its publisher as .xlsx and do not edit it.",
+            code="file_unreadable",
+            params={"format": "xlsx"},
+        ) from None
 
 
 def open_sheet(path: Path) -> tuple[Any, str]:
@@ -134,8 +149,10 @@ def flag_years_as_values(records: list[dict[str, Any]]) -> None:
     for hits in series.values():
         if len(hits) >= 2:
             for record in hits:
-                problem = (f"the value '{record['VALUE_RAW']}' is the row's year, as in {len(hits)} years of this "
-                           "series: the year was copied into the value column; ask UNODC for the figure")
+                problem = (
+                    f"the value '{record['VALUE_RAW']}' is the row's year, as in {len(hits)} years of this "
+                    "series: the year was copied into the value column; ask UNODC for the figure"
+                )
                 record["PARSE_ERROR"] = "; ".join(filter(None, [record["PARSE_ERROR"], problem]))
 
 
@@ -143,21 +160,25 @@ def find_header(path: Path, rows: list[list[Any]]) -> tuple[int, list[str], str]
     """(index of the header row, header, value column name)."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         cells = [cell_text(c) for c in row]
-        if cells[:len(HEADER)] == HEADER:
+        if cells[: len(HEADER)] == HEADER:
             value_col = next((c for c in cells if c in VALUE_COLUMNS), "")
             if not value_col:
                 break
             return index, cells, value_col
     raise SourceFileError(
-        path, "no data-portal header found: expected a row starting "
-              f"'{', '.join(HEADER[:4])}, ...' with a 'txtVALUE' or 'VALUE' column within the first "
-              f"{HEADER_SEARCH_ROWS} rows.",
+        path,
+        "no data-portal header found: expected a row starting "
+        f"'{', '.join(HEADER[:4])}, ...' with a 'txtVALUE' or 'VALUE' column within the first "
+        f"{HEADER_SEARCH_ROWS} rows.",
         hint="Use the table exactly as downloaded from the UNODC data portal (the 'UNODC' and date rows above the header kept).",
-        code="file_header_mismatch", params={"found": "", "detail": "data-portal header"})
+        code="file_header_mismatch",
+        params={"found": "", "detail": "data-portal header"},
+    )
 
 
-def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pairs: dict[str, str] | None = None,
-          **_: Any) -> ParseResult:
+def parse(
+    path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pairs: dict[str, str] | None = None, **_: Any
+) -> ParseResult:
     """Parse one data-portal table into observation rows (see the module docstring)."""
     path = Path(path)
     started = time.monotonic()
@@ -173,13 +194,17 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
     scope: set[str] | None = None
     if area_scope:
         if area_scope != "LAC":
-            raise SourceFileError(path, f"unknown area scope '{area_scope}' in the catalogue.",
-                                  hint="Use area_scope: LAC or leave it out.")
+            raise SourceFileError(
+                path,
+                f"unknown area scope '{area_scope}' in the catalogue.",
+                hint="Use area_scope: LAC or leave it out.",
+            )
         from sources.harmonise.areas import lac_country_codes
+
         scope = set(lac_country_codes())
 
     def rows_after_header():
-        yield from head[header_index + 1:]
+        yield from head[header_index + 1 :]
         yield from iterator
 
     records: list[dict[str, Any]] = []
@@ -195,12 +220,20 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
             continue  # trailing empty rows that some exports carry
         in_file += 1
         if in_file > MAX_ROWS:
-            raise SourceFileError(path, f"the table has more than {MAX_ROWS:,} data rows.", where=f"row {row_number}",
-                                  hint="Download one indicator at a time from the portal.", code="file_too_many_rows",
-                                  params={"limit": f"{MAX_ROWS:,}"})
+            raise SourceFileError(
+                path,
+                f"the table has more than {MAX_ROWS:,} data rows.",
+                where=f"row {row_number}",
+                hint="Download one indicator at a time from the portal.",
+                code="file_too_many_rows",
+                params={"limit": f"{MAX_ROWS:,}"},
+            )
         if in_file % 5000 == 0 and time.monotonic() - started > MAX_SECONDS:
-            raise SourceFileError(path, f"reading took more than {MAX_SECONDS:g} seconds (stopped at row {row_number}).",
-                                  hint="Check that the file is the portal's table; split it by indicator if it is.")
+            raise SourceFileError(
+                path,
+                f"reading took more than {MAX_SECONDS:g} seconds (stopped at row {row_number}).",
+                hint="Check that the file is the portal's table; split it by indicator if it is.",
+            )
         cells = list(row) + [""] * (len(header) - len(row))
         iso3 = cell_text(cells[col["Iso3_code"]])
         if scope is not None and iso3 not in scope:
@@ -231,23 +264,40 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
         withheld += conf != "F"
         source = cell_text(cells[col["Source"]]) if "Source" in col else ""
         default_source = "GLOTIP" if value_col == "txtVALUE" else "CTS"
-        records.append({
-            "MEASURE": measure, "AREA_RAW": iso3, "TIME_PERIOD_RAW": cell_text(cells[col["Year"]]),
-            "OBS_VALUE": value, "VALUE_RAW": cell_text(raw_value), "UNIT_MEASURE": "",
-            "SEX": sex or "", "AGE": age or "", "DISAGGREGATION": disaggregation_key(breakdown),
-            "LOC_SHEET": sheet_name, "LOC_ROW": row_number, "PARSE_ERROR": "; ".join(errors),
-            "OBS_TEXT": text, "CONF_STATUS": conf,
-            "COMMENT_OBS": f"Source: {source}" if source and source != default_source else "",
-        })
+        records.append(
+            {
+                "MEASURE": measure,
+                "AREA_RAW": iso3,
+                "TIME_PERIOD_RAW": cell_text(cells[col["Year"]]),
+                "OBS_VALUE": value,
+                "VALUE_RAW": cell_text(raw_value),
+                "UNIT_MEASURE": "",
+                "SEX": sex or "",
+                "AGE": age or "",
+                "DISAGGREGATION": disaggregation_key(breakdown),
+                "LOC_SHEET": sheet_name,
+                "LOC_ROW": row_number,
+                "PARSE_ERROR": "; ".join(errors),
+                "OBS_TEXT": text,
+                "CONF_STATUS": conf,
+                "COMMENT_OBS": f"Source: {source}" if source and source != default_source else "",
+            }
+        )
     if in_file == 0:
-        raise SourceFileError(path, "the table has a header but no data rows.", hint="Download the table again.",
-                              code="file_header_only")
+        raise SourceFileError(
+            path, "the table has a header but no data rows.", hint="Download the table again.", code="file_header_only"
+        )
     flag_years_as_values(records)
     rows = make_rows(records) if records else empty_rows()
     facts = {
-        "file": path.name, "sheet": sheet_name, "data_date": date_cell, "value_column": value_col,
-        "rows_in_file": in_file, "area_scope": area_scope or "(all)",
-        "rows_outside_area_scope": outside, "areas_outside_scope": len(outside_areas),
+        "file": path.name,
+        "sheet": sheet_name,
+        "data_date": date_cell,
+        "value_column": value_col,
+        "rows_in_file": in_file,
+        "area_scope": area_scope or "(all)",
+        "rows_outside_area_scope": outside,
+        "areas_outside_scope": len(outside_areas),
         "rows_withheld_at_source": int(withheld),
         "rows_with_blank_category": blank_categories,
         "rows_with_errors": int((rows["PARSE_ERROR"] != "").sum()),
@@ -255,5 +305,6 @@ def parse(path: Path, *, measures: dict[str, str], area_scope: str = "", rate_pa
     }
     if rate_pairs:  # counts and rates side by side: a warning when they disagree with population
         from sources.validation.rate_consistency import check_counts_against_rates
+
         facts["count_rate_check"] = check_counts_against_rates(rows, rate_pairs)
     return ParseResult(rows=rows, rows_read=len(records), facts=facts)

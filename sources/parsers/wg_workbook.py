@@ -38,8 +38,16 @@ from sources.parsers.limits import PackageInfo, check_xlsx_package, used_rows
 from sources.quarterly.codelists import normalise, working_groups
 from sources.quarterly.personal_data import find_personal_data
 from sources.quarterly.template import (
-    DEFINED_NAMES, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, Quarter, load_layout, load_quarterly_rules,
-    parse_quarter, quarter_in_filename, template_version,
+    DEFINED_NAMES,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    META_SHEET,
+    Quarter,
+    load_layout,
+    load_quarterly_rules,
+    parse_quarter,
+    quarter_in_filename,
+    template_version,
 )
 
 BASE_COLUMNS = ["SECTION", "LOC_SHEET", "LOC_ROW"]
@@ -55,8 +63,10 @@ class WorkbookFileError(SourceFileError):
         lang = lang if lang in LANGUAGES else "es"
         self.rule, self.lang, self.fields = rule, lang, fields
         # values come from cells a person typed: never echo personal data in a message or a log
-        values = {k: ("[withheld]" if isinstance(v, str) and find_personal_data(v) else ("" if v is None else v))
-                  for k, v in fields.items()}
+        values = {
+            k: ("[withheld]" if isinstance(v, str) and find_personal_data(v) else ("" if v is None else v))
+            for k, v in fields.items()
+        }
         values.setdefault("value", "")
         values.setdefault("detail", "")
         values.setdefault("column", "")
@@ -152,8 +162,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
 
     expected = template_version()
     if meta.get("template_version") != expected:
-        raise WorkbookFileError(path, "wg_template_version", lang, value=meta.get("template_version"),
-                                detail=expected)
+        raise WorkbookFileError(path, "wg_template_version", lang, value=meta.get("template_version"), detail=expected)
     groups = working_groups()
     group = meta.get("working_group", "")
     if group not in groups.codes:
@@ -169,8 +178,14 @@ def parse(path: Path, **options: Any) -> ParseResult:
     stated = _cover_value(cover, fields["quarter"])
     stated_quarter = parse_quarter(stated) if not _blank(stated) else None
     if stated_quarter != quarter:
-        raise WorkbookFileError(path, "wg_quarter_mismatch_sheet", lang, column=cover.title,
-                                value=("" if stated is None else str(stated)), detail=quarter.label)
+        raise WorkbookFileError(
+            path,
+            "wg_quarter_mismatch_sheet",
+            lang,
+            column=cover.title,
+            value=("" if stated is None else str(stated)),
+            detail=quarter.label,
+        )
     named = quarter_in_filename(path.name)
     if named is not None and named != quarter:
         raise WorkbookFileError(path, "wg_quarter_mismatch_filename", lang, value=named.label, detail=quarter.label)
@@ -189,12 +204,12 @@ def parse(path: Path, **options: Any) -> ParseResult:
         width = len(section.columns)
         for i, column in enumerate(section.columns, start=1):
             if not _header_ok(ws.cell(row=HEADER_ROW, column=i).value, column.header.model_dump()):
-                raise WorkbookFileError(path, "wg_headers_changed", lang, value=ws.title, column=i,
-                                        detail=column.header_text(lang))
+                raise WorkbookFileError(
+                    path, "wg_headers_changed", lang, value=ws.title, column=i, detail=column.header_text(lang)
+                )
         extra = ws.cell(row=HEADER_ROW, column=width + 1).value
         if not _blank(extra):
-            raise WorkbookFileError(path, "wg_headers_changed", lang, value=ws.title, column=width + 1,
-                                    detail="")
+            raise WorkbookFileError(path, "wg_headers_changed", lang, value=ws.title, column=width + 1, detail="")
         count = 0
         # cells right of the template's columns are not read (nothing there is stored)
         for r in used_rows(path, ws, FIRST_DATA_ROW, width):

@@ -113,9 +113,13 @@ def width_of(rows: list[list[Any]]) -> int:
 
 def _sheet_rows(path: Path, book: Any, name: str, started: float) -> list[list[Any]]:
     if name not in book.sheet_names:
-        raise SourceFileError(path, f"the workbook has no sheet '{name}' (sheets: {', '.join(book.sheet_names)}).",
-                              hint="Use the statistical tables workbook unchanged, or correct the sheet name in the catalogue.",
-                              code="file_missing_sheet", params={"sheet": name})
+        raise SourceFileError(
+            path,
+            f"the workbook has no sheet '{name}' (sheets: {', '.join(book.sheet_names)}).",
+            hint="Use the statistical tables workbook unchanged, or correct the sheet name in the catalogue.",
+            code="file_missing_sheet",
+            params={"sheet": name},
+        )
     sheet = book.get_sheet_by_name(name)
     # calamine's iter_rows starts at Excel row 1 (rows[i] is row i + 1) and at the first
     # used column (the country names)
@@ -123,11 +127,17 @@ def _sheet_rows(path: Path, book: Any, name: str, started: float) -> list[list[A
     for row in sheet.iter_rows():
         rows.append(list(row))
         if len(rows) > MAX_ROWS:
-            raise SourceFileError(path, f"sheet '{name}' has more than {MAX_ROWS:,} rows; a yearbook table has a few hundred.",
-                                  hint="Check that this is the statistical tables workbook.")
+            raise SourceFileError(
+                path,
+                f"sheet '{name}' has more than {MAX_ROWS:,} rows; a yearbook table has a few hundred.",
+                hint="Check that this is the statistical tables workbook.",
+            )
         if time.monotonic() - started > MAX_SECONDS:
-            raise SourceFileError(path, f"reading took more than {MAX_SECONDS:g} seconds.",
-                                  hint="Check that this is the statistical tables workbook.")
+            raise SourceFileError(
+                path,
+                f"reading took more than {MAX_SECONDS:g} seconds.",
+                hint="Check that this is the statistical tables workbook.",
+            )
     return rows
 
 
@@ -139,6 +149,7 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
     in_scope = None
     if area_scope == "LAC":
         from sources.harmonise.areas import lac_country_codes, resolve
+
         lac = set(lac_country_codes())
         in_scope = lambda name: resolve(name) in lac  # noqa: E731
     records: list[dict[str, Any]] = []
@@ -146,7 +157,7 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
     for sheet_name, spec in sheets.items():
         rows = _sheet_rows(path, book, sheet_name, started)
         first, last = spec.get("header_rows", [3, 6])
-        header = [list(r) + [""] * (width_of(rows) - len(r)) for r in rows[first - 1:last]]
+        header = [list(r) + [""] * (width_of(rows) - len(r)) for r in rows[first - 1 : last]]
         width = width_of(rows)
         paths = header_paths(header, width)
         topics = spec["topics"]
@@ -154,20 +165,27 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
         for col, heading in paths.items():
             found = topic_of(heading, topics)
             if found:
-                columns[col] = (found[0], heading[found[1]], heading[found[1] + 1:])
+                columns[col] = (found[0], heading[found[1]], heading[found[1] + 1 :])
         missing = sorted(set(topics) - {c[0] for c in columns.values()})
         if missing:
-            raise SourceFileError(path, f"sheet '{sheet_name}' has no column headed {', '.join(repr(m) for m in missing)} "
-                                        f"in rows {first}-{last}.", where=f"sheet {sheet_name}",
-                                  hint="Use the workbook unchanged; if UNICEF renamed the heading, update the catalogue.",
-                                  code="file_missing_column", params={"columns": ", ".join(missing)})
+            raise SourceFileError(
+                path,
+                f"sheet '{sheet_name}' has no column headed {', '.join(repr(m) for m in missing)} "
+                f"in rows {first}-{last}.",
+                where=f"sheet {sheet_name}",
+                hint="Use the workbook unchanged; if UNICEF renamed the heading, update the catalogue.",
+                code="file_missing_column",
+                params={"columns": ", ".join(missing)},
+            )
         notes = flag_notes(rows)
         no_data = outside = summary_rows = countries = 0
         for index in range(last, len(rows)):
             row = list(rows[index]) + [""] * (width - len(rows[index]))
             name = cell_text(row[0]) if row else ""
             if name.upper() == "SUMMARY":
-                summary_rows = sum(1 for r in rows[index + 1:] if r and cell_text(r[0]) and cell_text(r[0]).upper() != "NOTES")
+                summary_rows = sum(
+                    1 for r in rows[index + 1 :] if r and cell_text(r[0]) and cell_text(r[0]).upper() != "NOTES"
+                )
                 break
             if not name or not any(cell_text(c) for c in row[1:]):
                 continue
@@ -188,7 +206,9 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
                 if value is None:
                     error = f"'{text}' is neither a number nor '-' (data not available)"
                 if unknown:
-                    error = "; ".join(filter(None, [error, f"flag(s) {', '.join(unknown)} are not explained in the notes"]))
+                    error = "; ".join(
+                        filter(None, [error, f"flag(s) {', '.join(unknown)} are not explained in the notes"])
+                    )
                 sex, other = "_T", []
                 for label in below:
                     word = label.split()[0].lower()
@@ -198,19 +218,30 @@ def parse(path: Path, *, sheets: dict[str, dict[str, Any]], area_scope: str = ""
                         other.append(label)
                 period = _PERIOD.search(heading)
                 status = next((FLAG_STATUS[f] for f in flags if f in FLAG_STATUS), "")
-                records.append({
-                    "MEASURE": topics[topic]["measure"], "AREA_RAW": name,
-                    "TIME_PERIOD_RAW": period.group(0).replace("–", "-").replace(" ", "") if period else "",
-                    "OBS_VALUE": value, "VALUE_RAW": text, "OBS_STATUS": status, "SEX": sex,
-                    "AGE": topics[topic].get("age", ""),
-                    "DISAGGREGATION": disaggregation_key({"breakdown": " / ".join(other)}),
-                    "LOC_SHEET": sheet_name, "LOC_ROW": index + 1, "PARSE_ERROR": error,
-                    "COMMENT_OBS": "; ".join(f"{f}: {notes.get(f, '(not explained in the notes)')}" for f in flags),
-                })
+                records.append(
+                    {
+                        "MEASURE": topics[topic]["measure"],
+                        "AREA_RAW": name,
+                        "TIME_PERIOD_RAW": period.group(0).replace("–", "-").replace(" ", "") if period else "",
+                        "OBS_VALUE": value,
+                        "VALUE_RAW": text,
+                        "OBS_STATUS": status,
+                        "SEX": sex,
+                        "AGE": topics[topic].get("age", ""),
+                        "DISAGGREGATION": disaggregation_key({"breakdown": " / ".join(other)}),
+                        "LOC_SHEET": sheet_name,
+                        "LOC_ROW": index + 1,
+                        "PARSE_ERROR": error,
+                        "COMMENT_OBS": "; ".join(f"{f}: {notes.get(f, '(not explained in the notes)')}" for f in flags),
+                    }
+                )
         facts["sheets"][sheet_name] = {
             "topics": {t: sum(1 for c in columns.values() if c[0] == t) for t in topics},
-            "country_rows": countries, "cells_no_data": no_data, "cells_outside_area_scope": outside,
-            "summary_rows_not_read": summary_rows, "flag_notes": notes,
+            "country_rows": countries,
+            "cells_no_data": no_data,
+            "cells_outside_area_scope": outside,
+            "summary_rows_not_read": summary_rows,
+            "flag_notes": notes,
         }
     rows_frame = make_rows(records) if records else empty_rows()
     facts["rows_with_errors"] = int((rows_frame["PARSE_ERROR"] != "").sum())

@@ -83,8 +83,9 @@ class CodeList:
                     keys |= {normalise(self.label(code, lang)), normalise(self.display(code, lang))}
                 for key in keys:
                     if cached.get(key, code) != code:  # one text must never mean two codes
-                        raise ValueError(f"code list {self.name}: '{key}' is a label of both "
-                                         f"'{cached[key]}' and '{code}'")
+                        raise ValueError(
+                            f"code list {self.name}: '{key}' is a label of both '{cached[key]}' and '{code}'"
+                        )
                     cached[key] = code
             self.__dict__["_lookup"] = cached
         return cached
@@ -105,12 +106,11 @@ class CodeList:
             match = _NUMBER_PREFIX.match(key)
             if match and match[1].lstrip("0") in self.labels:
                 number = match[1].lstrip("0")
-                rest = key[match.end(1):].strip(" -.:)")
+                rest = key[match.end(1) :].strip(" -.:)")
                 # "3 — <label>": the label, when given, must be this code's label
                 if not rest or rest in {normalise(self.label(number, lang)) for lang in LANGUAGES}:
                     return number
         return None
-
 
 
 def _translated(path: Path, where: str, data: object) -> Translated:

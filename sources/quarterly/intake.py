@@ -42,7 +42,14 @@ from sources.parsers.base import ParseResult
 from sources.quarterly.codelists import normalise, workbook_lists
 from sources.quarterly.personal_data import Finding, describe, find_personal_data
 from sources.quarterly.template import (
-    REGIONAL, REGIONAL_AREA, Column, Quarter, load_layout, load_quarterly_rules, parse_quarter, settings,
+    REGIONAL,
+    REGIONAL_AREA,
+    Column,
+    Quarter,
+    load_layout,
+    load_quarterly_rules,
+    parse_quarter,
+    settings,
 )
 from sources.validation.row_rules import QUARANTINE_COLUMNS
 
@@ -111,16 +118,40 @@ CREATE TABLE IF NOT EXISTS staging.wg_legislative_advances ({_COMMON}
 
 #: staging column for each template column key, per section
 STAGING_COLUMNS = {
-    "activities": {"goal": "GOAL", "country": "REF_AREA", "scope": "SCOPE", "status": "STATUS",
-                   "date": "ACTIVITY_DATE", "capability": "CAPABILITY", "ncmec_position": "NCMEC_POSITION",
-                   "people_reached": "PEOPLE_REACHED", "description": "DESCRIPTION"},
-    "policies": {"goal": "GOAL", "country": "REF_AREA", "policy_type": "POLICY_TYPE", "date": "POLICY_DATE",
-                 "capability": "CAPABILITY", "capability_status": "CAPABILITY_STATUS",
-                 "ncmec_position": "NCMEC_POSITION", "description": "DESCRIPTION"},
-    "legislative": {"country": "REF_AREA", "stage": "STAGE", "date": "ADVANCE_DATE", "instrument": "INSTRUMENT",
-                    "ncmec_position": "NCMEC_POSITION", "alignment": "ALIGNMENT", "capability": "CAPABILITY",
-                    "capability_status": "CAPABILITY_STATUS", "goal": "GOAL",
-                    "source_reference": "SOURCE_REFERENCE", "description": "DESCRIPTION"},
+    "activities": {
+        "goal": "GOAL",
+        "country": "REF_AREA",
+        "scope": "SCOPE",
+        "status": "STATUS",
+        "date": "ACTIVITY_DATE",
+        "capability": "CAPABILITY",
+        "ncmec_position": "NCMEC_POSITION",
+        "people_reached": "PEOPLE_REACHED",
+        "description": "DESCRIPTION",
+    },
+    "policies": {
+        "goal": "GOAL",
+        "country": "REF_AREA",
+        "policy_type": "POLICY_TYPE",
+        "date": "POLICY_DATE",
+        "capability": "CAPABILITY",
+        "capability_status": "CAPABILITY_STATUS",
+        "ncmec_position": "NCMEC_POSITION",
+        "description": "DESCRIPTION",
+    },
+    "legislative": {
+        "country": "REF_AREA",
+        "stage": "STAGE",
+        "date": "ADVANCE_DATE",
+        "instrument": "INSTRUMENT",
+        "ncmec_position": "NCMEC_POSITION",
+        "alignment": "ALIGNMENT",
+        "capability": "CAPABILITY",
+        "capability_status": "CAPABILITY_STATUS",
+        "goal": "GOAL",
+        "source_reference": "SOURCE_REFERENCE",
+        "description": "DESCRIPTION",
+    },
 }
 _INTEGER_CODES = {"goal", "capability"}
 
@@ -131,17 +162,22 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     schema, name = table.split(".")
-    return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position", [schema, name]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
 
 
 # --------------------------------------------------------------------------- messages
 @dataclass
 class Problem:
     rule: str
-    column: str                      # template column key
-    value: str = ""                  # as written; never personal data
+    column: str  # template column key
+    value: str = ""  # as written; never personal data
     detail: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -153,8 +189,10 @@ def _detail_text(rule: str, detail: dict[str, Any], lang: str) -> str:
     if rule == "wg_personal_data":
         kinds = rules["personal_data_kinds"]
         position = rules["position"][lang]
-        return "; ".join(f"{kinds[f['kind']][lang]}, {position.format(start=f['start'], end=f['end'])}"
-                         for f in detail.get("findings", []))
+        return "; ".join(
+            f"{kinds[f['kind']][lang]}, {position.format(start=f['start'], end=f['end'])}"
+            for f in detail.get("findings", [])
+        )
     if rule in ("wg_date_outside_quarter", "wg_planned_before_quarter"):
         return f"{detail['quarter']} ({detail['start']} – {detail['end']})"
     if rule == "wg_date_invalid":
@@ -174,8 +212,9 @@ def render_problem(problem: dict[str, Any], section: str, lang: str) -> str:
     value = problem.get("value", "")
     if problem["rule"] == "wg_scope_mismatch":  # a code: shown as its label in the reader's language
         value = workbook_lists()["scope"].label((problem.get("detail") or {}).get("scope", value), lang)
-    return template.format(column=column, value=value,
-                           detail=_detail_text(problem["rule"], problem.get("detail") or {}, lang))
+    return template.format(
+        column=column, value=value, detail=_detail_text(problem["rule"], problem.get("detail") or {}, lang)
+    )
 
 
 def render_quarantine_message(row_json: str | dict[str, Any], lang: str | None = None) -> str:
@@ -226,8 +265,9 @@ def _written(value: object) -> str:
 
 
 def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and value != value)
+    return (
+        value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and value != value)
+    )
 
 
 def _regional_keys() -> set[str]:
@@ -235,8 +275,9 @@ def _regional_keys() -> set[str]:
     return {normalise(v) for v in labels.values()} | {normalise(REGIONAL), "regiao", "region"}
 
 
-def check_report(parsed: ParseResult, *, file_id: str, resolve_area: Callable[[str], str | None],
-                 source_id: str = SOURCE_ID) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def check_report(
+    parsed: ParseResult, *, file_id: str, resolve_area: Callable[[str], str | None], source_id: str = SOURCE_ID
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Split the parsed rows into staged rows per section and quarantine rows."""
     facts = parsed.facts
     lang = facts["language"]
@@ -262,8 +303,14 @@ def check_report(parsed: ParseResult, *, file_id: str, resolve_area: Callable[[s
                 findings: list[Finding] = find_personal_data(raw)
                 if findings:
                     withheld[column.key] = describe(findings)
-                    problems.append(Problem("wg_personal_data", column.key, "", {
-                        "findings": [{"kind": f.kind, "start": f.start + 1, "end": f.end} for f in findings]}))
+                    problems.append(
+                        Problem(
+                            "wg_personal_data",
+                            column.key,
+                            "",
+                            {"findings": [{"kind": f.kind, "start": f.start + 1, "end": f.end} for f in findings]},
+                        )
+                    )
         # 2. each cell
         for column in section.columns:
             raw = row.get(column.key)
@@ -280,27 +327,50 @@ def check_report(parsed: ParseResult, *, file_id: str, resolve_area: Callable[[s
         # 3. across cells (with the cells that could be read)
         problems += _cross_checks(section.key, values, quarter)
 
-        location = {"SOURCE_ID": source_id, "FILE_ID": file_id, "LOC_PAGE": None, "LOC_LINE": None,
-                    "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": int(row["LOC_ROW"])}
+        location = {
+            "SOURCE_ID": source_id,
+            "FILE_ID": file_id,
+            "LOC_PAGE": None,
+            "LOC_LINE": None,
+            "LOC_SHEET": row["LOC_SHEET"],
+            "LOC_ROW": int(row["LOC_ROW"]),
+        }
         if problems:
-            kept = {c.key: (f"[withheld: {withheld[c.key]}]" if c.key in withheld
-                            else (None if _blank(row.get(c.key)) else _written(row.get(c.key))))
-                    for c in section.columns}
-            row_json = {"section": section.key, "language": lang, "working_group": facts["working_group"],
-                        "quarter": quarter.label, "values": kept, "problems": [p.as_json() for p in problems]}
+            kept = {
+                c.key: (
+                    f"[withheld: {withheld[c.key]}]"
+                    if c.key in withheld
+                    else (None if _blank(row.get(c.key)) else _written(row.get(c.key)))
+                )
+                for c in section.columns
+            }
+            row_json = {
+                "section": section.key,
+                "language": lang,
+                "working_group": facts["working_group"],
+                "quarter": quarter.label,
+                "values": kept,
+                "problems": [p.as_json() for p in problems],
+            }
             first = problems[0]
-            quarantined.append({
-                **location,
-                "COLUMN_NAME": section.column(first.column).header.get(lang),
-                "RULE": first.rule,
-                "VALUE": withheld.get(first.column, first.value),
-                "MESSAGE": render_quarantine_message(row_json, lang),
-                "ROW_JSON": json.dumps(row_json, ensure_ascii=False),
-            })
+            quarantined.append(
+                {
+                    **location,
+                    "COLUMN_NAME": section.column(first.column).header.get(lang),
+                    "RULE": first.rule,
+                    "VALUE": withheld.get(first.column, first.value),
+                    "MESSAGE": render_quarantine_message(row_json, lang),
+                    "ROW_JSON": json.dumps(row_json, ensure_ascii=False),
+                }
+            )
             continue
-        record: dict[str, Any] = {"SOURCE_ID": source_id, "FILE_ID": file_id,
-                                  "WORKING_GROUP": facts["working_group"], "QUARTER": quarter.label,
-                                  "REF_YEAR": quarter.year}
+        record: dict[str, Any] = {
+            "SOURCE_ID": source_id,
+            "FILE_ID": file_id,
+            "WORKING_GROUP": facts["working_group"],
+            "QUARTER": quarter.label,
+            "REF_YEAR": quarter.year,
+        }
         for key, target in STAGING_COLUMNS[section.key].items():
             record[target] = values.get(key)
         if "country" in values:
@@ -309,8 +379,14 @@ def check_report(parsed: ParseResult, *, file_id: str, resolve_area: Callable[[s
             record["AREA_RAW"] = _written(row["country"])
             if section.key != "legislative":
                 record["IS_REGIONAL"] = is_regional
-        record.update({"LANGUAGE": lang, "SYNTHETIC": bool(facts.get("synthetic")),
-                       "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": int(row["LOC_ROW"])})
+        record.update(
+            {
+                "LANGUAGE": lang,
+                "SYNTHETIC": bool(facts.get("synthetic")),
+                "LOC_SHEET": row["LOC_SHEET"],
+                "LOC_ROW": int(row["LOC_ROW"]),
+            }
+        )
         staged[section.key].append(record)
 
     frames = {key: pd.DataFrame.from_records(records) for key, records in staged.items()}
@@ -320,8 +396,16 @@ def check_report(parsed: ParseResult, *, file_id: str, resolve_area: Callable[[s
     return frames, quarantine
 
 
-def _check_cell(column: Column, raw: object, values: dict[str, Any], lists, regional: set[str],
-                resolve_area: Callable[[str], str | None], max_chars: int, quarter: Quarter) -> Problem | None:
+def _check_cell(
+    column: Column,
+    raw: object,
+    values: dict[str, Any],
+    lists,
+    regional: set[str],
+    resolve_area: Callable[[str], str | None],
+    max_chars: int,
+    quarter: Quarter,
+) -> Problem | None:
     written = _written(raw)
     if column.kind == "list":
         code = lists[column.key].lookup(raw)
@@ -417,28 +501,50 @@ def ingest_report(
         for key, frame in frames.items():
             insert_frame(con, TABLES[key], frame)
         insert_frame(con, "staging.quarantine", quarantine)
-        superseded = record_parse(con, file_id=file_id, entry=entry, now=now, slot=slot,
-                                  rows_read=parsed.rows_read, rows_staged=staged_total,
-                                  rows_quarantined=len(quarantine), facts=facts)
+        superseded = record_parse(
+            con,
+            file_id=file_id,
+            entry=entry,
+            now=now,
+            slot=slot,
+            rows_read=parsed.rows_read,
+            rows_staged=staged_total,
+            rows_quarantined=len(quarantine),
+            facts=facts,
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return IngestResult(path, entry.id, "staged", file_id=file_id, rows_read=parsed.rows_read,
-                        rows_staged=staged_total, rows_quarantined=len(quarantine), superseded=superseded,
-                        facts=facts)
+    return IngestResult(
+        path,
+        entry.id,
+        "staged",
+        file_id=file_id,
+        rows_read=parsed.rows_read,
+        rows_staged=staged_total,
+        rows_quarantined=len(quarantine),
+        superseded=superseded,
+        facts=facts,
+    )
 
 
 def conservation_failures(con: duckdb.DuckDBPyConnection, source_id: str = SOURCE_ID) -> list[dict[str, Any]]:
     """Reports whose rows read differ from rows staged (three tables) + rows quarantined."""
     ensure_tables(con)
     staged = " + ".join(f"(SELECT count(*) FROM {t} s WHERE s.FILE_ID = p.FILE_ID)" for t in TABLES.values())
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT p.FILE_ID, f.ORIGINAL_NAME, p.ROWS_READ, {staged} AS staged,
                (SELECT count(*) FROM staging.quarantine q WHERE q.FILE_ID = p.FILE_ID) AS quarantined
         FROM raw.parses p JOIN raw.files f USING (FILE_ID)
         WHERE p.SOURCE_ID = ?
         ORDER BY f.ORIGINAL_NAME
-    """, [source_id]).fetchall()
-    return [{"file_id": fid, "file": name, "rows_read": read, "rows_staged": st, "rows_quarantined": qu}
-            for fid, name, read, st, qu in rows if read != st + qu]
+    """,
+        [source_id],
+    ).fetchall()
+    return [
+        {"file_id": fid, "file": name, "rows_read": read, "rows_staged": st, "rows_quarantined": qu}
+        for fid, name, read, st, qu in rows
+        if read != st + qu
+    ]

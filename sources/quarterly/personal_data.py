@@ -61,44 +61,60 @@ _I = re.IGNORECASE
 _EMAIL = re.compile(
     r"[A-Za-z0-9._%+\-]+\s*(?:@|\[\s*(?:at|arroba)\s*\]|\(\s*(?:at|arroba)\s*\))\s*"
     r"[A-Za-z0-9\-]+(?:\s*(?:\.|\[\s*(?:dot|punto|ponto)\s*\])\s*[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
-    _I)
+    _I,
+)
 
-_TLDS = ("com|org|net|gov|gob|edu|info|io|int|onion|br|mx|ar|co|cl|pe|uy|py|bo|ec|ve|cr|pa|gt|"
-         "hn|sv|ni|do|cu|jm|tt|ht|es|pt|us|uk|eu|me|ly|app|online|site")
+_TLDS = (
+    "com|org|net|gov|gob|edu|info|io|int|onion|br|mx|ar|co|cl|pe|uy|py|bo|ec|ve|cr|pa|gt|"
+    "hn|sv|ni|do|cu|jm|tt|ht|es|pt|us|uk|eu|me|ly|app|online|site"
+)
 _URL = re.compile(
     r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+"
     rf"|\b[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{_TLDS})\b(?:/[^\s<>\"']*)?",
-    _I)
+    _I,
+)
 
 _CNJ = re.compile(r"\b\d{7}-\d{2}\.\d{4}\.\d\.\d{2}\.\d{4}\b")
 _CPF = re.compile(r"\b\d{3}\.\d{3}\.\d{3}[-/.]\d{2}\b")
-_CURP = re.compile(r"\b[A-Z][AEIOUX][A-Z]{2}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[HMX]"
-                   r"[A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d\b", _I)
+_CURP = re.compile(
+    r"\b[A-Z][AEIOUX][A-Z]{2}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[HMX]"
+    r"[A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d\b",
+    _I,
+)
 _RUT = re.compile(r"\b\d{1,2}\.\d{3}\.\d{3}-[\dkK]\b|\b\d{7,8}-[\dkK]\b")
 _DNI_ES = re.compile(r"\b\d{8}-?[A-HJ-NP-TV-Z]\b|\b[XYZ]-?\d{7}-?[A-Z]\b")
 
-_ID_WORDS = (r"DNI|D\.N\.I\.?|CPF|RG|CURP|RUT|RUN|NIE|NIF|CI|C\.I\.|CC|C\.C\.|c[ée]dula(?:\s+de\s+identidad)?|"
-             r"documento(?:\s+(?:nacional\s+)?de\s+identidad(?:e)?)?|pasaporte|passaporte|carteira\s+de\s+identidade|"
-             r"IFE")
+_ID_WORDS = (
+    r"DNI|D\.N\.I\.?|CPF|RG|CURP|RUT|RUN|NIE|NIF|CI|C\.I\.|CC|C\.C\.|c[ée]dula(?:\s+de\s+identidad)?|"
+    r"documento(?:\s+(?:nacional\s+)?de\s+identidad(?:e)?)?|pasaporte|passaporte|carteira\s+de\s+identidade|"
+    r"IFE"
+)
 _NUMBER_MARK = r"(?:n\.?\s?[º°o]\.?|n[úu]m(?:ero)?\.?|nro\.?|no\.|#)?"
 _ID_AFTER_WORD = re.compile(
-    rf"\b(?:{_ID_WORDS})\b\s*[:\-]?\s*{_NUMBER_MARK}\s*[:\-]?\s*(\d[\d.\s\-]{{4,16}}[\dkKA-Za-z]?)",
-    _I)
+    rf"\b(?:{_ID_WORDS})\b\s*[:\-]?\s*{_NUMBER_MARK}\s*[:\-]?\s*(\d[\d.\s\-]{{4,16}}[\dkKA-Za-z]?)", _I
+)
 
 # Case words. Strong ones flag any number of 3+ digits after them; weak ones (common words
 # such as "caso" or "proceso") only a number with a number mark or a separator in it.
-_STRONG_CASE = (r"expediente|exp\.|causa|carpeta(?:\s+de\s+investigaci[óo]n)?|processo|autos|sum[áa]rio|legajo|"
-                r"inqu[ée]rito(?:\s+policial)?|boletim\s+de\s+ocorr[êe]ncia|B\.O\.|radicado|averiguaci[óo]n\s+previa|"
-                r"RIT|RUC|NUC|NUNC|IPL")
+_STRONG_CASE = (
+    r"expediente|exp\.|causa|carpeta(?:\s+de\s+investigaci[óo]n)?|processo|autos|sum[áa]rio|legajo|"
+    r"inqu[ée]rito(?:\s+policial)?|boletim\s+de\s+ocorr[êe]ncia|B\.O\.|radicado|averiguaci[óo]n\s+previa|"
+    r"RIT|RUC|NUC|NUNC|IPL"
+)
 _WEAK_CASE = r"rol|caso|proceso|procedimiento|procedimento|denuncia|den[úu]ncia|folio|ocorr[êe]ncia|ticket"
 _CASE_STRONG = re.compile(
-    rf"\b(?:{_STRONG_CASE})(?![\w])\s*[:\-]?\s*{_NUMBER_MARK}\s*[:\-]?\s*(\d[\d./\-]{{2,}}\d|\d{{3,}})", _I)
+    rf"\b(?:{_STRONG_CASE})(?![\w])\s*[:\-]?\s*{_NUMBER_MARK}\s*[:\-]?\s*(\d[\d./\-]{{2,}}\d|\d{{3,}})", _I
+)
 _CASE_WEAK = re.compile(
     rf"\b(?:{_WEAK_CASE})\b\s*[:\-]?\s*(?:(?:n\.?\s?[º°o]\.?|n[úu]m(?:ero)?\.?|nro\.?|no\.|#)\s*[:\-]?\s*(\d[\d./\-]*\d|\d+)"
-    rf"|(\d+[./\-]\d[\d./\-]*))", _I)
+    rf"|(\d+[./\-]\d[\d./\-]*))",
+    _I,
+)
 
 # Phone candidates: digit runs with the separators phones are written with.
-_PHONE_CANDIDATE = re.compile(r"(?<![\w.,/])(\+\s?\d{1,3}[\s.\-]?)?(\(\d{1,4}\)\s?)?\d[\d\s.\-]{5,18}\d(?![\w/]|[.,]\d)")
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w.,/])(\+\s?\d{1,3}[\s.\-]?)?(\(\d{1,4}\)\s?)?\d[\d\s.\-]{5,18}\d(?![\w/]|[.,]\d)"
+)
 _YEAR = r"(?:19|20)\d{2}"
 _DATE_LIKE = re.compile(rf"^(?:\d{{1,2}}[./\-]\d{{1,2}}[./\-]{_YEAR}|{_YEAR}[./\-]\d{{1,2}}[./\-]\d{{1,2}})$")
 _YEARS_ONLY = re.compile(rf"^{_YEAR}(?:\s*[\-–/ ]\s*{_YEAR})*$")
@@ -173,7 +189,7 @@ def redact(text: str, findings: list[Finding]) -> str:
     """The text with every finding replaced by ``[<kind>]`` (for logs, never the original)."""
     out, last = [], 0
     for f in sorted(findings):
-        out.append(text[last:f.start])
+        out.append(text[last : f.start])
         out.append(f"[{f.kind}]")
         last = f.end
     out.append(text[last:])

@@ -52,8 +52,12 @@ REPORT_MARTS = {
     "policies": "marts.wg_policies",
     "legislative": "marts.wg_legislative_advances",
 }
-TRACKER_MARTS = ("marts.legislative_tracker", "marts.legislative_tracker_history",
-                 "marts.capability_tracker", "marts.capability_tracker_history")
+TRACKER_MARTS = (
+    "marts.legislative_tracker",
+    "marts.legislative_tracker_history",
+    "marts.capability_tracker",
+    "marts.capability_tracker_history",
+)
 
 
 def _current(table: str) -> str:
@@ -76,9 +80,11 @@ def build_report_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     ensure_tables(con)
     _ensure_sources(con)
     counts = {}
-    order = {"activities": "QUARTER, WORKING_GROUP, GOAL, REF_AREA, ACTIVITY_DATE, LOC_ROW",
-             "policies": "QUARTER, WORKING_GROUP, GOAL, REF_AREA, POLICY_DATE, LOC_ROW",
-             "legislative": "QUARTER, WORKING_GROUP, REF_AREA, ADVANCE_DATE, LOC_ROW"}
+    order = {
+        "activities": "QUARTER, WORKING_GROUP, GOAL, REF_AREA, ACTIVITY_DATE, LOC_ROW",
+        "policies": "QUARTER, WORKING_GROUP, GOAL, REF_AREA, POLICY_DATE, LOC_ROW",
+        "legislative": "QUARTER, WORKING_GROUP, REF_AREA, ADVANCE_DATE, LOC_ROW",
+    }
     for key, table in TABLES.items():
         con.execute(f"CREATE OR REPLACE TABLE {REPORT_MARTS[key]} AS {_current(table)} ORDER BY {order[key]}")
         counts[REPORT_MARTS[key]] = con.execute(f"SELECT count(*) FROM {REPORT_MARTS[key]}").fetchall()[0][0]
@@ -92,12 +98,23 @@ def codelist_frame() -> pd.DataFrame:
     for list_key, name in lists.items():
         codelist = load_codelist(name)
         for code in codelist.codes:
-            rows.append({"LIST": list_key, "CODE": code,
-                         **{f"LABEL_{lang.upper()}": codelist.label(code, lang) for lang in LANGUAGES},
-                         "THEME": codelist.extra.get(code, {}).get("theme", "")})
+            rows.append(
+                {
+                    "LIST": list_key,
+                    "CODE": code,
+                    **{f"LABEL_{lang.upper()}": codelist.label(code, lang) for lang in LANGUAGES},
+                    "THEME": codelist.extra.get(code, {}).get("theme", ""),
+                }
+            )
     for code, label in weprotect_themes().items():
-        rows.append({"LIST": "weprotect_theme", "CODE": code,
-                     **{f"LABEL_{lang.upper()}": label.get(lang) for lang in LANGUAGES}, "THEME": code})
+        rows.append(
+            {
+                "LIST": "weprotect_theme",
+                "CODE": code,
+                **{f"LABEL_{lang.upper()}": label.get(lang) for lang in LANGUAGES},
+                "THEME": code,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -112,13 +129,16 @@ def build_codelists(con: duckdb.DuckDBPyConnection) -> int:
 # -------------------------------------------------------------------- reporting status
 def submissions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every received report (current and superseded) with its received date and basis."""
-    frame = con.execute("""
+    frame = con.execute(
+        """
         SELECT p.FILE_ID, f.ORIGINAL_NAME, f.RECEIVED_AT, f.RECEIVED_VIA, p.SUPERSEDED_BY,
                p.ROWS_READ, p.ROWS_STAGED, p.ROWS_QUARANTINED, p.FACTS
         FROM raw.parses p JOIN raw.files f USING (FILE_ID)
         WHERE p.SOURCE_ID = ?
         ORDER BY f.RECEIVED_AT, f.ORIGINAL_NAME
-    """, [SOURCE_ID]).df()
+    """,
+        [SOURCE_ID],
+    ).df()
     trusted = settings().get("submitted_on_trusted_for", "bundled_synthetic")
     rows = []
     for rec in frame.to_dict("records"):
@@ -126,17 +146,37 @@ def submissions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         received = pd.Timestamp(rec["RECEIVED_AT"]).date()
         basis = "received_at"
         submitted = facts.get("submitted_on")
-        if (trusted == "bundled_synthetic" and rec["RECEIVED_VIA"] == "bundled" and facts.get("synthetic")
-                and submitted):
+        if trusted == "bundled_synthetic" and rec["RECEIVED_VIA"] == "bundled" and facts.get("synthetic") and submitted:
             received, basis = dt.date.fromisoformat(submitted), "submitted_on_synthetic"
-        rows.append({"FILE_ID": rec["FILE_ID"], "FILE_NAME": rec["ORIGINAL_NAME"],
-                     "WORKING_GROUP": facts.get("working_group"), "QUARTER": facts.get("quarter"),
-                     "RECEIVED_ON": received, "RECEIVED_BASIS": basis, "CURRENT": rec["SUPERSEDED_BY"] is None,
-                     "ROWS_QUARANTINED": int(rec["ROWS_QUARANTINED"]), "SYNTHETIC": bool(facts.get("synthetic")),
-                     "SUBMITTED_ON": submitted})
-    return pd.DataFrame(rows, columns=["FILE_ID", "FILE_NAME", "WORKING_GROUP", "QUARTER", "RECEIVED_ON",
-                                       "RECEIVED_BASIS", "CURRENT", "ROWS_QUARANTINED", "SYNTHETIC",
-                                       "SUBMITTED_ON"])
+        rows.append(
+            {
+                "FILE_ID": rec["FILE_ID"],
+                "FILE_NAME": rec["ORIGINAL_NAME"],
+                "WORKING_GROUP": facts.get("working_group"),
+                "QUARTER": facts.get("quarter"),
+                "RECEIVED_ON": received,
+                "RECEIVED_BASIS": basis,
+                "CURRENT": rec["SUPERSEDED_BY"] is None,
+                "ROWS_QUARANTINED": int(rec["ROWS_QUARANTINED"]),
+                "SYNTHETIC": bool(facts.get("synthetic")),
+                "SUBMITTED_ON": submitted,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "FILE_ID",
+            "FILE_NAME",
+            "WORKING_GROUP",
+            "QUARTER",
+            "RECEIVED_ON",
+            "RECEIVED_BASIS",
+            "CURRENT",
+            "ROWS_QUARANTINED",
+            "SYNTHETIC",
+            "SUBMITTED_ON",
+        ],
+    )
 
 
 def expected_quarters(as_of: dt.date, reported: list[str] | None = None) -> list[Quarter]:
@@ -145,8 +185,11 @@ def expected_quarters(as_of: dt.date, reported: list[str] | None = None) -> list
     first = parse_quarter(settings()["first_quarter"])
     current = quarter_of(as_of)
     last_ended = Quarter(current.year - (current.number == 1), (current.number - 2) % 4 + 1)
-    quarters = quarters_between(first, last_ended) if (last_ended.year, last_ended.number) >= (
-        first.year, first.number) else []
+    quarters = (
+        quarters_between(first, last_ended)
+        if (last_ended.year, last_ended.number) >= (first.year, first.number)
+        else []
+    )
     for label in reported or []:
         q = parse_quarter(label)
         if q is not None and q not in quarters and (q.year, q.number) >= (first.year, first.number):
@@ -170,7 +213,8 @@ def reporting_status_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd
     counts = {}
     for key, table in TABLES.items():
         for wg, quarter, n in con.execute(
-                f"SELECT WORKING_GROUP, QUARTER, count(*) FROM ({_current(table)}) GROUP BY ALL").fetchall():
+            f"SELECT WORKING_GROUP, QUARTER, count(*) FROM ({_current(table)}) GROUP BY ALL"
+        ).fetchall():
             counts[(key, wg, quarter)] = n
     rows = []
     for q in quarters:
@@ -182,25 +226,33 @@ def reporting_status_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd
             current = current.iloc[-1] if len(current) else None
             first_received = first["RECEIVED_ON"] if first is not None else None
             status = status_for(first_received, due, as_of)
-            rows.append({
-                "WORKING_GROUP": wg,
-                **{f"WORKING_GROUP_NAME_{lang.upper()}": groups.label(wg, lang) for lang in LANGUAGES},
-                "QUARTER": q.label, "REF_YEAR": q.year, "QUARTER_START": q.start, "QUARTER_END": q.end,
-                "DEADLINE_DAYS": days, "DUE_DATE": due, "STATUS": status,
-                "RECEIVED_ON": first_received,
-                "RECEIVED_BASIS": first["RECEIVED_BASIS"] if first is not None else None,
-                "DAYS_LATE": (first_received - due).days if status == "late" else (
-                    (as_of - due).days if status == "missing" else 0),
-                "SUBMISSIONS": len(mine),
-                "CURRENT_FILE_ID": current["FILE_ID"] if current is not None else None,
-                "CURRENT_FILE_NAME": current["FILE_NAME"] if current is not None else None,
-                "ACTIVITIES": counts.get(("activities", wg, q.label), 0),
-                "POLICIES": counts.get(("policies", wg, q.label), 0),
-                "LEGISLATIVE_ADVANCES": counts.get(("legislative", wg, q.label), 0),
-                "ROWS_QUARANTINED": int(current["ROWS_QUARANTINED"]) if current is not None else 0,
-                "SYNTHETIC": bool(current["SYNTHETIC"]) if current is not None else False,
-                "AS_OF": as_of,
-            })
+            rows.append(
+                {
+                    "WORKING_GROUP": wg,
+                    **{f"WORKING_GROUP_NAME_{lang.upper()}": groups.label(wg, lang) for lang in LANGUAGES},
+                    "QUARTER": q.label,
+                    "REF_YEAR": q.year,
+                    "QUARTER_START": q.start,
+                    "QUARTER_END": q.end,
+                    "DEADLINE_DAYS": days,
+                    "DUE_DATE": due,
+                    "STATUS": status,
+                    "RECEIVED_ON": first_received,
+                    "RECEIVED_BASIS": first["RECEIVED_BASIS"] if first is not None else None,
+                    "DAYS_LATE": (first_received - due).days
+                    if status == "late"
+                    else ((as_of - due).days if status == "missing" else 0),
+                    "SUBMISSIONS": len(mine),
+                    "CURRENT_FILE_ID": current["FILE_ID"] if current is not None else None,
+                    "CURRENT_FILE_NAME": current["FILE_NAME"] if current is not None else None,
+                    "ACTIVITIES": counts.get(("activities", wg, q.label), 0),
+                    "POLICIES": counts.get(("policies", wg, q.label), 0),
+                    "LEGISLATIVE_ADVANCES": counts.get(("legislative", wg, q.label), 0),
+                    "ROWS_QUARANTINED": int(current["ROWS_QUARANTINED"]) if current is not None else 0,
+                    "SYNTHETIC": bool(current["SYNTHETIC"]) if current is not None else False,
+                    "AS_OF": as_of,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -234,7 +286,7 @@ def build_trackers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             SELECT REF_AREA, NCMEC_POSITION, ADVANCE_DATE AS EVENT_DATE, QUARTER, WORKING_GROUP AS REPORTED_BY,
                    STAGE, ALIGNMENT AS STATUS, INSTRUMENT, SOURCE_REFERENCE, DESCRIPTION, FILE_ID, FILE_NAME,
                    LOC_SHEET, LOC_ROW, RECEIVED_AT, SHARING, SYNTHETIC
-            FROM ({_current(TABLES['legislative'])})
+            FROM ({_current(TABLES["legislative"])})
             WHERE NCMEC_POSITION IS NOT NULL AND ALIGNMENT IS NOT NULL
         ), ordered AS (
             SELECT *, row_number() OVER w AS SEQ,
@@ -254,9 +306,12 @@ def build_trackers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         FROM ordered
         ORDER BY REF_AREA, NCMEC_POSITION, SEQ
     """)
-    areas = ("SELECT REF_AREA, NAME_ES, NAME_EN, NAME_PT FROM marts.areas" if _has_areas(con) else
-             "SELECT NULL::VARCHAR AS REF_AREA, NULL::VARCHAR AS NAME_ES, NULL::VARCHAR AS NAME_EN, "
-             "NULL::VARCHAR AS NAME_PT WHERE false")
+    areas = (
+        "SELECT REF_AREA, NAME_ES, NAME_EN, NAME_PT FROM marts.areas"
+        if _has_areas(con)
+        else "SELECT NULL::VARCHAR AS REF_AREA, NULL::VARCHAR AS NAME_ES, NULL::VARCHAR AS NAME_EN, "
+        "NULL::VARCHAR AS NAME_PT WHERE false"
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE marts.legislative_tracker AS
         SELECT h.REF_AREA, a.NAME_ES AS AREA_NAME_ES, a.NAME_EN AS AREA_NAME_EN, a.NAME_PT AS AREA_NAME_PT,
@@ -277,13 +332,13 @@ def build_trackers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             SELECT REF_AREA, CAPABILITY, POLICY_DATE AS EVENT_DATE, QUARTER, WORKING_GROUP AS REPORTED_BY,
                    CAPABILITY_STATUS AS STATUS, 'policy' AS EVIDENCE_KIND, DESCRIPTION AS EVIDENCE,
                    FILE_ID, FILE_NAME, LOC_SHEET, LOC_ROW, RECEIVED_AT, SHARING, SYNTHETIC
-            FROM ({_current(TABLES['policies'])})
+            FROM ({_current(TABLES["policies"])})
             WHERE CAPABILITY IS NOT NULL AND CAPABILITY_STATUS IS NOT NULL AND NOT IS_REGIONAL
             UNION ALL BY NAME
             SELECT REF_AREA, CAPABILITY, ADVANCE_DATE AS EVENT_DATE, QUARTER, WORKING_GROUP AS REPORTED_BY,
                    CAPABILITY_STATUS AS STATUS, 'legislative_advance' AS EVIDENCE_KIND, INSTRUMENT AS EVIDENCE,
                    FILE_ID, FILE_NAME, LOC_SHEET, LOC_ROW, RECEIVED_AT, SHARING, SYNTHETIC
-            FROM ({_current(TABLES['legislative'])})
+            FROM ({_current(TABLES["legislative"])})
             WHERE CAPABILITY IS NOT NULL AND CAPABILITY_STATUS IS NOT NULL
         ), ordered AS (
             SELECT *, row_number() OVER w AS SEQ, lag(STATUS) OVER w AS PREVIOUS_STATUS
@@ -314,8 +369,9 @@ def build_trackers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _has_areas(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-                      "AND table_name = 'areas'").fetchall()[0]
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'areas'"
+    ).fetchall()[0]
     return bool(row and row[0])
 
 
@@ -348,12 +404,14 @@ def build_quarter_summary(con: duckdb.DuckDBPyConnection, quarters: list[str] | 
     ensure_tables(con)
     con.execute(SUMMARY_DDL)
     if quarters is None:
-        quarters = [r[0] for r in con.execute(
-            "SELECT DISTINCT QUARTER FROM marts.reporting_status ORDER BY 1").fetchall()]
+        quarters = [
+            r[0] for r in con.execute("SELECT DISTINCT QUARTER FROM marts.reporting_status ORDER BY 1").fetchall()
+        ]
     written = {}
     for quarter in quarters:
         con.execute("DELETE FROM marts.wg_quarter_summary WHERE QUARTER = ?", [quarter])
-        con.execute(f"""
+        con.execute(
+            f"""
             INSERT INTO marts.wg_quarter_summary
             SELECT r.QUARTER, r.WORKING_GROUP, r.STATUS, r.DUE_DATE, r.RECEIVED_ON, r.CURRENT_FILE_ID,
                    coalesce(a.IMPLEMENTED, 0), coalesce(a.PLANNED, 0), coalesce(a.REGIONAL, 0),
@@ -368,11 +426,14 @@ def build_quarter_summary(con: duckdb.DuckDBPyConnection, quarters: list[str] | 
                        count(*) FILTER (WHERE NOT IS_REGIONAL) AS IN_COUNTRY,
                        count(DISTINCT REF_AREA) FILTER (WHERE STATUS = 'implemented' AND NOT IS_REGIONAL) AS COUNTRIES,
                        coalesce(sum(PEOPLE_REACHED) FILTER (WHERE STATUS = 'implemented'), 0) AS PEOPLE
-                FROM ({_current(TABLES['activities'])}) GROUP BY ALL
+                FROM ({_current(TABLES["activities"])}) GROUP BY ALL
             ) a USING (WORKING_GROUP, QUARTER)
             WHERE r.QUARTER = ?
             ORDER BY r.WORKING_GROUP
-        """, [quarter])
-        written[quarter] = con.execute("SELECT count(*) FROM marts.wg_quarter_summary WHERE QUARTER = ?",
-                                       [quarter]).fetchall()[0][0]
+        """,
+            [quarter],
+        )
+        written[quarter] = con.execute(
+            "SELECT count(*) FROM marts.wg_quarter_summary WHERE QUARTER = ?", [quarter]
+        ).fetchall()[0][0]
     return written

@@ -45,9 +45,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sources.catalogue import LANGUAGES, Translated
 from sources.harmonise.areas import lac_country_codes, load_areas
-from sources.xlsx_bytes import deterministic_xlsx
 from sources.harmonise.periods import parse_period
-from sources.quarterly.codelists import CodeList, working_groups, workbook_lists
+from sources.quarterly.codelists import CodeList, workbook_lists, working_groups
+from sources.xlsx_bytes import deterministic_xlsx
 
 HERE = Path(__file__).resolve().parent
 LAYOUT_FILE = HERE / "template.yaml"
@@ -56,16 +56,30 @@ RULES_FILE = HERE / "rules.yaml"
 META_SHEET = "_metadata"
 LISTS_SHEET = "_codelists"
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
-REGIONAL = "REGIONAL"          # the country column's code for "Regional"
-REGIONAL_AREA = "LAC"          # REF_AREA stored for a regional row (the region as a whole)
+REGIONAL = "REGIONAL"  # the country column's code for "Regional"
+REGIONAL_AREA = "LAC"  # REF_AREA stored for a regional row (the region as a whole)
 
 #: metadata keys, in row order of the _metadata sheet, and their defined names
 META_KEYS = ("template_version", "working_group", "quarter", "language", "synthetic", "generated_by")
-DEFINED_NAMES = {"template_version": "CLAC_TEMPLATE_VERSION", "working_group": "CLAC_WORKING_GROUP",
-                 "quarter": "CLAC_QUARTER", "language": "CLAC_LANGUAGE"}
+DEFINED_NAMES = {
+    "template_version": "CLAC_TEMPLATE_VERSION",
+    "working_group": "CLAC_WORKING_GROUP",
+    "quarter": "CLAC_QUARTER",
+    "language": "CLAC_LANGUAGE",
+}
 #: the order of the code lists on the hidden sheet (column A, B, ...)
-LIST_ORDER = ("goal", "country", "scope", "status", "policy_type", "capability", "capability_status",
-              "ncmec_position", "stage", "alignment")
+LIST_ORDER = (
+    "goal",
+    "country",
+    "scope",
+    "status",
+    "policy_type",
+    "capability",
+    "capability_status",
+    "ncmec_position",
+    "stage",
+    "alignment",
+)
 
 
 class TemplateError(ValueError):
@@ -97,7 +111,7 @@ def template_version() -> str:
 @dataclass(frozen=True)
 class Column:
     key: str
-    kind: str                 # list | country | date | integer | text
+    kind: str  # list | country | date | integer | text
     required: bool
     width: int
     header: Translated
@@ -109,7 +123,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Section:
-    key: str                  # activities | policies | legislative
+    key: str  # activities | policies | legislative
     sheet: Translated
     title: Translated
     columns: tuple[Column, ...]
@@ -134,16 +148,24 @@ def load_layout(path: Path = LAYOUT_FILE) -> Layout:
     sections = {}
     for key, body in data["sections"].items():
         columns = tuple(
-            Column(c["key"], c["kind"], bool(c["required"]), int(c["width"]),
-                   Translated.model_validate(c["header"]), Translated.model_validate(c["help"]))
-            for c in body["columns"])
+            Column(
+                c["key"],
+                c["kind"],
+                bool(c["required"]),
+                int(c["width"]),
+                Translated.model_validate(c["header"]),
+                Translated.model_validate(c["help"]),
+            )
+            for c in body["columns"]
+        )
         for c in columns:
             if c.kind not in ("list", "country", "date", "integer", "text"):
                 raise ValueError(f"{path.name}: sections.{key}.{c.key}: unknown kind '{c.kind}'")
             if c.kind == "list" and c.key not in LIST_ORDER:
                 raise ValueError(f"{path.name}: sections.{key}.{c.key}: no code list for this column")
-        sections[key] = Section(key, Translated.model_validate(body["sheet"]),
-                                Translated.model_validate(body["title"]), columns)
+        sections[key] = Section(
+            key, Translated.model_validate(body["sheet"]), Translated.model_validate(body["title"]), columns
+        )
     return Layout(data["cover"], data["instructions"], sections)
 
 
@@ -198,8 +220,11 @@ def quarters_between(first: Quarter, last: Quarter) -> list[Quarter]:
     return out
 
 
-_FILENAME_QUARTER = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_ .]?[QT]([1-4])(?![0-9])"
-                               r"|(?<![A-Za-z0-9])[QT]([1-4])[-_ .]?((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
+_FILENAME_QUARTER = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})[-_ .]?[QT]([1-4])(?![0-9])"
+    r"|(?<![A-Za-z0-9])[QT]([1-4])[-_ .]?((?:19|20)\d{2})(?!\d)",
+    re.IGNORECASE,
+)
 
 
 def quarter_in_filename(name: str) -> Quarter | None:
@@ -220,8 +245,9 @@ def country_options(lang: str) -> tuple[tuple[str, str], ...]:
     areas = load_areas()
     lac = areas[areas["REF_AREA"].isin(lac_country_codes())]
     column = {"es": "NAME_ES", "en": "NAME_EN", "pt": "NAME_PT"}[lang]
-    names = sorted(((str(name), code) for name, code in zip(lac[column], lac["REF_AREA"])),
-                   key=lambda pair: _sort_key(pair[0]))
+    names = sorted(
+        ((str(name), code) for name, code in zip(lac[column], lac["REF_AREA"])), key=lambda pair: _sort_key(pair[0])
+    )
     regional = load_layout().instructions["regional"][lang]
     return ((regional, REGIONAL),) + tuple(names)
 
@@ -260,8 +286,10 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 def _check_args(working_group: str, quarter: str | Quarter, lang: str) -> tuple[str, Quarter]:
     groups = working_groups()
     if working_group not in groups.codes:
-        raise TemplateError(f"unknown working group '{working_group}'. Known working groups: "
-                            f"{', '.join(groups.codes)} (sources/codelists/working_groups.yaml).")
+        raise TemplateError(
+            f"unknown working group '{working_group}'. Known working groups: "
+            f"{', '.join(groups.codes)} (sources/codelists/working_groups.yaml)."
+        )
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     if q is None:
         raise TemplateError(f"'{quarter}' is not a quarter. Write it as YYYY-Qn, for example 2026-Q3.")
@@ -270,8 +298,14 @@ def _check_args(working_group: str, quarter: str | Quarter, lang: str) -> tuple[
     return working_group, q
 
 
-def build_template(working_group: str, quarter: str | Quarter, lang: str = "es", *,
-                   synthetic: bool = False, created: dt.datetime | None = None) -> openpyxl.Workbook:
+def build_template(
+    working_group: str,
+    quarter: str | Quarter,
+    lang: str = "es",
+    *,
+    synthetic: bool = False,
+    created: dt.datetime | None = None,
+) -> openpyxl.Workbook:
     """The template workbook for one working group, quarter and language."""
     working_group, q = _check_args(working_group, quarter, lang)
     layout = load_layout()
@@ -289,10 +323,18 @@ def build_template(working_group: str, quarter: str | Quarter, lang: str = "es",
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 14
     ws.column_dimensions["C"].width = 90
-    fill = {"working_group": group_name, "quarter": q.label, "start": q.start.isoformat(),
-            "end": q.end.isoformat(), "due": q.due().isoformat(), "version": version,
-            "activities": names["activities"], "policies": names["policies"],
-            "legislative": names["legislative"], "cover": cover_name}
+    fill = {
+        "working_group": group_name,
+        "quarter": q.label,
+        "start": q.start.isoformat(),
+        "end": q.end.isoformat(),
+        "due": q.due().isoformat(),
+        "version": version,
+        "activities": names["activities"],
+        "policies": names["policies"],
+        "legislative": names["legislative"],
+        "cover": cover_name,
+    }
     ws["A1"] = layout.instructions["title"][lang].format(**fill)
     ws["A1"].font = _TITLE
     row = 3
@@ -305,7 +347,9 @@ def build_template(working_group: str, quarter: str | Quarter, lang: str = "es",
         row += 1
     for key, section in layout.sections.items():
         row += 1
-        ws.cell(row=row, column=1, value=layout.instructions["columns_heading"][lang].format(sheet=names[key])).font = _BOLD
+        ws.cell(
+            row=row, column=1, value=layout.instructions["columns_heading"][lang].format(sheet=names[key])
+        ).font = _BOLD
         row += 1
         for column in section.columns:
             ws.cell(row=row, column=1, value=column.header.get(lang))
@@ -322,19 +366,30 @@ def build_template(working_group: str, quarter: str | Quarter, lang: str = "es",
     cover["A2"] = layout.cover["notice"][lang]
     cover["A2"].font = _WARN
     fields = layout.cover["fields"]
-    values: dict[str, Any] = {"working_group": group_name, "quarter": q.label, "template_version": version,
-                              "language": lang, "due_date": q.due(), "submitted_on": None}
-    for r, key in enumerate(("working_group", "quarter", "template_version", "language", "due_date",
-                             "submitted_on"), start=4):
+    values: dict[str, Any] = {
+        "working_group": group_name,
+        "quarter": q.label,
+        "template_version": version,
+        "language": lang,
+        "due_date": q.due(),
+        "submitted_on": None,
+    }
+    for r, key in enumerate(
+        ("working_group", "quarter", "template_version", "language", "due_date", "submitted_on"), start=4
+    ):
         cover.cell(row=r, column=1, value=fields[key][lang]).font = _BOLD
         cell = cover.cell(row=r, column=2, value=values[key])
         if key in ("due_date", "submitted_on"):
             cell.number_format = "yyyy-mm-dd"
-    submitted = DataValidation(type="date", operator="greaterThanOrEqual",
-                               formula1=f"DATE({q.start.year},{q.start.month},{q.start.day})",
-                               allow_blank=True, showErrorMessage=True,
-                               errorTitle=layout.instructions["dropdown_error_title"][lang],
-                               error=layout.instructions["date_error"][lang])
+    submitted = DataValidation(
+        type="date",
+        operator="greaterThanOrEqual",
+        formula1=f"DATE({q.start.year},{q.start.month},{q.start.day})",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=layout.instructions["dropdown_error_title"][lang],
+        error=layout.instructions["date_error"][lang],
+    )
     cover.add_data_validation(submitted)
     submitted.add("B9")
 
@@ -376,15 +431,19 @@ def build_template(working_group: str, quarter: str | Quarter, lang: str = "es",
 
     # -- hidden metadata + defined names
     meta = wb.create_sheet(META_SHEET)
-    meta_values = {"template_version": version, "working_group": working_group, "quarter": q.label,
-                   "language": lang, "synthetic": "true" if synthetic else "false",
-                   "generated_by": "clac template (sources/quarterly/template.py)"}
+    meta_values = {
+        "template_version": version,
+        "working_group": working_group,
+        "quarter": q.label,
+        "language": lang,
+        "synthetic": "true" if synthetic else "false",
+        "generated_by": "clac template (sources/quarterly/template.py)",
+    }
     for r, key in enumerate(META_KEYS, start=1):
         meta.cell(row=r, column=1, value=key)
         meta.cell(row=r, column=2, value=meta_values[key])
         if key in DEFINED_NAMES:
-            wb.defined_names[DEFINED_NAMES[key]] = DefinedName(
-                DEFINED_NAMES[key], attr_text=f"'{META_SHEET}'!$B${r}")
+            wb.defined_names[DEFINED_NAMES[key]] = DefinedName(DEFINED_NAMES[key], attr_text=f"'{META_SHEET}'!$B${r}")
     meta.sheet_state = "hidden"
 
     wb.active = 0
@@ -396,30 +455,54 @@ def build_template(working_group: str, quarter: str | Quarter, lang: str = "es",
     return wb
 
 
-def _validation(column: Column, section: str, q: Quarter, lang: str, ranges: dict[str, str],
-                max_chars: int, layout: Layout) -> DataValidation | None:
+def _validation(
+    column: Column, section: str, q: Quarter, lang: str, ranges: dict[str, str], max_chars: int, layout: Layout
+) -> DataValidation | None:
     title = layout.instructions["dropdown_error_title"][lang]
     common = dict(allow_blank=True, showErrorMessage=True, errorTitle=title, errorStyle="stop")
     if column.kind in ("list", "country"):
-        return DataValidation(type="list", formula1=ranges[column.key if column.kind == "list" else "country"],
-                              error=layout.instructions["dropdown_error"][lang], **common)
+        return DataValidation(
+            type="list",
+            formula1=ranges[column.key if column.kind == "list" else "country"],
+            error=layout.instructions["dropdown_error"][lang],
+            **common,
+        )
     if column.kind == "date":
         start = f"DATE({q.start.year},{q.start.month},{q.start.day})"
         end = f"DATE({q.end.year},{q.end.month},{q.end.day})"
         if section == "activities":  # a planned activity may be dated after the quarter
-            return DataValidation(type="date", operator="greaterThanOrEqual", formula1=start,
-                                  error=layout.instructions["date_error"][lang], **common)
-        return DataValidation(type="date", operator="between", formula1=start, formula2=end,
-                              error=layout.instructions["date_error"][lang], **common)
+            return DataValidation(
+                type="date",
+                operator="greaterThanOrEqual",
+                formula1=start,
+                error=layout.instructions["date_error"][lang],
+                **common,
+            )
+        return DataValidation(
+            type="date",
+            operator="between",
+            formula1=start,
+            formula2=end,
+            error=layout.instructions["date_error"][lang],
+            **common,
+        )
     if column.kind == "integer":
-        return DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                              error=layout.instructions["number_error"][lang], **common)
+        return DataValidation(
+            type="whole",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            error=layout.instructions["number_error"][lang],
+            **common,
+        )
     if column.kind == "text":
-        return DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(max_chars),
-                              error=layout.instructions["text_error"][lang].format(max=max_chars), **common)
+        return DataValidation(
+            type="textLength",
+            operator="lessThanOrEqual",
+            formula1=str(max_chars),
+            error=layout.instructions["text_error"][lang].format(max=max_chars),
+            **common,
+        )
     return None
-
-
 
 
 def workbook_bytes(wb: openpyxl.Workbook, *, deterministic: bool = False) -> bytes:
@@ -476,8 +559,9 @@ def display_value(column: Column, value: object, lang: str) -> object:
     return value
 
 
-def fill_workbook(wb: openpyxl.Workbook, rows: dict[str, list[dict[str, object]]], *, lang: str,
-                  submitted_on: dt.date | None = None) -> openpyxl.Workbook:
+def fill_workbook(
+    wb: openpyxl.Workbook, rows: dict[str, list[dict[str, object]]], *, lang: str, submitted_on: dt.date | None = None
+) -> openpyxl.Workbook:
     """Write rows (by section: activities, policies, legislative; values as codes) and the
     "submitted on" date into a template made by :func:`build_template` in ``lang``."""
     layout = load_layout()

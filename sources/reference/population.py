@@ -56,10 +56,54 @@ WPP2019_LAST_ESTIMATE_YEAR = 2019
 """Years after this are flagged ``PROJECTION`` in :func:`population_under18`."""
 
 WORLD_BANK_EXCLUDED_CODES: tuple[str, ...] = (
-    "AFE", "AFW", "ARB", "CEB", "CHI", "CSS", "EAP", "EAR", "EAS", "ECA", "ECS", "EMU",
-    "EUU", "FCS", "HIC", "HPC", "IBD", "IBT", "IDA", "IDB", "IDX", "LAC", "LCN", "LDC",
-    "LIC", "LMC", "LMY", "LTE", "MEA", "MIC", "MNA", "NAC", "OED", "OSS", "PRE", "PSS",
-    "PST", "SAS", "SSA", "SSF", "SST", "TEA", "TEC", "TLA", "TMN", "TSA", "TSS", "UMC",
+    "AFE",
+    "AFW",
+    "ARB",
+    "CEB",
+    "CHI",
+    "CSS",
+    "EAP",
+    "EAR",
+    "EAS",
+    "ECA",
+    "ECS",
+    "EMU",
+    "EUU",
+    "FCS",
+    "HIC",
+    "HPC",
+    "IBD",
+    "IBT",
+    "IDA",
+    "IDB",
+    "IDX",
+    "LAC",
+    "LCN",
+    "LDC",
+    "LIC",
+    "LMC",
+    "LMY",
+    "LTE",
+    "MEA",
+    "MIC",
+    "MNA",
+    "NAC",
+    "OED",
+    "OSS",
+    "PRE",
+    "PSS",
+    "PST",
+    "SAS",
+    "SSA",
+    "SSF",
+    "SST",
+    "TEA",
+    "TEC",
+    "TLA",
+    "TMN",
+    "TSA",
+    "TSS",
+    "UMC",
     "WLD",
 )
 """The 49 ``Country Code`` values of the World Bank file that are not areas of kind
@@ -160,9 +204,7 @@ def _population_under18() -> pd.DataFrame:
     countries = _country_codes()
     bad = sorted(k for k, v in mapping.items() if v is None or v not in countries)
     if bad:
-        raise ValueError(
-            f"{POPULATION_U18_CSV.name}: M49 codes that do not resolve to a country: {bad}"
-        )
+        raise ValueError(f"{POPULATION_U18_CSV.name}: M49 codes that do not resolve to a country: {bad}")
     df = pd.DataFrame(
         {
             "REF_AREA": raw["country"].map(mapping),

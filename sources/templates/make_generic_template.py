@@ -23,8 +23,18 @@ from sources.xlsx_bytes import deterministic_xlsx
 HERE = Path(__file__).resolve().parent
 FIXED_DATE = dt.datetime(2024, 1, 1, 0, 0, 0)
 
-COLUMNS = ["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE",
-           "SEX", "AGE", "DISAGGREGATION", "OBS_STATUS", "COMMENT"]
+COLUMNS = [
+    "REF_AREA",
+    "TIME_PERIOD",
+    "MEASURE",
+    "OBS_VALUE",
+    "UNIT_MEASURE",
+    "SEX",
+    "AGE",
+    "DISAGGREGATION",
+    "OBS_STATUS",
+    "COMMENT",
+]
 REQUIRED = set(COLUMNS[:5])
 
 #: column -> (Spanish, English, Portuguese, example)
@@ -33,17 +43,20 @@ DESCRIPTIONS: dict[str, tuple[str, str, str, str]] = {
         "País o área: nombre en español, inglés o portugués, o código ISO (BRA). Encabezado aceptado: PAÍS.",
         "Country or area: name in Spanish, English or Portuguese, or ISO code (BRA).",
         "País ou área: nome em espanhol, inglês ou português, ou código ISO (BRA). Cabeçalho aceito: PAÍS.",
-        "Brasil"),
+        "Brasil",
+    ),
     "TIME_PERIOD": (
         "Período: año (2023), trimestre (2023-Q3), año fiscal (2022/23) o rango (2020-2021). También: PERÍODO.",
         "Period: year (2023), quarter (2023-Q3), fiscal year (2022/23) or range (2020-2021).",
         "Período: ano (2023), trimestre (2023-Q3), ano fiscal (2022/23) ou intervalo (2020-2021). Também: PERÍODO.",
-        "2023"),
+        "2023",
+    ),
     "MEASURE": (
         "Código de la medida, de la lista del observatorio (p. ej. CONVICTIONS). También: MEDIDA.",
         "Measure code from the observatory's list (e.g. CONVICTIONS).",
         "Código da medida, da lista do observatório (ex. CONVICTIONS). Também: MEDIDA.",
-        "HOTLINE_REPORTS_RECEIVED"),
+        "HOTLINE_REPORTS_RECEIVED",
+    ),
     "OBS_VALUE": (
         "La cifra, solo dígitos. Decimales con coma o punto (12,5 o 12.5); sin separador de miles "
         "o con ambos separadores (1.234,5). 1.234 solo es ambiguo. También: VALOR.",
@@ -51,46 +64,62 @@ DESCRIPTIONS: dict[str, tuple[str, str, str, str]] = {
         "or both separators (1,234.5). A lone 1.234 is ambiguous.",
         "O número, só dígitos. Decimais com vírgula ou ponto (12,5 ou 12.5); sem separador de milhar "
         "ou com ambos (1.234,5). 1.234 sozinho é ambíguo. Também: VALOR.",
-        "1234"),
+        "1234",
+    ),
     "UNIT_MEASURE": (
         "Unidad: NUMBER (número), PERCENT (porcentaje), DAYS (días), PER_100000_POP. También: UNIDAD.",
         "Unit: NUMBER, PERCENT, DAYS, PER_100000_POP.",
         "Unidade: NUMBER (número), PERCENT (porcentagem), DAYS (dias), PER_100000_POP. Também: UNIDADE.",
-        "NUMBER"),
+        "NUMBER",
+    ),
     "SEX": (
         "Opcional. _T total, F mujeres, M hombres (o Total/Mujer/Hombre). Vacío = total. También: SEXO.",
         "Optional. _T total, F female, M male (or Total/Female/Male). Blank = total.",
         "Opcional. _T total, F mulheres, M homens (ou Total/Mulher/Homem). Vazio = total. Também: SEXO.",
-        "_T"),
+        "_T",
+    ),
     "AGE": (
         "Opcional. Rango de edad (0-17, 18+) o código (Y_LT18, _T). Vacío = todas las edades. También: EDAD.",
         "Optional. Age band (0-17, 18+) or code (Y_LT18, _T). Blank = all ages.",
         "Opcional. Faixa etária (0-17, 18+) ou código (Y_LT18, _T). Vazio = todas as idades. Também: IDADE.",
-        "Y_LT18"),
+        "Y_LT18",
+    ),
     "DISAGGREGATION": (
         "Opcional. Otras desagregaciones: Clave=Valor, varias unidas con | (Región=Norte|Tipo=X).",
         "Optional. Other breakdowns: Key=Value, several joined by | (Region=North|Type=X).",
         "Opcional. Outras desagregações: Chave=Valor, várias unidas por | (Região=Norte|Tipo=X).",
-        ""),
+        "",
+    ),
     "OBS_STATUS": (
         "Opcional. A normal, E estimado, P provisional. Vacío = normal. También: ESTADO.",
         "Optional. A normal, E estimated, P provisional. Blank = normal.",
         "Opcional. A normal, E estimado, P provisório. Vazio = normal. Também: SITUAÇÃO.",
-        "P"),
+        "P",
+    ),
     "COMMENT": (
         "Opcional. Nota libre sobre la cifra (nunca datos personales). También: COMENTARIO.",
         "Optional. Free note about the figure (never personal data).",
         "Opcional. Nota livre sobre o número (nunca dados pessoais). Também: COMENTÁRIO.",
-        ""),
+        "",
+    ),
 }
 
 GENERAL = [
-    ("es", "Una fila por cifra. Solo datos agregados: nunca contenido, nombres ni datos personales. "
-           "La hoja 'data' debe tener el encabezado en la primera fila (puede haber filas de título encima)."),
-    ("en", "One row per figure. Aggregated statistics only: never content, names or personal data. "
-           "The 'data' sheet holds the header row (title rows above it are allowed)."),
-    ("pt", "Uma linha por número. Só dados agregados: nunca conteúdo, nomes ou dados pessoais. "
-           "A planilha 'data' contém a linha de cabeçalho (linhas de título acima são permitidas)."),
+    (
+        "es",
+        "Una fila por cifra. Solo datos agregados: nunca contenido, nombres ni datos personales. "
+        "La hoja 'data' debe tener el encabezado en la primera fila (puede haber filas de título encima).",
+    ),
+    (
+        "en",
+        "One row per figure. Aggregated statistics only: never content, names or personal data. "
+        "The 'data' sheet holds the header row (title rows above it are allowed).",
+    ),
+    (
+        "pt",
+        "Uma linha por número. Só dados agregados: nunca conteúdo, nomes ou dados pessoais. "
+        "A planilha 'data' contém a linha de cabeçalho (linhas de título acima são permitidas).",
+    ),
 ]
 
 
@@ -121,8 +150,14 @@ def write_xlsx(path: Path) -> None:
         info.row_dimensions[row].height = 32
         row += 1
     row += 1
-    head = ["Columna / Column / Coluna", "Obligatoria / Required / Obrigatória", "Español", "English",
-            "Português", "Ejemplo / Example / Exemplo"]
+    head = [
+        "Columna / Column / Coluna",
+        "Obligatoria / Required / Obrigatória",
+        "Español",
+        "English",
+        "Português",
+        "Ejemplo / Example / Exemplo",
+    ]
     for col, text in enumerate(head, start=1):
         info.cell(row=row, column=col, value=text).font = bold
     for name in COLUMNS:

@@ -51,14 +51,19 @@ def load_quality(path: Path = QUALITY_FILE) -> dict[str, Any]:
     for freq, limits in data["freshness"]["update_frequency"].items():
         late, overdue = limits.get("late_after_days"), limits.get("overdue_after_days")
         if (late is None) != (overdue is None) or (late is not None and overdue < late):
-            raise ValueError(f"{path.name}: freshness.update_frequency.{freq}: "
-                             "give both late_after_days and overdue_after_days, overdue >= late")
+            raise ValueError(
+                f"{path.name}: freshness.update_frequency.{freq}: "
+                "give both late_after_days and overdue_after_days, overdue >= late"
+            )
     return data
 
 
 # --------------------------------------------------------------------------- coverage
 
-def expected_areas(entry: SourceEntry, lac_codes: list[str], *, quality: dict[str, Any] | None = None) -> tuple[list[str], str]:
+
+def expected_areas(
+    entry: SourceEntry, lac_codes: list[str], *, quality: dict[str, Any] | None = None
+) -> tuple[list[str], str]:
     """(area codes, how they were chosen) for a source, per ``quality.yaml``."""
     quality = quality or load_quality()
     own = (quality["coverage"].get("sources") or {}).get(entry.id) or {}
@@ -74,8 +79,13 @@ def expected_areas(entry: SourceEntry, lac_codes: list[str], *, quality: dict[st
     return sorted(lac_codes), f"LAC countries and territories ({len(lac_codes)})"
 
 
-def coverage_frame(observations: pd.DataFrame, catalogue: dict[str, SourceEntry], lac_codes: list[str],
-                   *, quality: dict[str, Any] | None = None) -> pd.DataFrame:
+def coverage_frame(
+    observations: pd.DataFrame,
+    catalogue: dict[str, SourceEntry],
+    lac_codes: list[str],
+    *,
+    quality: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Coverage rows from observations (columns SOURCE_ID, MEASURE, REF_AREA, REF_YEAR)."""
     quality = quality or load_quality()
     rows = []
@@ -91,18 +101,24 @@ def coverage_frame(observations: pd.DataFrame, catalogue: dict[str, SourceEntry]
             cells = part[["REF_AREA", "REF_YEAR"]].drop_duplicates()
             expected = len(areas) * len(years)
             present_areas = set(cells["REF_AREA"])
-            rows.append({
-                "SOURCE_ID": entry.id, "MEASURE": measure,
-                "FIRST_YEAR": first, "LAST_YEAR": last,
-                "EXPECTED_AREAS": len(areas), "EXPECTED_YEARS": len(years), "EXPECTED_CELLS": expected,
-                "PRESENT_CELLS": len(cells),
-                "COVERAGE_PCT": round(100.0 * len(cells) / expected, 1) if expected else None,
-                "AREAS_PRESENT": len(present_areas),
-                "AREAS_MISSING": ",".join(a for a in areas if a not in present_areas),
-                "AREAS_DEFINITION": areas_rule,
-                "YEARS_DEFINITION": "every year from the source's first to its last observed year"
-                                    + (f" ({first}-{last})" if first is not None else " (no observations)"),
-            })
+            rows.append(
+                {
+                    "SOURCE_ID": entry.id,
+                    "MEASURE": measure,
+                    "FIRST_YEAR": first,
+                    "LAST_YEAR": last,
+                    "EXPECTED_AREAS": len(areas),
+                    "EXPECTED_YEARS": len(years),
+                    "EXPECTED_CELLS": expected,
+                    "PRESENT_CELLS": len(cells),
+                    "COVERAGE_PCT": round(100.0 * len(cells) / expected, 1) if expected else None,
+                    "AREAS_PRESENT": len(present_areas),
+                    "AREAS_MISSING": ",".join(a for a in areas if a not in present_areas),
+                    "AREAS_DEFINITION": areas_rule,
+                    "YEARS_DEFINITION": "every year from the source's first to its last observed year"
+                    + (f" ({first}-{last})" if first is not None else " (no observations)"),
+                }
+            )
     frame = pd.DataFrame(rows)
     for col in ("FIRST_YEAR", "LAST_YEAR"):
         frame[col] = pd.array(frame[col], dtype="Int64")
@@ -114,13 +130,15 @@ def build_coverage(con, catalogue: dict[str, SourceEntry]) -> int:
     lac = [r[0] for r in con.execute("SELECT REF_AREA FROM marts.areas WHERE IS_LAC ORDER BY 1").fetchall()]
     frame = coverage_frame(observations, catalogue, lac)
     con.register("dq_coverage_frame", frame)
-    con.execute("CREATE OR REPLACE TABLE marts.dq_coverage AS SELECT * FROM dq_coverage_frame "
-                "ORDER BY SOURCE_ID, MEASURE")
+    con.execute(
+        "CREATE OR REPLACE TABLE marts.dq_coverage AS SELECT * FROM dq_coverage_frame ORDER BY SOURCE_ID, MEASURE"
+    )
     con.unregister("dq_coverage_frame")
     return len(frame)
 
 
 # --------------------------------------------------------------------------- freshness
+
 
 def freshness_status(age_days: int | None, frequency: str, *, quality: dict[str, Any] | None = None) -> str:
     quality = quality or load_quality()
@@ -136,8 +154,9 @@ def freshness_status(age_days: int | None, frequency: str, *, quality: dict[str,
     return "overdue"
 
 
-def freshness_frame(received: pd.DataFrame, catalogue: dict[str, SourceEntry], *, today: dt.date,
-                    quality: dict[str, Any] | None = None) -> pd.DataFrame:
+def freshness_frame(
+    received: pd.DataFrame, catalogue: dict[str, SourceEntry], *, today: dt.date, quality: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Freshness rows from ``received`` (SOURCE_ID, LAST_RECEIVED, FILES, LAST_PERIOD, LAST_REF_YEAR)."""
     quality = quality or load_quality()
     by_source = {r["SOURCE_ID"]: r for r in received.to_dict("records")}
@@ -149,17 +168,21 @@ def freshness_frame(received: pd.DataFrame, catalogue: dict[str, SourceEntry], *
         age = (today - last.date()).days if last else None
         limits = quality["freshness"]["update_frequency"].get(entry.update_frequency) or {}
         ref_year = info.get("LAST_REF_YEAR")
-        rows.append({
-            "SOURCE_ID": entry.id, "UPDATE_FREQUENCY": entry.update_frequency,
-            "LAST_RECEIVED": last, "AGE_DAYS": age,
-            "LATE_AFTER_DAYS": limits.get("late_after_days"),
-            "OVERDUE_AFTER_DAYS": limits.get("overdue_after_days"),
-            "STATUS": freshness_status(age, entry.update_frequency, quality=quality),
-            "FILES_CURRENT": int(info.get("FILES") or 0),
-            "LAST_PERIOD": info.get("LAST_PERIOD") or None,
-            "LAST_REF_YEAR": None if ref_year is None or pd.isna(ref_year) else int(ref_year),
-            "AS_OF": today,
-        })
+        rows.append(
+            {
+                "SOURCE_ID": entry.id,
+                "UPDATE_FREQUENCY": entry.update_frequency,
+                "LAST_RECEIVED": last,
+                "AGE_DAYS": age,
+                "LATE_AFTER_DAYS": limits.get("late_after_days"),
+                "OVERDUE_AFTER_DAYS": limits.get("overdue_after_days"),
+                "STATUS": freshness_status(age, entry.update_frequency, quality=quality),
+                "FILES_CURRENT": int(info.get("FILES") or 0),
+                "LAST_PERIOD": info.get("LAST_PERIOD") or None,
+                "LAST_REF_YEAR": None if ref_year is None or pd.isna(ref_year) else int(ref_year),
+                "AS_OF": today,
+            }
+        )
     frame = pd.DataFrame(rows)
     for col in ("AGE_DAYS", "LATE_AFTER_DAYS", "OVERDUE_AFTER_DAYS", "LAST_REF_YEAR"):
         frame[col] = pd.array(frame[col], dtype="Int64")
@@ -188,6 +211,7 @@ def build_freshness(con, catalogue: dict[str, SourceEntry], *, today: dt.date | 
 
 # --------------------------------------------------------------------------- history
 
+
 def failures_count(passed: bool, metadata: dict[str, Any]) -> int | None:
     """How many failures a check evaluation reports (files or rows), from its metadata."""
     if "failures_count" in metadata:
@@ -213,16 +237,31 @@ def history_frame(evaluations: list[dict[str, Any]], *, now: dt.datetime | None 
     rows = []
     for item in evaluations:
         key = item["asset_key"]
-        rows.append({
-            "RUN_ID": item["run_id"],
-            "CHECKED_AT": dt.datetime.fromtimestamp(item["timestamp"], dt.timezone.utc).replace(tzinfo=None),
-            "SOURCE_ID": key.split("/", 1)[1] if key.startswith("staging/") else key,
-            "ASSET_KEY": key, "CHECK_NAME": item["check_name"], "PASSED": bool(item["passed"]),
-            "FAILURES_COUNT": failures_count(bool(item["passed"]), item.get("metadata") or {}),
-            "RECORDED_AT": now,
-        })
-    frame = pd.DataFrame(rows, columns=["RUN_ID", "CHECKED_AT", "SOURCE_ID", "ASSET_KEY", "CHECK_NAME",
-                                        "PASSED", "FAILURES_COUNT", "RECORDED_AT"])
+        rows.append(
+            {
+                "RUN_ID": item["run_id"],
+                "CHECKED_AT": dt.datetime.fromtimestamp(item["timestamp"], dt.timezone.utc).replace(tzinfo=None),
+                "SOURCE_ID": key.split("/", 1)[1] if key.startswith("staging/") else key,
+                "ASSET_KEY": key,
+                "CHECK_NAME": item["check_name"],
+                "PASSED": bool(item["passed"]),
+                "FAILURES_COUNT": failures_count(bool(item["passed"]), item.get("metadata") or {}),
+                "RECORDED_AT": now,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "RUN_ID",
+            "CHECKED_AT",
+            "SOURCE_ID",
+            "ASSET_KEY",
+            "CHECK_NAME",
+            "PASSED",
+            "FAILURES_COUNT",
+            "RECORDED_AT",
+        ],
+    )
     frame["FAILURES_COUNT"] = pd.array(frame["FAILURES_COUNT"], dtype="Int64")
     return frame
 

@@ -41,8 +41,17 @@ from sources.validation.row_rules import Rules, load_rules
 
 CHECK_NAME = "gx_suite"
 LOC_COLUMNS = ["FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW"]
-DERIVED_COLUMNS = ["MEASURE_KIND", "EXPECTED_UNIT", "VALUE_FRACTION", "HAS_LOCATION",
-                   "TOTAL_SEX", "TOTAL_AGE", "TOTAL_DISAGGREGATION", "ORDER_BOUND", "VALUE_EXPECTED"]
+DERIVED_COLUMNS = [
+    "MEASURE_KIND",
+    "EXPECTED_UNIT",
+    "VALUE_FRACTION",
+    "HAS_LOCATION",
+    "TOTAL_SEX",
+    "TOTAL_AGE",
+    "TOTAL_DISAGGREGATION",
+    "ORDER_BOUND",
+    "VALUE_EXPECTED",
+]
 SEX_CODES = ["", "_T", "F", "M", "_U", "_X", "_O"]  # _O other (SDMX CL_SEX; UNODC GLOTIP "Other")
 OBS_STATUS_CODES = ["A", "B", "D", "E", "F", "G", "I", "K", "L", "M", "N", "O", "P", "Q", "S", "U", "V"]
 PERIOD_REGEX = r"^\d{4}(-S[12]|-Q[1-4]|-(0[1-9]|1[0-2])|/\d{4}|/P\d+Y)?$"
@@ -68,6 +77,7 @@ class SuiteResult:
 
 # --------------------------------------------------------------------------- the data
 
+
 def current_rows(con, source_id: str) -> pd.DataFrame:
     """The staged rows of the source's current files (not superseded)."""
     from sources.warehouse import STAGED_COLUMNS, staging_table, table_exists
@@ -80,8 +90,13 @@ def current_rows(con, source_id: str) -> pd.DataFrame:
     """).df()
 
 
-def derive_columns(frame: pd.DataFrame, entry: SourceEntry, *, measures: dict[str, MeasureEntry] | None = None,
-                   relations: Relations | None = None) -> pd.DataFrame:
+def derive_columns(
+    frame: pd.DataFrame,
+    entry: SourceEntry,
+    *,
+    measures: dict[str, MeasureEntry] | None = None,
+    relations: Relations | None = None,
+) -> pd.DataFrame:
     """Add :data:`DERIVED_COLUMNS` to a frame of staged rows (a copy)."""
     measures = measures or load_measures()
     relations = relations or load_relations()
@@ -98,6 +113,7 @@ def derive_columns(frame: pd.DataFrame, entry: SourceEntry, *, measures: dict[st
     out["HAS_LOCATION"] = out["LOC_PAGE"].notna() | out["LOC_ROW"].notna()
     # SCHEMA decision: a value withheld at source or missing with a status has no number
     from sources.validation.row_rules import MISSING_OBS_STATUSES
+
     conf = out["CONF_STATUS"].fillna("F") if "CONF_STATUS" in out else pd.Series("F", index=out.index)
     without_number = (conf != "F") | out["OBS_STATUS"].isin(MISSING_OBS_STATUSES)
     out["VALUE_EXPECTED"] = np.where(without_number, "no", "yes") if len(out) else pd.Series(dtype=str)
@@ -135,6 +151,7 @@ def derive_columns(frame: pd.DataFrame, entry: SourceEntry, *, measures: dict[st
 
 # --------------------------------------------------------------------------- the suite
 
+
 def suite_specs(
     entry: SourceEntry,
     *,
@@ -163,76 +180,200 @@ def suite_specs(
         return {"expectation": expectation, "kwargs": kwargs, "rule": rule, "description": description}
 
     specs = [
-        spec("ExpectTableColumnsToMatchSet", "schema",
-             "the staging table has exactly the staging columns",
-             column_set=list(STAGED_COLUMNS) + DERIVED_COLUMNS, exact_match=True),
+        spec(
+            "ExpectTableColumnsToMatchSet",
+            "schema",
+            "the staging table has exactly the staging columns",
+            column_set=list(STAGED_COLUMNS) + DERIVED_COLUMNS,
+            exact_match=True,
+        ),
     ]
-    for column in ("SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR",
-                   "UNIT_MEASURE", "FILE_ID"):
-        specs.append(spec("ExpectColumnValuesToNotBeNull", "not_null",
-                          f"{column} is never missing (the observatory never imputes)", column=column))
-    specs.append(spec("ExpectColumnValuesToNotBeNull", "value_missing",
-                      "OBS_VALUE is never missing unless withheld at source or marked missing (never imputed)",
-                      column="OBS_VALUE", where={"VALUE_EXPECTED": ["yes"]}))
+    for column in ("SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "REF_YEAR", "UNIT_MEASURE", "FILE_ID"):
+        specs.append(
+            spec(
+                "ExpectColumnValuesToNotBeNull",
+                "not_null",
+                f"{column} is never missing (the observatory never imputes)",
+                column=column,
+            )
+        )
+    specs.append(
+        spec(
+            "ExpectColumnValuesToNotBeNull",
+            "value_missing",
+            "OBS_VALUE is never missing unless withheld at source or marked missing (never imputed)",
+            column="OBS_VALUE",
+            where={"VALUE_EXPECTED": ["yes"]},
+        )
+    )
     specs += [
-        spec("ExpectColumnValuesToBeInSet", "source_id", "every row belongs to this source",
-             column="SOURCE_ID", value_set=[entry.id]),
-        spec("ExpectColumnValuesToBeInSet", "measure_unknown",
-             "MEASURE is one the catalogue entry declares (and the code list knows)",
-             column="MEASURE", value_set=sorted(m for m in entry.measures if m in measures)),
-        spec("ExpectColumnValuesToBeInSet", "area_unresolved", "REF_AREA is a code of the areas mart",
-             column="REF_AREA", value_set=sorted(area_codes)),
-        spec("ExpectColumnValuesToBeBetween", "period_out_of_range",
-             f"REF_YEAR between {rules.settings['earliest_year']} and {this_year}",
-             column="REF_YEAR", min_value=int(rules.settings["earliest_year"]), max_value=this_year),
-        spec("ExpectColumnValuesToMatchRegex", "period_invalid", "TIME_PERIOD is in canonical form",
-             column="TIME_PERIOD", regex=PERIOD_REGEX),
-        spec("ExpectColumnPairValuesToBeEqual", "unit_mismatch", "UNIT_MEASURE is the measure's unit",
-             column_A="UNIT_MEASURE", column_B="EXPECTED_UNIT"),
-        spec("ExpectColumnValuesToBeInSet", "code_list", "SEX is an SDMX sex code",
-             column="SEX", value_set=SEX_CODES),
-        spec("ExpectColumnValuesToMatchRegex", "code_list", "AGE is an SDMX-style age code",
-             column="AGE", regex=AGE_REGEX),
-        spec("ExpectColumnValuesToMatchRegex", "code_list", "DISAGGREGATION is Key=Value|Key=Value",
-             column="DISAGGREGATION", regex=DISAGGREGATION_REGEX),
-        spec("ExpectColumnValuesToBeInSet", "code_list", "OBS_STATUS is an SDMX observation status",
-             column="OBS_STATUS", value_set=OBS_STATUS_CODES),
-        spec("ExpectColumnValuesToBeInSet", "provenance", "every row has a location in its file",
-             column="HAS_LOCATION", value_set=[True]),
-        spec("ExpectCompoundColumnsToBeUnique", "duplicate_key", "one row per observation key",
-             column_list=list(OBSERVATION_KEY)),
+        spec(
+            "ExpectColumnValuesToBeInSet",
+            "source_id",
+            "every row belongs to this source",
+            column="SOURCE_ID",
+            value_set=[entry.id],
+        ),
+        spec(
+            "ExpectColumnValuesToBeInSet",
+            "measure_unknown",
+            "MEASURE is one the catalogue entry declares (and the code list knows)",
+            column="MEASURE",
+            value_set=sorted(m for m in entry.measures if m in measures),
+        ),
+        spec(
+            "ExpectColumnValuesToBeInSet",
+            "area_unresolved",
+            "REF_AREA is a code of the areas mart",
+            column="REF_AREA",
+            value_set=sorted(area_codes),
+        ),
+        spec(
+            "ExpectColumnValuesToBeBetween",
+            "period_out_of_range",
+            f"REF_YEAR between {rules.settings['earliest_year']} and {this_year}",
+            column="REF_YEAR",
+            min_value=int(rules.settings["earliest_year"]),
+            max_value=this_year,
+        ),
+        spec(
+            "ExpectColumnValuesToMatchRegex",
+            "period_invalid",
+            "TIME_PERIOD is in canonical form",
+            column="TIME_PERIOD",
+            regex=PERIOD_REGEX,
+        ),
+        spec(
+            "ExpectColumnPairValuesToBeEqual",
+            "unit_mismatch",
+            "UNIT_MEASURE is the measure's unit",
+            column_A="UNIT_MEASURE",
+            column_B="EXPECTED_UNIT",
+        ),
+        spec("ExpectColumnValuesToBeInSet", "code_list", "SEX is an SDMX sex code", column="SEX", value_set=SEX_CODES),
+        spec(
+            "ExpectColumnValuesToMatchRegex",
+            "code_list",
+            "AGE is an SDMX-style age code",
+            column="AGE",
+            regex=AGE_REGEX,
+        ),
+        spec(
+            "ExpectColumnValuesToMatchRegex",
+            "code_list",
+            "DISAGGREGATION is Key=Value|Key=Value",
+            column="DISAGGREGATION",
+            regex=DISAGGREGATION_REGEX,
+        ),
+        spec(
+            "ExpectColumnValuesToBeInSet",
+            "code_list",
+            "OBS_STATUS is an SDMX observation status",
+            column="OBS_STATUS",
+            value_set=OBS_STATUS_CODES,
+        ),
+        spec(
+            "ExpectColumnValuesToBeInSet",
+            "provenance",
+            "every row has a location in its file",
+            column="HAS_LOCATION",
+            value_set=[True],
+        ),
+        spec(
+            "ExpectCompoundColumnsToBeUnique",
+            "duplicate_key",
+            "one row per observation key",
+            column_list=list(OBSERVATION_KEY),
+        ),
     ]
     if current_files is not None:
-        specs.append(spec("ExpectColumnValuesToBeInSet", "provenance", "FILE_ID is a current file of this source",
-                          column="FILE_ID", value_set=sorted(current_files)))
+        specs.append(
+            spec(
+                "ExpectColumnValuesToBeInSet",
+                "provenance",
+                "FILE_ID is a current file of this source",
+                column="FILE_ID",
+                value_set=sorted(current_files),
+            )
+        )
     if rows_staged is not None:
-        specs.append(spec("ExpectTableRowCountToEqual", "rows_conserved",
-                          "as many rows as raw.parses says the current files staged", value=int(rows_staged)))
+        specs.append(
+            spec(
+                "ExpectTableRowCountToEqual",
+                "rows_conserved",
+                "as many rows as raw.parses says the current files staged",
+                value=int(rows_staged),
+            )
+        )
     if "count" in kinds:
         specs += [
-            spec("ExpectColumnValuesToBeBetween", "count_negative", "counts are not negative",
-                 column="OBS_VALUE", min_value=0, where={"MEASURE_KIND": ["count"]}),
-            spec("ExpectColumnValuesToBeBetween", "count_not_whole", "counts are whole numbers",
-                 column="VALUE_FRACTION", min_value=0, max_value=1e-9, where={"MEASURE_KIND": ["count"]}),
+            spec(
+                "ExpectColumnValuesToBeBetween",
+                "count_negative",
+                "counts are not negative",
+                column="OBS_VALUE",
+                min_value=0,
+                where={"MEASURE_KIND": ["count"]},
+            ),
+            spec(
+                "ExpectColumnValuesToBeBetween",
+                "count_not_whole",
+                "counts are whole numbers",
+                column="VALUE_FRACTION",
+                min_value=0,
+                max_value=1e-9,
+                where={"MEASURE_KIND": ["count"]},
+            ),
         ]
     if "percent" in kinds:
-        specs.append(spec("ExpectColumnValuesToBeBetween", "percent_out_of_range", "percentages lie in 0-100",
-                          column="OBS_VALUE", min_value=0, max_value=100, where={"MEASURE_KIND": ["percent"]}))
+        specs.append(
+            spec(
+                "ExpectColumnValuesToBeBetween",
+                "percent_out_of_range",
+                "percentages lie in 0-100",
+                column="OBS_VALUE",
+                min_value=0,
+                max_value=100,
+                where={"MEASURE_KIND": ["percent"]},
+            )
+        )
     if kinds & {"rate", "duration"}:
-        specs.append(spec("ExpectColumnValuesToBeBetween", "rate_negative", "rates and durations are not negative",
-                          column="OBS_VALUE", min_value=0, where={"MEASURE_KIND": ["rate", "duration"]}))
+        specs.append(
+            spec(
+                "ExpectColumnValuesToBeBetween",
+                "rate_negative",
+                "rates and durations are not negative",
+                column="OBS_VALUE",
+                min_value=0,
+                where={"MEASURE_KIND": ["rate", "duration"]},
+            )
+        )
     if kinds & relations.breakdown_kinds:
         for dim in relations.breakdown_dims:
             column = "TOTAL_DISAGGREGATION" if dim == "DISAGGREGATION" else f"TOTAL_{dim}"
-            specs.append(spec("ExpectColumnPairValuesAToBeGreaterThanB", "breakdown_exceeds_total",
-                              f"a {dim} breakdown does not exceed its total",
-                              column_A=column, column_B="OBS_VALUE", or_equal=True,
-                              ignore_row_if="either_value_is_missing"))
+            specs.append(
+                spec(
+                    "ExpectColumnPairValuesAToBeGreaterThanB",
+                    "breakdown_exceeds_total",
+                    f"a {dim} breakdown does not exceed its total",
+                    column_A=column,
+                    column_B="OBS_VALUE",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                )
+            )
     if any(len([m for m in o["measures"] if m in entry.measures]) > 1 for o in relations.orderings):
-        specs.append(spec("ExpectColumnPairValuesAToBeGreaterThanB", "relation_order",
-                          "no measure exceeds one before it in its ordering (relations.yaml)",
-                          column_A="ORDER_BOUND", column_B="OBS_VALUE", or_equal=True,
-                          ignore_row_if="either_value_is_missing"))
+        specs.append(
+            spec(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                "relation_order",
+                "no measure exceeds one before it in its ordering (relations.yaml)",
+                column_A="ORDER_BOUND",
+                column_B="OBS_VALUE",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            )
+        )
     return specs
 
 
@@ -289,8 +430,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: str,
-              examples: int = 5) -> SuiteResult:
+def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: str, examples: int = 5) -> SuiteResult:
     """Validate a frame (staged rows plus :data:`DERIVED_COLUMNS`) against the specs with GX."""
     import time
 
@@ -309,21 +449,30 @@ def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: st
         if where:  # {"column": [values]}: rows whose column is one of the values
             ((column, values),) = where.items()
             kwargs["row_condition"] = Column(column).is_in(list(values))
-        suite.add_expectation(expectation_class(**kwargs, meta={"rule": item["rule"],
-                                                                "description": item["description"]}))
+        suite.add_expectation(
+            expectation_class(**kwargs, meta={"rule": item["rule"], "description": item["description"]})
+        )
     index_columns = [c for c in LOC_COLUMNS if c in frame.columns]
-    result = batch.validate(suite, result_format={
-        "result_format": "SUMMARY", "partial_unexpected_count": examples,
-        "unexpected_index_column_names": index_columns, "return_unexpected_index_query": False,
-    })
+    result = batch.validate(
+        suite,
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": examples,
+            "unexpected_index_column_names": index_columns,
+            "return_unexpected_index_query": False,
+        },
+    )
     failures = []
     for item in result.results:
         if item.success:
             continue
         config = item.expectation_config
         info = item.result or {}
-        column = config.kwargs.get("column") or config.kwargs.get("column_B") or ",".join(
-            config.kwargs.get("column_list") or [])
+        column = (
+            config.kwargs.get("column")
+            or config.kwargs.get("column_B")
+            or ",".join(config.kwargs.get("column_list") or [])
+        )
         found: list[Any] = []
         if info.get("partial_unexpected_index_list"):
             for entry in info["partial_unexpected_index_list"][:examples]:
@@ -334,14 +483,25 @@ def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: st
             found = [{"observed_value": _plain(info["observed_value"])}]
         exception = (item.exception_info or {}).get("exception_message") if hasattr(item, "exception_info") else None
         count = info.get("unexpected_count")
-        failures.append({
-            "expectation": config.type, "rule": (config.meta or {}).get("rule", ""),
-            "description": (config.meta or {}).get("description", ""), "column": column,
-            "unexpected_count": int(count) if count is not None else (0 if exception is None else len(frame)),
-            "examples": found, **({"error": exception} if exception else {}),
-        })
-    return SuiteResult(source_id=source_id, success=bool(result.success), evaluated=len(result.results),
-                       rows=len(frame), failures=failures, seconds=time.monotonic() - started)
+        failures.append(
+            {
+                "expectation": config.type,
+                "rule": (config.meta or {}).get("rule", ""),
+                "description": (config.meta or {}).get("description", ""),
+                "column": column,
+                "unexpected_count": int(count) if count is not None else (0 if exception is None else len(frame)),
+                "examples": found,
+                **({"error": exception} if exception else {}),
+            }
+        )
+    return SuiteResult(
+        source_id=source_id,
+        success=bool(result.success),
+        evaluated=len(result.results),
+        rows=len(frame),
+        failures=failures,
+        seconds=time.monotonic() - started,
+    )
 
 
 def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None) -> SuiteResult:
@@ -349,12 +509,23 @@ def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None) ->
     from sources.warehouse import table_exists
 
     rows = current_rows(con, entry.id)
-    areas = [r[0] for r in con.execute("SELECT REF_AREA FROM marts.areas").fetchall()] \
-        if table_exists(con, "marts", "areas") else sorted(set(rows["REF_AREA"]))
-    parses = con.execute("""SELECT FILE_ID, ROWS_STAGED FROM raw.parses
-                            WHERE SOURCE_ID = ? AND SUPERSEDED_BY IS NULL""", [entry.id]).fetchall()
-    specs = suite_specs(entry, area_codes=areas, current_files=[p[0] for p in parses],
-                        rows_staged=sum(p[1] for p in parses), today=today)
+    areas = (
+        [r[0] for r in con.execute("SELECT REF_AREA FROM marts.areas").fetchall()]
+        if table_exists(con, "marts", "areas")
+        else sorted(set(rows["REF_AREA"]))
+    )
+    parses = con.execute(
+        """SELECT FILE_ID, ROWS_STAGED FROM raw.parses
+                            WHERE SOURCE_ID = ? AND SUPERSEDED_BY IS NULL""",
+        [entry.id],
+    ).fetchall()
+    specs = suite_specs(
+        entry,
+        area_codes=areas,
+        current_files=[p[0] for p in parses],
+        rows_staged=sum(p[1] for p in parses),
+        today=today,
+    )
     return run_suite(derive_columns(rows, entry), specs, source_id=entry.id)
 
 

@@ -66,6 +66,7 @@ def _fmt(value: Any) -> str:
 
 # --------------------------------------------------------------------------- locations
 
+
 def location_text(location: dict[str, Any] | None, lang: str) -> str:
     """A place in a file (keys page, line, sheet, row, cell) in ``lang``."""
     if not location:
@@ -111,7 +112,11 @@ def row_location(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for col, key in (("LOC_PAGE", "page"), ("LOC_LINE", "line"), ("LOC_ROW", "row")):
         value = row.get(col) if hasattr(row, "get") else row[col]
-        if value is not None and not (isinstance(value, float) and value != value) and str(value) not in ("<NA>", "nan", ""):
+        if (
+            value is not None
+            and not (isinstance(value, float) and value != value)
+            and str(value) not in ("<NA>", "nan", "")
+        ):
             try:
                 out[key] = int(value)
             except (TypeError, ValueError):
@@ -123,6 +128,7 @@ def row_location(row: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- file problems
+
 
 def file_problem(exc: Any, lang: str = DEFAULT_LANG) -> str:
     """The message of a SourceFileError in ``lang`` (English text when it has no code)."""
@@ -151,6 +157,7 @@ def problem_text(code: str, lang: str, **params: Any) -> tuple[str, str]:
 
 # --------------------------------------------------------------------------- row rules
 
+
 def translate_parse_error(text: str, lang: str) -> str:
     """A parser's English reason, part by part, in ``lang`` where a pattern knows it."""
     if lang == "en" or not text:
@@ -162,7 +169,7 @@ def translate_parse_error(text: str, lang: str) -> str:
             match = pattern.match(rest)
             if match:
                 out.append(body[lang].format_map(_Blank(match.groupdict())))
-                rest = rest[match.end():]
+                rest = rest[match.end() :]
                 break
         else:  # unknown reason: keep it as written, up to the next reason
             part, _, rest = rest.partition("; ")
@@ -183,8 +190,9 @@ def _detail_dict(detail: Any) -> dict[str, Any]:
     return dict(detail) if isinstance(detail, dict) else {}
 
 
-def rule_message(rule: str, detail: Any, lang: str = DEFAULT_LANG, *, fallback: str = "",
-                 rules: Rules | None = None) -> str:
+def rule_message(
+    rule: str, detail: Any, lang: str = DEFAULT_LANG, *, fallback: str = "", rules: Rules | None = None
+) -> str:
     """A rule's message in ``lang`` from the row's DETAIL (JSON text or dict)."""
     lang = check_lang(lang)
     rules = rules or load_rules()
@@ -204,6 +212,10 @@ def rule_message(rule: str, detail: Any, lang: str = DEFAULT_LANG, *, fallback: 
         text = rules.detail_text(rule, info["detail_code"], lang, **params)
     elif rule == "parse_error":
         text = translate_parse_error(text, lang)
-    fields = {**params, "value": params.get("value", info.get("value", "")),
-              "column": info.get("column", ""), "detail": text}
+    fields = {
+        **params,
+        "value": params.get("value", info.get("value", "")),
+        "column": info.get("column", ""),
+        "detail": text,
+    }
     return rules.message(rule, lang, **fields)

@@ -37,12 +37,14 @@ def check_counts_against_rates(rows: pd.DataFrame, pairs: dict[str, str]) -> dic
     ok = rows[rows["PARSE_ERROR"] == ""]
     counts = ok[ok["MEASURE"].isin(list(pairs))]
     rates = ok[ok["MEASURE"].isin(list(pairs.values()))].assign(
-        MEASURE=lambda f: f["MEASURE"].map({v: k for k, v in pairs.items()}))
+        MEASURE=lambda f: f["MEASURE"].map({v: k for k, v in pairs.items()})
+    )
     merged = counts.merge(rates, on=["MEASURE"] + key, suffixes=("_count", "_rate"))
     pop = population_total().rename(columns={"REF_AREA": "AREA_RAW", "POPULATION": "WB_POPULATION"})
     pop["TIME_PERIOD_RAW"] = pop["YEAR"].astype(str)
-    merged = merged.merge(pop[["AREA_RAW", "TIME_PERIOD_RAW", "WB_POPULATION"]], on=["AREA_RAW", "TIME_PERIOD_RAW"],
-                          how="left")
+    merged = merged.merge(
+        pop[["AREA_RAW", "TIME_PERIOD_RAW", "WB_POPULATION"]], on=["AREA_RAW", "TIME_PERIOD_RAW"], how="left"
+    )
     count, rate = merged["OBS_VALUE_count"], merged["OBS_VALUE_rate"]
     zero_rate = rate == 0
     both_sexes = merged["SEX"].isin(["_T", ""])
@@ -53,17 +55,25 @@ def check_counts_against_rates(rows: pd.DataFrame, pairs: dict[str, str]) -> dic
     warnings = []
     for i in merged.index[bad][:MAX_LISTED]:
         row = merged.loc[i]
-        warnings.append({
-            "area": row["AREA_RAW"], "period": row["TIME_PERIOD_RAW"], "measure": row["MEASURE"],
-            "series": row["DISAGGREGATION"] or row["SEX"], "count": float(row["OBS_VALUE_count"]),
-            "rate": float(row["OBS_VALUE_rate"]),
-            "implied_population": None if zero_rate[i] else round(float(implied[i])),
-            "world_bank_population": None if pd.isna(row["WB_POPULATION"]) else int(row["WB_POPULATION"]),
-            "relative_difference": None if not checkable[i] else round(float(difference[i]), 4),
-            "rows": [int(row["LOC_ROW_count"]), int(row["LOC_ROW_rate"])],
-        })
+        warnings.append(
+            {
+                "area": row["AREA_RAW"],
+                "period": row["TIME_PERIOD_RAW"],
+                "measure": row["MEASURE"],
+                "series": row["DISAGGREGATION"] or row["SEX"],
+                "count": float(row["OBS_VALUE_count"]),
+                "rate": float(row["OBS_VALUE_rate"]),
+                "implied_population": None if zero_rate[i] else round(float(implied[i])),
+                "world_bank_population": None if pd.isna(row["WB_POPULATION"]) else int(row["WB_POPULATION"]),
+                "relative_difference": None if not checkable[i] else round(float(difference[i]), 4),
+                "rows": [int(row["LOC_ROW_count"]), int(row["LOC_ROW_rate"])],
+            }
+        )
     return {
-        "tolerance": TOLERANCE, "pairs": int(len(merged)), "checked": int(checkable.sum()),
-        "not_checked": int(len(merged) - checkable.sum()), "beyond_tolerance": int(bad.sum()),
+        "tolerance": TOLERANCE,
+        "pairs": int(len(merged)),
+        "checked": int(checkable.sum()),
+        "not_checked": int(len(merged) - checkable.sum()),
+        "beyond_tolerance": int(bad.sum()),
         "warnings": warnings,
     }

@@ -47,8 +47,19 @@ DIMS = ["SEX", "AGE", "DISAGGREGATION"]
 SERIES = ["SOURCE_ID", "MEASURE", "REF_AREA", "SEX", "AGE", "DISAGGREGATION"]
 KEY = SERIES + ["TIME_PERIOD"]
 COMPARE_COLUMNS = KEY + ["OBS_VALUE", "FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW"]
-WARNING_COLUMNS = ["SOURCE_ID", "FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
-                   "COLUMN_NAME", "RULE", "VALUE", "MESSAGE", "DETAIL"]
+WARNING_COLUMNS = [
+    "SOURCE_ID",
+    "FILE_ID",
+    "LOC_PAGE",
+    "LOC_LINE",
+    "LOC_SHEET",
+    "LOC_ROW",
+    "COLUMN_NAME",
+    "RULE",
+    "VALUE",
+    "MESSAGE",
+    "DETAIL",
+]
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,13 @@ def load_relations(path: Path = RELATIONS_FILE) -> Relations:
         unknown = [m for m in measures if m not in known]
         if unknown:
             raise ValueError(f"{path.name}: orderings[{i}]: {', '.join(unknown)} not in the measures code list")
-        orderings.append({"name": item.get("name", f"ordering_{i}"), "measures": measures,
-                          "across_sources": bool(item.get("across_sources", False))})
+        orderings.append(
+            {
+                "name": item.get("name", f"ordering_{i}"),
+                "measures": measures,
+                "across_sources": bool(item.get("across_sources", False)),
+            }
+        )
     breakdowns = data.get("breakdowns") or {}
     dims = {str(k): str(v) for k, v in (breakdowns.get("dimensions") or {}).items()}
     bad = set(dims) - set(DIMS)
@@ -107,8 +123,10 @@ def previous_period(canonical: str) -> str | None:
 
 # --------------------------------------------------------------------------- warehouse rows
 
-def related_sources(entry: SourceEntry, relations: Relations,
-                    catalogue: dict[str, SourceEntry] | None = None) -> dict[str, list[str]]:
+
+def related_sources(
+    entry: SourceEntry, relations: Relations, catalogue: dict[str, SourceEntry] | None = None
+) -> dict[str, list[str]]:
     """Source id -> measures whose current warehouse rows a file of ``entry`` is compared with."""
     catalogue = catalogue if catalogue is not None else observation_sources(load_catalogue())
     wanted: dict[str, list[str]] = {entry.id: list(entry.measures)}
@@ -125,8 +143,14 @@ def related_sources(entry: SourceEntry, relations: Relations,
     return wanted
 
 
-def existing_rows(con, entry: SourceEntry, staged: pd.DataFrame, *, relations: Relations | None = None,
-                  catalogue: dict[str, SourceEntry] | None = None) -> pd.DataFrame:
+def existing_rows(
+    con,
+    entry: SourceEntry,
+    staged: pd.DataFrame,
+    *,
+    relations: Relations | None = None,
+    catalogue: dict[str, SourceEntry] | None = None,
+) -> pd.DataFrame:
     """Current warehouse rows (files not superseded) the file's rows are compared with.
 
     Only the areas present in ``staged`` are read; ``FILE_NAME`` says which file each came
@@ -144,18 +168,24 @@ def existing_rows(con, entry: SourceEntry, staged: pd.DataFrame, *, relations: R
         if not table_exists(con, "staging", source_id):
             continue
         cols = ", ".join(f"s.{c}" for c in COMPARE_COLUMNS)
-        frames.append(con.execute(f"""
+        frames.append(
+            con.execute(
+                f"""
             SELECT {cols}, f.ORIGINAL_NAME AS FILE_NAME
             FROM {staging_table(source_id)} s
             JOIN raw.parses p ON p.FILE_ID = s.FILE_ID AND p.SUPERSEDED_BY IS NULL
             JOIN raw.files f ON f.FILE_ID = s.FILE_ID
             WHERE list_contains(?::VARCHAR[], s.REF_AREA) AND list_contains(?::VARCHAR[], s.MEASURE)
-        """, [areas, measures]).df())
+        """,
+                [areas, measures],
+            ).df()
+        )
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else empty
 
 
 # --------------------------------------------------------------------------- the checks
+
 
 def _loc(row: dict[str, Any], prefix: str, in_file: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -265,8 +295,7 @@ def check_relations(
     return _apply(staged, quarantine, errors, warned, rules)
 
 
-def _violations(pool: _Pool, entry: SourceEntry, rules: Rules, relations: Relations,
-                measures: dict[str, MeasureEntry]):
+def _violations(pool: _Pool, entry: SourceEntry, rules: Rules, relations: Relations, measures: dict[str, MeasureEntry]):
     """(errors: file row -> (rule, params), first found wins; warned: [(file row, rule, params)])."""
     errors: dict[int, tuple[str, dict[str, Any]]] = {}
     warned: list[tuple[int, str, dict[str, Any]]] = []
@@ -277,19 +306,28 @@ def _violations(pool: _Pool, entry: SourceEntry, rules: Rules, relations: Relati
         if not set(chain) & set(entry.measures):
             continue
         for i, larger in enumerate(chain):
-            for smaller in chain[i + 1:]:
+            for smaller in chain[i + 1 :]:
                 same_only = "" if ordering["across_sources"] else " AND a.SOURCE_ID = b.SOURCE_ID"
-                bad = pool.pairs(_in("MEASURE", [smaller]), _in("MEASURE", [larger]),
-                                 ["REF_AREA", "TIME_PERIOD"] + DIMS, "a.V > b.V" + same_only)
+                bad = pool.pairs(
+                    _in("MEASURE", [smaller]),
+                    _in("MEASURE", [larger]),
+                    ["REF_AREA", "TIME_PERIOD"] + DIMS,
+                    "a.V > b.V" + same_only,
+                )
                 for row in bad.to_dict("records"):
                     same = row["SOURCE_ID_a"] == row["SOURCE_ID_b"]
                     me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
                     params = {
-                        "measure": row["MEASURE" + me], "value": _num(row["OBS_VALUE" + me]),
-                        "other_measure": row["MEASURE" + other], "other_value": _num(row["OBS_VALUE" + other]),
-                        "other_source": row["SOURCE_ID" + other], "other_period": row["TIME_PERIOD" + other],
+                        "measure": row["MEASURE" + me],
+                        "value": _num(row["OBS_VALUE" + me]),
+                        "other_measure": row["MEASURE" + other],
+                        "other_value": _num(row["OBS_VALUE" + other]),
+                        "other_source": row["SOURCE_ID" + other],
+                        "other_period": row["TIME_PERIOD" + other],
                         "other_location": _side_location(row, other),
-                        "smaller": smaller, "larger": larger, "period": row["TIME_PERIOD" + me],
+                        "smaller": smaller,
+                        "larger": larger,
+                        "period": row["TIME_PERIOD" + me],
                     }
                     idx = int(row["_IDX" + me])
                     if same:
@@ -303,15 +341,20 @@ def _violations(pool: _Pool, entry: SourceEntry, rules: Rules, relations: Relati
     for dim, total_code in relations.breakdown_dims.items():
         total = "'" + total_code.replace("'", "''") + "'"
         on = ["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD"] + [d for d in DIMS if d != dim]
-        bad = pool.pairs(f"{counted} AND {dim} <> {total} AND {dim} <> ''", f"{counted} AND {dim} = {total}",
-                         on, "a.V > b.V")
+        bad = pool.pairs(
+            f"{counted} AND {dim} <> {total} AND {dim} <> ''", f"{counted} AND {dim} = {total}", on, "a.V > b.V"
+        )
         for row in bad.to_dict("records"):
             me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
             params = {
-                "measure": row["MEASURE_a"], "dimension": dim,
-                "part": row[dim + "_a"], "part_value": _num(row["OBS_VALUE_a"]),
-                "total": total_code or "(headline)", "total_value": _num(row["OBS_VALUE_b"]),
-                "value": _num(row["OBS_VALUE" + me]), "period": row["TIME_PERIOD_a"],
+                "measure": row["MEASURE_a"],
+                "dimension": dim,
+                "part": row[dim + "_a"],
+                "part_value": _num(row["OBS_VALUE_a"]),
+                "total": total_code or "(headline)",
+                "total_value": _num(row["OBS_VALUE_b"]),
+                "value": _num(row["OBS_VALUE" + me]),
+                "period": row["TIME_PERIOD_a"],
                 "other_location": _side_location(row, other),
             }
             errors.setdefault(int(row["_IDX" + me]), ("breakdown_exceeds_total", params))
@@ -322,17 +365,27 @@ def _violations(pool: _Pool, entry: SourceEntry, rules: Rules, relations: Relati
     return errors, warned
 
 
-def _year_over_year(pool: _Pool, entry: SourceEntry, rules: Rules, measures: dict[str, MeasureEntry],
-                    errors: dict[int, Any], warned: list) -> None:
+def _year_over_year(
+    pool: _Pool,
+    entry: SourceEntry,
+    rules: Rules,
+    measures: dict[str, MeasureEntry],
+    errors: dict[int, Any],
+    warned: list,
+) -> None:
     """Warnings ``yoy_change``: a value beyond x factor or /factor of the year before (after the floors)."""
     factor = float(rules.settings.get("yoy_warning_factor", 10))
     floors = rules.settings.get("yoy_floor") or {}
-    periods = [r[0] for r in pool.con.execute(
-        f"SELECT DISTINCT TIME_PERIOD FROM pool WHERE {_in('SOURCE_ID', [entry.id])}").fetchall()]
-    prev = pd.DataFrame([(p, previous_period(p)) for p in periods if previous_period(p)],
-                        columns=["TIME_PERIOD", "PREV_PERIOD"])
-    floor = pd.DataFrame([(m, float(floors.get(e.kind, 0))) for m, e in measures.items()],
-                         columns=["MEASURE", "FLOOR"])
+    periods = [
+        r[0]
+        for r in pool.con.execute(
+            f"SELECT DISTINCT TIME_PERIOD FROM pool WHERE {_in('SOURCE_ID', [entry.id])}"
+        ).fetchall()
+    ]
+    prev = pd.DataFrame(
+        [(p, previous_period(p)) for p in periods if previous_period(p)], columns=["TIME_PERIOD", "PREV_PERIOD"]
+    )
+    floor = pd.DataFrame([(m, float(floors.get(e.kind, 0))) for m, e in measures.items()], columns=["MEASURE", "FLOOR"])
     errored = pd.DataFrame({"_IDX": np.array(sorted(errors), dtype=np.int64)})
     con = pool.con
     con.register("prev_periods", prev)
@@ -340,7 +393,7 @@ def _year_over_year(pool: _Pool, entry: SourceEntry, rules: Rules, measures: dic
     con.register("errored", errored)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW own AS
         SELECT p.*, pp.PREV_PERIOD FROM pool p LEFT JOIN prev_periods pp USING (TIME_PERIOD)
-        WHERE {_in('p.SOURCE_ID', [entry.id])} AND p._IDX NOT IN (SELECT _IDX FROM errored)""")
+        WHERE {_in("p.SOURCE_ID", [entry.id])} AND p._IDX NOT IN (SELECT _IDX FROM errored)""")
     cols = COMPARE_COLUMNS + ["FILE_NAME", "_IDX"]
     select = ", ".join([f"a.{c} AS {c}_a" for c in cols] + [f"b.{c} AS {c}_b" for c in cols])
     on = " AND ".join(f"a.{c} = b.{c}" for c in SERIES)
@@ -365,9 +418,13 @@ def _year_over_year(pool: _Pool, entry: SourceEntry, rules: Rules, measures: dic
         me, other = ("_a", "_b") if row["_IDX_a"] >= 0 else ("_b", "_a")
         change = f"x{r:.1f}" if r >= 1 else f"/{1 / r:.1f}"
         params = {
-            "measure": row["MEASURE_a"], "value": _num(row["OBS_VALUE_a"]),
-            "period": row["TIME_PERIOD_a"], "other_value": _num(row["OBS_VALUE_b"]),
-            "other_period": row["TIME_PERIOD_b"], "change": change, "limit": _num(factor),
+            "measure": row["MEASURE_a"],
+            "value": _num(row["OBS_VALUE_a"]),
+            "period": row["TIME_PERIOD_a"],
+            "other_value": _num(row["OBS_VALUE_b"]),
+            "other_period": row["TIME_PERIOD_b"],
+            "change": change,
+            "limit": _num(factor),
             "other_location": _side_location(row, other),
         }
         if me == "_b":  # the file holds the earlier year: the later one is the "other"
@@ -375,8 +432,13 @@ def _year_over_year(pool: _Pool, entry: SourceEntry, rules: Rules, measures: dic
         warned.append((int(row["_IDX" + me]), "yoy_change", params))
 
 
-def _apply(staged: pd.DataFrame, quarantine: pd.DataFrame, errors: dict[int, tuple[str, dict[str, Any]]],
-           warned: list[tuple[int, str, dict[str, Any]]], rules: Rules):
+def _apply(
+    staged: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    errors: dict[int, tuple[str, dict[str, Any]]],
+    warned: list[tuple[int, str, dict[str, Any]]],
+    rules: Rules,
+):
     """Move the errored rows to quarantine, flag the warned ones, build the warnings rows."""
     from sources.validation.messages import rule_message
 
@@ -385,15 +447,23 @@ def _apply(staged: pd.DataFrame, quarantine: pd.DataFrame, errors: dict[int, tup
     records = dict(zip(touched, staged.iloc[touched].to_dict("records")))
 
     def detail_json(rule: str, params: dict[str, Any], value: str) -> str:
-        return json.dumps({"value": value, "column": "OBS_VALUE", "detail": "", "detail_code": "",
-                           "params": params}, default=str, ensure_ascii=False)
+        return json.dumps(
+            {"value": value, "column": "OBS_VALUE", "detail": "", "detail_code": "", "params": params},
+            default=str,
+            ensure_ascii=False,
+        )
 
     def located(row: dict[str, Any], rule: str, detail: str) -> dict[str, Any]:
         return {
-            "SOURCE_ID": row["SOURCE_ID"], "FILE_ID": row["FILE_ID"],
-            "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-            "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-            "COLUMN_NAME": "OBS_VALUE", "RULE": rule, "VALUE": str(row["VALUE_RAW"]),
+            "SOURCE_ID": row["SOURCE_ID"],
+            "FILE_ID": row["FILE_ID"],
+            "LOC_PAGE": row["LOC_PAGE"],
+            "LOC_LINE": row["LOC_LINE"],
+            "LOC_SHEET": row["LOC_SHEET"],
+            "LOC_ROW": row["LOC_ROW"],
+            "COLUMN_NAME": "OBS_VALUE",
+            "RULE": rule,
+            "VALUE": str(row["VALUE_RAW"]),
             "MESSAGE": rule_message(rule, detail, "en", rules=rules),
         }
 
@@ -401,10 +471,15 @@ def _apply(staged: pd.DataFrame, quarantine: pd.DataFrame, errors: dict[int, tup
     for idx, (rule, params) in sorted(errors.items()):
         row = records[idx]
         detail = detail_json(rule, params, row["VALUE_RAW"])
-        new_q.append({**located(row, rule, detail),
-                      "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
-                                             default=str, ensure_ascii=False),
-                      "DETAIL": detail})
+        new_q.append(
+            {
+                **located(row, rule, detail),
+                "ROW_JSON": json.dumps(
+                    {k: (None if pd.isna(v) else v) for k, v in row.items()}, default=str, ensure_ascii=False
+                ),
+                "DETAIL": detail,
+            }
+        )
     new_w = []
     flags: dict[int, list[str]] = {}
     for idx, rule, params in warned:
@@ -430,8 +505,9 @@ def _apply(staged: pd.DataFrame, quarantine: pd.DataFrame, errors: dict[int, tup
     return staged, quarantine, warnings_out
 
 
-def check_with_warehouse(con, staged: pd.DataFrame, quarantine: pd.DataFrame, *, entry: SourceEntry,
-                         **kwargs: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def check_with_warehouse(
+    con, staged: pd.DataFrame, quarantine: pd.DataFrame, *, entry: SourceEntry, **kwargs: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`check_relations` against the current rows of the warehouse open on ``con``."""
     existing = existing_rows(con, entry, staged) if con is not None else None
     return check_relations(staged, quarantine, entry=entry, existing=existing, **kwargs)

@@ -26,19 +26,31 @@ from sources.catalogue import SourceEntry, load_measures
 from sources.validation import messages as msg
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-CSV_COLUMNS = ["file", "source_id", "severity", "rule", "location", "page", "line", "sheet", "row",
-               "column", "value", "message"]
+CSV_COLUMNS = [
+    "file",
+    "source_id",
+    "severity",
+    "rule",
+    "location",
+    "page",
+    "line",
+    "sheet",
+    "row",
+    "column",
+    "value",
+    "message",
+]
 
 
 @dataclass
 class Problem:
-    severity: str                  # error | warning
-    rule: str                      # a rules.yaml rule, or a file-problem code
+    severity: str  # error | warning
+    rule: str  # a rules.yaml rule, or a file-problem code
     column: str
     value: str
-    message: str                   # in the report's language
+    message: str  # in the report's language
     location: dict[str, Any] = field(default_factory=dict)
-    where: str = ""                # the location, written in the report's language
+    where: str = ""  # the location, written in the report's language
 
 
 @dataclass
@@ -54,7 +66,7 @@ class Report:
     rows_quarantined: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    file_problem: str = ""         # the whole-file message, when the file cannot be read
+    file_problem: str = ""  # the whole-file message, when the file cannot be read
 
     @property
     def file_name(self) -> str:
@@ -111,13 +123,18 @@ def _refused(report: Report, exc, lang: str) -> Report:
     """The report of a file refused whole."""
     report.file_problem = msg.file_problem(exc, lang)
     where = msg.localise_where(exc.where, lang) if exc.where else msg.load_messages()["locations"]["whole_file"][lang]
-    report.problems.insert(0, Problem("error", exc.code or "file_unreadable", "", "", report.file_problem,
-                                      where=where))
+    report.problems.insert(0, Problem("error", exc.code or "file_unreadable", "", "", report.file_problem, where=where))
     return report
 
 
-def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LANG,
-                  warehouse: Path | None = None, today: dt.date | None = None) -> Report:
+def validate_file(
+    path: Path,
+    entry: SourceEntry,
+    *,
+    lang: str = msg.DEFAULT_LANG,
+    warehouse: Path | None = None,
+    today: dt.date | None = None,
+) -> Report:
     """Check a file for a source as ingestion would; nothing is written anywhere.
 
     The checks are those of ingestion, by the same functions: the reader and its limits
@@ -136,8 +153,14 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
     lang = msg.check_lang(lang)
     path = Path(path)
     sha = file_sha256(path)
-    report = Report(path=path, source_id=entry.id, lang=lang, sha256=sha, synthetic=entry.synthetic,
-                    checked_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    report = Report(
+        path=path,
+        source_id=entry.id,
+        lang=lang,
+        sha256=sha,
+        synthetic=entry.synthetic,
+        checked_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
     try:
         parsed = parse_file(path, entry)
     except SourceFileError as exc:
@@ -157,9 +180,15 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
 
     report.rows_read = parsed.rows_read
     try:
-        staged, quarantine, warnings = check_parsed(path, entry, parsed, file_id=sha[:16], today=today,
-                                                    resolve_area=default_resolver().resolve,
-                                                    existing_for=existing_for)
+        staged, quarantine, warnings = check_parsed(
+            path,
+            entry,
+            parsed,
+            file_id=sha[:16],
+            today=today,
+            resolve_area=default_resolver().resolve,
+            existing_for=existing_for,
+        )
     except SourceFileError as exc:
         return _refused(report, exc, lang)
     report.rows_staged = len(staged)
@@ -169,31 +198,59 @@ def validate_file(path: Path, entry: SourceEntry, *, lang: str = msg.DEFAULT_LAN
     if facts.get("extra_columns"):
         report.notes.append(msg.label("extra_columns", lang, columns=", ".join(facts["extra_columns"])))
     if facts.get("encoding") or facts.get("delimiter"):
-        report.notes.append(msg.label("encoding", lang, encoding=facts.get("encoding", "-"),
-                                      delimiter=facts.get("delimiter", "-"),
-                                      decimal=facts.get("decimal_separator") or "-"))
+        report.notes.append(
+            msg.label(
+                "encoding",
+                lang,
+                encoding=facts.get("encoding", "-"),
+                delimiter=facts.get("delimiter", "-"),
+                decimal=facts.get("decimal_separator") or "-",
+            )
+        )
     for note in notes:
         report.notes.append(msg.label(note, lang))
 
     for row in quarantine.to_dict("records"):
         location = _location(row)
-        report.problems.append(Problem(
-            rules.severity(row["RULE"]), row["RULE"], row["COLUMN_NAME"], str(row["VALUE"]),
-            msg.rule_message(row["RULE"], row.get("DETAIL"), lang, fallback=row["MESSAGE"], rules=rules),
-            location, msg.location_text(location, lang)))
+        report.problems.append(
+            Problem(
+                rules.severity(row["RULE"]),
+                row["RULE"],
+                row["COLUMN_NAME"],
+                str(row["VALUE"]),
+                msg.rule_message(row["RULE"], row.get("DETAIL"), lang, fallback=row["MESSAGE"], rules=rules),
+                location,
+                msg.location_text(location, lang),
+            )
+        )
     for row in warnings.to_dict("records"):
         location = _location(row)
-        report.problems.append(Problem(
-            "warning", row["RULE"], row["COLUMN_NAME"], str(row["VALUE"]),
-            msg.rule_message(row["RULE"], row.get("DETAIL"), lang, fallback=row["MESSAGE"], rules=rules),
-            location, msg.location_text(location, lang)))
+        report.problems.append(
+            Problem(
+                "warning",
+                row["RULE"],
+                row["COLUMN_NAME"],
+                str(row["VALUE"]),
+                msg.rule_message(row["RULE"], row.get("DETAIL"), lang, fallback=row["MESSAGE"], rules=rules),
+                location,
+                msg.location_text(location, lang),
+            )
+        )
     measures = load_measures()
     for row in staged[staged["WARNINGS"].str.contains("unit_from_measure", regex=False)].to_dict("records"):
         location = _location(row)
         unit = measures[row["MEASURE"]].unit if row["MEASURE"] in measures else row["UNIT_MEASURE"]
-        report.problems.append(Problem(
-            "warning", "unit_from_measure", "UNIT_MEASURE", "",
-            rules.message("unit_from_measure", lang, detail=unit), location, msg.location_text(location, lang)))
+        report.problems.append(
+            Problem(
+                "warning",
+                "unit_from_measure",
+                "UNIT_MEASURE",
+                "",
+                rules.message("unit_from_measure", lang, detail=unit),
+                location,
+                msg.location_text(location, lang),
+            )
+        )
     report.problems.sort(key=lambda p: (p.severity != "error", _sort_key(p.location)))
     return report
 
@@ -202,8 +259,14 @@ def _package_notes(report: Report, facts: dict[str, Any], lang: str) -> None:
     """Hidden sheets, external links and cells outside the table: the sender is told."""
     if facts.get("hidden_sheets"):
         read = [facts["sheet"]] if facts.get("sheet") else facts.get("sheets_read", [])
-        report.notes.append(msg.label("hidden_sheets", lang, sheets=", ".join(f"'{s}'" for s in facts["hidden_sheets"]),
-                                      read=", ".join(f"'{s}'" for s in read)))
+        report.notes.append(
+            msg.label(
+                "hidden_sheets",
+                lang,
+                sheets=", ".join(f"'{s}'" for s in facts["hidden_sheets"]),
+                read=", ".join(f"'{s}'" for s in read),
+            )
+        )
     if facts.get("external_links"):
         report.notes.append(msg.label("external_links", lang, n=facts["external_links"]))
     if facts.get("outside_cells"):
@@ -221,9 +284,17 @@ def _quarterly_report(report: Report, parsed, entry: SourceEntry, file_id: str, 
     report.rows_quarantined = len(quarantine)
     for row in quarantine.to_dict("records"):
         location = _location(row)
-        report.problems.append(Problem(
-            "error", row["RULE"], str(row["COLUMN_NAME"] or ""), str(row["VALUE"] or ""),
-            render_quarantine_message(row["ROW_JSON"], report.lang), location, msg.location_text(location, report.lang)))
+        report.problems.append(
+            Problem(
+                "error",
+                row["RULE"],
+                str(row["COLUMN_NAME"] or ""),
+                str(row["VALUE"] or ""),
+                render_quarantine_message(row["ROW_JSON"], report.lang),
+                location,
+                msg.location_text(location, report.lang),
+            )
+        )
     report.problems.sort(key=lambda p: (p.severity != "error", _sort_key(p.location)))
     return report
 
@@ -233,6 +304,7 @@ def _sort_key(location: dict[str, Any]) -> tuple:
 
 
 # --------------------------------------------------------------------------- output
+
 
 def text_lines(report: Report, *, per_rule: int = 20) -> list[str]:
     """The report as plain text lines (for the terminal): at most ``per_rule`` problems per rule."""
@@ -276,12 +348,23 @@ def _safe_name(name: str) -> str:
 
 
 def report_frame(report: Report) -> pd.DataFrame:
-    rows = [{
-        "file": report.file_name, "source_id": report.source_id, "severity": p.severity, "rule": p.rule,
-        "location": p.where, "page": p.location.get("page"), "line": p.location.get("line"),
-        "sheet": p.location.get("sheet", ""), "row": p.location.get("row"), "column": p.column,
-        "value": p.value, "message": p.message,
-    } for p in report.problems]
+    rows = [
+        {
+            "file": report.file_name,
+            "source_id": report.source_id,
+            "severity": p.severity,
+            "rule": p.rule,
+            "location": p.where,
+            "page": p.location.get("page"),
+            "line": p.location.get("line"),
+            "sheet": p.location.get("sheet", ""),
+            "row": p.location.get("row"),
+            "column": p.column,
+            "value": p.value,
+            "message": p.message,
+        }
+        for p in report.problems
+    ]
     frame = pd.DataFrame(rows, columns=CSV_COLUMNS)
     for col in ("page", "line", "row"):
         frame[col] = pd.array(frame[col], dtype="Int64")
@@ -303,12 +386,15 @@ def write_csv(report: Report, out_dir: Path) -> Path:
 def write_html(report: Report, out_dir: Path) -> Path:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-                             autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+    )
     labels = {name: texts[report.lang] for name, texts in msg.load_messages()["labels"].items()}
     verdict, css = report.verdict()
     html = env.get_template("validation_report.html.j2").render(
-        report=report, lang=report.lang, L=labels, verdict=verdict, verdict_class=css)
+        report=report, lang=report.lang, L=labels, verdict=verdict, verdict_class=css
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{_safe_name(report.file_name)}.validation.html"
     tmp = out.with_name(f".{out.name}.tmp")

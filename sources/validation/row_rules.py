@@ -25,8 +25,18 @@ from sources.harmonise.periods import parse_period
 RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"
 
 QUARANTINE_COLUMNS = [
-    "SOURCE_ID", "FILE_ID", "LOC_PAGE", "LOC_LINE", "LOC_SHEET", "LOC_ROW",
-    "COLUMN_NAME", "RULE", "VALUE", "MESSAGE", "ROW_JSON", "DETAIL",
+    "SOURCE_ID",
+    "FILE_ID",
+    "LOC_PAGE",
+    "LOC_LINE",
+    "LOC_SHEET",
+    "LOC_ROW",
+    "COLUMN_NAME",
+    "RULE",
+    "VALUE",
+    "MESSAGE",
+    "ROW_JSON",
+    "DETAIL",
 ]
 
 LANGUAGES = ("es", "en", "pt")
@@ -44,6 +54,8 @@ def exists_without_number(row: dict[str, Any]) -> bool:
     SDMX missing status. A blank value with neither stays a ``value_missing`` error."""
     conf = row.get("CONF_STATUS") or "F"
     return conf != "F" or (row.get("OBS_STATUS") or "") in MISSING_OBS_STATUSES
+
+
 # --- end SCHEMA decision ---
 
 
@@ -128,18 +140,32 @@ ROW_RULES: list[tuple[str, str, str, str]] = [
     ("period_out_of_range", "TIME_PERIOD", "p.START_YEAR < $earliest", "p.TIME_PERIOD_RAW"),
     # a blank value is an observation all the same when withheld by its publisher (CONF_STATUS
     # other than 'F', e.g. "<5") or given an SDMX missing status (exists_without_number)
-    ("value_missing", "OBS_VALUE",
-     "(p.OBS_VALUE IS NULL OR isnan(p.OBS_VALUE)) AND coalesce(p.CONF_STATUS, 'F') = 'F' "
-     f"AND coalesce(p.OBS_STATUS, '') NOT IN ({', '.join(repr(s) for s in sorted(MISSING_OBS_STATUSES))})",
-     "p.VALUE_RAW"),
-    ("unit_mismatch", "UNIT_MEASURE",
-     "m.M_UNIT <> '' AND p.UNIT_MEASURE IS DISTINCT FROM '' AND p.UNIT_MEASURE IS DISTINCT FROM m.M_UNIT",
-     "p.UNIT_MEASURE"),
+    (
+        "value_missing",
+        "OBS_VALUE",
+        "(p.OBS_VALUE IS NULL OR isnan(p.OBS_VALUE)) AND coalesce(p.CONF_STATUS, 'F') = 'F' "
+        f"AND coalesce(p.OBS_STATUS, '') NOT IN ({', '.join(repr(s) for s in sorted(MISSING_OBS_STATUSES))})",
+        "p.VALUE_RAW",
+    ),
+    (
+        "unit_mismatch",
+        "UNIT_MEASURE",
+        "m.M_UNIT <> '' AND p.UNIT_MEASURE IS DISTINCT FROM '' AND p.UNIT_MEASURE IS DISTINCT FROM m.M_UNIT",
+        "p.UNIT_MEASURE",
+    ),
     ("count_negative", "OBS_VALUE", "m.M_KIND = 'count' AND p.OBS_VALUE < 0", "p.OBS_VALUE"),
-    ("count_not_whole", "OBS_VALUE", "m.M_KIND = 'count' AND (isinf(p.OBS_VALUE) OR p.OBS_VALUE <> floor(p.OBS_VALUE))",
-     "p.OBS_VALUE"),
-    ("percent_out_of_range", "OBS_VALUE",
-     "m.M_KIND = 'percent' AND NOT (p.OBS_VALUE BETWEEN 0 AND 100)", "p.OBS_VALUE"),
+    (
+        "count_not_whole",
+        "OBS_VALUE",
+        "m.M_KIND = 'count' AND (isinf(p.OBS_VALUE) OR p.OBS_VALUE <> floor(p.OBS_VALUE))",
+        "p.OBS_VALUE",
+    ),
+    (
+        "percent_out_of_range",
+        "OBS_VALUE",
+        "m.M_KIND = 'percent' AND NOT (p.OBS_VALUE BETWEEN 0 AND 100)",
+        "p.OBS_VALUE",
+    ),
     ("rate_negative", "OBS_VALUE", "m.M_KIND IN ('rate', 'duration') AND p.OBS_VALUE < 0", "p.OBS_VALUE"),
 ]
 #: Rows with the same key as an earlier row that passed every rule above: ``duplicate_key``.
@@ -193,20 +219,33 @@ def _checked_sql(settings: dict[str, Any]) -> str:
 
 def _staged_sql(source_id: str, file_id: str) -> str:
     cols = {
-        "SOURCE_ID": "$source_id", "MEASURE": "p.MEASURE", "REF_AREA": "p.AREA_CODE",
-        "TIME_PERIOD": "p.PERIOD", "REF_YEAR": "p.REF_YEAR::BIGINT", "OBS_VALUE": "p.OBS_VALUE::DOUBLE",
+        "SOURCE_ID": "$source_id",
+        "MEASURE": "p.MEASURE",
+        "REF_AREA": "p.AREA_CODE",
+        "TIME_PERIOD": "p.PERIOD",
+        "REF_YEAR": "p.REF_YEAR::BIGINT",
+        "OBS_VALUE": "p.OBS_VALUE::DOUBLE",
         "UNIT_MEASURE": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' THEN c.M_UNIT "
-                        "ELSE p.UNIT_MEASURE END",
+        "ELSE p.UNIT_MEASURE END",
         "OBS_STATUS": "CASE WHEN coalesce(p.OBS_STATUS, '') = '' THEN 'A' ELSE p.OBS_STATUS END",
-        "SEX": "p.SEX", "AGE": "p.AGE", "DISAGGREGATION": "p.DISAGGREGATION", "NATURE": "p.NATURE",
-        "AREA_RAW": "p.AREA_RAW", "TIME_PERIOD_RAW": "p.TIME_PERIOD_RAW", "VALUE_RAW": "p.VALUE_RAW",
-        "FILE_ID": "$file_id", "LOC_PAGE": "p.LOC_PAGE", "LOC_LINE": "p.LOC_LINE", "LOC_SHEET": "p.LOC_SHEET",
+        "SEX": "p.SEX",
+        "AGE": "p.AGE",
+        "DISAGGREGATION": "p.DISAGGREGATION",
+        "NATURE": "p.NATURE",
+        "AREA_RAW": "p.AREA_RAW",
+        "TIME_PERIOD_RAW": "p.TIME_PERIOD_RAW",
+        "VALUE_RAW": "p.VALUE_RAW",
+        "FILE_ID": "$file_id",
+        "LOC_PAGE": "p.LOC_PAGE",
+        "LOC_LINE": "p.LOC_LINE",
+        "LOC_SHEET": "p.LOC_SHEET",
         "LOC_ROW": "p.LOC_ROW",
         # the published text and confidentiality status travel with the row (values without a number)
-        "OBS_TEXT": "nullif(p.OBS_TEXT, '')", "CONF_STATUS": "coalesce(nullif(p.CONF_STATUS, ''), 'F')",
+        "OBS_TEXT": "nullif(p.OBS_TEXT, '')",
+        "CONF_STATUS": "coalesce(nullif(p.CONF_STATUS, ''), 'F')",
         "COMMENT_OBS": "coalesce(p.COMMENT_OBS, '')",
         "WARNINGS": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' "
-                    "THEN 'unit_from_measure' ELSE '' END",
+        "THEN 'unit_from_measure' ELSE '' END",
         "LOC_ALSO": "NULL::VARCHAR",  # filled in Python when a second label of the area is summed in
     }
     from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
@@ -220,36 +259,71 @@ def _staged_sql(source_id: str, file_id: str) -> str:
     """
 
 
-def _quarantine_row(row: dict[str, Any], rule: str, column: str, value: Any, detail: str,
-                    detail_code: str, detail_params: dict[str, Any], *, source_id: str, file_id: str,
-                    rules: Rules) -> dict[str, Any]:
+def _quarantine_row(
+    row: dict[str, Any],
+    rule: str,
+    column: str,
+    value: Any,
+    detail: str,
+    detail_code: str,
+    detail_params: dict[str, Any],
+    *,
+    source_id: str,
+    file_id: str,
+    rules: Rules,
+) -> dict[str, Any]:
     return {
-        "SOURCE_ID": source_id, "FILE_ID": file_id,
-        "LOC_PAGE": row["LOC_PAGE"], "LOC_LINE": row["LOC_LINE"],
-        "LOC_SHEET": row["LOC_SHEET"], "LOC_ROW": row["LOC_ROW"],
-        "COLUMN_NAME": column, "RULE": rule, "VALUE": str(value),
+        "SOURCE_ID": source_id,
+        "FILE_ID": file_id,
+        "LOC_PAGE": row["LOC_PAGE"],
+        "LOC_LINE": row["LOC_LINE"],
+        "LOC_SHEET": row["LOC_SHEET"],
+        "LOC_ROW": row["LOC_ROW"],
+        "COLUMN_NAME": column,
+        "RULE": rule,
+        "VALUE": str(value),
         "MESSAGE": rules.message(rule, "en", value=value, column=column, detail=detail),
-        "ROW_JSON": json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()},
-                               default=str, ensure_ascii=False),
+        "ROW_JSON": json.dumps(
+            {k: (None if pd.isna(v) else v) for k, v in row.items()}, default=str, ensure_ascii=False
+        ),
         # everything needed to render the message again in es/en/pt
-        "DETAIL": json.dumps({"value": str(value), "column": column, "detail": detail,
-                              "detail_code": detail_code, "params": detail_params},
-                             default=str, ensure_ascii=False),
+        "DETAIL": json.dumps(
+            {
+                "value": str(value),
+                "column": column,
+                "detail": detail,
+                "detail_code": detail_code,
+                "params": detail_params,
+            },
+            default=str,
+            ensure_ascii=False,
+        ),
     }
 
 
 def _second_label_of_one_area(first: dict[str, Any], row: dict[str, Any], measure: MeasureEntry) -> bool:
     """Whether ``row`` is the same count as ``first`` printed under another label of its area."""
-    return (measure.kind == "count" and first["AREA_RAW"] != row["AREA_RAW"]
-            and not pd.isna(first["OBS_VALUE"]) and not pd.isna(row["OBS_VALUE"]))
+    return (
+        measure.kind == "count"
+        and first["AREA_RAW"] != row["AREA_RAW"]
+        and not pd.isna(first["OBS_VALUE"])
+        and not pd.isna(row["OBS_VALUE"])
+    )
 
 
 def _add_second_label(staged: dict[str, Any], row: dict[str, Any]) -> None:
     """Sum ``row`` into ``staged`` and record where it was read (LOC_ALSO, a JSON list)."""
     also = json.loads(staged["LOC_ALSO"]) if staged["LOC_ALSO"] else []
-    also.append({"area_raw": row["AREA_RAW"], "value_raw": row["VALUE_RAW"],
-                 **{k.lower(): (None if pd.isna(row[f"LOC_{k}"]) else row[f"LOC_{k}"])
-                    for k in ("PAGE", "LINE", "SHEET", "ROW")}})
+    also.append(
+        {
+            "area_raw": row["AREA_RAW"],
+            "value_raw": row["VALUE_RAW"],
+            **{
+                k.lower(): (None if pd.isna(row[f"LOC_{k}"]) else row[f"LOC_{k}"])
+                for k in ("PAGE", "LINE", "SHEET", "ROW")
+            },
+        }
+    )
     staged["LOC_ALSO"] = json.dumps(also, default=str, ensure_ascii=False)
     staged["OBS_VALUE"] += float(row["OBS_VALUE"])
     staged["AREA_RAW"] += " + " + row["AREA_RAW"]
@@ -281,12 +355,12 @@ def check_rows(
     import duckdb
 
     rules = rules or load_rules()
-    settings = {"this_year": (today or dt.date.today()).year,
-                "earliest": int(rules.settings["earliest_year"])}
+    settings = {"this_year": (today or dt.date.today()).year, "earliest": int(rules.settings["earliest_year"])}
     allowed = sorted(entry.measures)
     measure_info = pd.DataFrame(
         [(code, measures[code].kind, measures[code].unit or "") for code in allowed if code in measures],
-        columns=["M_CODE", "M_KIND", "M_UNIT"])
+        columns=["M_CODE", "M_KIND", "M_UNIT"],
+    )
     frame = _lookup_columns(parsed, resolve_area)
 
     con = duckdb.connect(":memory:")
@@ -294,10 +368,11 @@ def check_rows(
         con.register("rows", frame)
         con.register("measure_info", measure_info)
         con.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(settings)}")
-        staged = con.execute(_staged_sql(entry.id, file_id),
-                             {"source_id": entry.id, "file_id": file_id}).df()
-        rejected = con.execute("SELECT _ROW, RULE_ID, M_UNIT, FIRST_ROW FROM checked "
-                               "WHERE RULE_ID IS NOT NULL OR FIRST_ROW IS NOT NULL ORDER BY _ROW").fetchall()
+        staged = con.execute(_staged_sql(entry.id, file_id), {"source_id": entry.id, "file_id": file_id}).df()
+        rejected = con.execute(
+            "SELECT _ROW, RULE_ID, M_UNIT, FIRST_ROW FROM checked "
+            "WHERE RULE_ID IS NOT NULL OR FIRST_ROW IS NOT NULL ORDER BY _ROW"
+        ).fetchall()
     finally:
         con.close()
 
@@ -324,8 +399,15 @@ def check_rows(
                 detail_code, detail_params = "first_at", {"where": detail, "location": location_of(first)}
             else:
                 rule, column, _, _ = ROW_RULES[rule_id]
-                value = row[{"OBS_VALUE": "VALUE_RAW", "MEASURE": "MEASURE", "REF_AREA": "AREA_RAW",
-                             "TIME_PERIOD": "TIME_PERIOD_RAW", "UNIT_MEASURE": "UNIT_MEASURE"}[column]]
+                value = row[
+                    {
+                        "OBS_VALUE": "VALUE_RAW",
+                        "MEASURE": "MEASURE",
+                        "REF_AREA": "AREA_RAW",
+                        "TIME_PERIOD": "TIME_PERIOD_RAW",
+                        "UNIT_MEASURE": "UNIT_MEASURE",
+                    }[column]
+                ]
                 if rule == "parse_error":
                     detail = row["PARSE_ERROR"]
                 elif rule == "measure_unknown":
@@ -341,8 +423,20 @@ def check_rows(
                     detail = unit
                 elif rule in _NUMERIC_VALUE_RULES:
                     value = _fmt_number(row["OBS_VALUE"])
-            quarantined.append(_quarantine_row(row, rule, column, value, detail, detail_code, detail_params,
-                                               source_id=entry.id, file_id=file_id, rules=rules))
+            quarantined.append(
+                _quarantine_row(
+                    row,
+                    rule,
+                    column,
+                    value,
+                    detail,
+                    detail_code,
+                    detail_params,
+                    source_id=entry.id,
+                    file_id=file_id,
+                    rules=rules,
+                )
+            )
 
     for first_row, target in summed.items():
         position = staged_at[first_row]

@@ -41,17 +41,21 @@ def rows_sum(staged: pd.DataFrame, quarantine: pd.DataFrame) -> float:
     return total
 
 
-def whole_file_problem(path: Path, entry: SourceEntry, parsed: ParseResult, staged: pd.DataFrame,
-                       quarantine: pd.DataFrame) -> SourceFileError | None:
+def whole_file_problem(
+    path: Path, entry: SourceEntry, parsed: ParseResult, staged: pd.DataFrame, quarantine: pd.DataFrame
+) -> SourceFileError | None:
     """The reason to refuse the whole file, or None (see the module docstring)."""
     if states_total(entry):
         problems = total_problems(parsed.facts or {}, rows_sum(staged, quarantine))
         if problems:
             return SourceFileError(
-                path, "the rows do not add up to the total the document states (" + "; ".join(problems) + ").",
+                path,
+                "the rows do not add up to the total the document states (" + "; ".join(problems) + ").",
                 hint="A row was lost or misread: check that this is the publisher's file, unchanged; "
-                     "if it is, report this message to the Secretariat.",
-                code="file_total_mismatch", params={"detail": "; ".join(problems)})
+                "if it is, report this message to the Secretariat.",
+                code="file_total_mismatch",
+                params={"detail": "; ".join(problems)},
+            )
     settings = load_rules().settings
     rules = tuple(settings.get("plausibility_rules") or ())
     if rules and len(staged) and "WARNINGS" in staged:
@@ -60,19 +64,27 @@ def whole_file_problem(path: Path, entry: SourceEntry, parsed: ParseResult, stag
         if n >= int(settings["implausible_min_rows"]) and n > float(settings["implausible_share"]) * total:
             share = f"{100 * n / total:.0f}"
             return SourceFileError(
-                path, f"{n} of its {total} rows ({share} %) break a plausibility rule ({', '.join(rules)}); "
-                      "a file where most figures are implausible is refused whole.",
+                path,
+                f"{n} of its {total} rows ({share} %) break a plausibility rule ({', '.join(rules)}); "
+                "a file where most figures are implausible is refused whole.",
                 hint="Check that the figures are on the right rows (not shifted against the names) and that "
-                     "this is the right table; correct the file and send it again.",
-                code="file_implausible", params={"n": n, "total": total, "share": share,
-                                                 "rules": ", ".join(rules)})
+                "this is the right table; correct the file and send it again.",
+                code="file_implausible",
+                params={"n": n, "total": total, "share": share, "rules": ", ".join(rules)},
+            )
     return None
 
 
-def check_parsed(path: Path, entry: SourceEntry, parsed: ParseResult, *, file_id: str,
-                 resolve_area: Callable[[str], str | None],
-                 existing_for: Callable[[pd.DataFrame], pd.DataFrame | None] = lambda staged: None,
-                 today: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def check_parsed(
+    path: Path,
+    entry: SourceEntry,
+    parsed: ParseResult,
+    *,
+    file_id: str,
+    resolve_area: Callable[[str], str | None],
+    existing_for: Callable[[pd.DataFrame], pd.DataFrame | None] = lambda staged: None,
+    today: dt.date | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Row rules, relations and plausibility, then the whole-file rules: what ingestion and
     ``clac validate`` both run on a parsed file.
 
@@ -85,17 +97,20 @@ def check_parsed(path: Path, entry: SourceEntry, parsed: ParseResult, *, file_id
     from sources.validation.row_rules import check_rows
 
     try:
-        staged, quarantine = check_rows(parsed.rows, entry=entry, file_id=file_id, measures=load_measures(),
-                                        resolve_area=resolve_area, today=today)
-        staged, quarantine, warnings = check_relations(staged, quarantine, entry=entry,
-                                                       existing=existing_for(staged))
+        staged, quarantine = check_rows(
+            parsed.rows, entry=entry, file_id=file_id, measures=load_measures(), resolve_area=resolve_area, today=today
+        )
+        staged, quarantine, warnings = check_relations(staged, quarantine, entry=entry, existing=existing_for(staged))
     except Exception as exc:  # a check that trips on an odd value: the file is named, the data kept out
         raise SourceFileError(
-            path, f"the checks of its rows stopped on something unexpected ({type(exc).__name__}: {exc}); "
-                  "nothing of it was stored.",
+            path,
+            f"the checks of its rows stopped on something unexpected ({type(exc).__name__}: {exc}); "
+            "nothing of it was stored.",
             hint="Look for unusual values (very large or very small numbers, zeros, blanks) and send the "
-                 "file again; if it still fails, report this message to the Secretariat.",
-            code="file_check_failed", params={"detail": f"{type(exc).__name__}: {exc}"}) from exc
+            "file again; if it still fails, report this message to the Secretariat.",
+            code="file_check_failed",
+            params={"detail": f"{type(exc).__name__}: {exc}"},
+        ) from exc
     problem = whole_file_problem(path, entry, parsed, staged, quarantine)
     if problem is not None:
         raise problem
