@@ -94,8 +94,13 @@ def copy_of(home: Path, target: Path) -> Path:
 #: The longest modules (figures in docs/benchmarks.md), started first: with one module per
 #: worker at a time (--dist loadfile), a long module left for the end runs alone while the
 #: other worker idles.
-LONGEST_FIRST = ("test_dagster_launch.py", "test_postgres_instance.py", "test_dashboards_browser.py",
-                 "test_dashboards_report.py", "test_approvals.py")
+LONGEST_FIRST = (
+    "test_dagster_launch.py",
+    "test_postgres_instance.py",
+    "test_dashboards_browser.py",
+    "test_dashboards_report.py",
+    "test_approvals.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
