@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pandas as pd
 
@@ -485,24 +486,10 @@ def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict
             continue
         seen.add(row["id"])
         ind = data.registry[row["id"]]
-        values = data.indicator_values(ind.id)
-        wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
-        mine = wanted[wanted["REF_AREA"] == code]
-        if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
+        prepared = builder.language_neutral(("country", code, ind.id), partial(_country_chart_rows, data, area, ind))
+        if prepared is None:
             continue
-        own_keys = sorted(
-            {charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
-            key=charts._series_order,
-        )
-        frame = wanted[charts.series_mask(wanted, own_keys[0])]
-        frame = (
-            frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]])
-            if "CONF_STATUS" in frame.columns
-            else frame.assign(CONF_MARK="")
-        )
-        frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
-        frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
-        frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
+        frame, own_key, own, region_facts = prepared
         unit = t.unit(ind.unit)
         figure, _ = charts.indicator_figure(
             frame,
@@ -515,7 +502,6 @@ def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict
             focus=code,
         )
         regions = [name_of(c) for c in ("LAC", area.LAC_SUBREGION) if c in set(frame["REF_AREA"])]
-        own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
         first, last = own.iloc[0], own.iloc[-1]
         if len(own) >= 2:
             change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
@@ -531,7 +517,7 @@ def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict
             )
         else:
             summary = f"{name_of(code)}: {t.number(last['OBS_VALUE'])} ({last['TIME_PERIOD']})."
-        region_summary = chart_summary(frame[frame["REF_AREA"] != code], own_keys[0], t, name_of)
+        region_summary = chart_summary(frame[frame["REF_AREA"] != code], own_key, t, name_of, region_facts)
         summary = f"{summary} {region_summary}".strip()
         out.append(
             {
@@ -826,3 +812,34 @@ def write_search(builder: Builder, lang: str) -> None:
 
 
 __all__ = ["write_downloads", "write_language", "format_percent"]
+
+
+def _country_chart_rows(data, area, ind):
+    """The language-neutral part of a country's small chart of ``ind``: the rows drawn (the
+    country's series of its latest value, beside the region and its sub-region; withheld values
+    blank, values rounded by the unit's rule), that series' key, the country's own rows with a
+    value, and the facts of the regions' text alternative. None: no value for the country."""
+    from dashboards import charts
+    from dashboards.site import chart_facts
+
+    code = area.REF_AREA
+    values = data.indicator_values(ind.id)
+    wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
+    mine = wanted[wanted["REF_AREA"] == code]
+    if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
+        return None
+    own_keys = sorted(
+        {charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
+        key=charts._series_order,
+    )
+    frame = wanted[charts.series_mask(wanted, own_keys[0])]
+    frame = (
+        frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]])
+        if "CONF_STATUS" in frame.columns
+        else frame.assign(CONF_MARK="")
+    )
+    frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
+    frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
+    frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
+    own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
+    return frame, own_keys[0], own, chart_facts(frame[frame["REF_AREA"] != code], own_keys[0])

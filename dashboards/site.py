@@ -180,53 +180,64 @@ def _period_sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
 
 
-def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name) -> str:
-    """What the chart shows, in words (its text alternative): the regional trend from the first
-    to the last year, and the range of the countries' latest values."""
+def chart_facts(rows: pd.DataFrame, key: str) -> dict[str, Any]:
+    """What the text alternative of a chart of series ``key`` says, before words: the first
+    regional aggregate's first and last values (two or more), and the countries' latest values
+    (the largest and the smallest, or the only one). The same in every language."""
     series = rows[charts.series_mask(rows, key)]
-    parts = []
+    facts: dict[str, Any] = {"trend": None, "latest": None, "n": 0}
     for code in charts.AGGREGATE_STYLE:
         agg = series[(series["REF_AREA"] == code) & series["OBS_VALUE"].notna()]
         if len(agg) >= 2:
             agg = agg.assign(_P=agg["TIME_PERIOD"].astype(str)).sort_values("_P")
             first, last = agg.iloc[0], agg.iloc[-1]
-            change = float(last["OBS_VALUE"]) - float(first["OBS_VALUE"])
-            trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
-            parts.append(
-                t(
-                    "chart_trend",
-                    area=area_name(code),
-                    trend=trend,
-                    first=t.number(first["OBS_VALUE"]),
-                    first_period=first["_P"],
-                    last=t.number(last["OBS_VALUE"]),
-                    last_period=last["_P"],
-                )
-            )
+            facts["trend"] = (code, first["OBS_VALUE"], first["_P"], last["OBS_VALUE"], last["_P"])
             break
     latest = charts.latest_by_country(rows, key)
-    if len(latest) >= 2:
-        top, bottom = latest.iloc[0], latest.iloc[-1]
+    facts["n"] = len(latest)
+    if len(latest):
+        facts["latest"] = [
+            (row["REF_AREA"], row["TIME_PERIOD"], row["OBS_VALUE"]) for _, row in latest.iloc[[0, -1]].iterrows()
+        ]
+    return facts
+
+
+def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name, facts: dict[str, Any] | None = None) -> str:
+    """What the chart shows, in words (its text alternative): the regional trend from the first
+    to the last year, and the range of the countries' latest values (``facts``: those of
+    :func:`chart_facts`, when already known)."""
+    facts = chart_facts(rows, key) if facts is None else facts
+    parts = []
+    if facts["trend"] is not None:
+        code, first_value, first_period, last_value, last_period = facts["trend"]
+        change = float(last_value) - float(first_value)
+        trend = t("trend_up") if change > 0 else t("trend_down") if change < 0 else t("trend_flat")
+        parts.append(
+            t(
+                "chart_trend",
+                area=area_name(code),
+                trend=trend,
+                first=t.number(first_value),
+                first_period=first_period,
+                last=t.number(last_value),
+                last_period=last_period,
+            )
+        )
+    if facts["n"] >= 2:
+        (top_area, _, top_value), (bottom_area, _, bottom_value) = facts["latest"]
         parts.append(
             t(
                 "chart_range",
-                n=len(latest),
-                low=t.number(bottom["OBS_VALUE"]),
-                low_area=area_name(bottom["REF_AREA"]),
-                high=t.number(top["OBS_VALUE"]),
-                high_area=area_name(top["REF_AREA"]),
+                n=facts["n"],
+                low=t.number(bottom_value),
+                low_area=area_name(bottom_area),
+                high=t.number(top_value),
+                high_area=area_name(top_area),
             )
         )
-    elif len(latest) == 1:
-        row = latest.iloc[0]
-        parts.append(
-            t(
-                "chart_single",
-                area=area_name(row["REF_AREA"]),
-                value=t.number(row["OBS_VALUE"]),
-                period=str(row["TIME_PERIOD"]),
-            )
-        )
+    elif facts["n"] == 1:
+        area, period, value = facts["latest"][0]
+        parts.append(t("chart_single", area=area_name(area), value=t.number(value), period=str(period)))
     return " ".join(parts)
 
 
@@ -323,6 +334,14 @@ class Builder:
         self.provenance = Provenance(data)
         self.manifest = SiteManifest(out_dir)
         self.csv_written: set[str] = set()
+        self._language_neutral: dict[Any, Any] = {}
+
+    def language_neutral(self, key: Any, compute):
+        """The value of ``compute()`` made once for all languages (the same rows give the same
+        facts in es, en and pt; only their words differ)."""
+        if key not in self._language_neutral:
+            self._language_neutral[key] = compute()
+        return self._language_neutral[key]
 
     # ---------------------------------------------------------------- pages
     def page_context(self, lang: str, rel: str, title: str) -> dict[str, Any]:
@@ -464,7 +483,8 @@ class Builder:
             else t("chart_desc_empty")
         )
         if len(rows):
-            description += " " + chart_summary(chart_rows, keys[0], t, lambda c: self.data.area_name(c, lang))
+            facts = self.language_neutral((block_id, keys[0]), lambda: chart_facts(chart_rows, keys[0]))
+            description += " " + chart_summary(chart_rows, keys[0], t, lambda c: self.data.area_name(c, lang), facts)
         self.manifest.charts += 1 if len(rows) else 0
         withheld_notes, disclosure_note = conf_notes(marks, t, self.data.threshold)
         extra: dict[str, Any] = {"map": "", "ranking": ""}

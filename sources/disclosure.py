@@ -56,15 +56,37 @@ def additive_constraints(
     regional aggregates computed over the reporting countries only, the parts present are
     exactly the members that were summed.
     """
+    if frame.empty or not hierarchy:
+        return []
+    # Set-wise (one merge per side) rather than a loop over groups: a row's group is its
+    # position among the groups in order of first appearance; within a group the last row
+    # of a code stands for it; constraints come group by group, in the hierarchy's order,
+    # with their parts in the order the hierarchy lists them.
+    cells = pd.DataFrame(
+        {
+            "group": frame.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy(),
+            "code": frame[dimension].to_numpy(),
+            "row": np.arange(len(frame)),
+        }
+    ).drop_duplicates(["group", "code"], keep="last")
+    totals = pd.DataFrame({"code": list(hierarchy), "rank": range(len(hierarchy))})
+    parts = pd.DataFrame(
+        [
+            (rank, position, code)
+            for rank, codes in enumerate(hierarchy.values())
+            for position, code in enumerate(codes)
+        ],
+        columns=["rank", "position", "code"],
+    )
+    with_total = cells.merge(totals, on="code")[["group", "rank", "row"]]
+    with_part = cells.merge(parts, on="code")[["group", "rank", "position", "row"]]
+    pairs = with_total.merge(with_part, on=["group", "rank"], suffixes=("_total", "_part")).sort_values(
+        ["group", "rank", "position"], kind="mergesort"
+    )
+    labels = frame.index.tolist()
     constraints: list[Constraint] = []
-    for _, group in frame.groupby(list(by), sort=False, dropna=False):
-        index_of = dict(zip(group[dimension], group.index))
-        for total_code, part_codes in hierarchy.items():
-            if total_code not in index_of:
-                continue
-            parts = tuple(index_of[c] for c in part_codes if c in index_of)
-            if parts:
-                constraints.append(Constraint(index_of[total_code], parts))
+    for (_, _, total), part_rows in pairs.groupby(["group", "rank", "row_total"], sort=False)["row_part"]:
+        constraints.append(Constraint(labels[total], tuple(labels[r] for r in part_rows)))
     return constraints
 
 

@@ -151,23 +151,27 @@ def apply_disclosure_control(
     hierarchy = _region_hierarchy(areas)
     sides_by_indicator = {i: _sensitive_sides(ind_def, measures) for i, ind_def in registry.items()}
     forced_cells: set[tuple[str, str, str]] = set()
+    # The additive constraints depend on the rows only, not on what is withheld: made once.
+    obs_constraints: list = []
+    if not obs.empty and obs_sensitive.any():
+        obs_part = obs[obs_sensitive].copy()
+        obs_constraints = additive_constraints(
+            obs_part,
+            dimension="SEX",
+            hierarchy=SEX_PARTS,
+            by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "AGE", "DISAGGREGATION"],
+        ) + additive_constraints(
+            obs_part,
+            dimension="AGE",
+            hierarchy=AGE_PARTS,
+            by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "DISAGGREGATION"],
+        )
+    ind_constraints: dict[str, list] = {}
 
     for _ in range(10):  # fixpoint: each round can only withhold more
         before = len(forced_cells)
         if not obs.empty and obs_sensitive.any():
-            part = obs[obs_sensitive].copy()
-            constraints = additive_constraints(
-                part,
-                dimension="SEX",
-                hierarchy=SEX_PARTS,
-                by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "AGE", "DISAGGREGATION"],
-            )
-            constraints += additive_constraints(
-                part,
-                dimension="AGE",
-                hierarchy=AGE_PARTS,
-                by=["SOURCE_ID", "MEASURE", "REF_AREA", "TIME_PERIOD", "SEX", "DISAGGREGATION"],
-            )
+            part, constraints = obs_part, obs_constraints
             forced = pd.Series(
                 [_cell_key(m, a, p) in forced_cells for m, a, p in zip(part.MEASURE, part.REF_AREA, part.TIME_PERIOD)],
                 index=part.index,
@@ -189,10 +193,12 @@ def apply_disclosure_control(
             part = ind[ind.INDICATOR == indicator_id]
             if part.empty:
                 continue
-            for column, measure in sides.items():
-                constraints = additive_constraints(
+            if indicator_id not in ind_constraints:
+                ind_constraints[indicator_id] = additive_constraints(
                     part, dimension="REF_AREA", hierarchy=hierarchy, by=["TIME_PERIOD", "SEX", "AGE", "DISAGGREGATION"]
                 )
+            constraints = ind_constraints[indicator_id]
+            for column, measure in sides.items():
                 forced = pd.Series(
                     [
                         _cell_key(measure, a, p) in forced_cells or s != FREE

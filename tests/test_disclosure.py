@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sources.disclosure import additive_constraints, suppress
+from sources.disclosure import Constraint, additive_constraints, suppress
 
 REGIONS = {"LAC": ["CAR", "SOU"], "CAR": ["JAM", "TTO", "BRB"], "SOU": ["BRA", "ARG", "URY"]}
 SEXES = {"_T": ["F", "M"]}
@@ -153,3 +153,44 @@ def test_threshold_is_configurable():
     status = {(r.REF_AREA, r.SEX): r.CONF_STATUS for r in published.itertuples()}
     assert status[("JAM", "F")] == "C"
     assert status[("ARG", "M")] != "C"  # 3 is above a threshold of 2
+
+
+def constraints_by_group_loop(frame, *, dimension, hierarchy, by):
+    """The definition, written as a loop over the groups (the implementation before it was
+    made set-wise): the oracle for :func:`test_set_wise_constraints_equal_the_group_loop`."""
+    constraints = []
+    for _, group in frame.groupby(list(by), sort=False, dropna=False):
+        index_of = dict(zip(group[dimension], group.index))
+        for total_code, part_codes in hierarchy.items():
+            if total_code in index_of:
+                parts = tuple(index_of[c] for c in part_codes if c in index_of)
+                if parts:
+                    constraints.append(Constraint(index_of[total_code], parts))
+    return constraints
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_set_wise_constraints_equal_the_group_loop(seed):
+    rng = np.random.default_rng(seed)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "REF_AREA": rng.choice(["JAM", "TTO", "BRB", "LAC", None], n),
+            "SEX": rng.choice(["_T", "F", "M", "U"], n),
+            "AGE": rng.choice(["_T", "Y0T13", "Y14T17", "Y0T17"], n),
+            "TIME_PERIOD": rng.choice(["2020", "2021", "2022"], n),
+        }
+    )
+    if seed % 2:  # labels that are not positions
+        frame.index = [f"r{i}" for i in range(n)] if seed % 4 == 1 else np.arange(n) * 3 + 7
+    frame = frame.sample(frac=1.0, random_state=seed)  # rows out of order, duplicates inside groups
+    hierarchies = [
+        ("SEX", {"_T": ["F", "M", "U"]}, ["REF_AREA", "AGE", "TIME_PERIOD"]),
+        ("AGE", {"Y0T17": ["Y0T13", "Y14T17"], "_T": ["Y0T17"]}, ["REF_AREA", "SEX", "TIME_PERIOD"]),
+        ("REF_AREA", {"LAC": ["JAM", "TTO", "BRB"]}, ["SEX", "AGE", "TIME_PERIOD"]),
+    ]
+    for dimension, hierarchy, by in hierarchies:
+        expected = constraints_by_group_loop(frame, dimension=dimension, hierarchy=hierarchy, by=by)
+        assert expected, "the random table must hold some constraints"
+        assert additive_constraints(frame, dimension=dimension, hierarchy=hierarchy, by=by) == expected
+    assert additive_constraints(frame.iloc[:0], dimension="SEX", hierarchy={"_T": ["F"]}, by=["AGE"]) == []
