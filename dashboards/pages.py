@@ -469,6 +469,37 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
     )
 
 
+def _country_chart_rows(data, area, ind):
+    """The language-neutral part of a country's small chart of ``ind``: the rows drawn (the
+    country's series of its latest value, beside the region and its sub-region; withheld values
+    blank, values rounded by the unit's rule), that series' key, the country's own rows with a
+    value, and the facts of the regions' text alternative. None: no value for the country."""
+    from dashboards import charts
+    from dashboards.site import chart_facts
+
+    code = area.REF_AREA
+    values = data.indicator_values(ind.id)
+    wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
+    mine = wanted[wanted["REF_AREA"] == code]
+    if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
+        return None
+    own_keys = sorted(
+        {charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
+        key=charts._series_order,
+    )
+    frame = wanted[charts.series_mask(wanted, own_keys[0])]
+    frame = (
+        frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]])
+        if "CONF_STATUS" in frame.columns
+        else frame.assign(CONF_MARK="")
+    )
+    frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
+    frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
+    frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
+    own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
+    return frame, own_keys[0], own, chart_facts(frame[frame["REF_AREA"] != code], own_keys[0])
+
+
 def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict]) -> list[dict]:
     """One small chart per indicator with values for the country: the country's series (that of its
     latest value shown in the table) beside the region (LAC) and its sub-region, with a text
@@ -812,34 +843,3 @@ def write_search(builder: Builder, lang: str) -> None:
 
 
 __all__ = ["write_downloads", "write_language", "format_percent"]
-
-
-def _country_chart_rows(data, area, ind):
-    """The language-neutral part of a country's small chart of ``ind``: the rows drawn (the
-    country's series of its latest value, beside the region and its sub-region; withheld values
-    blank, values rounded by the unit's rule), that series' key, the country's own rows with a
-    value, and the facts of the regions' text alternative. None: no value for the country."""
-    from dashboards import charts
-    from dashboards.site import chart_facts
-
-    code = area.REF_AREA
-    values = data.indicator_values(ind.id)
-    wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
-    mine = wanted[wanted["REF_AREA"] == code]
-    if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
-        return None
-    own_keys = sorted(
-        {charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
-        key=charts._series_order,
-    )
-    frame = wanted[charts.series_mask(wanted, own_keys[0])]
-    frame = (
-        frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]])
-        if "CONF_STATUS" in frame.columns
-        else frame.assign(CONF_MARK="")
-    )
-    frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
-    frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
-    frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
-    own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
-    return frame, own_keys[0], own, chart_facts(frame[frame["REF_AREA"] != code], own_keys[0])
