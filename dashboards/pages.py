@@ -347,39 +347,41 @@ def _tracker(builder: Builder, name: str, code: str, lang: str) -> dict:
 
 def _latest_rows(builder: Builder) -> dict[str, list[dict]]:
     """Per country: the latest period's rows of every indicator, in registry order (computed once)."""
-    cache = getattr(builder, "_latest_cache", None)
-    if cache is not None:
-        return cache
-    cache = {}
-    values = builder.data.values
+    return builder.language_neutral("latest rows", partial(_latest_rows_by_country, builder.data))
+
+
+def _latest_rows_by_country(data) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    values = data.values
     if values is not None and len(values):
         frame = values[~values["REF_AREA"].isin(LAC_AGGREGATES)].copy()
         frame["PERIOD_TEXT"] = frame["TIME_PERIOD"].astype(str)
         latest = frame.groupby(["INDICATOR", "REF_AREA"])["PERIOD_TEXT"].transform("max")
         frame = frame[frame["PERIOD_TEXT"] == latest]
-        order = {ind_id: n for n, ind_id in enumerate(builder.data.registry)}
+        order = {ind_id: n for n, ind_id in enumerate(data.registry)}
         frame = frame.assign(ORDER=frame["INDICATOR"].map(order)).sort_values(
             ["REF_AREA", "ORDER", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort"
         )
         for record in frame.to_dict("records"):
-            cache.setdefault(record["REF_AREA"], []).append(record)
-    builder._latest_cache = cache
-    return cache
+            rows.setdefault(record["REF_AREA"], []).append(record)
+    return rows
 
 
 def _country_statuses(builder: Builder) -> dict[tuple[str, str], tuple[str, str]]:
-    cache = getattr(builder, "_status_cache", None)
-    if cache is None:
-        cache = {}
-        progress = builder.data.progress
-        if progress is not None and len(progress):
-            frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
-            for ind_id, area, status, sharing in zip(
-                frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"], frame["SHARING"]
-            ):
-                cache[(ind_id, area)] = (str(status), str(sharing))
-        builder._status_cache = cache
-    return cache
+    """``{(indicator, country): (status, sharing)}`` of the indicator-level assessments (computed once)."""
+    return builder.language_neutral("country statuses", partial(_statuses_by_country, builder.data))
+
+
+def _statuses_by_country(data) -> dict[tuple[str, str], tuple[str, str]]:
+    statuses: dict[tuple[str, str], tuple[str, str]] = {}
+    progress = data.progress
+    if progress is not None and len(progress):
+        frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
+        for ind_id, area, status, sharing in zip(
+            frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"], frame["SHARING"]
+        ):
+            statuses[(ind_id, area)] = (str(status), str(sharing))
+    return statuses
 
 
 def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None) -> None:

@@ -152,9 +152,8 @@ def apply_disclosure_control(
     sides_by_indicator = {i: _sensitive_sides(ind_def, measures) for i, ind_def in registry.items()}
     forced_cells: set[tuple[str, str, str]] = set()
     # The additive constraints depend on the rows only, not on what is withheld: made once.
-    obs_constraints: list = []
-    if not obs.empty and obs_sensitive.any():
-        obs_part = obs[obs_sensitive].copy()
+    obs_part = obs[obs_sensitive].copy() if not obs.empty and obs_sensitive.any() else None
+    if obs_part is not None:
         obs_constraints = additive_constraints(
             obs_part,
             dimension="SEX",
@@ -170,7 +169,7 @@ def apply_disclosure_control(
 
     for _ in range(10):  # fixpoint: each round can only withhold more
         before = len(forced_cells)
-        if not obs.empty and obs_sensitive.any():
+        if obs_part is not None:
             part, constraints = obs_part, obs_constraints
             forced = pd.Series(
                 [_cell_key(m, a, p) in forced_cells for m, a, p in zip(part.MEASURE, part.REF_AREA, part.TIME_PERIOD)],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 import pandas as pd
 import sdmx
@@ -101,19 +102,8 @@ def data_message(
     dataset = v21.StructureSpecificDataSet(structured_by=dsd, described_by=dataflow)
     # Observations of the same period share one (read-only) key object, and equal attribute
     # values one value object: the message and what sdmx1 writes from it are the same.
-    period_keys: dict = {}
-    attribute_values: dict = {}
-
-    def period_key(period):
-        if period not in period_keys:
-            period_keys[period] = dsd.make_key(common.Key, {"TIME_PERIOD": period})
-        return period_keys[period]
-
-    def attribute_value(attribute: str, value) -> common.AttributeValue:
-        text = str(value)
-        if (attribute, text) not in attribute_values:
-            attribute_values[attribute, text] = common.AttributeValue(value=text, value_for=attributes[attribute])
-        return attribute_values[attribute, text]
+    period_key = cache(lambda period: dsd.make_key(common.Key, {"TIME_PERIOD": period}))
+    attribute_value = cache(lambda a, text: common.AttributeValue(value=text, value_for=attributes[a]))
 
     for key_values, group in _groups(frame.to_dict("records"), flow.dimensions):
         key = dsd.make_key(common.SeriesKey, dict(zip(flow.dimensions, key_values)))
@@ -123,7 +113,7 @@ def data_message(
                     dimension=period_key(row["TIME_PERIOD"]),
                     value_for=measure,
                     value=None if pd.isna(row["OBS_VALUE"]) else _number(row["OBS_VALUE"]),
-                    attached_attribute={a: attribute_value(a, row[a]) for a in flow.attributes},
+                    attached_attribute={a: attribute_value(a, str(row[a])) for a in flow.attributes},
                 )
                 for row in group
             ],
