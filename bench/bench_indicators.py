@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from indicators.compute import build_indicator_progress, build_indicator_values  # noqa: E402
 from indicators.progress import assess, combine  # noqa: E402
 from indicators.registry import Indicator  # noqa: E402
-from sources.warehouse import OBSERVATION_COLUMNS  # noqa: E402
+from warehouse.tables import OBSERVATION_COLUMNS  # noqa: E402
 
 TEXT = {
     "es": "SINTÉTICO: indicador de prueba de rendimiento",

@@ -22,10 +22,10 @@ import duckdb  # noqa: E402
 
 from dashboards.report import build_report  # noqa: E402
 from dashboards.site_build import build_site  # noqa: E402
+from governance.publication import AUDIENCES, published_tables  # noqa: E402
 from indicators.registry import load_registry  # noqa: E402
-from sources import warehouse as wh  # noqa: E402
 from sources.catalogue import load_catalogue, load_measures  # noqa: E402
-from sources.publication import AUDIENCES, published_tables  # noqa: E402
+from warehouse import tables as wh  # noqa: E402
 
 LIMIT = 300 * 1024
 

@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2023)
     args = parser.parse_args()
     from dashboards.report import build_reports
-    from sources.publication import AUDIENCES
+    from governance.publication import AUDIENCES
 
     con = duckdb.connect(str(args.warehouse), read_only=True)
     with tempfile.TemporaryDirectory() as out:

@@ -7,7 +7,7 @@ computation on millions of SYNTHETIC observations.
    measures x N / 19,800 disaggregation values, every figure patterned, every row marked
    SYNTHETIC) with one raw file behind it, plus the areas, population and sources marts
    (generated in SQL by DuckDB, not timed);
-2. times the real ``sources.marts.build_observations`` (union of staging tables, joins
+2. times the real ``warehouse.marts.build_observations`` (union of staging tables, joins
    with the raw files, parses and sources, sorted by key);
 3. times the real ``indicators.compute.build_indicator_values`` (country values and the
    four regional aggregates for 20 indicators, one per measure; the ten without a
@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_indicators import make_registry  # noqa: E402
 
 from indicators.compute import build_indicator_progress, build_indicator_values  # noqa: E402
-from sources import warehouse as wh  # noqa: E402
-from sources.marts import build_observations  # noqa: E402
+from warehouse import tables as wh  # noqa: E402
+from warehouse.marts import build_observations  # noqa: E402
 
 COUNTRIES, YEARS, MEASURES = 33, 30, 20
 SUBREGIONS = ["LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH"]

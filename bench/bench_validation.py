@@ -40,12 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sources import warehouse as wh  # noqa: E402
 from sources.catalogue import load_catalogue, load_measures, observation_sources  # noqa: E402
 from sources.harmonise.areas import default_resolver, lac_country_codes, load_areas  # noqa: E402
 from sources.ingest import parser_for  # noqa: E402
 from sources.validation.relations import check_relations  # noqa: E402
 from sources.validation.row_rules import check_rows, load_rules  # noqa: E402
+from warehouse import tables as wh  # noqa: E402
 
 
 class Timer:

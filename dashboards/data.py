@@ -5,7 +5,7 @@ only the rows whose ``SHARING`` level is among ``allowed_sharing``. A mart that 
 in the warehouse is ``None`` (the page says so); an empty mart is an empty frame.
 
 Observations, indicator values and progress come from
-:func:`sources.publication.published_tables`: for the public, approved data only; for
+:func:`governance.publication.published_tables`: for the public, approved data only; for
 the public and members, disclosure control applied (a withheld value is NaN and its row
 carries ``CONF_STATUS`` C or D; free rows F). The Secretariat sees exact values. When
 the indicator registry cannot be read, the public and members editions publish no
@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from sources import warehouse as wh
+from warehouse import tables as wh
 
 SHARING_ORDER = ("CLEAR", "GREEN", "AMBER", "RED")
 
@@ -255,8 +255,8 @@ def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
 
 def _published(con: duckdb.DuckDBPyConnection, audience: str, registry: dict[str, Any], registry_error: str):
     """The audience's observations, indicator values and progress (see the module docstring)."""
+    from governance.publication import published_tables
     from sources.catalogue import load_catalogue, load_measures
-    from sources.publication import published_tables
 
     state = _warehouse_state(con)
     key = (state, audience, registry_error) if state else None

@@ -1,7 +1,7 @@
 """Downloads: per-figure CSV files and all data as one zip (SDMX: :mod:`dashboards.sdmx`).
 
 Every file holds only rows of the edition's sharing levels (the caller filters), text
-cells are neutralised against spreadsheet formulas (:func:`sources.exports.neutralise_formulas`),
+cells are neutralised against spreadsheet formulas (:func:`warehouse.exports.neutralise_formulas`),
 and the bytes are a pure function of the inputs (sorted rows, fixed zip timestamps).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboards.precision import round_column, whole_if_whole
-from sources.exports import neutralise_formulas
+from warehouse.exports import neutralise_formulas
 
 #: Columns of every indicator CSV (the figures of one chart and its table).
 CSV_COLUMNS = [

@@ -600,7 +600,7 @@ def report_year(con, allowed_sharing, override: str | None = None) -> int | None
         if not override.isdigit() or not 1990 <= int(override) <= 2100:
             raise ValueError(f"CLAC_REPORT_YEAR={override!r} is not a plausible report year (1990-2100).")
         return int(override)
-    from sources import warehouse as wh
+    from warehouse import tables as wh
 
     if not wh.table_exists(con, "marts", "indicator_values"):
         return None

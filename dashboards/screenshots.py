@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 from dashboards.report import CHROMIUM, CHROMIUM_ARGS
-from sources import warehouse as wh
+from warehouse import tables as wh
 
 OUT = wh.PROJECT_ROOT / "docs" / "screenshots"
 INDICATOR = "cybertipline_reports_per_100k_children"

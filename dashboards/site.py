@@ -533,7 +533,7 @@ class Builder:
         frame = frame.sort_values(["SORT_AGG", "SORT_NAME", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
         out = []
         for row in frame.itertuples(index=False):
-            # a series with a withheld value publishes its status only (sources.publication)
+            # a series with a withheld value publishes its status only (governance.publication)
             mark = conf_mark(getattr(row, "CONF_STATUS", None))
             withheld = f"{t('withheld')} ({mark})" if mark else ""
             out.append(

@@ -16,54 +16,10 @@ from pathlib import Path
 
 import click
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from sources import warehouse as wh
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="CLAC indicators observatory: ingest, validate, compute and publish.",
-)
-console = Console()
-err = Console(stderr=True)
-
-
-@app.callback()
-def _global_options(
-    actor: str = typer.Option(
-        "", "--actor", envvar="CLAC_ACTOR", help="Who is acting, for the audit trail (default: the OS user)."
-    ),
-) -> None:
-    """CLAC indicators observatory: ingest, validate, compute and publish."""
-    if actor:
-        os.environ["CLAC_ACTOR"] = actor
-
-
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _catalogue():
-    from sources.catalogue import CatalogueError, load_catalogue
-
-    try:
-        return load_catalogue()
-    except CatalogueError as exc:
-        fail(f"the source catalogue is invalid: {exc}. Fix that file in sources/catalogue/.")
-
-
-def _entry(source_id: str):
-    catalogue = _catalogue()
-    if source_id not in catalogue:
-        fail(
-            f"unknown source id '{source_id}'. Known sources: {', '.join(catalogue)}. "
-            "Run 'clac sources' to list them, or add a catalogue file in sources/catalogue/."
-        )
-    return catalogue[source_id]
+from pipelines.commands.base import EXPORTS, _catalogue, _entry, app, console, err, fail
+from warehouse import tables as wh
 
 
 def _run_build(force: bool = False, audience: str = "public") -> None:
@@ -145,14 +101,14 @@ def ingest(
     entry = _entry(source)
     if not path.is_file():
         fail(f"{path}: no such file. Give the path of the file to ingest.")
+    from sources.feedback.report import validate_file
     from sources.ingest import _keep_rejected, file_sha256
-    from sources.validation.report import validate_file
 
     # refuse a file before anything is written, by the checks of 'clac validate' (the same
     # functions ingestion runs: reader limits, row rules, stated totals, plausibility)
     report = validate_file(path, entry, lang="en", warehouse=wh.warehouse_path())
     if report.file_problem:
-        from sources.audit_events import record_rejection
+        from governance.audit_events import record_rejection
 
         _keep_rejected(path, report.sha256, entry, report.file_problem)
         record_rejection(path, entry.id, report.sha256, report.file_problem)
@@ -205,18 +161,6 @@ class ExportFormat(str, Enum):
     parquet = "parquet"
 
 
-EXPORTS = {
-    "observations": "marts.observations",
-    "indicators": "marts.indicator_values",
-    "progress": "marts.indicator_progress",
-    "quarantine": "staging.quarantine",
-    "files": "marts.files",
-    "areas": "marts.areas",
-    "sources": "marts.sources",
-    "revisions": "marts.revisions",
-}
-
-
 @app.command()
 def export(
     what: str = typer.Argument(..., help="What to export: " + ", ".join(EXPORTS)),
@@ -229,7 +173,7 @@ def export(
     use (RED rows never leave the warehouse). What an audience may see is in
     build/<audience>/ (clac build).
     """
-    from sources.exports import export_table
+    from warehouse.exports import export_table
 
     if what not in EXPORTS:
         fail(f"cannot export '{what}'. Choose one of: {', '.join(EXPORTS)}.")
@@ -239,7 +183,7 @@ def export(
         if not wh.table_exists(con, *EXPORTS[what].split(".")):
             fail(f"the warehouse has no {EXPORTS[what]} yet. Run 'clac build' first.")
         rows = export_table(con, EXPORTS[what], out, format.value)
-    from sources.audit_events import record_export
+    from governance.audit_events import record_export
 
     record_export(what, out, format.value, rows)
     console.print(f"Wrote {rows:,} rows to {out}")

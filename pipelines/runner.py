@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance.audit_events import record_build
 from pipelines.workspace import (  # noqa: F401 (re-exported for the commands)
     BuildBusy,
     audience_dir,
@@ -26,8 +27,7 @@ from pipelines.workspace import (  # noqa: F401 (re-exported for the commands)
     is_up_to_date,
     lock_wait_seconds,
 )
-from sources import warehouse as wh
-from sources.audit_events import record_build
+from warehouse import tables as wh
 
 PROJECT_ROOT = wh.PROJECT_ROOT
 

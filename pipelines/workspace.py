@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sources import warehouse as wh
+from governance.publication import AUDIENCES
 from sources.catalogue import PRIVATE_CATALOGUE_ENV
-from sources.publication import AUDIENCES
+from warehouse import tables as wh
 
 PROJECT_ROOT = wh.PROJECT_ROOT
 
@@ -280,8 +280,8 @@ def commit(space: RunWorkspace, checks: dict[str, bool]) -> dict:
 
     Outputs are swapped in only when this run wrote the site (a run of the quarterly reports
     alone leaves the published edition as it is)."""
-    from sources.audit_events import record_build
-    from sources.releases import create_release
+    from governance.audit_events import record_build
+    from governance.releases import create_release
 
     os.replace(space.work, space.live)
     if Path(f"{space.work}.wal").exists():  # DuckDB normally checkpoints on close; keep a WAL with the file

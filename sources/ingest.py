@@ -38,7 +38,7 @@ from sources.parsers.limits import parse_deadline
 from sources.validation.relations import existing_rows, insert_warnings
 from sources.validation.row_rules import load_rules
 from sources.validation.whole_file import check_parsed
-from sources.warehouse import clac_home, ensure_staging_table, staging_table
+from warehouse.tables import clac_home, ensure_staging_table, staging_table
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from sources.publication import AUDIENCES as LEVELS_BY_AUDIENCE
+from governance.publication import AUDIENCES as LEVELS_BY_AUDIENCE
 from tests.conftest import CLAC, PROJECT_ROOT, clac_env
 
 AUDIENCES = tuple(LEVELS_BY_AUDIENCE)

@@ -244,7 +244,7 @@ def check_rows(
         )
         staged_by_key[key] = staged_records[-1]
 
-    from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
+    from warehouse.tables import STAGED_COLUMNS  # local import keeps this module light
 
     staged = pd.DataFrame.from_records(staged_records, columns=list(STAGED_COLUMNS))
     quarantine = pd.DataFrame.from_records(quarantined, columns=QUARANTINE_COLUMNS)

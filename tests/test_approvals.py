@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sources import audit
+from governance import audit
 from tests.canaries import UNAPPROVED, audience_env, write_canary
 from tests.conftest import CLAC, PROJECT_ROOT
 

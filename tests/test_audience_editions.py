@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from dashboards.precision import rounded
+from governance.publication import published_tables
 from indicators.registry import load_registry
 from sources.catalogue import load_catalogue, load_measures
-from sources.publication import published_tables
 from tests.canaries import audience_env
 from tests.conftest import CLAC, PROJECT_ROOT
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sources import audit
+from governance import audit
 from tests.conftest import run_clac
 
 

@@ -95,8 +95,8 @@ def ingest_refuses_file(path: Path, source_id: str, warehouse: Path, home: Path)
 
     from sources.harmonise.areas import default_resolver
     from sources.ingest import ingest_file
-    from sources.quarterly.intake import ingest_report
-    from sources.reconcile import stated_total_failures, states_total
+    from sources.quarterly_intake import ingest_report
+    from warehouse.reconcile import stated_total_failures, states_total
 
     entry = load_catalogue()[source_id]
     home.mkdir(parents=True, exist_ok=True)

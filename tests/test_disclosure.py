@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sources.disclosure import Constraint, additive_constraints, suppress
+from governance.disclosure import Constraint, additive_constraints, suppress
 
 REGIONS = {"LAC": ["CAR", "SOU"], "CAR": ["JAM", "TTO", "BRB"], "SOU": ["BRA", "ARG", "URY"]}
 SEXES = {"_T": ["F", "M"]}

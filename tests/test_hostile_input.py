@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 
 from sources.catalogue import BUNDLED_DATA_DIR, load_catalogue
-from sources.validation.report import validate_file
+from sources.feedback.report import validate_file
 from tests.test_bad_input import HOTLINE, NCMEC, NCMEC_2019, hotline_lines, ingest_refuses_file, write_lines
 from tests.test_parser_ncmec import make_pdf, right
 

@@ -23,7 +23,7 @@ from indicators.compute import (
     indicators_without_values,
 )
 from indicators.registry import Indicator, IndicatorError, load_registry
-from sources.warehouse import OBSERVATION_COLUMNS
+from warehouse.tables import OBSERVATION_COLUMNS
 
 TEXT = {"es": "SINTÉTICO: prueba", "en": "SYNTHETIC: test", "pt": "SINTÉTICO: teste"}
 

@@ -1,6 +1,6 @@
 """What each audience sees, on the real build: sharing levels, approval, disclosure control.
 
-The recovery attack is written here, independently of sources.disclosure: it collects
+The recovery attack is written here, independently of governance.disclosure: it collects
 every relation a reader of the public tables can use (sex and age totals, regional
 sums of indicator numerators, a country's indicator numerator = its observation) and
 solves for the withheld counts with exact linear algebra.
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from governance.publication import published_tables
 from indicators.registry import load_registry
 from sources.catalogue import load_catalogue, load_measures
-from sources.publication import published_tables
 
 
 @pytest.fixture(scope="module")

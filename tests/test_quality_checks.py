@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from sources.catalogue import BUNDLED_DATA_DIR, load_catalogue, observation_sources
-from sources.reconcile import conservation_failures
 from sources.validation import gx_suites
 from sources.validation import messages as msg
 from tests.conftest import run_clac
+from warehouse.reconcile import conservation_failures
 
 OBSERVATION_SOURCES = observation_sources(load_catalogue())
 #: the current release's series file (the 2020 release of the same file stays in history)

@@ -16,12 +16,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sources import warehouse as wh
+from sources import quarterly_reporting as reporting
 from sources.catalogue import load_catalogue
 from sources.harmonise.areas import default_resolver
-from sources.quarterly import reporting
-from sources.quarterly.intake import conservation_failures, ingest_report, render_quarantine_message
 from sources.quarterly.template import build_template, fill_workbook, workbook_bytes
+from sources.quarterly_intake import conservation_failures, ingest_report, render_quarantine_message
+from warehouse import tables as wh
 
 D = dt.date
 ENTRY = load_catalogue()["wg_quarterly_report"]

@@ -41,7 +41,7 @@ def public_site(built_home) -> Path:
 def published(built_home):
     """The public edition's published tables, read from the built warehouse (read-only)."""
     from dashboards.data import load
-    from sources.publication import AUDIENCES
+    from governance.publication import AUDIENCES
 
     con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
     try:

@@ -55,10 +55,11 @@ def sdmx_files(data) -> dict[str, bytes]:
 
     Dataflow and data structure queries get the whole structure message (sdmx1 asks them
     with ``references=all``); code list and concept scheme queries only those artefacts."""
-    structures = structure.build_structures(data)
+    coded = messages.frames(data)
+    structures = structure.build_structures(data, coded)
     full = structure.structure_xml(structures)
     files = {"downloads/sdmx/structure.xml": full}
-    for flow_id, frame in messages.frames(data).items():
+    for flow_id, frame in coded.items():
         flow = next(f for f in structure.FLOWS if f.flow_id == flow_id)
         msg = messages.data_message(frame, flow, structures, structure.prepared_date(frame))
         xml = messages.data_xml(msg, flow)

@@ -223,13 +223,13 @@ def prepared_date(*frames: pd.DataFrame) -> dt.datetime:
     return dt.datetime(max(years) if years else 1970, 12, 31)
 
 
-def build_structures(data, edition: str = "") -> message.StructureMessage:
-    """The structure message for the edition's published tables (``data``: a :class:`SiteData`).
+def build_structures(data, coded: dict, edition: str = "") -> message.StructureMessage:
+    """The structure message for the edition's published tables (``data``: a :class:`SiteData`;
+    ``coded``: its rows as SDMX codes per dataflow, :func:`dashboards.sdmx.messages.frames`).
 
     ``data.values`` / ``data.observations`` give the codes used; the registry, areas,
     sources and indicators/translations.yaml give their es/en/pt names."""
     from dashboards.i18n import registry_labels
-    from dashboards.sdmx.messages import observation_frame, value_frame
 
     version = structure_version(edition)
     agency = common.Agency(
@@ -240,7 +240,7 @@ def build_structures(data, edition: str = "") -> message.StructureMessage:
             "pt": "Observatório de indicadores da CLAC",
         },
     )
-    values, observations = value_frame(data), observation_frame(data)
+    values, observations = coded[VALUES_FLOW.flow_id], coded[OBSERVATIONS_FLOW.flow_id]
 
     used = {c: set() for c in CODELIST_OF}
     for frame, flow in ((values, VALUES_FLOW), (observations, OBSERVATIONS_FLOW)):

@@ -7,8 +7,8 @@ import json
 import typer
 from rich.table import Table
 
-from pipelines.cli import app, console, fail
-from sources import audit
+from governance import audit
+from pipelines.commands.base import app, console, fail
 
 audit_app = typer.Typer(help="The audit trail: every ingestion, quarantine, validation, approval, build, export.")
 app.add_typer(audit_app, name="audit")

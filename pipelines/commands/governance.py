@@ -7,9 +7,9 @@ import os
 import typer
 from rich.table import Table
 
-from pipelines.cli import EXPORTS, _catalogue, _entry, app, console, fail
-from sources import audit
-from sources import warehouse as wh
+from governance import audit
+from pipelines.commands.base import EXPORTS, _catalogue, _entry, app, console, fail
+from warehouse import tables as wh
 
 EXPORTS["approval-status"] = "marts.approval_status"
 
@@ -26,9 +26,9 @@ def approve(
     ),
 ) -> None:
     """Approve a source's validated data for a period for public release."""
+    from governance.approvals import ApprovalError, build_approval_status
+    from governance.approvals import approve as record_approval
     from pipelines.runner import BuildBusy, build_lock, lock_wait_seconds
-    from sources.approvals import ApprovalError, build_approval_status
-    from sources.approvals import approve as record_approval
 
     entry = _entry(source_id)
     if actor:
@@ -57,7 +57,7 @@ def list_(audience: str = typer.Option("public", "--audience")) -> None:
     """The releases of an audience, oldest first."""
     import json
 
-    from sources.releases import MANIFEST, list_releases
+    from governance.releases import MANIFEST, list_releases
 
     table = Table(title=f"Releases for {audience}")
     for column in ("version", "files", "Dagster run"):
@@ -74,7 +74,7 @@ def verify(
     audience: str = typer.Option("public", "--audience"),
 ) -> None:
     """Recompute release manifests; exit 1 naming every changed, missing or added file."""
-    from sources.releases import list_releases, verify_release
+    from governance.releases import list_releases, verify_release
 
     releases = [r for r in list_releases(audience) if not version or r.name == version]
     if not releases:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import typer
 
-from pipelines.cli import app, console, fail
-from sources import warehouse as wh
+from pipelines.commands.base import app, console, fail
+from warehouse import tables as wh
 
 LANGS = ("es", "en", "pt")
 
 
 def _audience_levels(audience: str) -> tuple[str, ...]:
     """The sharing levels an audience sees; an unknown audience ends the command with a message."""
-    from sources.publication import AUDIENCES
+    from governance.publication import AUDIENCES
 
     if audience not in AUDIENCES:
         fail(f"unknown audience '{audience}'. Choose one of: {', '.join(AUDIENCES)}.")
@@ -63,7 +63,7 @@ def report(
             con, year, lang, out, narrative=narrative, pdf=not no_pdf, allowed_sharing=levels, audience=audience
         )
     try:
-        from sources import audit
+        from governance import audit
         from sources.ingest import file_sha256
 
         details = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from pipelines.cli import EXPORTS, app, console, fail
+from pipelines.commands.base import EXPORTS, app, console, fail
 
 EXPORTS["reporting-status"] = "marts.reporting_status"
 EXPORTS["legislative-tracker"] = "marts.legislative_tracker"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import typer
 
-from pipelines.cli import EXPORTS, app, err, fail
-from sources import warehouse as wh
+from pipelines.commands.base import EXPORTS, app, err, fail
+from warehouse import tables as wh
 
 EXPORTS["dq-coverage"] = "marts.dq_coverage"
 EXPORTS["dq-freshness"] = "marts.dq_freshness"
@@ -33,8 +33,8 @@ def validate(
     Exit status 0 when the file has no errors (warnings allowed), 1 when it has errors.
     """
     from sources.catalogue import CatalogueError, load_catalogue, observation_sources
+    from sources.feedback.report import text_lines, validate_file, write_csv, write_html
     from sources.validation import messages as msg
-    from sources.validation.report import text_lines, validate_file, write_csv, write_html
 
     try:
         lang = msg.check_lang(lang)
@@ -78,7 +78,7 @@ def validate(
 def _audit(report) -> None:
     """Record the validation in the audit trail: hashes and counts only, never values."""
     try:
-        from sources import audit
+        from governance import audit
 
         rules: dict[str, int] = {}
         for p in report.problems:

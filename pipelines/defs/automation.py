@@ -3,9 +3,9 @@
 import dagster as dg
 import duckdb
 
-from sources import warehouse as wh
 from sources.catalogue import load_catalogue
 from sources.ingest import file_sha256
+from warehouse import tables as wh
 
 build_job = dg.define_asset_job(
     name="build",

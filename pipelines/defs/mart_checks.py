@@ -11,7 +11,7 @@ import dagster as dg
 from pipelines.defs.resources import WarehouseResource
 from sources.catalogue import load_catalogue, observation_sources
 from sources.validation.row_rules import MISSING_OBS_STATUSES
-from sources.warehouse import OBSERVATION_KEY
+from warehouse.tables import OBSERVATION_KEY
 
 OBSERVATIONS = dg.AssetKey(["marts", "observations"])
 INDICATOR_VALUES = dg.AssetKey(["marts", "indicator_values"])

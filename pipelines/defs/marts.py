@@ -5,8 +5,8 @@ import dagster as dg
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import staging_key
 from pipelines.metadata import preview, table_metadata
-from sources import marts
-from sources.catalogue import load_catalogue, observation_sources
+from sources.catalogue import load_catalogue, load_measures, observation_sources
+from warehouse import marts
 
 CATALOGUE = load_catalogue()
 OBSERVATION_SOURCES = observation_sources(CATALOGUE)
@@ -38,7 +38,7 @@ def sources_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def measures_dimension(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        marts.build_measures(con)
+        marts.build_measures(con, load_measures())
         table = table_metadata(con, "marts.measures")
     return dg.MaterializeResult(metadata=table)
 
@@ -104,7 +104,7 @@ def received_files(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "marts.revision_summary counts them per measure. From staging and raw.parses.",
 )
 def revisions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from sources.revisions import build_revisions
+    from warehouse.revisions import build_revisions
 
     with warehouse.connect() as con:
         count = build_revisions(con, OBSERVATION_SOURCES)
@@ -125,7 +125,7 @@ def revisions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "again. Public outputs use approved data only. From raw.approvals and marts.observations.",
 )
 def approval_status(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from sources.approvals import build_approval_status
+    from governance.approvals import build_approval_status
 
     with warehouse.connect() as con:
         build_approval_status(con, CATALOGUE)

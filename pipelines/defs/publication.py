@@ -15,10 +15,10 @@ import pkgutil
 
 import dagster as dg
 
+from governance.publication import AUDIENCES
 from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
 from pipelines.workspace import active, commit, fail_if_asked
-from sources import warehouse as wh
-from sources.publication import AUDIENCES
+from warehouse import tables as wh
 
 SITE_KEY = dg.AssetKey(["outputs", "site"])
 DOWNLOADS_KEY = dg.AssetKey(["outputs", "downloads"])

@@ -17,16 +17,16 @@ No partitions (why)
 
 import dagster as dg
 
+from governance.audit_events import record_ingestion
 from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import _was_rejected, candidate_files
 from pipelines.metadata import preview, table_metadata
-from sources import marts as source_marts
-from sources.audit_events import record_ingestion
+from sources import quarterly_reporting as reporting
 from sources.catalogue import load_catalogue
 from sources.harmonise.areas import default_resolver
 from sources.ingest import rejected_dir
-from sources.quarterly import reporting
-from sources.quarterly.intake import SOURCE_ID, TABLES, conservation_failures, ingest_report
+from sources.quarterly_intake import SOURCE_ID, TABLES, conservation_failures, ingest_report
+from warehouse import marts as source_marts
 
 ENTRY = load_catalogue()[SOURCE_ID]
 

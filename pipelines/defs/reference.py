@@ -4,9 +4,9 @@ import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview
-from sources import marts
 from sources.harmonise.areas import load_areas
 from sources.reference import population
+from warehouse import marts
 
 
 @dg.asset(

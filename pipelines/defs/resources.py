@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from sources import warehouse
+from warehouse import tables as warehouse
 
 #: Every asset that writes DuckDB runs in this pool; dagster.yaml limits it to one step.
 WRITER_POOL = "duckdb_writer"

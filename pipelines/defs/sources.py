@@ -14,14 +14,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from governance.audit_events import record_ingestion
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview
-from sources import warehouse as wh
-from sources.audit_events import record_ingestion
 from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from sources.harmonise.areas import default_resolver
 from sources.ingest import IngestResult, file_sha256, ingest_file, rejected_dir
-from sources.reconcile import conservation_failures, stated_total_failures
+from warehouse import tables as wh
+from warehouse.reconcile import conservation_failures, stated_total_failures
 
 FORMAT_KINDS = {
     "pdf": "pdf",

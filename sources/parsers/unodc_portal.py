@@ -35,7 +35,7 @@ facts["rows_outside_area_scope"]``, and ``facts["areas_outside_scope"]`` says ho
 areas that is. Conservation (read = staged + quarantined) holds for the rows in scope.
 
 Counts and rates side by side (CTS): ``parser_options["rate_pairs"]`` maps a count measure
-to its rate measure; :mod:`sources.validation.rate_consistency` checks that they agree
+to its rate measure; :mod:`sources.parsers.rate_consistency` checks that they agree
 with population and lists the disagreements as warnings in ``facts["count_rate_check"]``.
 
 Limits: the whole-file size limit of ingestion, :data:`MAX_ROWS` data rows and
@@ -304,7 +304,7 @@ def parse(
         "seconds": round(time.monotonic() - started, 2),
     }
     if rate_pairs:  # counts and rates side by side: a warning when they disagree with population
-        from sources.validation.rate_consistency import check_counts_against_rates
+        from sources.parsers.rate_consistency import check_counts_against_rates
 
         facts["count_rate_check"] = check_counts_against_rates(rows, rate_pairs)
     return ParseResult(rows=rows, rows_read=len(records), facts=facts)

@@ -3,7 +3,7 @@
 The workbook is made by ``clac template`` (:mod:`sources.quarterly.template`). This
 parser performs the whole-file checks and returns the filled rows as written; the row
 checks (code lists, countries, dates, personal data) are in
-:mod:`sources.quarterly.intake`.
+:mod:`sources.quarterly_intake`.
 
 Unlike the observation parsers, ``ParseResult.rows`` here is not in
 :data:`sources.parsers.base.PARSED_COLUMNS`: a quarterly report is not a table of

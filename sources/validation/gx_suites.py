@@ -3,7 +3,7 @@
 One expectation suite per observation source (every catalogue entry whose format feeds the
 observations mart, so a new source gets one automatically), **built from data**:
 
-* the staging schema (:data:`sources.warehouse.STAGED_COLUMNS`) and the observation key;
+* the staging schema (:data:`warehouse.tables.STAGED_COLUMNS`) and the observation key;
 * ``rules.yaml`` settings (earliest year) and today's year;
 * the catalogue entry (its measures) and the measures code list ``measures.yaml`` (each
   measure's kind, giving the value ranges, and unit);
@@ -80,7 +80,7 @@ class SuiteResult:
 
 def current_rows(con, source_id: str) -> pd.DataFrame:
     """The staged rows of the source's current files (not superseded)."""
-    from sources.warehouse import STAGED_COLUMNS, staging_table, table_exists
+    from warehouse.tables import STAGED_COLUMNS, staging_table, table_exists
 
     if not table_exists(con, "staging", source_id):
         return pd.DataFrame(columns=list(STAGED_COLUMNS))
@@ -168,7 +168,7 @@ def suite_specs(
     ``kwargs`` are the GX expectation's arguments, except ``where`` (``{column: [values]}``),
     which becomes a GX row condition: the expectation applies to those rows only.
     """
-    from sources.warehouse import OBSERVATION_KEY, STAGED_COLUMNS
+    from warehouse.tables import OBSERVATION_KEY, STAGED_COLUMNS
 
     measures = measures or load_measures()
     rules = rules or load_rules()
@@ -506,7 +506,7 @@ def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: st
 
 def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None) -> SuiteResult:
     """Build the source's suite from the warehouse open on ``con`` and run it on its current rows."""
-    from sources.warehouse import table_exists
+    from warehouse.tables import table_exists
 
     rows = current_rows(con, entry.id)
     areas = (

@@ -156,7 +156,7 @@ def existing_rows(
     Only the areas present in ``staged`` are read; ``FILE_NAME`` says which file each came
     from. Works on a read-only connection.
     """
-    from sources.warehouse import staging_table, table_exists
+    from warehouse.tables import staging_table, table_exists
 
     relations = relations or load_relations()
     empty = pd.DataFrame(columns=COMPARE_COLUMNS + ["FILE_NAME"])

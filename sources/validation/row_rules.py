@@ -248,7 +248,7 @@ def _staged_sql(source_id: str, file_id: str) -> str:
         "THEN 'unit_from_measure' ELSE '' END",
         "LOC_ALSO": "NULL::VARCHAR",  # filled in Python when a second label of the area is summed in
     }
-    from sources.warehouse import STAGED_COLUMNS  # local import keeps this module light
+    from warehouse.tables import STAGED_COLUMNS  # local import keeps this module light
 
     select = ",\n               ".join(f"{cols[name]} AS {name}" for name in STAGED_COLUMNS)
     return f"""

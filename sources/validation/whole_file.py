@@ -3,7 +3,7 @@
 A file can be readable and its rows each plausible on their own, and still be wrong as a
 whole. Two rules refuse such a file entirely (nothing of it is staged), with the reason:
 
-* **stated totals** (:mod:`sources.reconcile`): a document that states its own total
+* **stated totals** (:mod:`warehouse.reconcile`): a document that states its own total
   (NCMEC's table total and the rounded figure in its introduction) must have rows that
   add up to it. The build's blocking check ``stated_total_matches`` checks the same on
   the warehouse; refusing the file at intake keeps one bad file from blocking every later
@@ -25,8 +25,8 @@ import pandas as pd
 
 from sources.catalogue import SourceEntry
 from sources.parsers.base import ParseResult, SourceFileError
-from sources.reconcile import states_total, total_problems
 from sources.validation.row_rules import load_rules
+from warehouse.reconcile import states_total, total_problems
 
 
 def rows_sum(staged: pd.DataFrame, quarantine: pd.DataFrame) -> float:

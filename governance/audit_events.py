@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sources import audit
+from governance import audit
 from sources.ingest import IngestResult
 
 

@@ -6,19 +6,23 @@
 * ``marts.sources``, ``marts.measures``, ``marts.areas``: the dimension tables;
 * ``marts.files``: every received file with its parse record and supersession.
 
-Each build function replaces its table in one statement, so a mart is never half-built.
+Each build function replaces its table in one statement, so a mart is never half-built. The
+catalogue entries and measures come from the caller (``sources.catalogue``): the warehouse
+imports no other stage.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import duckdb
 import pandas as pd
 
-from sources.catalogue import SourceEntry, load_measures
-from sources.warehouse import OBSERVATION_COLUMNS, ensure_staging_table, staging_table
+from warehouse.tables import OBSERVATION_COLUMNS, ensure_staging_table, staging_table
 
 
-def build_sources(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> int:
+def build_sources(con: duckdb.DuckDBPyConnection, catalogue: Mapping[str, Any]) -> int:
     rows = []
     for entry in catalogue.values():
         rows.append(
@@ -50,7 +54,7 @@ def build_sources(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEnt
     return len(frame)
 
 
-def build_measures(con: duckdb.DuckDBPyConnection) -> int:
+def build_measures(con: duckdb.DuckDBPyConnection, measures: Mapping[str, Any]) -> int:
     frame = pd.DataFrame(
         [
             {
@@ -63,7 +67,7 @@ def build_measures(con: duckdb.DuckDBPyConnection) -> int:
                 "NAME_EN": m.name.en,
                 "NAME_PT": m.name.pt,
             }
-            for code, m in load_measures().items()
+            for code, m in measures.items()
         ]
     )
     con.register("measures_frame", frame)
@@ -79,7 +83,7 @@ def build_areas(con: duckdb.DuckDBPyConnection, areas: pd.DataFrame) -> int:
     return len(areas)
 
 
-def build_observations(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> int:
+def build_observations(con: duckdb.DuckDBPyConnection, catalogue: Mapping[str, Any]) -> int:
     """Union the staging tables of current (not superseded) files, with provenance."""
     selects = []
     for source_id in catalogue:

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from sources.warehouse import staging_table
+from warehouse.tables import staging_table
 
 
 def conservation_failures(con: duckdb.DuckDBPyConnection, source_id: str) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Export marts to CSV or Parquet, safely.
 
 * The observations mart is written with exactly its published columns
-  (:data:`sources.warehouse.OBSERVATION_COLUMNS`).
+  (:data:`warehouse.tables.OBSERVATION_COLUMNS`).
 * Text cells beginning with ``=``, ``+``, ``-`` or ``@`` (and tab / carriage return) are
   prefixed with an apostrophe in CSV output, so no spreadsheet program evaluates them as
   formulas (CSV/formula injection). Numeric columns are untouched.
@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sources import warehouse as wh
-from sources.revisions import REVISION_COLUMNS
-from sources.warehouse import OBSERVATION_COLUMNS
+from warehouse import tables as wh
+from warehouse.revisions import REVISION_COLUMNS
+from warehouse.tables import OBSERVATION_COLUMNS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -13,7 +13,7 @@ C withheld small count, D withheld so that no C can be recovered). Withheld valu
 NaN. Every table a site page, download, SDMX file or report shows comes from here.
 
 Disclosure control covers every published relation between counts of a sensitive
-measure (see :mod:`sources.disclosure`): within the observations, ``SEX=_T`` = F + M and
+measure (see :mod:`governance.disclosure`): within the observations, ``SEX=_T`` = F + M and
 ``AGE=_T`` = under 18 + 18 and over; within each indicator, a regional aggregate's
 numerator (and denominator) = the sum over its reporting countries; and across tables, a
 country's indicator numerator is the observation itself. The two problems are solved in
@@ -30,9 +30,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from sources import warehouse as wh
+from governance.disclosure import FREE, additive_constraints, suppress
 from sources.catalogue import MeasureEntry, SourceEntry
-from sources.disclosure import FREE, additive_constraints, suppress
+from warehouse import tables as wh
 
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "public": ("CLEAR",),
@@ -49,7 +49,7 @@ REGION_CODES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
 
 
 def disclosure_threshold(path: Path = DISCLOSURE_SETTINGS) -> int:
-    """The configured threshold (``threshold:`` in ``sources/disclosure.yaml``; default 4)."""
+    """The configured threshold (``threshold:`` in ``governance/disclosure.yaml``; default 4)."""
     from sources.catalogue import CatalogueError, read_yaml
 
     if not path.is_file():
@@ -84,7 +84,7 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, allowed: tuple[str, ...]) 
 
 
 def _approved_pairs(con: duckdb.DuckDBPyConnection, catalogue: Mapping[str, SourceEntry]) -> set[tuple[str, str]]:
-    from sources.approvals import approval_status
+    from governance.approvals import approval_status
 
     status = approval_status(con, dict(catalogue))
     return set(zip(status.SOURCE_ID[status.STATUS == "approved"], status.TIME_PERIOD[status.STATUS == "approved"]))

@@ -141,7 +141,7 @@ def validate_file(
     (:func:`sources.ingest.parse_file`), then for an observation source the row rules,
     relations, plausibility and whole-file rules (:func:`sources.validation.whole_file.check_parsed`:
     stated totals, mostly implausible files), for a quarterly report workbook the checks of
-    :func:`sources.quarterly.intake.check_report`. ``report.file_problem`` is set exactly
+    :func:`sources.quarterly_intake.check_report`. ``report.file_problem`` is set exactly
     when ingestion would refuse the file whole.
     """
     from sources.harmonise.areas import default_resolver
@@ -276,7 +276,7 @@ def _package_notes(report: Report, facts: dict[str, Any], lang: str) -> None:
 
 def _quarterly_report(report: Report, parsed, entry: SourceEntry, file_id: str, resolve) -> Report:
     """A quarterly report workbook, checked by the intake's own row checks (nothing written)."""
-    from sources.quarterly.intake import check_report, render_quarantine_message
+    from sources.quarterly_intake import check_report, render_quarantine_message
 
     frames, quarantine = check_report(parsed, file_id=file_id, resolve_area=resolve, source_id=entry.id)
     report.rows_read = parsed.rows_read
@@ -373,7 +373,7 @@ def report_frame(report: Report) -> pd.DataFrame:
 
 def write_csv(report: Report, out_dir: Path) -> Path:
     """The problems as CSV (UTF-8 with BOM for spreadsheet programs), formula-safe."""
-    from sources.exports import neutralise_formulas
+    from warehouse.exports import neutralise_formulas
 
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{_safe_name(report.file_name)}.validation.csv"

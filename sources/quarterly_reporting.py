@@ -44,8 +44,8 @@ import pandas as pd
 
 from sources.catalogue import LANGUAGES
 from sources.quarterly.codelists import WORKBOOK_LISTS, load_codelist, weprotect_themes, working_groups
-from sources.quarterly.intake import SOURCE_ID, TABLES, ensure_tables
 from sources.quarterly.template import Quarter, parse_quarter, quarter_of, quarters_between, settings
+from sources.quarterly_intake import SOURCE_ID, TABLES, ensure_tables
 
 REPORT_MARTS = {
     "activities": "marts.wg_activities",

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sources.warehouse import clac_home
+from warehouse.tables import clac_home
 
 GENESIS = "0" * 64
 ACTIONS = ("ingest", "reject", "quarantine", "validation", "approval", "build", "export", "report", "release")

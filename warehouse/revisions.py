@@ -3,7 +3,7 @@
 A file superseded by a newer file of the same slot (``raw.parses.SUPERSEDED_BY``, e.g. the
 UN SDG Global Database's December 2023 file of a series replacing its October 2020 file)
 is compared with its successor observation by observation, on the observation key
-(``sources.warehouse.OBSERVATION_KEY``). Each row of ``marts.revisions`` is one of:
+(``warehouse.tables.OBSERVATION_KEY``). Each row of ``marts.revisions`` is one of:
 
 * ``revised``: the key is in both releases with another value (or another nature of data,
   e.g. a country figure replaced by a modelled estimate); ``CHANGE`` = new - old and
@@ -18,10 +18,12 @@ Both files' locations (row in each file) are kept, so every revision can be chec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import duckdb
 
-from sources.catalogue import SourceEntry
-from sources.warehouse import OBSERVATION_KEY, ensure_staging_table, staging_table
+from warehouse.tables import OBSERVATION_KEY, ensure_staging_table, staging_table
 
 #: Columns of marts.revisions, in published order.
 REVISION_COLUMNS = [
@@ -83,7 +85,7 @@ def _pairs_sql(source_id: str) -> str:
     """
 
 
-def build_revisions(con: duckdb.DuckDBPyConnection, catalogue: dict[str, SourceEntry]) -> int:
+def build_revisions(con: duckdb.DuckDBPyConnection, catalogue: Mapping[str, Any]) -> int:
     """Replace ``marts.revisions`` and ``marts.revision_summary``; returns the revisions' row count."""
     selects = []
     for source_id in catalogue:

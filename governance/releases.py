@@ -16,7 +16,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from sources.warehouse import clac_home
+from warehouse.tables import clac_home
 
 MANIFEST = "MANIFEST.json"
 
