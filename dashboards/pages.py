@@ -10,7 +10,16 @@ import pandas as pd
 from dashboards import downloads, precision
 from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
-from dashboards.site import Builder, conf_mark, conf_notes, goal_status, markdown_html, status_badge, withheld_text
+from dashboards.site import (
+    Builder,
+    conf_mark,
+    conf_notes,
+    goal_status,
+    markdown_html,
+    measure_name,
+    status_badge,
+    withheld_text,
+)
 
 SUBREGION_ORDER = ("LAC_SOUTH", "LAC_CENTRAL", "LAC_CARIB", "OTHER")
 
@@ -246,6 +255,8 @@ def _framework_labels(ind, lang: str) -> list[str]:
 
 
 def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
+    from indicators.methodology import catalogue_label
+
     suffix = lang.upper()
     items = []
     for row in sources.itertuples(index=False):
@@ -254,8 +265,8 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
                 "id": row.SOURCE_ID,
                 "title": getattr(row, f"TITLE_{suffix}"),
                 "description": getattr(row, f"DESCRIPTION_{suffix}"),
-                "publisher": row.PUBLISHER,
-                "licence": row.LICENCE,
+                "publisher": catalogue_label("publishers", row.PUBLISHER, lang),
+                "licence": catalogue_label("licences", row.LICENCE, lang),
                 "url": row.URL if str(row.URL).startswith(("http://", "https://")) else "",
                 "sharing": row.SHARING,
                 "synthetic": bool(row.SYNTHETIC),
@@ -265,14 +276,15 @@ def _source_items(sources: pd.DataFrame, lang: str) -> list[dict]:
     return items
 
 
-def _revision_items(summary: pd.DataFrame | None, source_id: str) -> list[dict]:
-    """What the newest release of a source changed, per measure (marts.revision_summary)."""
+def _revision_items(summary: pd.DataFrame | None, source_id: str, lang: str) -> list[dict]:
+    """What the newest release of a source changed, per measure (marts.revision_summary), each
+    measure by its name in ``lang``."""
     if summary is None or not len(summary):
         return []
     rows = summary[summary["SOURCE_ID"] == source_id]
     return [
         {
-            "measure": r.MEASURE,
+            "measure": measure_name(r.MEASURE, lang),
             "revised": int(r.REVISED),
             "added": int(r.ADDED),
             "withdrawn": int(r.WITHDRAWN),
@@ -719,7 +731,7 @@ def write_sources(builder: Builder, lang: str) -> None:
     items = _source_items(data.sources, lang)
     for item in items:
         item["files"] = _file_items(data.files[data.files["SOURCE_ID"] == item["id"]])
-        item["revisions"] = _revision_items(data.marts.get("revision_summary"), item["id"])
+        item["revisions"] = _revision_items(data.marts.get("revision_summary"), item["id"], lang)
     builder.render(
         "sources.html",
         lang,

@@ -122,6 +122,16 @@ class ReportWords:
         return str(entry[self.lang]).format(**kwargs)
 
 
+def site_address(override: str | None = None) -> str:
+    """Where the public site is published (``CLAC_SITE_URL``, e.g. ``https://observatorio.example``),
+    without a trailing slash; empty when not set. The report's links to the site's pages point
+    there; without it they are relative to the edition's folder, which a PDF cannot keep."""
+    address = (override if override is not None else os.environ.get("CLAC_SITE_URL", "")).strip().rstrip("/")
+    if address and not re.match(r"https?://[^\s/]+", address):
+        raise ValueError(f"CLAC_SITE_URL={address!r} is not a web address; write it as https://host/path.")
+    return address
+
+
 def publication_date(override: str | None = None) -> date:
     """The date printed on the cover: ``CLAC_PUBLICATION_DATE`` (YYYY-MM-DD), else
     ``SOURCE_DATE_EPOCH`` (reproducible builds), else today."""
@@ -244,7 +254,6 @@ def report_context(
     data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None, published: date | None = None
 ) -> dict[str, Any]:
     from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
-    from indicators.methodology import catalogue_label
 
     t = Translator(lang)
     w = ReportWords(lang)
@@ -346,15 +355,7 @@ def report_context(
         reporting = reporting[reporting["REF_YEAR"] == year]
     if reporting is not None and len(reporting):
         levels += list(reporting["SHARING"])
-    sources = [
-        dict(
-            s,
-            licence=catalogue_label("licences", s["licence"], lang),
-            publisher=catalogue_label("publishers", s["publisher"], lang),
-        )
-        for s in _source_items(data.sources, lang)
-        if s["id"] in _used_sources(data)
-    ]
+    sources = [s for s in _source_items(data.sources, lang) if s["id"] in _used_sources(data)]
     synthetic = synthetic or any(s["synthetic"] for s in sources)
     sections = narrative_sections(year, lang, narrative)
     if data.audience == "public":
@@ -389,7 +390,7 @@ def report_context(
         "sources": sources,
         "synthetic": synthetic,
         "threshold": threshold,
-        "methodology_href": f"../site/{lang}/methodology/index.html",
+        "methodology_href": f"{site_address() or '../site'}/{lang}/methodology/index.html",
         "page_sharing": most_restrictive(levels) if levels else "",
         "status_colours": charts.STATUS_COLOURS,
         "toc": {},
@@ -500,6 +501,22 @@ _PDF_OPTIONS = dict(
 )
 
 
+#: Before printing: a link to a page of the edition's folder (relative in the HTML, so the
+#: folder can be moved) would become a ``file://`` address of the machine that printed it, which
+#: no reader of the PDF can open. It is printed as its words followed by the page's place in
+#: the edition; links inside the report and to web addresses stay links.
+_UNLINK_LOCAL_PAGES = """() => {
+  for (const a of Array.from(document.querySelectorAll('a[href]'))) {
+    const href = a.getAttribute('href');
+    if (href.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(href)) continue;
+    const span = document.createElement('span');
+    span.className = a.className;
+    span.textContent = `${a.textContent} (${href.replace(/^(\\.\\.\\/)+/, '')})`;
+    a.replaceWith(span);
+  }
+}"""
+
+
 async def _print_one(
     browser, html_path: Path, chapters: list[tuple[str, str]], timeout_ms: int
 ) -> tuple[bytes, dict[str, int]]:
@@ -511,6 +528,7 @@ async def _print_one(
             ".every(d => d.getAttribute('data-rendered') === 'true')",
             timeout=timeout_ms,
         )
+        await page.evaluate(_UNLINK_LOCAL_PAGES)
         await page.emulate_media(media="print")
         pdf = await page.pdf(**_PDF_OPTIONS)
         if not chapters:

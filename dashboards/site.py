@@ -645,6 +645,7 @@ HIDDEN_COLUMNS = {
 #: (mart or "" for any, column) -> list of marts.wg_codelists that translates its codes.
 CODE_LISTS = {
     ("", "WORKING_GROUP"): "working_group",
+    ("", "REPORTED_BY"): "working_group",
     ("", "SCOPE"): "scope",
     ("", "STAGE"): "stage",
     ("", "POLICY_TYPE"): "policy_type",
@@ -692,7 +693,12 @@ def _column_label(column: str, t: Translator) -> str:
 
 
 #: Columns whose codes the site's translations label (translation group per column).
-LABELLED_CODES = {"CHECK_NAME": "check_names", "RULE": "quarantine_rules", "FRESHNESS_STATUS": "freshness_status"}
+LABELLED_CODES = {
+    "CHECK_NAME": "check_names",
+    "RULE": "quarantine_rules",
+    "FRESHNESS_STATUS": "freshness_status",
+    "EVIDENCE_KIND": "evidence_kind",
+}
 
 
 def _definition_words(text: str, t: Translator) -> str:
@@ -708,9 +714,20 @@ def _definition_words(text: str, t: Translator) -> str:
     return text
 
 
+def measure_name(code: str, lang: str) -> str:
+    """A measure's name in ``lang`` (``sources/codelists/measures.yaml``); a code the list does
+    not hold is shown as written."""
+    from sources.catalogue import load_measures
+
+    entry = load_measures().get(str(code))
+    return getattr(entry.name, lang) if entry else str(code)
+
+
 def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> str:
     if is_missing(value):
         return ""
+    if column == "MEASURE":
+        return measure_name(value, lang)
     group = LABELLED_CODES.get(column)
     if group and str(value) in t.strings.get(group, {}):
         return t(f"{group}.{value}")
@@ -728,7 +745,7 @@ def _cell(column: str, value: Any, t: Translator, data: SiteData, lang: str) -> 
             if str(value) != data.area_name(str(value), lang)
             else str(value)
         )
-    if column == "WORKING_GROUP":
+    if column in ("WORKING_GROUP", "REPORTED_BY"):
         return t.working_group(str(value))
     if column == "STATUS" and str(value) in charts.STATUS_COLOURS:
         return t.status(str(value))

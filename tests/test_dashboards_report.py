@@ -89,6 +89,38 @@ def test_report_in_english_and_portuguese(built_home, tmp_path):
         assert title in (tmp_path / f"annual-report-{YEAR}-{lang}.html").read_text(encoding="utf-8")
 
 
+def test_report_links_to_the_site_where_it_is_published(built_home, tmp_path):
+    """With CLAC_SITE_URL the annex points readers of the report to the published methodology
+    pages; a value that is not a web address is refused with the setting named."""
+    run_clac(
+        built_home,
+        "report",
+        "--year",
+        YEAR,
+        "--lang",
+        "en",
+        "--out",
+        str(tmp_path),
+        "--no-pdf",
+        env={"CLAC_SITE_URL": "https://observatory.example/clac/"},
+    )
+    html = (tmp_path / f"annual-report-{YEAR}-en.html").read_text(encoding="utf-8")
+    assert 'href="https://observatory.example/clac/en/methodology/index.html"' in html
+    bad = run_clac(
+        built_home,
+        "report",
+        "--year",
+        YEAR,
+        "--out",
+        str(tmp_path / "bad"),
+        "--no-pdf",
+        check=False,
+        env={"CLAC_SITE_URL": "observatory"},
+    )
+    assert bad.returncode == 1 and "CLAC_SITE_URL='observatory' is not a web address" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 def test_report_refuses_a_bad_language(built_home, tmp_path):
     result = run_clac(built_home, "report", "--year", YEAR, "--lang", "fr", "--out", str(tmp_path), check=False)
     assert result.returncode != 0 and "unknown language" in result.stderr
@@ -200,6 +232,9 @@ def test_public_report_is_tagged_with_language_and_bookmarks(audience_home, lang
             assert all(char["x1"] <= width + 0.5 for char in page.chars), f"page {page.page_number}"
         texts = [page.extract_text() or "" for page in doc.pages]
     text = " ".join(texts)
+    # a link to the edition's own pages cannot be a file:// address of the machine that printed it
+    assert b"file://" not in pdf.read_bytes()
+    assert f"(site/{lang}/methodology/index.html)" in re.sub(r"\s+", "", text)
     assert not re.search(r"SYNTH|SINT[EÉ]TIC", text, re.IGNORECASE)  # no placeholder text in public
     assert NO_NARRATIVE[lang] in " ".join(text.split())
     assert re.search(r"20\d\d", texts[0]) and ("Edición pública" in texts[0] or lang != "es")

@@ -51,8 +51,13 @@ def report(
     levels = _audience_levels(audience)
     # not the audience's build folder: that one is written by 'clac build' and released as a whole
     out = out or wh.output_dir() / "reports" / audience
-    from dashboards.report import CHROMIUM, build_report
+    from dashboards.report import CHROMIUM, build_report, publication_date, site_address
 
+    try:  # the settings the report reads, checked before anything is written
+        site_address()
+        publication_date()
+    except ValueError as exc:
+        fail(str(exc))
     if not no_pdf and not Path(CHROMIUM).exists():
         fail(
             f"{CHROMIUM} not found: the PDF is printed with Debian's chromium. Install it "
