@@ -698,6 +698,7 @@ LABELLED_CODES = {
     "RULE": "quarantine_rules",
     "FRESHNESS_STATUS": "freshness_status",
     "EVIDENCE_KIND": "evidence_kind",
+    "UPDATE_FREQUENCY": "update_frequencies",
 }
 
 

@@ -107,6 +107,8 @@ def _english_phrases() -> dict[str, list[str]]:
             "synthetic test fixture",
             "as archived in repository",
             "Most restrictive sharing level",
+            "annual",  # an update frequency: "anual" in both languages
+            "quarterly",
         }
         out[lang] = sorted(phrases)
     return out
@@ -151,7 +153,7 @@ def findings(text: str, lang: str, *, public_report: bool = False) -> list[str]:
     if lang in ("es", "pt"):
         lowered = text.lower()
         for phrase in _english_phrases()[lang]:
-            if phrase.lower() in lowered:
+            if re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", lowered):
                 found.append(f"English in {lang}: {phrase[:70]!r}")
     if public_report and re.search(r"SYNTH|SINT[EÉ]TIC", text, re.IGNORECASE):
         found.append("SYNTHETIC text in a public report")
@@ -192,6 +194,8 @@ def test_the_scanner_finds_what_it_looks_for():
     assert findings("Estado: target_achieved", "es")
     assert findings("Región: LAC_CARIB", "es")
     assert findings("Frecuencia: every year from the source's first release", "es")
+    assert findings("Frecuencia de actualización: annual", "es")
+    assert not findings("Frecuencia de actualización: anual", "pt")
     assert findings("SINTÉTICO: prólogo", "es", public_report=True)
     assert not findings("Informe anual 2023. Meta alcanzada en América del Sur.", "es")
     assert not findings("Annual report 2023: target achieved in South America.", "en")
