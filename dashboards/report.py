@@ -460,14 +460,39 @@ def print_pdfs(
     """Print several reports (HTML path, PDF path) with one headless Chromium, the pages in
     parallel. With ``chapters`` (anchor, heading of each report's chapters) each page is printed
     twice: the first print tells on which page each chapter starts, the contents list of the
-    open page is filled in, and the second print is kept. Returns each report's chapter pages."""
+    open page is filled in, and the second print is kept. Returns each report's chapter pages.
+
+    A page printed before exactly as it is now (same HTML, assets, browser and settings:
+    :mod:`dashboards.print_cache`) is not printed again: its PDF and chapter pages are reused."""
     import asyncio
 
+    from dashboards import print_cache
+
     chapters = chapters or [[] for _ in pairs]
-    return asyncio.run(_print_all(pairs, year, chapters, timeout_ms))
+    browser = print_cache.browser_version(CHROMIUM)
+    keys = [
+        print_cache.print_key(
+            html.read_bytes(),
+            html.parent / "assets",
+            browser=browser,
+            settings=repr((sorted(_PDF_OPTIONS.items()), CHROMIUM_ARGS, _UNLINK_LOCAL_PAGES, year, chaps)),
+        )
+        for (html, _), chaps in zip(pairs, chapters)
+    ]
+    results = [print_cache.lookup(key) for key in keys]
+    todo = [i for i, found in enumerate(results) if found is None]
+    if todo:
+        printed = asyncio.run(_print_all([pairs[i][0] for i in todo], year, [chapters[i] for i in todo], timeout_ms))
+        for i, (pdf, toc) in zip(todo, printed):
+            print_cache.store(keys[i], pdf, toc)
+            results[i] = (pdf, toc)
+    for (_, pdf_path), (pdf, _) in zip(pairs, results):
+        pdf_path.write_bytes(pdf)
+    return [toc for _, toc in results]
 
 
-async def _print_all(pairs, year: int, chapters, timeout_ms: int) -> list[dict[str, int]]:
+async def _print_all(pages: list[Path], year: int, chapters, timeout_ms: int) -> list[tuple[bytes, dict[str, int]]]:
+    """Each page printed (PDF bytes with dates and /ID from the data) with its chapter pages."""
     import asyncio
 
     from playwright.async_api import async_playwright
@@ -476,13 +501,11 @@ async def _print_all(pairs, year: int, chapters, timeout_ms: int) -> list[dict[s
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             results = await asyncio.gather(
-                *(_print_one(browser, html, chaps, timeout_ms) for (html, _), chaps in zip(pairs, chapters))
+                *(_print_one(browser, html, chaps, timeout_ms) for html, chaps in zip(pages, chapters))
             )
         finally:
             await browser.close()
-    for (_, pdf_path), (pdf, _) in zip(pairs, results):
-        pdf_path.write_bytes(normalise_pdf(pdf, year))
-    return [toc for _, toc in results]
+    return [(normalise_pdf(pdf, year), toc) for pdf, toc in results]
 
 
 _PDF_OPTIONS = dict(
