@@ -224,3 +224,33 @@ def test_serve_refuses_an_unknown_audience(audience_home):
     )
     assert result.returncode != 0 and "unknown audience 'everyone'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+#: Goals whose indicators have real (CLEAR, published) figures in the bundled data (issue 12),
+#: and those among them whose regional aggregate covers enough of the region for a status.
+GOALS_WITH_REAL_FIGURES = (1, 5, 6, 7, 8)
+GOALS_WITH_A_PROGRESS_STATUS = (1, 5)
+
+
+def _linked_csvs(page: Path) -> set[Path]:
+    return {(page.parent / href).resolve() for href in re.findall(r'href="([^"#]+\.csv)"', page.read_text("utf-8"))}
+
+
+def test_the_public_edition_links_only_to_csv_files_with_rows(audience_home):
+    site = audience_home / "build" / "public" / "site"
+    linked = {csv for page in site.rglob("*.html") for csv in _linked_csvs(page)}
+    assert len(linked) >= 20, len(linked)
+    header_only = sorted(str(p.relative_to(site)) for p in linked if len(pd.read_csv(p, dtype=str)) == 0)
+    assert not header_only, header_only
+
+
+@pytest.mark.parametrize("goal", GOALS_WITH_REAL_FIGURES)
+def test_the_public_edition_shows_real_figures_for_the_goal(audience_home, goal):
+    page = audience_home / "build" / "public" / "site" / "en" / "goal" / f"{goal}.html"
+    rows = pd.concat([pd.read_csv(p, dtype=str) for p in _linked_csvs(page)], ignore_index=True)
+    assert len(rows) and pd.to_numeric(rows["OBS_VALUE"], errors="coerce").notna().any()
+    assert set(rows["SHARING"]) == {"CLEAR"} and set(rows["SYNTHETIC"]) == {"False"}
+    status = re.search(r'class="goal-status">[^<]*<span class="status status-([a-z_]+)"', page.read_text("utf-8"))
+    assert status, page
+    if goal in GOALS_WITH_A_PROGRESS_STATUS:
+        assert status.group(1) not in ("not_available", "insufficient_data"), status.group(1)
