@@ -31,8 +31,17 @@ from warehouse import tables as wh
 
 PROJECT_ROOT = wh.PROJECT_ROOT
 
-#: What a build reads: the project's code, catalogues, rules and bundled data.
-FINGERPRINT_ROOTS = ("sources", "indicators", "dashboards", "pipelines", "dagster.yaml", "pyproject.toml")
+#: What a build reads: the project's code (every stage's package), catalogues, rules and bundled data.
+FINGERPRINT_ROOTS = (
+    "pipelines",
+    "dashboards",
+    "governance",
+    "indicators",
+    "sources",
+    "warehouse",
+    "dagster.yaml",
+    "pyproject.toml",
+)
 
 #: Test-only: a run whose environment names an asset here fails at that asset (tests/test_dagster_launch.py).
 FAIL_AT_ENV = "CLAC_TEST_FAIL_AT"

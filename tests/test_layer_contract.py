@@ -82,3 +82,14 @@ def test_ruff_finds_nothing_to_fix_and_nothing_to_reformat():
         timeout=300,
     )
     assert fmt.returncode == 0, "run make format:\n" + fmt.stdout[-4000:]
+
+
+def test_every_package_is_in_the_build_fingerprint():
+    """A change to any stage's code or data makes the next ``clac build`` run again: the input
+    fingerprint reads every top-level package (a package missing from it would leave the
+    outputs of the old code standing as "up to date")."""
+    from pipelines.workspace import FINGERPRINT_ROOTS
+
+    packages = {p.parent.name for p in PROJECT_ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert set(PACKAGES) == packages
+    assert packages <= set(FINGERPRINT_ROOTS), sorted(packages - set(FINGERPRINT_ROOTS))
