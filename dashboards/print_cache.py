@@ -2,9 +2,9 @@
 
 Printing the three languages' PDFs with Chromium is the slowest part of a build after the site.
 A PDF is a function of the HTML page printed (before its contents list gets page numbers), the
-files it loads (``assets/``), the Chromium that prints it and the print settings: the key is the
-SHA-256 of all of them, so any change to the report's text, figures, styles or the browser
-prints it again. The cache lives in ``$CLAC_HOME/cache/report-pdf/`` (never in a published
+files it loads (``assets/``), the Chromium that prints it, the print settings and the code that
+prints and normalises it (``dashboards/report.py``): the key is the SHA-256 of all of them, so
+any change to the report's text, figures, styles, printing code or the browser prints it again. The cache lives in ``$CLAC_HOME/cache/report-pdf/`` (never in a published
 edition): ``<key>.pdf`` and ``<key>.json`` (the pages the chapters start on, and the PDF's
 SHA-256, checked on every read; a damaged entry is ignored and printed again). Entries are
 written atomically (a temporary file, then a rename) and the oldest are removed beyond

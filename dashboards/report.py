@@ -470,12 +470,13 @@ def print_pdfs(
 
     chapters = chapters or [[] for _ in pairs]
     browser = print_cache.browser_version(CHROMIUM)
+    printing_code = Path(__file__).read_text(encoding="utf-8")  # how a page is printed and normalised
     keys = [
         print_cache.print_key(
             html.read_bytes(),
             html.parent / "assets",
             browser=browser,
-            settings=repr((sorted(_PDF_OPTIONS.items()), CHROMIUM_ARGS, _UNLINK_LOCAL_PAGES, year, chaps)),
+            settings=repr((sorted(_PDF_OPTIONS.items()), CHROMIUM_ARGS, year, chaps)) + printing_code,
         )
         for (html, _), chaps in zip(pairs, chapters)
     ]
