@@ -7,8 +7,9 @@ Reads ``marts.observations``, ``marts.population`` and ``marts.areas`` (and
     one row per indicator, area, period and disaggregation: ``OBS_VALUE``,
     ``NUMERATOR``, ``DENOMINATOR``, ``UNIT_MEASURE``, ``OBS_STATUS``, ``SHARING``,
     ``COVERAGE`` (aggregates only), ``SEX``, ``AGE``, ``DISAGGREGATION``,
-    ``SOURCE_IDS``, plus ``REF_YEAR``, ``AREA_KIND`` (``country`` or
-    ``lac_aggregate``), ``N_COUNTRIES`` (aggregates) and ``SYNTHETIC``;
+    ``SOURCE_IDS``, plus ``REF_YEAR``, ``AREA_KIND`` (``country``, ``lac_aggregate``, or
+    ``world`` for the one series of an ``area_scope: world`` indicator), ``N_COUNTRIES``
+    (aggregates) and ``SYNTHETIC``;
 ``marts.indicator_progress``
     one row per indicator, area and series (``LEVEL = 'series'``) with the
     assessment of :func:`indicators.progress.assess`, and one row per indicator and
@@ -17,7 +18,8 @@ Reads ``marts.observations``, ``marts.population`` and ``marts.areas`` (and
 
 Country values
 --------------
-Countries only (``AREA_KIND = 'country'``), per period: value = numerator /
+Countries only (``AREA_KIND = 'country'``; the world ``M49_001`` only, for an indicator with
+``area_scope: world``), per period: value = numerator /
 denominator x factor, or numerator x factor without a denominator. The numerator
 (and a measure denominator) is selected as the registry describes
 (:mod:`indicators.registry`). Population denominators are joined on the country and
@@ -81,7 +83,15 @@ import duckdb
 import pandas as pd
 
 from indicators import progress
-from indicators.registry import DIMENSIONS, POPULATION_DENOMINATORS, Indicator, IndicatorError, MeasureSpec, SqlSpec
+from indicators.registry import (
+    DIMENSIONS,
+    POPULATION_DENOMINATORS,
+    WORLD_AREA,
+    Indicator,
+    IndicatorError,
+    MeasureSpec,
+    SqlSpec,
+)
 from sources.catalogue import read_yaml
 
 SHARING_LEVELS = ("CLEAR", "GREEN", "AMBER", "RED")
@@ -172,6 +182,13 @@ def _in(values: list[str]) -> str:
     return "(" + ", ".join(_lit(v) for v in values) + ")"
 
 
+def _scope_sql(ind: Indicator, alias: str) -> str:
+    """The areas an indicator's selection keeps: countries, or the world only (``area_scope``)."""
+    if ind.area_scope == "world":
+        return f"{alias}.REF_AREA = {_lit(WORLD_AREA)}"
+    return f"{alias}.AREA_KIND = 'country'"
+
+
 def _error(ind: Indicator, field: str, problem: str) -> IndicatorError:
     return IndicatorError(Path(f"{ind.id}.yaml"), field, problem)
 
@@ -183,6 +200,7 @@ def _measure_sql(spec: MeasureSpec, ind: Indicator) -> str:
     where = [
         f"o.MEASURE = {_lit(spec.measure)}",
         f"o.SOURCE_ID IN {_in(sources)}",
+        _scope_sql(ind, "o"),
     ]
     for column, wanted in spec.filter.items():
         where.append(f"o.{column} IN {_in(wanted)}" if isinstance(wanted, list) else f"o.{column} = {_lit(wanted)}")
@@ -266,7 +284,7 @@ def _sql_spec_sql(con: duckdb.DuckDBPyConnection, spec: SqlSpec, ind: Indicator,
                {synthetic_sql} AS SYNTHETIC,
                count(*) AS N_ROWS, 1 AS N_PARTS
         FROM ({query}) AS q JOIN marts.areas a ON a.REF_AREA = CAST(q."{columns["REF_AREA"]}" AS VARCHAR)
-        WHERE a.AREA_KIND = 'country' AND q."{columns["VALUE"]}" IS NOT NULL
+        WHERE {_scope_sql(ind, "a")} AND q."{columns["VALUE"]}" IS NOT NULL
         GROUP BY ALL
     """
 
@@ -444,7 +462,8 @@ def _values_sql() -> str:
         WHERE g.METHOD != 'ratio_of_sums' OR g.DEN != 0
     ),
     all_rows AS (
-        SELECT INDICATOR, REF_AREA, 'country' AS AREA_KIND, TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
+        SELECT INDICATOR, REF_AREA, CASE WHEN REF_AREA = {_lit(WORLD_AREA)} THEN 'world' ELSE 'country' END AS AREA_KIND,
+               TIME_PERIOD, REF_YEAR, SEX, AGE, DISAGGREGATION,
                VALUE, NUM, DEN, CAST(NULL AS DOUBLE) AS COVERAGE, CAST(NULL AS BIGINT) AS N_COUNTRIES,
                SHARING_RANK, STATUSES, SOURCES, SYNTHETIC, N_WITHHELD, OBS_TEXT
         FROM _ind_country
@@ -486,9 +505,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, registry: Mapping[str, Indicator]) 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ind_obs AS
         SELECT o.SOURCE_ID, o.MEASURE, o.REF_AREA, o.TIME_PERIOD, o.REF_YEAR, o.OBS_VALUE, o.OBS_TEXT, o.OBS_STATUS,
-               o.SHARING, o.SEX, o.AGE, o.DISAGGREGATION, o.NATURE, o.UNIT_MEASURE, o.SYNTHETIC
+               o.SHARING, o.SEX, o.AGE, o.DISAGGREGATION, o.NATURE, o.UNIT_MEASURE, o.SYNTHETIC, a.AREA_KIND
         FROM marts.observations o JOIN marts.areas a ON a.REF_AREA = o.REF_AREA
-        WHERE a.AREA_KIND = 'country' AND (o.OBS_VALUE IS NOT NULL OR o.CONF_STATUS != 'F')
+        WHERE (a.AREA_KIND = 'country' OR a.REF_AREA = {_lit(WORLD_AREA)})
+          AND (o.OBS_VALUE IS NOT NULL OR o.CONF_STATUS != 'F')
           AND o.MEASURE IN {_in(measures)}
         ORDER BY o.MEASURE, o.SOURCE_ID
     """)

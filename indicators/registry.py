@@ -37,6 +37,7 @@ A registry file
     limit: 100                                 # optional natural bound (Open SDG method 1)
     progress_method: opensdg                   # opensdg | un_cr
     sources: [ncmec_cybertipline_by_country]   # catalogue ids (sources/catalogue/)
+    area_scope: countries                      # countries (default) | world (see "Area scope")
     frameworks:
       weprotect_capabilities: [6, 16]          # WeProtect GSR capability numbers 1-21
       ncmec_positions: [platform_reporting]    # NCMEC policy position codes
@@ -83,6 +84,15 @@ more abuse), so it gets no progress status and is shown apart from the progress
 indicators. A detection or reporting volume kept as ``progress`` should say why in
 ``kind_reason``.
 
+Area scope (``area_scope``)
+---------------------------
+``countries`` (default): one value per country (``AREA_KIND`` country of ``marts.areas``),
+and the regional aggregates. ``world``: the indicator describes the whole world and has one
+series, the world (``M49_001``; e.g. the concentration of NCMEC's reports among the
+companies that make them, which are not counted per country). Its numerator selects the
+world rows only, it has no population denominator and no regional aggregate
+(``aggregation`` is ``none``), and its rows carry ``AREA_KIND`` ``world``.
+
 Regional aggregation (``aggregation``)
 --------------------------------------
 Defaults: ``ratio_of_sums`` when there is a denominator; with no denominator,
@@ -112,6 +122,8 @@ TRANSLATIONS_FILE = INDICATORS_DIR / "translations.yaml"
 LANGUAGES = ("es", "en", "pt")
 DIMENSIONS = ("SEX", "AGE", "DISAGGREGATION")
 POPULATION_DENOMINATORS = ("population_total", "population_under18")
+#: The area of a ``area_scope: world`` indicator (UN M49 001, sources/reference/special_areas.csv).
+WORLD_AREA = "M49_001"
 
 Dimension = Literal["SEX", "AGE", "DISAGGREGATION"]
 FilterColumn = Literal["SEX", "AGE", "DISAGGREGATION", "NATURE", "UNIT_MEASURE", "OBS_STATUS"]
@@ -257,6 +269,7 @@ class Indicator(BaseModel):
     limit: float | None = None
     progress_method: Literal["opensdg", "un_cr"] = "opensdg"
     sources: list[str] = Field(min_length=1)
+    area_scope: Literal["countries", "world"] = "countries"
     frameworks: Frameworks = Field(default_factory=Frameworks)
     limitations: Translated
 
@@ -302,6 +315,13 @@ class Indicator(BaseModel):
                 f"target.year|the target year {self.target.year} must be after the base year {self.base_year}"
             )
         agg = self.aggregation
+        if self.area_scope == "world":
+            if den in POPULATION_DENOMINATORS:
+                raise ValueError(
+                    "denominator|a world indicator has no population denominator (the population is per country)"
+                )
+            if agg is not None and agg.method != "none":
+                raise ValueError("aggregation.method|a world indicator has no regional aggregate; use none")
         if agg is not None:
             if agg.method == "ratio_of_sums" and den == "none":
                 raise ValueError(
@@ -386,6 +406,8 @@ def _raise_first(path: Path, exc: ValidationError) -> None:
 
 
 def _default_aggregation(indicator: Indicator, measures: dict[str, MeasureEntry]) -> Aggregation:
+    if indicator.area_scope == "world":
+        return Aggregation(method="none")
     if indicator.denominator != "none":
         return Aggregation(method="ratio_of_sums")
     num = indicator.numerator

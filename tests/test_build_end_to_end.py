@@ -234,3 +234,47 @@ def test_summary_and_rerun_parse_nothing(built_home, tmp_path):
     finally:
         con.close()
     assert files[0] == files[1] == parses, "an identical file was received or parsed twice"
+
+
+# NCMEC "CyberTipline Reports by ESP": (year, provider) -> reports, read off the rendered pages of
+# sources/data/ncmec-cybertipline-by-esp/ncmec-by-esp-<year>.pdf; the tables' printed totals
+NCMEC_ESP_READ_OFF_PDF = {
+    (2019, "Facebook"): 15_884_511,
+    (2020, "Google"): 546_704,
+    (2021, "WhatsApp"): 1_372_696,
+    (2022, "Twitter"): 98_050,
+    (2023, "X Corp"): 273_416,
+}
+NCMEC_ESP_TOTALS = {2019: 16_836_694, 2020: 21_447_786, 2021: 29_157_083, 2022: 31_802_525, 2023: 35_944_826}
+
+
+def test_ncmec_esp_rows_are_exported_worldwide_by_provider(observations):
+    esp = observations[observations.SOURCE_ID == "ncmec_cybertipline_by_esp"]
+    assert set(esp.MEASURE) == {"CYBERTIPLINE_REPORTS_BY_ESP"} and set(esp.REF_AREA) == {"M49_001"}
+    assert esp.DISAGGREGATION.str.startswith("ESP=").all()
+    assert not esp.duplicated(["TIME_PERIOD", "DISAGGREGATION"]).any(), "one provider, one value per year"
+    got = {(int(t), d.removeprefix("ESP=")): v for t, d, v in zip(esp.TIME_PERIOD, esp.DISAGGREGATION, esp.OBS_VALUE)}
+    for key, value in NCMEC_ESP_READ_OFF_PDF.items():
+        assert got.get(key) == value, key
+    assert esp.groupby("TIME_PERIOD").OBS_VALUE.sum().to_dict() == {str(y): t for y, t in NCMEC_ESP_TOTALS.items()}
+    assert esp.LOC_PAGE.notna().all() and esp.LOC_LINE.notna().all()
+    # never mixed into the per-country measure
+    assert not (observations[observations.MEASURE == "CYBERTIPLINE_REPORTS"].REF_AREA == "M49_001").any()
+
+
+def test_ncmec_esp_concentration_indicator_is_computed_for_the_world(built_home):
+    import duckdb
+
+    con = duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True)
+    try:
+        values = con.execute("""SELECT REF_AREA, AREA_KIND, TIME_PERIOD, OBS_VALUE FROM marts.indicator_values
+                                WHERE INDICATOR = 'cybertipline_top5_esp_share' ORDER BY TIME_PERIOD""").fetchall()
+        status = con.execute("""SELECT DISTINCT STATUS FROM marts.indicator_progress
+                                WHERE INDICATOR = 'cybertipline_top5_esp_share'""").fetchall()
+    finally:
+        con.close()
+    assert [(a, k, t) for a, k, t, _ in values] == [("M49_001", "world", str(y)) for y in NCMEC_ESP_TOTALS]
+    # 2019: Facebook, Google, Microsoft, Snapchat, INHOPE (pages 2-5 of the 2019 PDF) over the printed total
+    top5_2019 = 15_884_511 + 449_283 + 123_839 + 82_030 + 74_165
+    assert values[0][3] == pytest.approx(100 * top5_2019 / NCMEC_ESP_TOTALS[2019])
+    assert status == [("context",)]

@@ -70,11 +70,14 @@ HEADER_WORDS = {"country", "/", "territory", "total", "number", "of", "reports"}
 # --------------------------------------------------------------------------- the file
 
 
-def open_pdf(path: Path) -> pdfplumber.PDF:
-    """Check that ``path`` is a complete, readable, unencrypted PDF and open it."""
+def open_pdf(path: Path, download: str = HINT_DOWNLOAD) -> pdfplumber.PDF:
+    """Check that ``path`` is a complete, readable, unencrypted PDF and open it.
+
+    ``download`` says where to get the file again (the "What to do" of every message); the
+    other NCMEC reports (:mod:`sources.parsers.ncmec_esp_pdf`) give their own."""
     if not path.is_file():
         raise SourceFileError(
-            path, "the file does not exist.", hint="Check the path, or " + HINT_DOWNLOAD, code="file_cannot_open"
+            path, "the file does not exist.", hint="Check the path, or " + download, code="file_cannot_open"
         )
     size = path.stat().st_size
     with path.open("rb") as fh:
@@ -85,14 +88,14 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
         raise SourceFileError(
             path,
             f"this is not a PDF file ({_sniff(head)}).",
-            hint="The download probably saved an error page instead of the PDF: " + HINT_DOWNLOAD,
+            hint="The download probably saved an error page instead of the PDF: " + download,
             code="file_empty" if not head else "file_not_pdf",
         )
     if b"%%EOF" not in tail:
         raise SourceFileError(
             path,
             f"the PDF is truncated: its end-of-file marker is missing ({size:,} bytes).",
-            hint="The download was probably interrupted: " + HINT_DOWNLOAD,
+            hint="The download was probably interrupted: " + download,
             code="file_truncated",
         )
     try:
@@ -103,27 +106,27 @@ def open_pdf(path: Path) -> pdfplumber.PDF:
             raise SourceFileError(
                 path,
                 "the PDF is encrypted (password-protected) and cannot be read.",
-                hint="Use the public, unprotected PDF published by NCMEC: " + HINT_DOWNLOAD,
+                hint="Use the public, unprotected PDF published by NCMEC: " + download,
                 code="file_encrypted",
             ) from exc
-        raise _corrupt(path, exc) from exc
+        raise _corrupt(path, exc, download=download) from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
-        raise _corrupt(path, exc) from exc
+        raise _corrupt(path, exc, download=download) from exc
     try:
         _ = len(pdf.pages)
     except Exception as exc:
         pdf.close()
-        raise _corrupt(path, exc) from exc
+        raise _corrupt(path, exc, download=download) from exc
     return pdf
 
 
-def _corrupt(path: Path, exc: BaseException, where: str = "") -> SourceFileError:
+def _corrupt(path: Path, exc: BaseException, where: str = "", download: str = HINT_DOWNLOAD) -> SourceFileError:
     cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
     return SourceFileError(
         path,
         f"the PDF is damaged and cannot be read ({type(cause).__name__}).",
         where=where,
-        hint="The file is probably corrupt: " + HINT_DOWNLOAD,
+        hint="The file is probably corrupt: " + download,
         code="file_corrupt",
     )
 
