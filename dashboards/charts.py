@@ -40,6 +40,7 @@ AGGREGATE_STYLE = {
     "LAC_SOUTH": (OKABE_ITO["blue"], "dash", "square"),
     "LAC_CENTRAL": (OKABE_ITO["bluish_green"], "dot", "diamond"),
     "LAC_CARIB": (OKABE_ITO["reddish_purple"], "dashdot", "triangle-up"),
+    "M49_001": (OKABE_ITO["black"], "solid", "circle"),  # the world: the one series of a world indicator
 }
 COUNTRY_GREY = "#8C8C8C"  # 3.4:1 on white (WCAG 1.4.11 asks 3:1 for graphical objects)
 HIGHLIGHT = OKABE_ITO["vermillion"]

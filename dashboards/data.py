@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from indicators.registry import WORLD_AREA
 from warehouse import tables as wh
 
 SHARING_ORDER = ("CLEAR", "GREEN", "AMBER", "RED")
@@ -81,6 +82,9 @@ VALUE_COLUMNS = [
 ]  # values withheld at source ("<5"): their text, how many
 
 LAC_AGGREGATES = ("LAC", "LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
+#: Areas drawn and listed as aggregates, never as countries: the region's and, for an indicator
+#: of the whole world (``area_scope: world``), the world.
+AGGREGATE_AREAS = (*LAC_AGGREGATES, WORLD_AREA)
 
 #: Columns of marts.observations the publication reads (values, provenance, confidentiality).
 OBSERVATION_COLUMNS = [
@@ -320,7 +324,8 @@ def load(
             columns=["REF_AREA", "NAME_ES", "NAME_EN", "NAME_PT", "AREA_KIND", "LAC_SUBREGION", "IS_LAC"]
         )
     lac_countries = areas[(areas["AREA_KIND"] == "country") & areas["IS_LAC"].astype(bool)].reset_index(drop=True)
-    lac_codes = set(lac_countries["REF_AREA"]) | set(LAC_AGGREGATES)
+    # the region's countries and aggregates, and the world for the indicators of area_scope world
+    lac_codes = set(lac_countries["REF_AREA"]) | set(AGGREGATE_AREAS)
 
     files = _read(con, "marts", "files", "ORDER BY SOURCE_ID, ORIGINAL_NAME, FILE_ID")
     if files is None:

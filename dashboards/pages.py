@@ -8,7 +8,7 @@ from functools import partial
 import pandas as pd
 
 from dashboards import downloads, precision
-from dashboards.data import LAC_AGGREGATES, is_missing, most_restrictive
+from dashboards.data import AGGREGATE_AREAS, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
 from dashboards.site import (
     Builder,
@@ -135,7 +135,7 @@ def write_home(builder: Builder, lang: str) -> None:
 
 def _goal_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """On goal pages: the regional aggregates when there are any, else every country."""
-    aggregates = rows[rows["REF_AREA"].isin(LAC_AGGREGATES)]
+    aggregates = rows[rows["REF_AREA"].isin(AGGREGATE_AREAS)]
     return aggregates if len(aggregates) else rows
 
 
@@ -366,7 +366,7 @@ def _latest_rows_by_country(data) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {}
     values = data.values
     if values is not None and len(values):
-        frame = values[~values["REF_AREA"].isin(LAC_AGGREGATES)].copy()
+        frame = values[~values["REF_AREA"].isin(AGGREGATE_AREAS)].copy()
         frame["PERIOD_TEXT"] = frame["TIME_PERIOD"].astype(str)
         latest = frame.groupby(["INDICATOR", "REF_AREA"])["PERIOD_TEXT"].transform("max")
         frame = frame[frame["PERIOD_TEXT"] == latest]

@@ -19,7 +19,7 @@ import jinja2
 import pandas as pd
 
 from dashboards import charts, downloads, precision
-from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, most_restrictive
+from dashboards.data import AGGREGATE_AREAS, SiteData, is_missing, most_restrictive
 from dashboards.i18n import HTML_LANG, LANGUAGES, PLOTLY_LOCALES, Translator, format_percent
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -113,19 +113,21 @@ def status_badge(status: str | None, t: Translator) -> dict[str, str]:
 def regional_status(data: SiteData, indicator: str) -> tuple[str, float | None, str, list[str]]:
     """(status, score, basis, sharing levels used) of an indicator for the region.
 
-    The LAC aggregate's indicator-level row when there is one; otherwise the mean score
-    of the LAC countries' indicator-level rows (``basis`` = "LAC" or "countries")."""
+    The LAC aggregate's indicator-level row when there is one (the world's, for an indicator of
+    the whole world); otherwise the mean score of the LAC countries' indicator-level rows
+    (``basis`` = "LAC" or "countries")."""
     from indicators.progress import status_from_score
+    from indicators.registry import WORLD_AREA
 
     rows = data.indicator_progress(indicator, "indicator")
     if not len(rows):
         return "not_available", None, "", []
-    lac = rows[rows["REF_AREA"] == "LAC"]
+    lac = rows[rows["REF_AREA"].isin(["LAC", WORLD_AREA])]
     if len(lac):
         row = lac.iloc[0]
         score = None if is_missing(row["SCORE"]) else float(row["SCORE"])
         return str(row["STATUS"]), score, "LAC", [row["SHARING"]]
-    countries = rows[~rows["REF_AREA"].isin(LAC_AGGREGATES)]
+    countries = rows[~rows["REF_AREA"].isin(AGGREGATE_AREAS)]
     scores = [float(s) for s in countries["SCORE"] if not is_missing(s)]
     if not scores:
         return "not_available", None, "", []
@@ -427,7 +429,7 @@ class Builder:
         )
         series_options = [{"key": k, "label": t.series_label(*k.split("|", 2))} for k in keys]
         countries = sorted(
-            {c for c in rows["REF_AREA"] if c not in LAC_AGGREGATES}, key=lambda c: self.data.area_name(c, lang)
+            {c for c in rows["REF_AREA"] if c not in AGGREGATE_AREAS}, key=lambda c: self.data.area_name(c, lang)
         )
         table_rows = []
         statuses_used = set()
@@ -438,7 +440,7 @@ class Builder:
                 statuses_used.add(status)
             prov = (
                 []
-                if row.REF_AREA in LAC_AGGREGATES
+                if row.REF_AREA in AGGREGATE_AREAS
                 else self.provenance.lookup(ind, row.REF_AREA, row.TIME_PERIOD, row.SEX, row.AGE, row.DISAGGREGATION)
             )
             coverage = getattr(row, "COVERAGE", None)
@@ -446,7 +448,7 @@ class Builder:
                 {
                     "area": row.REF_AREA,
                     "area_name": self.data.area_name(row.REF_AREA, lang),
-                    "aggregate": row.REF_AREA in LAC_AGGREGATES,
+                    "aggregate": row.REF_AREA in AGGREGATE_AREAS,
                     "period": str(row.TIME_PERIOD),
                     "sex": row.SEX,
                     "age": row.AGE,
@@ -488,7 +490,7 @@ class Builder:
         self.manifest.charts += 1 if len(rows) else 0
         withheld_notes, disclosure_note = conf_notes(marks, t, self.data.threshold)
         extra: dict[str, Any] = {"map": "", "ranking": ""}
-        if views and len(rows) and any(c not in LAC_AGGREGATES for c in rows["REF_AREA"]):
+        if views and len(rows) and any(c not in AGGREGATE_AREAS for c in rows["REF_AREA"]):
             area_name = lambda code: self.data.area_name(code, lang)  # noqa: E731
             extra["map"] = charts.figure_script(
                 charts.map_figure(chart_rows, keys, unit_label=unit, t=t, area_name=area_name)
@@ -527,7 +529,7 @@ class Builder:
         if areas is not None:
             frame = frame[frame["REF_AREA"].isin(areas)]
         frame = frame.assign(
-            SORT_AGG=~frame["REF_AREA"].isin(LAC_AGGREGATES),
+            SORT_AGG=~frame["REF_AREA"].isin(AGGREGATE_AREAS),
             SORT_NAME=[self.data.area_name(c, lang) for c in frame["REF_AREA"]],
         )
         frame = frame.sort_values(["SORT_AGG", "SORT_NAME", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort")
@@ -577,6 +579,7 @@ class Builder:
             "n_values": len(rows),
             "sharing": most_restrictive(levels) if levels else "",
             "working_group": t.working_group(ind.working_group),
+            "context": ind.kind == "context",
         }
 
     def mart_notice(self, name: str, frame: pd.DataFrame | None, t: Translator) -> str:

@@ -254,3 +254,28 @@ def test_the_public_edition_shows_real_figures_for_the_goal(audience_home, goal)
     assert status, page
     if goal in GOALS_WITH_A_PROGRESS_STATUS:
         assert status.group(1) not in ("not_available", "insufficient_data"), status.group(1)
+
+
+def test_the_public_edition_has_the_world_concentration_of_cybertipline_reports(audience_home):
+    con = duckdb.connect(str(audience_home / "warehouse.duckdb"), read_only=True)
+    try:
+        n = con.execute("""SELECT count(*) FROM marts.indicator_values
+                           WHERE INDICATOR = 'cybertipline_top5_esp_share' AND REF_AREA = 'M49_001'""").fetchone()[0]
+    finally:
+        con.close()
+    assert n == 5, "the warehouse holds the world series (2019-2023)"
+    site = audience_home / "build" / "public" / "site"
+    csv = site / "downloads" / "indicators" / "cybertipline_top5_esp_share.csv"
+    assert csv.is_file() and len(pd.read_csv(csv, dtype=str)) == 5
+    # the page draws the world's series and says what kind of indicator it is, in each language
+    for lang, world, kind in (
+        ("es", "Mundo", "Indicador de contexto"),
+        ("en", "World", "Context indicator"),
+        ("pt", "Mundo", "Indicador de contexto"),
+    ):
+        page = (site / lang / "indicator" / "cybertipline_top5_esp_share.html").read_text("utf-8")
+        assert f'class="goal-status">{kind}' in page
+        assert f'"name": "{world}"' in page or f'"name":"{world}"' in page, "no world series in the chart"
+        goal = (site / lang / "goal" / "8.html").read_text("utf-8")
+        context = goal[goal.index('id="context"') :]
+        assert "indicator/cybertipline_top5_esp_share.html" in context
