@@ -46,6 +46,7 @@ from dashboards import charts
 from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
 from dashboards.i18n import HTML_LANG, PLOTLY_LOCALES, Translator, format_percent
 from dashboards.pages import wg_title
+from dashboards.precision import decimals, rounded
 from dashboards.site import Builder, copy_assets, environment, markdown_html, status_badge
 from indicators.progress import STATUSES, status_from_score
 from indicators.registry import by_goal
@@ -164,10 +165,6 @@ def _headline(frame):
     return frame[keep]
 
 
-def _decimals(ind) -> int:
-    return 0 if ind.unit == "NUMBER" else 1
-
-
 def region_status(data: SiteData, ind) -> tuple[str, float | None, list[str]]:
     """(status, score, sharing levels) of an indicator for the region: the regional aggregate's
     own assessment only (its coverage rule applied when it was computed); context indicators
@@ -185,11 +182,14 @@ def region_status(data: SiteData, ind) -> tuple[str, float | None, list[str]]:
 
 def regional_figures(data: SiteData, ind, year: int) -> dict[str, Any] | None:
     """The regional headline value of ``year`` (or the latest year before it), the year
-    before for comparison, and its coverage."""
+    before for comparison, and its coverage; the world's, for an indicator of the whole world."""
+    from indicators.registry import WORLD_AREA
+
     rows = data.indicator_values(ind.id)
     if not len(rows):
         return None
-    rows = _headline(rows[(rows["REF_AREA"] == "LAC") & rows["TIME_PERIOD"].astype(str).str.fullmatch(r"\d{4}")])
+    area = WORLD_AREA if ind.area_scope == "world" else "LAC"
+    rows = _headline(rows[(rows["REF_AREA"] == area) & rows["TIME_PERIOD"].astype(str).str.fullmatch(r"\d{4}")])
     rows = rows[~rows["OBS_VALUE"].isna()]
     if "CONF_STATUS" in rows.columns:
         rows = rows[~rows["CONF_STATUS"].fillna("").isin(("C", "D"))]
@@ -210,10 +210,13 @@ def regional_figures(data: SiteData, ind, year: int) -> dict[str, Any] | None:
 
 def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> str:
     """One sentence: the regional value, and its change since the year before."""
-    digits = _decimals(ind)
+
+    def shown(value: float) -> str:  # the site's precision rule for the unit (dashboards.precision)
+        return t.number(rounded(value, ind.unit), decimals(value, ind.unit))
+
     fields = {
         "name": getattr(ind.name, t.lang),
-        "value": t.number(figures["value"], digits),
+        "value": shown(figures["value"]),
         "unit": t.unit(ind.unit),
         "year": figures["year"],
     }
@@ -230,7 +233,7 @@ def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> s
         return w(f"key_figure{count}_only", **fields)
     return w(
         "key_figure_count" if count else "key_figure_change",
-        previous=t.number(previous, digits),
+        previous=shown(previous),
         previous_year=figures["year"] - 1,
         change=change,
         **fields,

@@ -263,3 +263,23 @@ def test_public_report_leaves_no_heading_at_the_foot_of_a_page(audience_home):
             footer_at = height - 18 / 25.4 * 72  # the bottom margin holds the page number only
             below = [c for c in page.chars if heading_at + 24 < c["top"] < footer_at]
             assert below, f"{title!r} is the last thing on page {page.page_number}"
+
+
+def test_key_figures_follow_the_sites_precision_rule():
+    """The executive summary's figures are written as the site writes them (counts whole, other
+    units to three significant digits): the report and the site never disagree on a figure."""
+    from types import SimpleNamespace
+
+    from dashboards.i18n import Translator
+    from dashboards.report import ReportWords, key_figure
+
+    def ind(unit):
+        return SimpleNamespace(unit=unit, name=SimpleNamespace(es="Indicador", en="Indicator", pt="Indicador"))
+
+    t, w = Translator("es"), ReportWords("es")
+    rate = key_figure(ind("PER_100000_POP"), {"value": 1668.5123, "previous": 1903.41, "year": 2023}, t, w)
+    assert "1.669 " in rate and "1.903 " in rate and "1.668,5" not in rate, rate
+    small = key_figure(ind("PER_100000_POP"), {"value": 0.098312, "previous": 0.059781, "year": 2022}, t, w)
+    assert "0,0983 " in small and "0,0598 " in small, small
+    count = key_figure(ind("NUMBER"), {"value": 3107857.0, "previous": 3557493.0, "year": 2023}, t, w)
+    assert "3.107.857 " in count and "3.557.493 " in count, count
