@@ -69,7 +69,7 @@ from sources.harmonise.providers import (
 
 from .base import ParseResult, SourceFileError, disaggregation_key, make_rows
 from .limits import check_pages
-from .ncmec_pdf import MULTIPLIERS, NUMBER_RE, _corrupt, open_pdf, text_lines
+from .ncmec_pdf import MULTIPLIERS, NUMBER_RE, _corrupt, add_line, open_pdf, split_cells, text_lines
 
 MEASURE = "CYBERTIPLINE_REPORTS_BY_ESP"
 WORLD = "World"  # M49 001 in sources/reference/special_areas.csv
@@ -177,22 +177,8 @@ def table_rows(lines: list[list[dict]]) -> tuple[list[dict], str | None]:
         total = total_of(line)
         if total is not None:
             return rows, total
-        values = [w for w in line if w["x0"] >= left - 1 or abs(w["x1"] - right) <= 3]
-        names = [w for w in line if w not in values]
-        name = " ".join(w["text"] for w in names)
-        value = " ".join(w["text"] for w in values) or None
-        previous = rows[-1] if rows else None
-        if names and value is not None:
-            rows.append({"names": [name], "value": value, "first": names[0]})
-        elif value is not None:  # number centred beside a two-line name
-            if previous and previous["value"] is None and gap < pitch:
-                previous["value"] = value
-            else:
-                rows.append({"names": [], "value": value, "first": values[0]})
-        elif previous and gap < 0.9 * pitch:  # wrapped name, next line
-            previous["names"].append(name)
-        else:  # a name whose number may follow on the next line
-            rows.append({"names": [name], "value": None, "first": names[0]})
+        names, values = split_cells(line, left, right)
+        add_line(rows, names, values, gap, pitch)
         last_top = top
     return rows, None
 

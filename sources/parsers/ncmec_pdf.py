@@ -247,28 +247,43 @@ def column_rows(lines: list[list[dict]]) -> list[dict]:
         gap = top - last_top if last_top is not None else 0.0
         if gap > 1.8 * pitch:
             break  # footer or notes below the table
-        values = [w for w in line if w["x0"] >= left - 1 or abs(w["x1"] - right) <= 3]
-        names = [w for w in line if w not in values]
+        names, values = split_cells(line, left, right)
         if is_total(names):
             break
-        name = " ".join(w["text"] for w in names)
-        value = " ".join(w["text"] for w in values) or None
-        previous = rows[-1] if rows else None
-        if names and value is not None:
-            rows.append({"names": [name], "value": value, "first": names[0]})
-        elif value is not None:  # number centred beside a two-line name
-            if previous and previous["value"] is None and gap < pitch:
-                previous["value"] = value
-            else:
-                rows.append({"names": [], "value": value, "first": values[0]})
-        elif previous and gap < 0.9 * pitch:  # wrapped name, second line
-            previous["names"].append(name)
-            if not previous["names"][0]:
-                previous["first"] = names[0]
-        else:  # a name whose number may follow on the next line
-            rows.append({"names": [name], "value": None, "first": names[0]})
+        add_line(rows, names, values, gap, pitch)
         last_top = top
     return rows
+
+
+def split_cells(line: list[dict], left: float, right: float) -> tuple[list[dict], list[dict]]:
+    """A table line's words: (name cell, value cell). The value column is right-aligned between
+    ``left`` and ``right``; every other word belongs to the name."""
+    values = [w for w in line if w["x0"] >= left - 1 or abs(w["x1"] - right) <= 3]
+    return [w for w in line if w not in values], values
+
+
+def add_line(rows: list[dict], names: list[dict], values: list[dict], gap: float, pitch: float) -> None:
+    """Add one table line to ``rows`` (each ``{"names": [lines], "value": text or None, "first":
+    first word}``), ``gap`` below the line before, rows ``pitch`` apart: a name with its number is
+    a row; a number alone goes to the row above when that one waits for its number (a number
+    centred beside a two-line name), else starts a row; a name alone continues the row above when
+    closer than a row (a wrapped name), else starts a row whose number may follow."""
+    name = " ".join(w["text"] for w in names)
+    value = " ".join(w["text"] for w in values) or None
+    previous = rows[-1] if rows else None
+    if names and value is not None:
+        rows.append({"names": [name], "value": value, "first": names[0]})
+    elif value is not None:  # number centred beside a two-line name
+        if previous and previous["value"] is None and gap < pitch:
+            previous["value"] = value
+        else:
+            rows.append({"names": [], "value": value, "first": values[0]})
+    elif previous and gap < 0.9 * pitch:  # wrapped name, next line
+        previous["names"].append(name)
+        if not previous["names"][0]:
+            previous["first"] = names[0]
+    else:  # a name whose number may follow on the next line
+        rows.append({"names": [name], "value": None, "first": names[0]})
 
 
 def page_rows(page: Any) -> tuple[list[dict], str | None, str]:
