@@ -148,12 +148,13 @@ def findings(text: str, lang: str, *, public_report: bool = False) -> list[str]:
         for match in re.finditer(pattern, text):
             found.append(f"{what}: {match.group(0)[:60]!r}")
     for code in _codes_with_labels():
-        if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text):
+        if code in text and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text):
             found.append(f"code with a label: {code!r}")
     if lang in ("es", "pt"):
         lowered = text.lower()
         for phrase in _english_phrases()[lang]:
-            if re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", lowered):
+            needle = phrase.lower()  # a quick substring test first; whole words only then
+            if needle in lowered and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", lowered):
                 found.append(f"English in {lang}: {phrase[:70]!r}")
     if public_report and re.search(r"SYNTH|SINT[EÉ]TIC", text, re.IGNORECASE):
         found.append("SYNTHETIC text in a public report")
