@@ -47,7 +47,15 @@ from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_res
 from dashboards.i18n import HTML_LANG, PLOTLY_LOCALES, Translator, format_percent
 from dashboards.pages import wg_title
 from dashboards.precision import decimals, rounded
-from dashboards.site import Builder, copy_assets, environment, markdown_html, status_badge
+from dashboards.site import (
+    Builder,
+    copy_assets,
+    coverage_threshold,
+    environment,
+    markdown_html,
+    regional_status,
+    status_badge,
+)
 from indicators.progress import STATUSES, status_from_score
 from indicators.registry import by_goal
 
@@ -166,18 +174,13 @@ def _headline(frame):
 
 
 def region_status(data: SiteData, ind) -> tuple[str, float | None, list[str]]:
-    """(status, score, sharing levels) of an indicator for the region: the regional aggregate's
-    own assessment only (its coverage rule applied when it was computed); context indicators
-    have none, and a mean of country scores is never passed off as a regional status."""
+    """(status, score, sharing levels) of an indicator for the region, as the site gives it
+    (:func:`dashboards.site.regional_status`: the regional aggregate's own assessment only);
+    context indicators have none."""
     if ind.kind == "context":
         return "context", None, []
-    rows = data.indicator_progress(ind.id, "indicator")
-    lac = rows[rows["REF_AREA"] == "LAC"] if len(rows) else rows
-    if not len(lac):
-        return "not_available", None, []
-    row = lac.iloc[0]
-    score = None if is_missing(row["SCORE"]) else float(row["SCORE"])
-    return str(row["STATUS"]), score, [row["SHARING"]]
+    status, score, _, levels = regional_status(data, ind.id)
+    return status, score, levels
 
 
 def regional_figures(data: SiteData, ind, year: int) -> dict[str, Any] | None:
@@ -240,15 +243,6 @@ def key_figure(ind, figures: dict[str, Any], t: Translator, w: ReportWords) -> s
     )
 
 
-def _badge(status: str, t: Translator) -> dict[str, str]:
-    """The site's status badge; the verdict rules' own statuses keep their words (grey, like
-    "not available", until the site gives them colours of their own)."""
-    if status in ("insufficient_coverage", "context"):
-        background, colour = charts.STATUS_COLOURS["not_available"]
-        return {"code": status, "label": t.status(status), "symbol": "◌", "background": background, "colour": colour}
-    return status_badge(status, t)
-
-
 def _percent(share: float, lang: str) -> str:
     return format_percent(share, lang)
 
@@ -256,11 +250,9 @@ def _percent(share: float, lang: str) -> str:
 def report_context(
     data: SiteData, year: int, lang: str, out_dir: Path, narrative: Path | None, published: date | None = None
 ) -> dict[str, Any]:
-    from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
-
     t = Translator(lang)
     w = ReportWords(lang)
-    threshold = _percent(regional_min_coverage(VERDICT_RULES_FILE), lang)
+    threshold = coverage_threshold(lang)
     builder = Builder(data, out_dir)
     goals = []
     levels: list[str] = []
@@ -303,7 +295,7 @@ def report_context(
                     "id": ind.id,
                     "name": getattr(ind.name, lang),
                     "block": block,
-                    "badge": _badge(status, t),
+                    "badge": status_badge(status, t),
                     "status": status,
                     "score": t.number(score, 2) if score is not None else "",
                     "sharing": most_restrictive(used) if used else "",
@@ -314,7 +306,7 @@ def report_context(
                     else "",
                     "no_region": w("no_regional_figure") if figures is None else "",
                     "assessments": [
-                        dict(a, badge=_badge(status, t)) if status == "insufficient_coverage" else a
+                        dict(a, badge=status_badge(status, t)) if status == "insufficient_coverage" else a
                         for a in builder.assessment_rows(ind, lang, areas=["LAC"])
                     ]
                     if ind.kind == "progress"

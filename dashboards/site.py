@@ -12,6 +12,7 @@ import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,11 @@ def _text(value, lang: str) -> str:
 
 
 def status_badge(status: str | None, t: Translator) -> dict[str, str]:
+    """A status as colour, symbol and words. The verdict rules' own statuses (coverage too low for
+    a regional status; a context indicator) keep their words, in the grey of "not available"."""
+    if status in ("insufficient_coverage", "context"):
+        background, colour = charts.STATUS_COLOURS["not_available"]
+        return {"code": status, "label": t.status(status), "symbol": "◌", "background": background, "colour": colour}
     status = status if status in charts.STATUS_COLOURS else "not_available"
     background, colour = charts.STATUS_COLOURS[status]
     return {
@@ -111,30 +117,29 @@ def status_badge(status: str | None, t: Translator) -> dict[str, str]:
 
 
 def regional_status(data: SiteData, indicator: str) -> tuple[str, float | None, str, list[str]]:
-    """(status, score, basis, sharing levels used) of an indicator for the region.
-
-    The LAC aggregate's indicator-level row when there is one (the world's, for an indicator of
-    the whole world); otherwise the mean score of the LAC countries' indicator-level rows
-    (``basis`` = "LAC" or "countries")."""
-    from indicators.progress import status_from_score
+    """(status, score, basis, sharing levels used) of an indicator for the region: the regional
+    aggregate's own indicator-level assessment (the world's, for an indicator of the whole world),
+    whose coverage rule was applied when it was computed (``insufficient_coverage`` below it). A
+    mean of the countries' scores is never passed off as a regional status: without the
+    aggregate's row the status is ``not_available`` (the same rule as the annual report's)."""
     from indicators.registry import WORLD_AREA
 
     rows = data.indicator_progress(indicator, "indicator")
-    if not len(rows):
+    region = rows[rows["REF_AREA"].isin(["LAC", WORLD_AREA])] if len(rows) else rows
+    if not len(region):
         return "not_available", None, "", []
-    lac = rows[rows["REF_AREA"].isin(["LAC", WORLD_AREA])]
-    if len(lac):
-        row = lac.iloc[0]
-        score = None if is_missing(row["SCORE"]) else float(row["SCORE"])
-        return str(row["STATUS"]), score, "LAC", [row["SHARING"]]
-    countries = rows[~rows["REF_AREA"].isin(AGGREGATE_AREAS)]
-    scores = [float(s) for s in countries["SCORE"] if not is_missing(s)]
-    if not scores:
-        return "not_available", None, "", []
-    scored = countries[~countries["SCORE"].isna()]
-    achieved = bool(len(scored)) and bool((scored["STATUS"] == "target_achieved").all())
-    score = sum(scores) / len(scores)
-    return status_from_score(score, target_achieved=achieved), score, "countries", list(scored["SHARING"])
+    row = region.iloc[0]
+    score = None if is_missing(row["SCORE"]) else float(row["SCORE"])
+    return str(row["STATUS"]), score, str(row["REF_AREA"]), [row["SHARING"]]
+
+
+@lru_cache(maxsize=8)
+def coverage_threshold(lang: str) -> str:
+    """The share of the region's population a regional aggregate must cover for a regional
+    status (``indicators/verdict_rules.yaml``), as the page's language writes a percentage."""
+    from indicators.compute import VERDICT_RULES_FILE, regional_min_coverage
+
+    return format_percent(regional_min_coverage(VERDICT_RULES_FILE), lang)
 
 
 def goal_status(data: SiteData, indicators: Iterable) -> tuple[str, float | None, list[str]]:
@@ -374,6 +379,7 @@ class Builder:
                 "audience_label", audience=t.get(f"audiences.{self.data.audience}", self.data.audience), levels=levels
             ),
             "plotly_locale": PLOTLY_LOCALES[lang],
+            "coverage_threshold": coverage_threshold(lang),
             "nav": [
                 ("index.html", t("nav_home")),
                 ("country/index.html", t("nav_countries")),
