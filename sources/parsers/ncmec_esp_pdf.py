@@ -69,7 +69,7 @@ from sources.harmonise.providers import (
 
 from .base import ParseResult, SourceFileError, disaggregation_key, make_rows
 from .limits import check_pages
-from .ncmec_pdf import MULTIPLIERS, NUMBER_RE, _corrupt, add_line, open_pdf, split_cells, text_lines
+from .ncmec_pdf import MULTIPLIERS, NUMBER_RE, _corrupt, add_line, open_pdf, report_title, split_cells, text_lines
 
 MEASURE = "CYBERTIPLINE_REPORTS_BY_ESP"
 WORLD = "World"  # M49 001 in sources/reference/special_areas.csv
@@ -97,26 +97,7 @@ HEADER_TAIL = {"number", "of", "reports"}
 
 def read_title_and_totals(path: Path, page_texts: list[str]) -> dict[str, Any]:
     """Report year from the page-1 title, and the rounded figures stated in the prose."""
-    first = " ".join((page_texts[0] if page_texts else "").split())
-    match = TITLE_RE.search(first)
-    if not match and not first:
-        raise SourceFileError(
-            path,
-            "page 1 has no readable text (the PDF may be damaged, or be a scan).",
-            where="page 1",
-            hint=HINT_DOWNLOAD[0].upper() + HINT_DOWNLOAD[1:],
-            code="file_no_text",
-        )
-    if not match:
-        raise SourceFileError(
-            path,
-            f'this is not a "{EXPECTED}" document: page 1 has no title like '
-            '"2019 CyberTipline Reports by Electronic Service Providers (ESP)".',
-            where="page 1",
-            hint="Check that the right file was saved under this name, or " + HINT_DOWNLOAD,
-            code="file_not_expected_report",
-            params={"expected": EXPECTED},
-        )
+    match = report_title(path, page_texts, TITLE_RE, EXPECTED, f"2019 {EXPECTED}", HINT_DOWNLOAD)
     facts: dict[str, Any] = {
         "report_year": int(match.group(1)),
         "stated_total_text": None,

@@ -148,28 +148,38 @@ def _sniff(head: bytes) -> str:
 # --------------------------------------------------------------------------- title, totals
 
 
-def read_title_and_totals(path: Path, page_texts: list[str]) -> dict[str, Any]:
-    """Report year from the page-1 title, and the rounded total stated in the prose."""
-    first = page_texts[0] if page_texts else ""
-    match = TITLE_RE.search(" ".join(first.split()))
-    if not match and not first.strip():
+def report_title(
+    path: Path, page_texts: list[str], title: re.Pattern, expected: str, example: str, hint_download: str
+) -> re.Match:
+    """The page-1 title of an NCMEC report (``title`` matched on page 1's text, spaces collapsed),
+    or the clear error: no readable text, or not the ``expected`` document (``example``: a title
+    it would have; ``hint_download``: where to get the file again)."""
+    first = " ".join((page_texts[0] if page_texts else "").split())
+    match = title.search(first)
+    if not match and not first:
         raise SourceFileError(
             path,
             "page 1 has no readable text (the PDF may be damaged, or be a scan).",
             where="page 1",
-            hint=HINT_DOWNLOAD[0].upper() + HINT_DOWNLOAD[1:],
+            hint=hint_download[0].upper() + hint_download[1:],
             code="file_no_text",
         )
     if not match:
         raise SourceFileError(
             path,
-            'this is not a "CyberTipline Reports by Country" document: '
-            'page 1 has no title like "2019 CyberTipline Reports by Country".',
+            f'this is not a "{expected}" document: page 1 has no title like "{example}".',
             where="page 1",
-            hint="Check that the right file was saved under this name, or " + HINT_DOWNLOAD,
+            hint="Check that the right file was saved under this name, or " + hint_download,
             code="file_not_expected_report",
-            params={"expected": "CyberTipline Reports by Country"},
+            params={"expected": expected},
         )
+    return match
+
+
+def read_title_and_totals(path: Path, page_texts: list[str]) -> dict[str, Any]:
+    """Report year from the page-1 title, and the rounded total stated in the prose."""
+    expected = "CyberTipline Reports by Country"
+    match = report_title(path, page_texts, TITLE_RE, expected, f"2019 {expected}", HINT_DOWNLOAD)
     facts: dict[str, Any] = {
         "report_year": int(match.group(1)),
         "stated_total_text": None,
