@@ -68,8 +68,16 @@ from sources.harmonise.providers import (
 )
 
 from .base import ParseResult, SourceFileError, disaggregation_key, make_rows
-from .limits import check_pages
-from .ncmec_pdf import MULTIPLIERS, NUMBER_RE, _corrupt, add_line, open_pdf, report_title, split_cells, text_lines
+from .ncmec_pdf import (
+    MULTIPLIERS,
+    NUMBER_RE,
+    add_line,
+    open_pdf,
+    read_pages,
+    report_title,
+    split_cells,
+    text_lines,
+)
 
 MEASURE = "CYBERTIPLINE_REPORTS_BY_ESP"
 WORLD = "World"  # M49 001 in sources/reference/special_areas.csv
@@ -242,19 +250,7 @@ def parse(path: Path, **options: Any) -> ParseResult:
     path = Path(path)
     resolver = _resolver(path, options.get("aliases"))
     with open_pdf(path, download=HINT_DOWNLOAD) as pdf:
-        check_pages(path, len(pdf.pages))
-        rows, totals, texts = [], [], []
-        for page in pdf.pages:
-            try:
-                found, total, text = page_rows(page)
-            except SourceFileError:
-                raise
-            except Exception as exc:
-                raise _corrupt(path, exc, where=f"page {page.page_number}", download=HINT_DOWNLOAD) from exc
-            rows.extend(found)
-            texts.append(text)
-            if total:
-                totals.append(total)
+        rows, totals, texts = read_pages(path, pdf, page_rows, download=HINT_DOWNLOAD)
     facts = read_title_and_totals(path, texts)
     if not rows:
         raise SourceFileError(

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -354,24 +355,34 @@ def to_record(row: dict, year: int, dash_as_zero: bool) -> dict[str, Any]:
     }
 
 
+def read_pages(
+    path: Path, pdf: Any, page_rows: Callable[[Any], tuple[list[dict], Any, str]], download: str = HINT_DOWNLOAD
+) -> tuple[list[dict], list, list[str]]:
+    """Every page of an opened NCMEC PDF through ``page_rows`` (its table rows, its total or None,
+    its text), within the page limit: (all rows, the totals found, the pages' texts). A page that
+    cannot be read is a damaged file (``download``: where to get it again)."""
+    check_pages(path, len(pdf.pages))
+    rows, totals, texts = [], [], []
+    for page in pdf.pages:
+        try:
+            found, total, text = page_rows(page)
+        except SourceFileError:
+            raise
+        except Exception as exc:
+            raise _corrupt(path, exc, where=f"page {page.page_number}", download=download) from exc
+        rows.extend(found)
+        texts.append(text)
+        if total:
+            totals.append(total)
+    return rows, totals, texts
+
+
 def parse(path: Path, **options: Any) -> ParseResult:
     """Parse one CyberTipline Reports by Country PDF. Option: ``dash_as_zero`` (default True)."""
     path = Path(path)
     dash_as_zero = bool(options.get("dash_as_zero", True))
     with open_pdf(path) as pdf:
-        rows, totals, texts = [], [], []
-        check_pages(path, len(pdf.pages))
-        for page in pdf.pages:
-            try:
-                found, total, text = page_rows(page)
-            except SourceFileError:
-                raise
-            except Exception as exc:
-                raise _corrupt(path, exc, where=f"page {page.page_number}") from exc
-            rows.extend(found)
-            texts.append(text)
-            if total:
-                totals.append(total)
+        rows, totals, texts = read_pages(path, pdf, page_rows)
     facts = read_title_and_totals(path, texts)
     if not rows:
         raise SourceFileError(
