@@ -94,13 +94,16 @@ import datetime as dt
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sources.parsers.base import ParseResult, SourceFileError, disaggregation_key, make_rows
-from sources.parsers.limits import check_cells, check_xlsx_package, load_limits, read_records
+import numpy as np
+import pandas as pd
+
+from sources.parsers.base import PARSED_COLUMNS, ParseResult, SourceFileError, disaggregation_key
+from sources.parsers.limits import check_cells, check_xlsx_package, gc_paused, load_limits, read_records
 
 REQUIRED_COLUMNS: list[str] = ["REF_AREA", "TIME_PERIOD", "MEASURE", "OBS_VALUE", "UNIT_MEASURE"]
 OPTIONAL_COLUMNS: list[str] = ["SEX", "AGE", "DISAGGREGATION", "OBS_STATUS", "COMMENT"]
@@ -238,12 +241,6 @@ def _word_key(text: str) -> str:
     return re.sub(r"\s+", " ", s.strip().casefold())
 
 
-@dataclass(slots=True)  # one per cell read: slots make them cheaper to create
-class _Cell:
-    value: Any = None  # str for CSV; cached value for XLSX
-    formula: str | None = None  # formula text when the cell is a formula with no cached value
-
-
 def _as_text(value: Any) -> str:
     if type(value) is str:  # every CSV cell: the common case first
         return value.strip()
@@ -271,6 +268,29 @@ def _column_letter(index: int) -> str:
         n, rem = divmod(n - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+@dataclass
+class _Grid:
+    """The rows a reader took from a file.
+
+    ``rows[i]`` holds the cell values of the row a person sees as row ``numbers[i]``: text for
+    CSV, the cached values for XLSX, None where the row has no cell. ``formulas[i]`` maps the
+    columns of row ``i`` that hold a formula with no cached value (XLSX) to its text. ``typed``:
+    the values have types (XLSX), so that ``True``, ``1`` and ``1.0`` are different cells.
+    """
+
+    numbers: np.ndarray
+    rows: list[list[Any]]
+    formulas: dict[int, dict[int, str]] = field(default_factory=dict)
+    typed: bool = False
+
+    def blank(self, i: int, stop: int | None = None, start: int = 0) -> bool:
+        """Whether row ``i`` holds no text and no formula in its columns ``start:stop``."""
+        end = len(self.rows[i]) if stop is None else stop
+        return all(_as_text(v) == "" for v in self.rows[i][start:end]) and not any(
+            start <= col < end for col in self.formulas.get(i, ())
+        )
 
 
 # --------------------------------------------------------------------------- numbers
@@ -374,17 +394,17 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 
-def _find_header(rows: list[tuple[int, list[_Cell]]]) -> tuple[int | None, dict[str, int], tuple[int, int, dict]]:
-    """(index in rows of the header, canonical -> column index, best partial match)."""
+def _find_header(grid: _Grid) -> tuple[int | None, dict[str, int], tuple[int, int, dict]]:
+    """(index in the grid of the header, canonical -> column index, best partial match)."""
     best: tuple[int, int, dict] = (-1, 0, {})
-    for pos, (row_number, cells) in enumerate(rows):
+    for pos, (row_number, values) in enumerate(zip(grid.numbers, grid.rows)):
         if row_number > HEADER_SEARCH_ROWS:
             break
         found: dict[str, int] = {}
-        for col, cell in enumerate(cells):
-            if cell.value is None:
+        for col, value in enumerate(values):
+            if value is None:
                 continue
-            canonical = _ALIAS_INDEX.get(header_key(_as_text(cell.value)))
+            canonical = _ALIAS_INDEX.get(header_key(_as_text(value)))
             if canonical and canonical not in found:
                 found[canonical] = col
         if all(c in found for c in REQUIRED_COLUMNS):
@@ -394,11 +414,11 @@ def _find_header(rows: list[tuple[int, list[_Cell]]]) -> tuple[int | None, dict[
     return None, {}, best
 
 
-def _is_blank(cells: list[_Cell]) -> bool:
-    return all(c.formula is None and _as_text(c.value) == "" for c in cells)
+def _csv_grid(records: list[list[str]]) -> _Grid:
+    return _Grid(np.arange(1, len(records) + 1), records)  # LOC_ROW: the record number
 
 
-def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple[int, list[_Cell]]]:
+def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> _Grid:
     text, encoding = _decode(path, data)
     facts["encoding"] = encoding
     if not text.strip():
@@ -409,44 +429,47 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> list[tuple
     best_delim, best_score = ",", -1
     for delim in (";", ",", "\t"):  # the delimiter that yields the header, from the first records only
         head = read_records(path, text, delimiter=delim, limit=HEADER_SEARCH_ROWS)
-        pos, found, partial = _find_header([(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(head)])
+        pos, found, partial = _find_header(_csv_grid(head))
         score = 100 if pos is not None else partial[1]
         if score > best_score:
             best_delim, best_score = delim, score
     facts["delimiter"] = best_delim
     records = read_records(path, text, delimiter=best_delim, limit=limits["max_rows"] + HEADER_SEARCH_ROWS + 1)
     check_cells(path, rows=len(records) - HEADER_SEARCH_ROWS)
-    grid = [(i + 1, [_Cell(v) for v in rec]) for i, rec in enumerate(records)]
+    grid = _csv_grid(records)
     pos, _, _ = _find_header(grid)
     if pos is not None:
-        _refuse_swallowed_lines(path, grid[pos + 1 :], len(grid[pos][1]), best_delim, grid[pos][1])
+        # A cell holds a line break only when its record spans several lines of the text, or
+        # when it is the last record, its quote still open at the end: count the lines first.
+        lines = text.count("\n") + text.count("\r") - text.count("\r\n") + (not text.endswith(("\n", "\r")))
+        first = pos + 1 if len(records) < lines else max(pos + 1, len(records) - 1)
+        _refuse_swallowed_lines(path, grid, first, best_delim, records[pos])
     return grid
 
 
-def _refuse_swallowed_lines(
-    path: Path, body: list[tuple[int, list[_Cell]]], width: int, delim: str, header: list[_Cell]
-) -> None:
+def _refuse_swallowed_lines(path: Path, grid: _Grid, first: int, delim: str, header: list[str]) -> None:
     """A quote opened in a cell and closed lines later swallows whole records into that cell.
 
     A cell may hold a line break (Alt+Enter in a spreadsheet), but not a line that is itself a
     record of the table (as many delimiters as the header): then the file is refused, never
-    read short.
+    read short. Rows ``first`` on are looked at.
     """
-    for row_number, cells in body:
-        for col, cell in enumerate(cells):
-            value = cell.value or ""
+    width = len(header)
+    for i in range(first, len(grid.rows)):
+        for col, value in enumerate(grid.rows[i]):
+            value = value or ""
             if "\n" not in value and "\r" not in value:
                 continue
             lines = value.splitlines()[1:]
             swallowed = [line for line in lines if line.count(delim) >= max(width - 1, 1)]
             if swallowed:
-                name = _as_text(header[col].value) if col < len(header) else _column_letter(col)
+                name = _as_text(header[col]) if col < len(header) else _column_letter(col)
                 raise SourceFileError(
                     path,
                     f'a quote (") opens in column {name} and is not closed on that line, so the next '
                     f"{len(lines)} line(s) of the file, {len(swallowed)} of them rows of the table, were "
                     "read into that one cell; the file is not read, so that no row is lost.",
-                    where=f"row {row_number}",
+                    where=f"row {grid.numbers[i]}",
                     hint='Close the quote in that cell (write "" for a quote inside a quoted cell), '
                     "or remove it, and save the file again.",
                     code="file_unterminated_quote",
@@ -473,7 +496,7 @@ def _ole2_error(path: Path, data: bytes) -> SourceFileError:
     )
 
 
-def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, list[_Cell]]], str]:
+def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[_Grid, str]:
     """The chosen sheet's non-blank rows, read in openpyxl's streaming (read-only) mode.
 
     The package is checked first (:func:`~sources.parsers.limits.check_xlsx_package`). The
@@ -529,15 +552,17 @@ def _grid_from_xlsx(path: Path, facts: dict[str, Any]) -> tuple[list[tuple[int, 
         wb_formulas.close()
 
 
-def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple[int, list[_Cell]]]:
+def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> _Grid:
     limits = load_limits()["rows"]
     max_columns, max_chars = limits["max_columns"], limits["max_cell_characters"]
-    grid: list[tuple[int, list[_Cell]]] = []
+    numbers: list[int] = []
+    rows: list[list[Any]] = []
+    formulas: dict[int, dict[int, str]] = {}
     outside: list[str] = []
     blank_runs: list[tuple[int, int]] = []  # (the non-blank row after a run of blank rows, its length)
     pending_blank = total_cells = 0
     for row_number, (row_v, row_f) in enumerate(zip(rows_v, rows_f), start=1):
-        cells: list[_Cell] = []
+        values: list[Any] = []
         for index, (cv, cf) in enumerate(zip(row_v, row_f)):
             value = cv.value
             formula = None
@@ -557,20 +582,23 @@ def _sheet_grid(path: Path, rows_v, rows_f, facts: dict[str, Any]) -> list[tuple
                     where=f"sheet '{facts['sheet']}', row {row_number}",
                     cell=f"{_column_letter(index)}{row_number}",
                 )
-            cells.extend(_Cell(None) for _ in range(index - len(cells)))
-            cells.append(_Cell(value, formula))
-        if not cells:
+            values.extend([None] * (index - len(values)))
+            values.append(value)
+            if formula is not None:
+                formulas.setdefault(len(rows), {})[index] = formula
+        if not values:
             pending_blank += 1
             continue
-        if pending_blank and grid:
+        if pending_blank and rows:
             blank_runs.append((row_number, pending_blank))
         pending_blank = 0
-        grid.append((row_number, cells))
-        total_cells += len(cells)
-        check_cells(path, rows=len(grid) - HEADER_SEARCH_ROWS, cells=total_cells, where=f"sheet '{facts['sheet']}'")
+        numbers.append(row_number)
+        rows.append(values)
+        total_cells += len(values)
+        check_cells(path, rows=len(rows) - HEADER_SEARCH_ROWS, cells=total_cells, where=f"sheet '{facts['sheet']}'")
     facts["blank_runs"] = blank_runs
     facts["outside_cells"] = outside
-    return grid
+    return _Grid(np.array(numbers, dtype=np.int64), rows, formulas, typed=True)
 
 
 # --------------------------------------------------------------------------- codes
@@ -653,12 +681,205 @@ def _status(text: str) -> tuple[str, str]:
     )
 
 
+# --------------------------------------------------------------------------- columns
+
+
+def _distinct(values: np.ndarray, typed: bool) -> tuple[list[Any], np.ndarray]:
+    """The distinct values of a column, in order of first appearance, and each row's index
+    among them; a missing cell (None) is the last distinct value when it occurs (CSV: index -1).
+    ``typed`` (XLSX): values of different types stay apart, so True, 1 and 1.0 are three values."""
+    if not typed:
+        codes, uniques = pd.factorize(values)
+        return [*uniques, None], codes
+    index: dict[Any, int] = {}
+    uniques: list[Any] = []
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        key = value if value is None or type(value) is str else (type(value), repr(value))
+        code = index.get(key)
+        if code is None:
+            code = index[key] = len(uniques)
+            uniques.append(value)
+        codes[i] = code
+    return uniques, codes
+
+
+@dataclass
+class _Column:
+    """One template column of the data rows, read once per distinct value."""
+
+    uniques: list[Any]
+    codes: np.ndarray
+    formulas: np.ndarray  # per row, the formula with no cached value of its cell (XLSX), else None
+
+    @property
+    def formula(self) -> np.ndarray:
+        """The rows whose cell is a formula with no cached value."""
+        return pd.notna(self.formulas)
+
+    def each(self, fn) -> list[Any]:
+        return [fn(value) for value in self.uniques]
+
+    def rows(self, per_value: list[Any], dtype: Any = object) -> np.ndarray:
+        """Per row, the item of ``per_value`` (one per distinct value) for its cell."""
+        out = np.empty(len(per_value), dtype=dtype)
+        out[:] = per_value
+        return out[self.codes]
+
+    def texts(self) -> np.ndarray:
+        return self.rows(self.each(_as_text))
+
+    def select(self, keep: np.ndarray) -> _Column:
+        return _Column(self.uniques, self.codes[keep], self.formulas[keep])
+
+
+def _columns(grid: _Grid, body: range, columns: dict[str, int]) -> dict[str, _Column]:
+    """The template columns of the rows ``body`` of the grid."""
+    table = pd.DataFrame(grid.rows[body.start : body.stop], dtype=object)
+    out = {}
+    for canonical, col in columns.items():
+        if col < table.shape[1]:
+            values = table[col].to_numpy()
+        else:
+            values = np.full(len(body), None, dtype=object)
+        formulas = np.full(len(body), None, dtype=object)
+        for i, cells in grid.formulas.items():
+            if col in cells and i in body:
+                formulas[i - body.start] = cells[col]
+        out[canonical] = _Column(*_distinct(values, grid.typed), formulas)
+    return out
+
+
+def _value_of(raw: Any, convention: str | None, mixed_note: str) -> tuple[float | None, str]:
+    """OBS_VALUE of a cell that is not a formula: the number, or why there is none."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, "OBS_VALUE is blank"
+    if isinstance(raw, bool):
+        return None, f"OBS_VALUE {_as_text(raw)} is a true/false cell, not a number"
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, f"OBS_VALUE {raw} is not a finite number"
+        return value, ""
+    if isinstance(raw, (dt.datetime, dt.date, dt.time)):
+        return None, f"OBS_VALUE is a date ({_as_text(raw)}), not a number: format the cell as a number"
+    return _read_number(str(raw), convention, mixed_note)
+
+
+def _decimal_convention(value: _Column, numbers: np.ndarray, delimiter: str | None) -> tuple[str | None, str, str]:
+    """(convention, rule, note for ambiguous numbers) from the unambiguous text values of OBS_VALUE."""
+    shown = value.rows([_number_shape(v)[2] or "" if isinstance(v, str) else "" for v in value.uniques])
+    evidence: dict[str, int] = {}  # separator -> the first row that shows it
+    for dec in (",", "."):
+        rows = np.flatnonzero((shown == dec) & ~value.formula)
+        if len(rows):
+            evidence[dec] = int(numbers[rows[0]])
+    if len(evidence) == 1:
+        convention, rule = next(iter(evidence)), "cells"
+    elif len(evidence) == 2:
+        convention, rule = None, "mixed"
+    elif delimiter == ";":
+        convention, rule = ",", "delimiter"
+    else:
+        convention, rule = None, "unknown"
+    if rule == "mixed":
+        mixed_note = (
+            f"The file uses both decimal commas (e.g. row {evidence[',']}) and decimal points "
+            f"(e.g. row {evidence['.']}), so its convention is unknown."
+        )
+    else:
+        mixed_note = "Nothing else in the file shows whether it uses a decimal point or a decimal comma."
+    return convention, rule, mixed_note
+
+
+def _rows_frame(n: int, columns: dict[str, Any]) -> pd.DataFrame:
+    """What :func:`make_rows` builds, from whole columns: the same columns, dtypes and neutral
+    values (OBS_STATUS A, CONF_STATUS F, "" for the other text, <NA> locations)."""
+    missing = pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+    neutral = {"OBS_STATUS": "A", "CONF_STATUS": "F", "LOC_PAGE": missing, "LOC_LINE": missing.copy()}
+    return pd.DataFrame({col: columns.get(col, neutral.get(col, "")) for col in PARSED_COLUMNS}, index=pd.RangeIndex(n))
+
+
+def _read_rows(
+    cols: dict[str, _Column], columns: dict[str, int], numbers: np.ndarray, sheet: str, facts: dict[str, Any]
+) -> pd.DataFrame:
+    """The parsed rows of the data rows (their columns ``cols``, row numbers ``numbers``)."""
+    n = len(numbers)
+    convention, rule, mixed_note = _decimal_convention(cols["OBS_VALUE"], numbers, facts.get("delimiter"))
+    facts["decimal_separator"] = convention
+    facts["decimal_rule"] = rule
+
+    # The row's problems, in the order of its PARSE_ERROR: (rows that have it, its text or texts).
+    problems: list[tuple[np.ndarray, Any]] = []
+    for canonical, col in columns.items():
+        formula = cols[canonical].formula
+        if formula.any():
+            texts = np.full(n, "", dtype=object)
+            for i in np.flatnonzero(formula):
+                texts[i] = (
+                    f"{canonical} (cell {_column_letter(col)}{numbers[i]}) holds the formula "
+                    f"'{cols[canonical].formulas[i]}' with no saved result; "
+                    "open the file in Excel or LibreOffice, let it calculate and save it again"
+                )
+            problems.append((formula, texts))
+    text = {canonical: column.texts() for canonical, column in cols.items()}
+    for canonical in ("REF_AREA", "TIME_PERIOD", "MEASURE", "UNIT_MEASURE"):
+        problems.append(((text[canonical] == "") & ~cols[canonical].formula, f"{canonical} is blank"))
+    value_col = cols["OBS_VALUE"]
+    read = value_col.each(lambda raw: _value_of(raw, convention, mixed_note))
+    value_problem = value_col.rows([p for _, p in read])
+    problems.append(((value_problem != "") & ~value_col.formula, value_problem))
+    codes: dict[str, Any] = {"SEX": "", "AGE": "", "DISAGGREGATION": "", "OBS_STATUS": "A"}
+    for canonical, fn in (("SEX", _sex), ("AGE", _age), ("DISAGGREGATION", _disaggregation), ("OBS_STATUS", _status)):
+        if canonical in cols:
+            coded = [fn(_as_text(raw)) for raw in cols[canonical].uniques]
+            codes[canonical] = cols[canonical].rows([c or codes[canonical] for c, _ in coded])
+            problem = cols[canonical].rows([p for _, p in coded])
+            problems.append((problem != "", problem))
+
+    failed = np.zeros(n, dtype=bool)
+    for rows, _ in problems:
+        failed |= rows
+    errors = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(failed):
+        errors[i] = "; ".join(p if isinstance(p, str) else p[i] for rows, p in problems if rows[i])
+    value = value_col.rows([np.nan if v is None else v for v, _ in read], dtype=np.float64)
+    value[failed] = np.nan
+
+    facts["comments"] = []
+    if "COMMENT" in cols:
+        has = text["COMMENT"] != ""
+        facts["comments"] = [
+            {"row": r, "comment": c} for r, c in zip(numbers[has].tolist(), text["COMMENT"][has].tolist())
+        ]
+    units = cols["UNIT_MEASURE"]
+    return _rows_frame(
+        n,
+        {
+            "MEASURE": cols["MEASURE"].rows([t.upper() for t in cols["MEASURE"].each(_as_text)]),
+            "AREA_RAW": text["REF_AREA"],
+            "TIME_PERIOD_RAW": text["TIME_PERIOD"],
+            "OBS_VALUE": value,
+            "VALUE_RAW": text["OBS_VALUE"],
+            "UNIT_MEASURE": units.rows([_unit(t) if t else "" for t in units.each(_as_text)]),
+            **codes,
+            "LOC_SHEET": sheet,
+            "LOC_ROW": pd.array(numbers, dtype="Int64"),
+            "PARSE_ERROR": errors,
+        },
+    )
+
+
 # --------------------------------------------------------------------------- main
 
 
 def parse(path: Path) -> ParseResult:
     """Parse one file of the generic observations template (XLSX or CSV)."""
-    path = Path(path)
+    with gc_paused():  # a list per record, no reference cycles: see limits.gc_paused
+        return _parse(Path(path))
+
+
+def _parse(path: Path) -> ParseResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -692,7 +913,7 @@ def parse(path: Path) -> ParseResult:
         grid = _grid_from_csv(path, data, facts)
         where_prefix = ""
 
-    if all(_is_blank(cells) for _, cells in grid):
+    if all(grid.blank(i) for i in range(len(grid.rows))):
         what = f"the sheet '{sheet}' is empty" if sheet else "the file is empty (only blank lines)"
         raise SourceFileError(path, what + " (no header row, no data).", hint=TEMPLATE_HINT, code="file_empty")
 
@@ -700,9 +921,9 @@ def parse(path: Path) -> ParseResult:
     if pos is None:
         best_pos, best_count, best_found = best
         if best_count >= 2:
-            row_number, cells = grid[best_pos]
+            row_number, values = int(grid.numbers[best_pos]), grid.rows[best_pos]
             missing = [c for c in REQUIRED_COLUMNS if c not in best_found]
-            found = [_as_text(c.value) for c in cells if _as_text(c.value)]
+            found = [_as_text(v) for v in values if _as_text(v)]
             raise SourceFileError(
                 path,
                 f"the required column(s) {', '.join(missing)} are missing. The header row has: "
@@ -722,12 +943,12 @@ def parse(path: Path) -> ParseResult:
             params={"rows": HEADER_SEARCH_ROWS, "sheet": sheet, "sheets": ", ".join(facts.get("sheets", []))},
         )
 
-    header_row, header_cells = grid[pos]
+    header_row, header = int(grid.numbers[pos]), grid.rows[pos]
     # The same column given twice (e.g. PAIS and REF_AREA) is an error: which one is meant?
     seen: dict[str, int] = {}
     extra: list[str] = []
-    for col, cell in enumerate(header_cells):
-        text = _as_text(cell.value)
+    for col, value in enumerate(header):
+        text = _as_text(value)
         if not text:
             continue
         canonical = _ALIAS_INDEX.get(header_key(text))
@@ -736,30 +957,39 @@ def parse(path: Path) -> ParseResult:
         elif canonical in seen:
             raise SourceFileError(
                 path,
-                f"the columns '{_as_text(header_cells[seen[canonical]].value)}' ({_column_letter(seen[canonical])}) "
+                f"the columns '{_as_text(header[seen[canonical]])}' ({_column_letter(seen[canonical])}) "
                 f"and '{text}' ({_column_letter(col)}) both stand for {canonical}.",
                 where=f"{where_prefix}row {header_row}",
                 hint="Keep one of them, or rename the other.",
                 code="file_duplicate_column",
-                params={"first": _as_text(header_cells[seen[canonical]].value), "second": text, "column": canonical},
+                params={"first": _as_text(header[seen[canonical]]), "second": text, "column": canonical},
             )
         else:
             seen[canonical] = col
     facts["header_row"] = header_row
-    facts["columns"] = {c: _as_text(header_cells[i].value) for c, i in sorted(columns.items(), key=lambda x: x[1])}
+    facts["columns"] = {c: _as_text(header[i]) for c, i in sorted(columns.items(), key=lambda x: x[1])}
     facts["extra_columns"] = extra
 
-    body = grid[pos + 1 :]
-    width = max(i for i, c in enumerate(header_cells) if _as_text(c.value)) + 1  # the table's columns
-    for n, cells in body:
-        facts.setdefault("outside_cells", []).extend(
-            f"{_column_letter(i)}{n}" for i in range(width, len(cells)) if not _is_blank(cells[i : i + 1])
+    body = range(pos + 1, len(grid.rows))
+    width = max(i for i, v in enumerate(header) if _as_text(v)) + 1  # the table's columns
+    outside = facts.setdefault("outside_cells", [])
+    for i in [i for i in body if len(grid.rows[i]) > width]:
+        n = grid.numbers[i]
+        outside.extend(
+            f"{_column_letter(c)}{n}" for c in range(width, len(grid.rows[i])) if not grid.blank(i, c + 1, c)
         )
-    data_rows = [(n, cells) for n, cells in body if not _is_blank(cells[:width])]
+    # A row is blank when its template columns are (few are) and then its other columns too.
+    cols = _columns(grid, body, columns)
+    empty = np.ones(len(body), dtype=bool)
+    for column in cols.values():
+        empty &= (column.texts() == "") & ~column.formula
+    keep = np.ones(len(body), dtype=bool)
+    keep[[j for j in np.flatnonzero(empty) if grid.blank(body[j], width)]] = False
+    numbers = grid.numbers[body.start : body.stop][keep]
     facts["blank_rows"] = (
-        len(body) - len(data_rows) + sum(count for n, count in facts.pop("blank_runs", []) if n > header_row)
+        len(body) - len(numbers) + sum(count for n, count in facts.pop("blank_runs", []) if n > header_row)
     )
-    if not data_rows:
+    if not len(numbers):
         raise SourceFileError(
             path,
             f"the file has a header row (row {header_row}) but no data rows below it.",
@@ -767,118 +997,8 @@ def parse(path: Path) -> ParseResult:
             hint="Fill in one row per observation below the header.",
             code="file_header_only",
         )
-
-    def cell_of(cells: list[_Cell], canonical: str) -> _Cell:
-        col = columns.get(canonical)
-        if col is None or col >= len(cells):
-            return _Cell(None)
-        return cells[col]
-
-    # Decimal convention from the unambiguous text values of OBS_VALUE.
-    evidence: dict[str, int] = {}
-    for n, cells in data_rows:
-        value = cell_of(cells, "OBS_VALUE").value
-        if isinstance(value, str):
-            _, _, dec = _number_shape(value)
-            if dec and dec not in evidence:
-                evidence[dec] = n
-    if len(evidence) == 1:
-        convention, rule = next(iter(evidence)), "cells"
-    elif len(evidence) == 2:
-        convention, rule = None, "mixed"
-    elif facts.get("delimiter") == ";":
-        convention, rule = ",", "delimiter"
-    else:
-        convention, rule = None, "unknown"
-    facts["decimal_separator"] = convention
-    facts["decimal_rule"] = rule
-    if rule == "mixed":
-        mixed_note = (
-            f"The file uses both decimal commas (e.g. row {evidence[',']}) and decimal points "
-            f"(e.g. row {evidence['.']}), so its convention is unknown."
-        )
-    else:
-        mixed_note = "Nothing else in the file shows whether it uses a decimal point or a decimal comma."
-
-    comments: list[dict[str, Any]] = []
-    out: list[dict[str, Any]] = []
-    for row_number, cells in data_rows:
-        errors: list[str] = []
-        text: dict[str, str] = {}
-        for canonical in columns:
-            cell = cell_of(cells, canonical)
-            if cell.formula is not None:
-                ref = f"{_column_letter(columns[canonical])}{row_number}"
-                errors.append(
-                    f"{canonical} (cell {ref}) holds the formula '{cell.formula}' with no saved result; "
-                    "open the file in Excel or LibreOffice, let it calculate and save it again"
-                )
-            text[canonical] = _as_text(cell.value)
-
-        for canonical in ("REF_AREA", "TIME_PERIOD", "MEASURE", "UNIT_MEASURE"):
-            if not text[canonical] and cell_of(cells, canonical).formula is None:
-                errors.append(f"{canonical} is blank")
-
-        value: float | None = None
-        value_cell = cell_of(cells, "OBS_VALUE")
-        raw = value_cell.value
-        if value_cell.formula is None:
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                errors.append("OBS_VALUE is blank")
-            elif isinstance(raw, bool):
-                errors.append(f"OBS_VALUE {_as_text(raw)} is a true/false cell, not a number")
-            elif isinstance(raw, (int, float)):
-                value = float(raw)
-                if value != value or value in (float("inf"), float("-inf")):
-                    value = None
-                    errors.append(f"OBS_VALUE {raw} is not a finite number")
-            elif isinstance(raw, (dt.datetime, dt.date, dt.time)):
-                errors.append(f"OBS_VALUE is a date ({_as_text(raw)}), not a number: format the cell as a number")
-            else:
-                value, problem = _read_number(str(raw), convention, mixed_note)
-                if problem:
-                    errors.append(problem)
-
-        sex = age = disagg = status = ""
-        if "SEX" in columns:
-            sex, problem = _sex(text["SEX"])
-            if problem:
-                errors.append(problem)
-        if "AGE" in columns:
-            age, problem = _age(text["AGE"])
-            if problem:
-                errors.append(problem)
-        if "DISAGGREGATION" in columns:
-            disagg, problem = _disaggregation(text["DISAGGREGATION"])
-            if problem:
-                errors.append(problem)
-        if "OBS_STATUS" in columns:
-            status, problem = _status(text["OBS_STATUS"])
-            if problem:
-                errors.append(problem)
-        if "COMMENT" in columns and text["COMMENT"]:
-            comments.append({"row": row_number, "comment": text["COMMENT"]})
-
-        out.append(
-            {
-                "MEASURE": text["MEASURE"].upper(),
-                "AREA_RAW": text["REF_AREA"],
-                "TIME_PERIOD_RAW": text["TIME_PERIOD"],
-                "OBS_VALUE": value if not errors else None,
-                "VALUE_RAW": _as_text(raw),
-                "UNIT_MEASURE": _unit(text["UNIT_MEASURE"]) if text["UNIT_MEASURE"] else "",
-                "OBS_STATUS": status,
-                "SEX": sex,
-                "AGE": age,
-                "DISAGGREGATION": disagg,
-                "NATURE": "",
-                "LOC_SHEET": sheet,
-                "LOC_ROW": row_number,
-                "PARSE_ERROR": "; ".join(errors),
-            }
-        )
-
-    rows = make_rows(out)
-    facts["comments"] = comments
+    if not keep.all():
+        cols = {canonical: column.select(keep) for canonical, column in cols.items()}
+    rows = _read_rows(cols, columns, numbers, sheet, facts)
     facts["rows_with_errors"] = int((rows["PARSE_ERROR"] != "").sum())
-    return ParseResult(rows=rows, rows_read=len(data_rows), facts=facts)
+    return ParseResult(rows=rows, rows_read=len(rows), facts=facts)

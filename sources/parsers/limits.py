@@ -11,6 +11,7 @@ make a reader hang or eat the machine's memory. The limits are data
   content type) is refused; external links and hidden sheets are returned, so that the
   report names them;
 * :func:`check_cells`: rows, columns and cell length of a grid being read;
+* :func:`read_records`: the records of a CSV text, checked against the limits while read;
 * :func:`check_pages`: pages of a PDF;
 * :func:`parse_deadline`: wall-time limit on one parse (a ``SIGALRM`` timer, when the
   parse runs in the main thread of its process; elsewhere the size limits still hold).
@@ -19,7 +20,9 @@ make a reader hang or eat the machine's memory. The limits are data
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import itertools
 import re
 import signal
 import threading
@@ -203,6 +206,37 @@ def used_rows(path: Path, ws: Any, min_row: int, max_col: int) -> list[int]:
     return rows
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a reader builds many small objects (a list
+    per CSV record): its passes over them would cost more than the reading. What a reader
+    builds holds no reference cycles; reference counting frees it as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_CHUNK_RECORDS = 4096  # records read between two checks of the limits
+
+
+def _check_records(path: Path, chunk: list[list[str]], first: int, cells: int, rows: dict[str, Any]) -> int:
+    """Refuse the first record of ``chunk`` (record number ``first + 1`` on) that is too wide
+    or brings the cells read over the limit; returns the cells read with ``chunk``."""
+    total = cells + sum(map(len, chunk))
+    if total > rows["max_cells"] or max(map(len, chunk), default=0) > rows["max_columns"]:
+        for number, record in enumerate(chunk, start=first + 1):
+            cells += len(record)
+            if len(record) > rows["max_columns"]:
+                check_cells(path, columns=len(record), where=f"row {number}")
+            if cells > rows["max_cells"]:
+                check_cells(path, cells=cells, where=f"row {number}")
+    return total
+
+
 def read_records(
     path: Path,
     text: str,
@@ -212,28 +246,35 @@ def read_records(
     hint: str = "Save the table again as CSV from the spreadsheet program.",
 ) -> list[list[str]]:
     """The CSV records of ``text`` (at most ``limit``), within the limits on columns, cells
-    and cell length; a record too wide, too many cells or a cell too long refuses the file."""
+    and cell length; a record too wide, too many cells or a cell too long refuses the file.
+
+    The records are read a few thousand at a time and checked in reading order before
+    more are read, so a file over a limit is refused after at most one such chunk.
+    """
     rows = load_limits()["rows"]
     csv.field_size_limit(int(rows["max_cell_characters"]))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[list[str]] = []
     cells = 0
-    try:
-        for record in reader:
-            cells += len(record)
-            if len(record) > rows["max_columns"]:
-                check_cells(path, columns=len(record), where=f"row {len(records) + 1}")
-            if cells > rows["max_cells"]:
-                check_cells(path, cells=cells, where=f"row {len(records) + 1}")
-            records.append(record)
-            if limit is not None and len(records) >= limit:
+    failure: csv.Error | None = None
+    with gc_paused():
+        while failure is None and (limit is None or len(records) < limit):
+            want = _CHUNK_RECORDS if limit is None else min(_CHUNK_RECORDS, limit - len(records))
+            chunk: list[list[str]] = []
+            try:
+                chunk.extend(itertools.islice(reader, want))  # keeps the records read before an error
+            except csv.Error as exc:
+                failure = exc
+            cells = _check_records(path, chunk, len(records), cells, rows)
+            records += chunk
+            if len(chunk) < want:
                 break
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
+    if failure is not None:
+        if "field larger than field limit" in str(failure):
             check_cells(path, longest=rows["max_cell_characters"] + 1, where=f"row {len(records) + 1}")
         raise SourceFileError(
             path,
-            f"the file is not a readable CSV ({exc}).",
+            f"the file is not a readable CSV ({failure}).",
             where=f"row {len(records) + 1}",
             hint=hint,
             code="file_unreadable",
