@@ -4,8 +4,9 @@ Printing the three languages' PDFs with Chromium is the slowest part of a build 
 A PDF is a function of the HTML page printed (before its contents list gets page numbers), the
 files it loads (``assets/``), the Chromium that prints it, the print settings and the code that
 prints and normalises it (``dashboards/report.py``): the key is the SHA-256 of all of them, so
-any change to the report's text, figures, styles, printing code or the browser prints it again. The cache lives in ``$CLAC_HOME/cache/report-pdf/`` (never in a published
-edition): ``<key>.pdf`` and ``<key>.json`` (the pages the chapters start on, and the PDF's
+any change to the report's text, figures, styles, printing code or the browser prints it again.
+The cache lives in :func:`warehouse.tables.cache_root` ``/report-pdf/`` (``$CLAC_HOME/cache``
+unless ``CLAC_CACHE_DIR`` says otherwise; never in a published edition): ``<key>.pdf`` and ``<key>.json`` (the pages the chapters start on, and the PDF's
 SHA-256, checked on every read; a damaged entry is ignored and printed again). Entries are
 written atomically (a temporary file, then a rename) and the oldest are removed beyond
 :data:`KEEP` pairs.
@@ -20,13 +21,13 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from warehouse.tables import clac_home
+from warehouse.tables import cache_root
 
 KEEP = 24
 
 
 def cache_dir() -> Path:
-    return clac_home() / "cache" / "report-pdf"
+    return cache_root() / "report-pdf"
 
 
 @lru_cache(maxsize=4)

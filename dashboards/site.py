@@ -83,6 +83,8 @@ class SiteManifest:
     pages: list[str] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
     charts: int = 0
+    #: Copied from a site built before from the same data and code (dashboards.site_cache).
+    reused: bool = False
 
     def total_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.out_dir.rglob("*") if p.is_file())

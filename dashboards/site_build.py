@@ -30,21 +30,53 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from dashboards import pages
+from dashboards import pages, site_cache
 from dashboards.data import load
 from dashboards.i18n import LANGUAGES
 from dashboards.site import Builder, SiteManifest, copy_assets
 
 
 def build_site(
-    con, out_dir: Path, *, allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"), audience: str = "secretariat"
+    con,
+    out_dir: Path,
+    *,
+    allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"),
+    audience: str = "secretariat",
+    cache_dir: Path | None = None,
 ) -> SiteManifest:
-    """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring."""
+    """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring.
+
+    ``cache_dir``: keep the built site there and, when the same data is built again by the same
+    code, copy it from there instead of writing it (:mod:`dashboards.site_cache`)."""
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
     out_dir = Path(out_dir)
     work = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    key = site_cache.site_key(data) if cache_dir is not None else None
+    kept = site_cache.restore(cache_dir, key, work) if key else None
+    if kept is not None:
+        manifest = SiteManifest(
+            out_dir, pages=kept["pages"], downloads=kept["downloads"], charts=kept["charts"], reused=True
+        )
+    else:
+        manifest = _write_site(data, work)
+        if key:
+            site_cache.store(
+                cache_dir, key, work, pages=manifest.pages, downloads=manifest.downloads, charts=manifest.charts
+            )
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(work, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    manifest.out_dir = out_dir
+    return manifest
+
+
+def _write_site(data, work: Path) -> SiteManifest:
+    """Render every page, chart and download of ``data`` into the empty folder ``work``."""
     builder = Builder(data, work)
     copy_assets(work)
     pages.write_downloads(builder)
@@ -57,11 +89,4 @@ def build_site(
         '<a href="en/index.html">English</a> · <a href="pt/index.html">Português</a></p></body></html>\n',
         encoding="utf-8",
     )
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(work, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    builder.manifest.out_dir = out_dir
     return builder.manifest

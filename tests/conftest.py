@@ -16,9 +16,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CLAC = [sys.executable, "-m", "pipelines"]
 
 
+#: Set for the session by :func:`shared_build_cache`: one cache of built sites and printed PDFs
+#: for every home, so that a test building data another test built already copies its site
+#: instead of rendering it again (dashboards/site_cache.py, dashboards/print_cache.py).
+SHARED_CACHE: list[Path] = []
+
+
 def clac_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAC_", "DAGSTER_"))}
     env["CLAC_HOME"] = str(home)
+    if SHARED_CACHE:
+        env["CLAC_CACHE_DIR"] = str(SHARED_CACHE[0])
     env["DAGSTER_HOME"] = str(home / "dagster_home")
     env["CLAC_OUTPUTS"] = str(home / "build")
     env["COLUMNS"] = "200"
@@ -67,6 +75,18 @@ def shared_home(tmp_path_factory, name: str, make: Callable[[Path], object]) -> 
                 raise
             ready.touch()
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_build_cache(tmp_path_factory) -> Path:
+    """The cache every ``clac`` the tests start shares (see :data:`SHARED_CACHE`); one for all
+    pytest-xdist workers of the session. Entries are keyed by everything they are made from, and
+    written atomically, so workers can share them."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    SHARED_CACHE[:] = [base / "build_cache"]
+    return SHARED_CACHE[0]
 
 
 @pytest.fixture(scope="session")

@@ -204,10 +204,13 @@ def members_site(warehouse_copy, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("members") / "site"
     con = duckdb.connect(str(warehouse_copy), read_only=True)
-    try:
-        build_site(con, out, allowed_sharing=("CLEAR", "GREEN"), audience="members")
+    try:  # kept in a cache, for test_an_unchanged_site_is_copied_from_the_cache
+        manifest = build_site(
+            con, out, allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=out.parent / "cache"
+        )
     finally:
         con.close()
+    assert not manifest.reused
     return out
 
 
@@ -291,6 +294,45 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
         text = (site / "en" / rel).read_text(encoding="utf-8")
         assert "No figures have been prepared for this section yet" in text, rel
         assert "marts." not in text, f"{rel}: names a warehouse table"
+
+
+def _tree(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def test_an_unchanged_site_is_copied_from_the_cache(warehouse_copy, members_site, tmp_path, monkeypatch):
+    """The same data and code: the site kept by members_site comes back byte for byte, without
+    rendering (a renderer that fails shows it is not called). Other data (another audience's
+    filter) or a damaged entry: rendered again."""
+    from dashboards import pages
+    from dashboards.site_build import build_site
+
+    cache = members_site.parent / "cache"
+    (entry,) = [p for p in cache.iterdir() if not p.name.startswith(".")]
+
+    def not_rendered(*args, **kwargs):
+        raise RuntimeError("rendered")
+
+    monkeypatch.setattr(pages, "write_downloads", not_rendered)
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        again = build_site(
+            con, tmp_path / "again", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
+        )
+        assert again.reused and _tree(tmp_path / "again") == _tree(members_site)
+        assert again.pages and again.charts > 0
+        with pytest.raises(RuntimeError, match="rendered"):  # public: other rows, another key
+            build_site(con, tmp_path / "public", allowed_sharing=("CLEAR",), audience="public", cache_dir=cache)
+        kept = entry / "files" / "en" / "index.html"
+        kept.write_bytes(kept.read_bytes().replace(b"</body>", b"<p>changed</p></body>"))
+        with pytest.raises(RuntimeError, match="rendered"):
+            build_site(
+                con, tmp_path / "damaged", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
+            )
+    finally:
+        con.close()
+    assert not entry.exists(), "a damaged entry is removed"
+    assert not (tmp_path / "damaged").exists(), "nothing published from a damaged entry"
 
 
 def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tmp_path):

@@ -14,6 +14,7 @@ from dashboards import print_cache
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAC_HOME", str(tmp_path))
+    monkeypatch.delenv("CLAC_CACHE_DIR", raising=False)  # the default: $CLAC_HOME/cache
     return tmp_path
 
 

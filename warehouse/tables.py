@@ -188,6 +188,12 @@ def clac_home() -> Path:
     return Path(os.environ.get("CLAC_HOME", PROJECT_ROOT / "var")).resolve()
 
 
+def cache_root() -> Path:
+    """Where builds keep what they can reuse (printed PDFs, built sites): ``CLAC_CACHE_DIR``,
+    default ``$CLAC_HOME/cache``. Never part of a published edition."""
+    return Path(os.environ.get("CLAC_CACHE_DIR") or clac_home() / "cache").resolve()
+
+
 def warehouse_path() -> Path:
     default = clac_home() / "warehouse.duckdb"
     return Path(os.environ.get("CLAC_WAREHOUSE", default)).resolve()

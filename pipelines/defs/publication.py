@@ -92,7 +92,9 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     audience = warehouse.audience
     out = wh.output_dir() / "site"
     with warehouse.connect(read_only=True) as con:
-        manifest = build_site(con, out, allowed_sharing=AUDIENCES[audience], audience=audience)
+        manifest = build_site(
+            con, out, allowed_sharing=AUDIENCES[audience], audience=audience, cache_dir=wh.cache_root() / "site"
+        )
     total = manifest.total_bytes()
     largest = max((out / p).stat().st_size for p in manifest.pages) if manifest.pages else 0
     yield dg.MaterializeResult(
@@ -101,6 +103,7 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "path": dg.MetadataValue.path(_live_path("site")),
             "pages": len(manifest.pages),
             "charts": manifest.charts,
+            "reused_unchanged_site": manifest.reused,
             "total_bytes": total,
             "largest_page_bytes": largest,
             "audience": audience,
