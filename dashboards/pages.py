@@ -55,7 +55,9 @@ def write_downloads(builder: Builder) -> None:
             members[f"indicators/{ind.id}.csv"] = payload
     from dashboards.sdmx.publish import write_sdmx
 
-    for rel, payload in write_sdmx(data, out).items():  # downloads/sdmx/ and the REST layout sdmx/
+    for rel, payload in write_sdmx(
+        data, out, cache_dir=builder.cache_dir, reused=builder.manifest.reused_parts
+    ).items():  # downloads/sdmx/ and the REST layout sdmx/
         if rel.startswith("downloads/sdmx/"):
             builder.manifest.downloads.append(rel)
             members[rel.removeprefix("downloads/")] = payload

@@ -83,8 +83,8 @@ class SiteManifest:
     pages: list[str] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
     charts: int = 0
-    #: Copied from a site built before from the same data and code (dashboards.site_cache).
-    reused: bool = False
+    #: Parts copied from a build of the same tables by the same code (dashboards.site_cache).
+    reused_parts: list[str] = field(default_factory=list)
 
     def total_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.out_dir.rglob("*") if p.is_file())
@@ -336,9 +336,10 @@ def location_label(code: str, t: Translator) -> str:
 
 
 class Builder:
-    def __init__(self, data: SiteData, out_dir: Path):
+    def __init__(self, data: SiteData, out_dir: Path, *, cache_dir: Path | None = None):
         self.data = data
         self.out_dir = out_dir
+        self.cache_dir = cache_dir  # where slow parts are kept (dashboards.site_cache); None: not kept
         self.env = environment()
         self.provenance = Provenance(data)
         self.manifest = SiteManifest(out_dir)

@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from dashboards import pages, site_cache
+from dashboards import pages
 from dashboards.data import load
 from dashboards.i18n import LANGUAGES
 from dashboards.site import Builder, SiteManifest, copy_assets
@@ -46,38 +46,14 @@ def build_site(
 ) -> SiteManifest:
     """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring.
 
-    ``cache_dir``: keep the built site there and, when the same data is built again by the same
-    code, copy it from there instead of writing it (:mod:`dashboards.site_cache`)."""
+    ``cache_dir``: keep the slow parts there (the SDMX files) and copy them from there when the
+    tables they are made from did not change (:mod:`dashboards.site_cache`)."""
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
     out_dir = Path(out_dir)
     work = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    key = site_cache.site_key(data) if cache_dir is not None else None
-    kept = site_cache.restore(cache_dir, key, work) if key else None
-    if kept is not None:
-        manifest = SiteManifest(
-            out_dir, pages=kept["pages"], downloads=kept["downloads"], charts=kept["charts"], reused=True
-        )
-    else:
-        manifest = _write_site(data, work)
-        if key:
-            site_cache.store(
-                cache_dir, key, work, pages=manifest.pages, downloads=manifest.downloads, charts=manifest.charts
-            )
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(work, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    manifest.out_dir = out_dir
-    return manifest
-
-
-def _write_site(data, work: Path) -> SiteManifest:
-    """Render every page, chart and download of ``data`` into the empty folder ``work``."""
-    builder = Builder(data, work)
+    builder = Builder(data, work, cache_dir=cache_dir)
     copy_assets(work)
     pages.write_downloads(builder)
     for lang in LANGUAGES:
@@ -89,4 +65,11 @@ def _write_site(data, work: Path) -> SiteManifest:
         '<a href="en/index.html">English</a> · <a href="pt/index.html">Português</a></p></body></html>\n',
         encoding="utf-8",
     )
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(work, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    builder.manifest.out_dir = out_dir
     return builder.manifest

@@ -1,29 +1,33 @@
-"""Built sites kept by what they were built from, so that a build whose published data did not
-change copies the site it made before instead of writing its 600 files again.
+"""Parts of the site kept by what they were made from, so that a build whose inputs to that
+part did not change copies the files it made before instead of making them again.
 
-A site is a function of what :func:`dashboards.data.load` read from the warehouse for one
-audience (:class:`~dashboards.data.SiteData`), of the code and catalogues that render it
-(every file under ``dashboards/``, ``indicators/``, ``governance/``, ``sources/`` and
-``warehouse/``) and of the installed libraries (plotly, sdmx1, jinja2 … by version): the key
-is the SHA-256 of all of them (:func:`site_key`). The site itself never reads the clock (the
-same warehouse gives the same bytes), so a hit gives exactly the bytes a new build would write.
+Used for the SDMX files (:func:`dashboards.sdmx.publish.write_sdmx`), the slowest part of the
+site: they are a function of a few tables of :class:`~dashboards.data.SiteData` (indicator
+values, observations, areas, sources, the registry), which a quarterly workbook or a run that
+only adds validation history leaves unchanged. (The whole site is not kept: its data-quality
+page shows every run's validation history, so no two runs give the same site.)
+
+A part's key (:func:`part_key`) is the SHA-256 of the named fields of the ``SiteData``, of the
+code and catalogues that render it (every file under ``dashboards/``, ``indicators/``,
+``governance/``, ``sources/`` and ``warehouse/``) and of the installed libraries (sdmx1,
+pandas … by version). Nothing in the site reads the clock, so a kept part is exactly the
+bytes that would be made again.
 
 The cache lives in :func:`warehouse.tables.cache_root` ``/site/<key>/`` (never in a published
-edition): ``files/`` (the site) and ``manifest.json`` (pages, downloads, charts and every
-file's SHA-256, checked on every copy; a damaged entry is dropped and the site built again).
-An entry is written to a temporary folder and renamed into place; the oldest are removed
-beyond :data:`KEEP`. Data that cannot be fingerprinted (an object with no stable text) is
-never cached: :func:`site_key` gives None and the site is built.
+edition): ``files/`` and ``manifest.json`` (every file's SHA-256, checked on every read; a
+damaged entry is removed and the part made again). An entry is written to a temporary folder
+and renamed into place; the oldest are removed beyond :data:`KEEP`. Data that cannot be
+fingerprinted (an object with no stable text) is never kept: :func:`part_key` gives None.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +37,7 @@ import pandas as pd
 
 from warehouse.tables import PROJECT_ROOT
 
-#: Entries kept: the three audiences' editions of the current and the previous data.
+#: Entries kept: a part of the three audiences' editions, for the current and the previous data.
 KEEP = 6
 
 #: The project folders whose files render the site (templates, translations, catalogues, code).
@@ -102,67 +106,50 @@ def rendering_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def site_key(data: Any) -> str | None:
-    """The SHA-256 of everything the site of ``data`` (a :class:`~dashboards.data.SiteData`)
-    is made from; None when part of it has no stable text (then the site is not cached)."""
+def part_key(data: Any, fields: Iterable[str]) -> str | None:
+    """The SHA-256 of the ``fields`` of ``data`` (a :class:`~dashboards.data.SiteData`) and of
+    the rendering code; None when one of them has no stable text (then nothing is kept)."""
     digest = hashlib.sha256()
     _update(digest, rendering_fingerprint().encode())
     try:
-        for spec in dataclasses.fields(data):
-            _update(digest, spec.name.encode())
-            _value_digest(digest, getattr(data, spec.name))
+        for name in sorted(fields):
+            _update(digest, name.encode())
+            _value_digest(digest, getattr(data, name))
     except Unstable:
         return None
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def restore(folder: Path, key: str, work: Path) -> dict[str, Any] | None:
-    """Copy the site kept under ``key`` into the empty folder ``work`` and return its manifest
-    (pages, downloads, charts), or None when there is none or it is damaged (then ``work`` is
-    emptied again and the damaged entry removed)."""
+def lookup(folder: Path, key: str) -> dict[str, bytes] | None:
+    """The files kept under ``key`` (relative path -> bytes), or None when there are none or
+    they are damaged (then the entry is removed)."""
     entry = folder / key
     try:
         manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
-        files: dict[str, str] = manifest["files"]
-        for name, sha in files.items():
-            target = work / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(entry / "files" / name, target)
-            if _sha256(target) != sha:
-                raise ValueError(f"{name} differs from the file kept")
+        files = {name: (entry / "files" / name).read_bytes() for name in manifest["files"]}
+        if any(hashlib.sha256(data).hexdigest() != manifest["files"][name] for name, data in files.items()):
+            raise ValueError("a kept file differs from its manifest")
     except (OSError, ValueError, KeyError, TypeError):
-        for child in work.iterdir():
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         shutil.rmtree(entry, ignore_errors=True)
         return None
     os.utime(entry)  # recently used: kept longest
-    return {k: manifest[k] for k in ("pages", "downloads", "charts")}
+    return files
 
 
-def store(folder: Path, key: str, site: Path, *, pages: list[str], downloads: list[str], charts: int) -> None:
-    """Keep the built site ``site`` under ``key`` (a copy; the site is published as it is)."""
+def store(folder: Path, key: str, files: dict[str, bytes]) -> None:
+    """Keep ``files`` (relative path -> bytes) under ``key``."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        shutil.copytree(site, tmp / "files", symlinks=True)
-        files = {
-            p.relative_to(tmp / "files").as_posix(): _sha256(p)
-            for p in sorted((tmp / "files").rglob("*"))
-            if p.is_file()
-        }
-        manifest = {"pages": pages, "downloads": downloads, "charts": charts, "files": files}
+        for name, data in files.items():
+            path = tmp / "files" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        manifest = {"files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(tmp, folder / key)
-    except OSError:  # another build kept the same site first, or the disk is full: not kept
+    except OSError:  # another build kept the same part first, or the disk is full: not kept
         shutil.rmtree(tmp, ignore_errors=True)
         return
     entries = sorted(
@@ -172,6 +159,6 @@ def store(folder: Path, key: str, site: Path, *, pages: list[str], downloads: li
     )
     for old in entries[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
-    for stale in folder.glob(".*.tmp"):  # left by a build that was killed while keeping its site
+    for stale in folder.glob(".*.tmp"):  # left by a build that was killed while keeping a part
         if stale.stat().st_mtime < time.time() - 3600:
             shutil.rmtree(stale, ignore_errors=True)

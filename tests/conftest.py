@@ -16,9 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CLAC = [sys.executable, "-m", "pipelines"]
 
 
-#: Set for the session by :func:`shared_build_cache`: one cache of built sites and printed PDFs
-#: for every home, so that a test building data another test built already copies its site
-#: instead of rendering it again (dashboards/site_cache.py, dashboards/print_cache.py).
+#: Set for the session by :func:`shared_build_cache`: one cache of site parts and printed PDFs
+#: for every home, so that a test building data another test built already copies its SDMX files
+#: and PDFs instead of making them again (dashboards/site_cache.py, dashboards/print_cache.py).
 SHARED_CACHE: list[Path] = []
 
 

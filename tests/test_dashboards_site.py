@@ -204,13 +204,13 @@ def members_site(warehouse_copy, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("members") / "site"
     con = duckdb.connect(str(warehouse_copy), read_only=True)
-    try:  # kept in a cache, for test_an_unchanged_site_is_copied_from_the_cache
+    try:  # parts kept in a cache, for test_unchanged_sdmx_files_are_copied_from_the_cache
         manifest = build_site(
             con, out, allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=out.parent / "cache"
         )
     finally:
         con.close()
-    assert not manifest.reused
+    assert manifest.reused_parts == []
     return out
 
 
@@ -296,36 +296,35 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
         assert "marts." not in text, f"{rel}: names a warehouse table"
 
 
-def _tree(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-
-
-def test_an_unchanged_site_is_copied_from_the_cache(warehouse_copy, members_site, tmp_path, monkeypatch):
-    """The same data and code: the site kept by members_site comes back byte for byte, without
-    rendering (a renderer that fails shows it is not called). Other data (another audience's
-    filter) or a damaged entry: rendered again."""
-    from dashboards import pages
+def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_site, tmp_path, monkeypatch):
+    """The same tables and code: the SDMX files kept by members_site come back byte for byte,
+    without being made (a maker that fails shows it is not called); another audience's rows or
+    a damaged entry: made again."""
+    from dashboards.sdmx import publish
     from dashboards.site_build import build_site
 
     cache = members_site.parent / "cache"
     (entry,) = [p for p in cache.iterdir() if not p.name.startswith(".")]
 
-    def not_rendered(*args, **kwargs):
-        raise RuntimeError("rendered")
+    def not_made(data):
+        raise RuntimeError("made again")
 
-    monkeypatch.setattr(pages, "write_downloads", not_rendered)
+    monkeypatch.setattr(publish, "sdmx_files", not_made)
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
         again = build_site(
             con, tmp_path / "again", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
         )
-        assert again.reused and _tree(tmp_path / "again") == _tree(members_site)
-        assert again.pages and again.charts > 0
-        with pytest.raises(RuntimeError, match="rendered"):  # public: other rows, another key
+        assert again.reused_parts == ["sdmx"]
+        sdmx = sorted(p.relative_to(members_site) for p in members_site.rglob("*") if "sdmx" in p.parts and p.is_file())
+        assert len(sdmx) > 4
+        for rel in sdmx:
+            assert (tmp_path / "again" / rel).read_bytes() == (members_site / rel).read_bytes(), rel
+        with pytest.raises(RuntimeError, match="made again"):  # public: other rows, another key
             build_site(con, tmp_path / "public", allowed_sharing=("CLEAR",), audience="public", cache_dir=cache)
-        kept = entry / "files" / "en" / "index.html"
-        kept.write_bytes(kept.read_bytes().replace(b"</body>", b"<p>changed</p></body>"))
-        with pytest.raises(RuntimeError, match="rendered"):
+        kept = next(p for p in (entry / "files").rglob("*.xml"))
+        kept.write_bytes(kept.read_bytes() + b" ")
+        with pytest.raises(RuntimeError, match="made again"):
             build_site(
                 con, tmp_path / "damaged", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
             )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dashboards import site_cache
 from dashboards.sdmx import messages, structure
 
 #: Content type of each REST resource (the first path segment under sdmx/).
@@ -84,9 +85,25 @@ def sdmx_files(data) -> dict[str, bytes]:
     return files
 
 
-def write_sdmx(data, out_dir: Path) -> dict[str, bytes]:
-    """Write :func:`sdmx_files` under ``out_dir``; returns them (for the all-data zip)."""
-    files = sdmx_files(data)
+#: What the SDMX files are made from: the fields of SiteData they read.
+SDMX_INPUTS = ("values", "observations", "registry", "areas", "sources", "allowed_sharing", "audience", "threshold")
+
+
+def write_sdmx(
+    data, out_dir: Path, *, cache_dir: Path | None = None, reused: list[str] | None = None
+) -> dict[str, bytes]:
+    """Write :func:`sdmx_files` under ``out_dir``; returns them (for the all-data zip).
+
+    ``cache_dir``: the files made from the same :data:`SDMX_INPUTS` before are copied from there
+    (:mod:`dashboards.site_cache`), and "sdmx" is added to ``reused``; else made and kept there."""
+    key = site_cache.part_key(data, SDMX_INPUTS) if cache_dir is not None else None
+    files = site_cache.lookup(cache_dir, key) if key else None
+    if files is not None and reused is not None:
+        reused.append("sdmx")
+    if files is None:
+        files = sdmx_files(data)
+        if key:
+            site_cache.store(cache_dir, key, files)
     for rel, payload in sorted(files.items()):
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)

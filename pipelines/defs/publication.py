@@ -103,7 +103,7 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "path": dg.MetadataValue.path(_live_path("site")),
             "pages": len(manifest.pages),
             "charts": manifest.charts,
-            "reused_unchanged_site": manifest.reused,
+            "reused_unchanged_parts": ", ".join(manifest.reused_parts) or "none",
             "total_bytes": total,
             "largest_page_bytes": largest,
             "audience": audience,
