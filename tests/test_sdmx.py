@@ -209,4 +209,8 @@ def test_sdmx1_client_against_clac_serve(built_home, published):
         assert _read_back(series, dims) == _expected(published.values, dims)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # seen once in a loaded CI run (2026-12-05); not this test's subject
+            server.kill()
+            server.wait(timeout=10)

@@ -189,7 +189,7 @@ def clac_home() -> Path:
 
 
 def cache_root() -> Path:
-    """Where builds keep what they can reuse (printed PDFs, built sites): ``CLAC_CACHE_DIR``,
+    """Where builds keep what they can reuse (printed PDFs, SDMX files): ``CLAC_CACHE_DIR``,
     default ``$CLAC_HOME/cache``. Never part of a published edition."""
     return Path(os.environ.get("CLAC_CACHE_DIR") or clac_home() / "cache").resolve()
 
