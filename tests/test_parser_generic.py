@@ -557,3 +557,118 @@ def test_xlsx_odd_cells(tmp_path):
     assert errors[4] == "" and _row(result, 4)["OBS_VALUE"] == 1234.5
     assert "REF_AREA is blank" in errors[5] and "TIME_PERIOD is blank" in errors[5]
     assert "UNIT_MEASURE is blank" in errors[5]
+
+
+# --------------------------------------------------------------------------- read by columns
+
+_PLAIN_HEADER = "REF_AREA;TIME_PERIOD;MEASURE;OBS_VALUE;UNIT_MEASURE;SEXO;EDAD"
+_PLAIN_ROWS = [
+    "BR;2022;PROSECUTIONS;12;NUMBER;Mujer;_T",
+    "AR;2023;PROSECUTIONS;1.234;NUMBER;Total;0-17",
+    "CL;2021;CONVICTIONS;1.234,5;NUMBER;Hombre;18+",
+]
+#: Plain CSVs (no quoting, so each record is one line) of the shapes a sender writes: title
+#: rows, blank lines, cells right of the table, blank and padded cells, CR LF, other delimiters.
+PLAIN_CSVS = {
+    "plain": "\n".join([_PLAIN_HEADER, *_PLAIN_ROWS]) + "\n",
+    "crlf": "\r\n".join([_PLAIN_HEADER, *_PLAIN_ROWS]) + "\r\n",
+    "title_rows": "Informe SYNTHETIC;;;;;;\n\n" + "\n".join([_PLAIN_HEADER, *_PLAIN_ROWS]),
+    "blank_lines": "\n".join([_PLAIN_HEADER, _PLAIN_ROWS[0], "", _PLAIN_ROWS[1], ";;;;;;", _PLAIN_ROWS[2], "", ""]),
+    "right_of_table": "\n".join(
+        [_PLAIN_HEADER + ";;", _PLAIN_ROWS[0] + ";;x", _PLAIN_ROWS[1] + "; ;", _PLAIN_ROWS[2] + ";y;z", ";;;;;;;w;"]
+    ),
+    "extra_columns": "\n".join(
+        [_PLAIN_HEADER + ";NOTA;OTRA", _PLAIN_ROWS[0] + ";n;", _PLAIN_ROWS[1] + ";;", ";;;;;;;;", ";;;;;;;;q"]
+    ),
+    "blank_cells": "\n".join([_PLAIN_HEADER, "BR;;PROSECUTIONS;;NUMBER;;", " ;2022; ;x;;F;", _PLAIN_ROWS[0]]),
+    "padded_words": "\n".join([_PLAIN_HEADER, " BR ; 2022 ;prosecutions; 12 %;número;mujer; 0-17 "]),
+    "comma": "\n".join([HEADER + ",SEX", "BR,2022,PROSECUTIONS,12,NUMBER,F", "AR,2022,PROSECUTIONS,3,NUMBER,M"]),
+    "tab": "\n".join([_PLAIN_HEADER.replace(";", "\t"), "BR\t2022\tPROSECUTIONS\t12\tNUMBER\tF\t_T"]),
+    "comments": "\n".join([_PLAIN_HEADER + ";COMENTARIO", _PLAIN_ROWS[0] + ";c", _PLAIN_ROWS[1] + ";"]),
+    "portuguese": "PAÍS;PERÍODO;MEDIDA;VALOR;UNIDADE;SEXO;IDADE\nBR;2022;PROSECUTIONS;5;NUMBER;Homem;_T\n",
+}
+
+
+def _parse_both_ways(path: Path, monkeypatch) -> tuple[object, object]:
+    def outcome():
+        try:
+            result = generic_table.parse(path)
+        except SourceFileError as error:
+            return str(error)
+        return result
+
+    by_columns = outcome()
+    monkeypatch.setattr(generic_table, "COLUMNAR_CSV", False)
+    by_records = outcome()
+    monkeypatch.setattr(generic_table, "COLUMNAR_CSV", True)
+    return by_columns, by_records
+
+
+def _assert_same_parse(by_columns, by_records, what: str) -> None:
+    assert type(by_columns) is type(by_records), what
+    if isinstance(by_records, str):
+        assert by_columns == by_records, what
+        return
+    pd.testing.assert_frame_equal(by_columns.rows, by_records.rows, obj=what)
+    assert (by_columns.rows_read, by_columns.facts) == (by_records.rows_read, by_records.facts), what
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_CSVS))
+def test_a_plain_csv_read_by_columns_gives_what_reading_record_by_record_gives(name, tmp_path, monkeypatch):
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(PLAIN_CSVS[name].encode("utf-8"))
+    text = PLAIN_CSVS[name]
+    delimiter = "\t" if name == "tab" else "," if name == "comma" else ";"
+    limits = generic_table.load_limits()["rows"]
+    assert generic_table._columnar_csv_grid(path, text, delimiter, limits) is not None, "not read by columns"
+    _assert_same_parse(*_parse_both_ways(path, monkeypatch), name)
+
+
+def test_every_csv_in_the_repository_parses_the_same_by_columns_and_record_by_record(monkeypatch):
+    """Bundled data, templates and test fixtures: whichever way a file is read (a quoted or
+    ragged file is always read record by record), the rows, facts and errors are the same."""
+    paths = [
+        p
+        for folder in (ROOT / "sources", ROOT / "tests" / "fixtures")
+        for p in sorted(folder.rglob("*"))
+        if p.suffix.lower() in {".csv", ".tsv", ".txt"}
+    ]
+    assert len(paths) > 20
+    for path in paths:
+        _assert_same_parse(*_parse_both_ways(path, monkeypatch), str(path.relative_to(ROOT)))
+
+
+@pytest.mark.parametrize(
+    "text, plain",
+    [
+        ("\n".join([_PLAIN_HEADER, *_PLAIN_ROWS[:2], "BR;2022"]), True),  # a short record
+        (_PLAIN_HEADER + "\n", True),  # no record after the header
+        (_PLAIN_HEADER + '\n"BR";2022;PROSECUTIONS;1;NUMBER;F;_T\n', False),  # quoting
+        (_PLAIN_HEADER + "\r" + _PLAIN_ROWS[0] + "\r", False),  # lone carriage returns
+    ],
+)
+def test_a_csv_that_is_not_plain_is_read_record_by_record(text, plain, tmp_path):
+    from sources.parsers.csv_columns import plain as is_plain
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert is_plain(text) is plain
+    if plain:
+        assert generic_table._columnar_csv_grid(path, text, ";", generic_table.load_limits()["rows"]) is None
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        (_PLAIN_HEADER + "\n" + _PLAIN_ROWS[0] + ";" + "x" * 40_000 + "\n", "file_cell_too_long"),
+        (_PLAIN_HEADER + "\n" + _PLAIN_ROWS[0] + ";" * 300 + "\n", "file_too_many_columns"),
+    ],
+)
+def test_a_plain_csv_over_a_limit_gets_the_refusal_reading_record_by_record_gives(text, code, tmp_path, monkeypatch):
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("utf-8"))
+    by_columns, by_records = _parse_both_ways(path, monkeypatch)
+    assert isinstance(by_records, str) and by_columns == by_records
+    with pytest.raises(SourceFileError) as refused:
+        generic_table.parse(path)
+    assert refused.value.code == code

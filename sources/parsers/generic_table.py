@@ -95,13 +95,14 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sources.parsers import csv_columns
 from sources.parsers.base import PARSED_COLUMNS, ParseResult, SourceFileError, disaggregation_key
 from sources.parsers.limits import check_cells, check_xlsx_package, gc_paused, load_limits, read_records
 
@@ -284,6 +285,9 @@ class _Grid:
     rows: list[list[Any]]
     formulas: dict[int, dict[int, str]] = field(default_factory=dict)
     typed: bool = False
+    #: A plain CSV read by columns (:mod:`sources.parsers.csv_columns`): ``rows`` ends with the
+    #: header and the records after it are these arrays, one per column, numbered on from it.
+    body_columns: list[Any] | None = None
 
     def blank(self, i: int, stop: int | None = None, start: int = 0) -> bool:
         """Whether row ``i`` holds no text and no formula in its columns ``start:stop``."""
@@ -434,6 +438,10 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> _Grid:
         if score > best_score:
             best_delim, best_score = delim, score
     facts["delimiter"] = best_delim
+    if COLUMNAR_CSV and csv_columns.plain(text):
+        grid = _columnar_csv_grid(path, text, best_delim, limits)
+        if grid is not None:
+            return grid
     records = read_records(path, text, delimiter=best_delim, limit=limits["max_rows"] + HEADER_SEARCH_ROWS + 1)
     check_cells(path, rows=len(records) - HEADER_SEARCH_ROWS)
     grid = _csv_grid(records)
@@ -445,6 +453,33 @@ def _grid_from_csv(path: Path, data: bytes, facts: dict[str, Any]) -> _Grid:
         first = pos + 1 if len(records) < lines else max(pos + 1, len(records) - 1)
         _refuse_swallowed_lines(path, grid, first, best_delim, records[pos])
     return grid
+
+
+#: Read plain CSV files by columns (:mod:`sources.parsers.csv_columns`); the records are the
+#: same either way (tests/test_parser_generic.py reads every bundled CSV both ways).
+COLUMNAR_CSV = True
+
+
+def _columnar_csv_grid(path: Path, text: str, delim: str, limits: dict[str, Any]) -> _Grid | None:
+    """The grid of a plain CSV (no quoting: a record is a line), its records after the header
+    read by columns; None when it has no header in its first records, no record after the
+    header, records of different widths or reaches a limit (then it is read record by record,
+    which says where)."""
+    head = read_records(path, text, delimiter=delim, limit=HEADER_SEARCH_ROWS)
+    pos, _, _ = _find_header(_csv_grid(head))
+    start = None if pos is None else csv_columns.line_start(text, pos + 1)
+    if start is None:
+        return None
+    columns = csv_columns.read_columns(
+        text[start:],
+        delim,
+        limits,
+        max_records=limits["max_rows"] + HEADER_SEARCH_ROWS - (pos + 1),
+        cells_before=sum(map(len, head[: pos + 1])),
+    )
+    if columns is None:
+        return None
+    return _Grid(np.arange(1, pos + 2), head[: pos + 1], body_columns=columns)
 
 
 def _refuse_swallowed_lines(path: Path, grid: _Grid, first: int, delim: str, header: list[str]) -> None:
@@ -712,7 +747,7 @@ class _Column:
     codes: np.ndarray
     formulas: np.ndarray  # per row, the formula with no cached value of its cell (XLSX), else None
 
-    @property
+    @cached_property
     def formula(self) -> np.ndarray:
         """The rows whose cell is a formula with no cached value."""
         return pd.notna(self.formulas)
@@ -748,6 +783,66 @@ def _columns(grid: _Grid, body: range, columns: dict[str, int]) -> dict[str, _Co
                 formulas[i - body.start] = cells[col]
         out[canonical] = _Column(*_distinct(values, grid.typed), formulas)
     return out
+
+
+def _body_of_rows(
+    grid: _Grid, pos: int, width: int, columns: dict[str, int], outside: list[str]
+) -> tuple[np.ndarray, dict[str, _Column], int]:
+    """The data rows below the header at ``pos``: (their row numbers, their template
+    ``columns``, how many blank rows were left out); the non-blank cells right of the table's
+    ``width`` are added to ``outside``."""
+    body = range(pos + 1, len(grid.rows))
+    for i in [i for i in body if len(grid.rows[i]) > width]:
+        n = grid.numbers[i]
+        outside.extend(
+            f"{_column_letter(c)}{n}" for c in range(width, len(grid.rows[i])) if not grid.blank(i, c + 1, c)
+        )
+    # A row is blank when its template columns are (few are) and then its other columns too.
+    cols = _columns(grid, body, columns)
+    empty = np.ones(len(body), dtype=bool)
+    for column in cols.values():
+        empty &= (column.texts() == "") & ~column.formula
+    keep = np.ones(len(body), dtype=bool)
+    keep[[j for j in np.flatnonzero(empty) if grid.blank(body[j], width)]] = False
+    if not keep.all():
+        cols = {canonical: column.select(keep) for canonical, column in cols.items()}
+    return grid.numbers[body.start : body.stop][keep], cols, len(body) - int(keep.sum())
+
+
+def _body_of_columns(
+    grid: _Grid, pos: int, width: int, columns: dict[str, int], outside: list[str]
+) -> tuple[np.ndarray, dict[str, _Column], int]:
+    """What :func:`_body_of_rows` gives, for a plain CSV whose records after the header were
+    read by columns (``grid.body_columns``): each column is looked at once per distinct cell."""
+    arrays = grid.body_columns
+    n = len(arrays[0])
+    numbers = np.arange(pos + 2, pos + 2 + n)
+    distinct = [csv_columns.distinct(a) for a in arrays]
+
+    def blank_cells(c: int) -> np.ndarray:
+        uniques, codes = distinct[c]
+        return np.array([_as_text(u) == "" for u in uniques], dtype=bool)[codes]
+
+    right = [(np.flatnonzero(~blank_cells(c)), c) for c in range(width, len(arrays))]
+    if right:
+        at = np.concatenate([r for r, _ in right])
+        col = np.concatenate([np.full(len(r), c) for r, c in right])
+        order = np.lexsort((col, at))  # row by row, left to right
+        outside.extend(f"{_column_letter(int(c))}{numbers[r]}" for r, c in zip(at[order], col[order]))
+    blank = np.ones(n, dtype=bool)
+    for c in range(min(width, len(arrays))):
+        blank &= blank_cells(c)
+    keep = ~blank
+    no_formulas = np.full(n, None, dtype=object)
+    cols = {}
+    for canonical, c in columns.items():
+        if c < len(arrays):
+            uniques, codes = distinct[c]
+            column = _Column([*uniques, None], codes, no_formulas)
+        else:
+            column = _Column([None], np.full(n, -1), no_formulas)
+        cols[canonical] = column.select(keep) if blank.any() else column
+    return numbers[keep], cols, int(blank.sum())
 
 
 def _value_of(raw: Any, convention: str | None, mixed_note: str) -> tuple[float | None, str]:
@@ -797,7 +892,10 @@ def _rows_frame(n: int, columns: dict[str, Any]) -> pd.DataFrame:
     values (OBS_STATUS A, CONF_STATUS F, "" for the other text, <NA> locations)."""
     missing = pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
     neutral = {"OBS_STATUS": "A", "CONF_STATUS": "F", "LOC_PAGE": missing, "LOC_LINE": missing.copy()}
-    return pd.DataFrame({col: columns.get(col, neutral.get(col, "")) for col in PARSED_COLUMNS}, index=pd.RangeIndex(n))
+    frame = {col: columns.get(col, neutral.get(col, "")) for col in PARSED_COLUMNS}
+    # copy=False: the columns are new arrays; it also keeps them apart, instead of copying the
+    # text columns into one block (a second of a million-row file)
+    return pd.DataFrame(frame, index=pd.RangeIndex(n), copy=False)
 
 
 def _read_rows(
@@ -970,25 +1068,10 @@ def _parse(path: Path) -> ParseResult:
     facts["columns"] = {c: _as_text(header[i]) for c, i in sorted(columns.items(), key=lambda x: x[1])}
     facts["extra_columns"] = extra
 
-    body = range(pos + 1, len(grid.rows))
     width = max(i for i, v in enumerate(header) if _as_text(v)) + 1  # the table's columns
-    outside = facts.setdefault("outside_cells", [])
-    for i in [i for i in body if len(grid.rows[i]) > width]:
-        n = grid.numbers[i]
-        outside.extend(
-            f"{_column_letter(c)}{n}" for c in range(width, len(grid.rows[i])) if not grid.blank(i, c + 1, c)
-        )
-    # A row is blank when its template columns are (few are) and then its other columns too.
-    cols = _columns(grid, body, columns)
-    empty = np.ones(len(body), dtype=bool)
-    for column in cols.values():
-        empty &= (column.texts() == "") & ~column.formula
-    keep = np.ones(len(body), dtype=bool)
-    keep[[j for j in np.flatnonzero(empty) if grid.blank(body[j], width)]] = False
-    numbers = grid.numbers[body.start : body.stop][keep]
-    facts["blank_rows"] = (
-        len(body) - len(numbers) + sum(count for n, count in facts.pop("blank_runs", []) if n > header_row)
-    )
+    read_body = _body_of_rows if grid.body_columns is None else _body_of_columns
+    numbers, cols, blank = read_body(grid, pos, width, columns, facts.setdefault("outside_cells", []))
+    facts["blank_rows"] = blank + sum(count for n, count in facts.pop("blank_runs", []) if n > header_row)
     if not len(numbers):
         raise SourceFileError(
             path,
@@ -997,8 +1080,6 @@ def _parse(path: Path) -> ParseResult:
             hint="Fill in one row per observation below the header.",
             code="file_header_only",
         )
-    if not keep.all():
-        cols = {canonical: column.select(keep) for canonical, column in cols.items()}
     rows = _read_rows(cols, columns, numbers, sheet, facts)
     facts["rows_with_errors"] = int((rows["PARSE_ERROR"] != "").sum())
     return ParseResult(rows=rows, rows_read=len(rows), facts=facts)

@@ -237,6 +237,15 @@ def _check_records(path: Path, chunk: list[list[str]], first: int, cells: int, r
     return total
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, one at a time, as ``io.StringIO(text, newline="")``
+    gives them: a line ends at CR LF, CR or LF."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
 def read_records(
     path: Path,
     text: str,
@@ -253,7 +262,9 @@ def read_records(
     """
     rows = load_limits()["rows"]
     csv.field_size_limit(int(rows["max_cell_characters"]))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # the first records only: the lines one at a time (a StringIO would copy the whole text)
+    lines = io.StringIO(text, newline="") if limit is None else _lines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
     records: list[list[str]] = []
     cells = 0
     failure: csv.Error | None = None

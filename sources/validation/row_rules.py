@@ -217,46 +217,78 @@ def _checked_sql(settings: dict[str, Any]) -> str:
     """
 
 
-def _staged_sql(source_id: str, file_id: str) -> str:
-    cols = {
-        "SOURCE_ID": "$source_id",
-        "MEASURE": "p.MEASURE",
-        "REF_AREA": "p.AREA_CODE",
-        "TIME_PERIOD": "p.PERIOD",
-        "REF_YEAR": "p.REF_YEAR::BIGINT",
-        "OBS_VALUE": "p.OBS_VALUE::DOUBLE",
-        "UNIT_MEASURE": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' THEN c.M_UNIT "
-        "ELSE p.UNIT_MEASURE END",
-        "OBS_STATUS": "CASE WHEN coalesce(p.OBS_STATUS, '') = '' THEN 'A' ELSE p.OBS_STATUS END",
-        "SEX": "p.SEX",
-        "AGE": "p.AGE",
-        "DISAGGREGATION": "p.DISAGGREGATION",
-        "NATURE": "p.NATURE",
-        "AREA_RAW": "p.AREA_RAW",
-        "TIME_PERIOD_RAW": "p.TIME_PERIOD_RAW",
-        "VALUE_RAW": "p.VALUE_RAW",
-        "FILE_ID": "$file_id",
-        "LOC_PAGE": "p.LOC_PAGE",
-        "LOC_LINE": "p.LOC_LINE",
-        "LOC_SHEET": "p.LOC_SHEET",
-        "LOC_ROW": "p.LOC_ROW",
-        # the published text and confidentiality status travel with the row (values without a number)
-        "OBS_TEXT": "nullif(p.OBS_TEXT, '')",
-        "CONF_STATUS": "coalesce(nullif(p.CONF_STATUS, ''), 'F')",
-        "COMMENT_OBS": "coalesce(p.COMMENT_OBS, '')",
-        "WARNINGS": "CASE WHEN coalesce(p.UNIT_MEASURE, '') = '' AND c.M_UNIT <> '' "
-        "THEN 'unit_from_measure' ELSE '' END",
-        "LOC_ALSO": "NULL::VARCHAR",  # filled in Python when a second label of the area is summed in
-    }
+def _text(column: pd.Series) -> np.ndarray:
+    """A text column as the warehouse reads it: a missing value (None or NaN) is None."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
+
+
+def _blank(values: np.ndarray) -> np.ndarray:
+    """Where a text column is blank: missing or ''."""
+    return pd.isna(values) | (values == "")
+
+
+def _whole_numbers(column: pd.Series) -> Any:
+    """int64 when no value is missing, else Int64 (as DuckDB returns a BIGINT column)."""
+    if column.isna().any():
+        return pd.array(column, dtype="Int64")
+    return column.to_numpy(dtype=np.int64)
+
+
+def _staged_frame(frame: pd.DataFrame, passed: np.ndarray, units: dict[str, str], source_id: str, file_id: str):
+    """The staged rows (:data:`warehouse.tables.STAGED_COLUMNS`, then ``_ROW``) of the parsed
+    rows ``passed`` (positions in ``frame``, in order), which broke no rule: harmonised codes,
+    the unit of the measure where the row gives none (warning ``unit_from_measure``), status
+    A for a blank OBS_STATUS, CONF_STATUS F for a blank one. The rows' own values are taken,
+    not copied: a million rows in a fraction of a second."""
     from warehouse.tables import STAGED_COLUMNS  # local import keeps this module light
 
-    select = ",\n               ".join(f"{cols[name]} AS {name}" for name in STAGED_COLUMNS)
-    return f"""
-        SELECT {select}, p._ROW AS _ROW
-        FROM rows p JOIN checked c USING (_ROW)
-        WHERE c.RULE_ID IS NULL AND c.FIRST_ROW IS NULL
-        ORDER BY p._ROW
-    """
+    p = frame.take(passed)
+    n = len(p)
+    measure_unit = p["MEASURE"].map(units).to_numpy(dtype=object)
+    unit = _text(p["UNIT_MEASURE"])
+    from_measure = _blank(unit) & (measure_unit != "")
+    unit[from_measure] = measure_unit[from_measure]
+    status = _text(p["OBS_STATUS"])
+    status[_blank(status)] = "A"
+    conf = _text(p["CONF_STATUS"])
+    conf[_blank(conf)] = "F"
+    obs_text = _text(p["OBS_TEXT"])
+    obs_text[_blank(obs_text)] = None
+    comment = _text(p["COMMENT_OBS"])
+    comment[pd.isna(comment)] = ""
+    columns = {
+        "SOURCE_ID": np.full(n, source_id, dtype=object),
+        "MEASURE": _text(p["MEASURE"]),
+        "REF_AREA": _text(p["AREA_CODE"]),
+        "TIME_PERIOD": _text(p["PERIOD"]),
+        "REF_YEAR": _whole_numbers(p["REF_YEAR"]),
+        "OBS_VALUE": p["OBS_VALUE"].to_numpy(dtype=np.float64, copy=True),
+        "UNIT_MEASURE": unit,
+        "OBS_STATUS": status,
+        "SEX": _text(p["SEX"]),
+        "AGE": _text(p["AGE"]),
+        "DISAGGREGATION": _text(p["DISAGGREGATION"]),
+        "NATURE": _text(p["NATURE"]),
+        "AREA_RAW": _text(p["AREA_RAW"]),
+        "TIME_PERIOD_RAW": _text(p["TIME_PERIOD_RAW"]),
+        "VALUE_RAW": _text(p["VALUE_RAW"]),
+        "FILE_ID": np.full(n, file_id, dtype=object),
+        "LOC_PAGE": pd.array(p["LOC_PAGE"], dtype="Int64"),
+        "LOC_LINE": pd.array(p["LOC_LINE"], dtype="Int64"),
+        "LOC_SHEET": _text(p["LOC_SHEET"]),
+        "LOC_ROW": pd.array(p["LOC_ROW"], dtype="Int64"),
+        # the published text and confidentiality status travel with the row (values without a number)
+        "OBS_TEXT": obs_text,
+        "CONF_STATUS": conf,
+        "COMMENT_OBS": comment,
+        "WARNINGS": np.where(from_measure, "unit_from_measure", "").astype(object),
+        "LOC_ALSO": np.full(n, None, dtype=object),  # filled when a second label of the area is summed in
+    }
+    columns = {name: columns[name] for name in STAGED_COLUMNS}
+    columns["_ROW"] = p["_ROW"].to_numpy(dtype=np.int64)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
 
 
 def _quarantine_row(
@@ -350,7 +382,9 @@ def check_rows(
     ``duplicate_key``), with an English message and a DETAIL to render it in es/en/pt.
 
     The rules run as one DuckDB query over the parsed rows (a private in-memory
-    connection); only the quarantined rows are turned into messages in Python.
+    connection), which gives the rows that broke none; the staged frame is made of those rows'
+    own values (:func:`_staged_frame`), and only the quarantined rows are turned into messages
+    in Python.
     """
     import duckdb
 
@@ -368,13 +402,17 @@ def check_rows(
         con.register("rows", frame)
         con.register("measure_info", measure_info)
         con.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(settings)}")
-        staged = con.execute(_staged_sql(entry.id, file_id), {"source_id": entry.id, "file_id": file_id}).df()
+        passed = con.execute(
+            "SELECT _ROW FROM checked WHERE RULE_ID IS NULL AND FIRST_ROW IS NULL ORDER BY _ROW"
+        ).fetchnumpy()["_ROW"]
         rejected = con.execute(
             "SELECT _ROW, RULE_ID, M_UNIT, FIRST_ROW FROM checked "
             "WHERE RULE_ID IS NOT NULL OR FIRST_ROW IS NOT NULL ORDER BY _ROW"
         ).fetchall()
     finally:
         con.close()
+    units = dict(zip(measure_info["M_CODE"], measure_info["M_UNIT"]))
+    staged = _staged_frame(frame, np.asarray(passed, dtype=np.int64), units, entry.id, file_id)
 
     quarantined = []
     summed: dict[int, dict[str, Any]] = {}  # staged rows (by parsed row) that another label was added to
