@@ -97,6 +97,9 @@ def _relations(obs: pd.DataFrame, ind: pd.DataFrame, registry, areas: pd.DataFra
             parts = [obs_cell.get((src, m, a, p, sex, g, d)) for g in ("Y_LT18", "Y_GE18")]
             if all(parts):
                 rels.append([(cell, 1)] + [(c, -1) for c in parts])
+    cells_of: dict[tuple, list] = {}  # (measure, area, period, sex, age, disaggregation) -> cells
+    for (_src, *key), cell in obs_cell.items():
+        cells_of.setdefault(tuple(key), []).append(cell)
     lac = areas[areas.IS_LAC.astype(bool)]
     members = {"LAC": set(lac.REF_AREA)} | {
         code: set(lac.REF_AREA[lac.LAC_SUBREGION == code]) for code in ("LAC_CARIB", "LAC_CENTRAL", "LAC_SOUTH")
@@ -113,16 +116,8 @@ def _relations(obs: pd.DataFrame, ind: pd.DataFrame, registry, areas: pd.DataFra
                     rels.append([(("i", by_area[region], column), 1)] + [(("i", p, column), -1) for p in parts])
         if numerator:  # a country's numerator is the observation (headline: sex and age totals)
             for area, idx in by_area.items():
-                for (_src, m, a, p, s, g, dd), cell in obs_cell.items():
-                    if (
-                        m == numerator
-                        and a == area
-                        and p == period
-                        and s == (sex or "_T")
-                        and g == (age or "_T")
-                        and dd == d
-                    ):
-                        rels.append([(("i", idx, "NUMERATOR"), 1), (cell, -1)])
+                for cell in cells_of.get((numerator, area, period, sex or "_T", age or "_T", d), []):
+                    rels.append([(("i", idx, "NUMERATOR"), 1), (cell, -1)])
     return rels
 
 
