@@ -91,6 +91,64 @@ def test_suites_pass_on_the_bundled_data_and_fail_on_broken_rows(built_home, tmp
     assert failed["area_unresolved"]["examples"][0]["LOC_ROW"] > 3
 
 
+_VALIDATE_WITH_KEPT = """
+import sys, duckdb
+from sources.catalogue import load_catalogue
+from sources.validation.gx_suites import validate_source
+con = duckdb.connect(sys.argv[1], read_only=True)
+result = validate_source(con, load_catalogue()["synthetic_prosecutions"], kept=__import__("pathlib").Path(sys.argv[2]))
+print(result.reused, result.success, result.evaluated, result.rows, "great_expectations" in sys.modules)
+"""
+
+
+def test_unchanged_rows_get_their_kept_result_without_importing_gx_and_changed_rows_are_validated(built_home, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    db, kept = tmp_path / "w.duckdb", tmp_path / "kept"
+    shutil.copyfile(built_home / "warehouse.duckdb", db)
+    entry = OBSERVATION_SOURCES["synthetic_prosecutions"]
+    con = duckdb.connect(str(db))
+    try:
+        first = gx_suites.validate_source(con, entry, kept=kept)
+        again = gx_suites.validate_source(con, entry, kept=kept)
+        assert first.success and not first.reused and again.reused
+        assert (again.success, again.evaluated, again.rows, again.failures) == (
+            first.success,
+            first.evaluated,
+            first.rows,
+            first.failures,
+        )
+        con.close()
+        # a new process: the kept result, and Great Expectations never imported
+        out = subprocess.run(
+            [sys.executable, "-c", _VALIDATE_WITH_KEPT, str(db), str(kept)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout.split()
+        assert out == ["True", "True", str(first.evaluated), str(first.rows), "False"]
+        con = duckdb.connect(str(db))
+        con.execute(
+            'UPDATE staging."synthetic_prosecutions" SET OBS_VALUE = -4 '
+            "WHERE MEASURE = 'CONVICTIONS' AND REF_AREA = 'ECU' AND TIME_PERIOD = '2019'"
+        )
+        changed = gx_suites.validate_source(con, entry, kept=kept)
+        assert not changed.reused and not changed.success
+        assert [f["rule"] for f in changed.failures] == ["count_negative"]
+        # a damaged kept result is dropped and the suite runs again
+        for result_file in kept.rglob("result.json"):
+            result_file.write_text("{}")
+        rerun = gx_suites.validate_source(con, entry, kept=kept)
+        assert not rerun.reused and [f["rule"] for f in rerun.failures] == ["count_negative"]
+    finally:
+        con.close()
+
+
 def _dagster_stage(home: Path, source_id: str, monkeypatch):
     """Materialise one staging asset and its GX check in process, against a copied warehouse."""
     from pipelines.defs.resources import WarehouseResource

@@ -21,15 +21,25 @@ The specs (:func:`suite_specs`) are plain dicts, testable without importing GX. 
 (``import great_expectations`` costs seconds) is imported lazily in :func:`run_suite`,
 with an ephemeral, in-memory context, analytics and progress bars off: nothing is written
 to disk.
+
+A suite's result is a function of the rows, the specs, this code and the libraries: given a
+folder to keep results in, :func:`validate_source` keys the result by the SHA-256 of all of
+them (:mod:`warehouse.kept_files`) and, when a source's current rows and suite are unchanged
+since a run that kept its result, gives that result again (``reused``) without running GX or
+importing it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,6 +79,7 @@ class SuiteResult:
     rows: int
     failures: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    reused: bool = False  # the kept result of the same rows and suite (see validate_source)
 
     @property
     def failed_rows(self) -> int:
@@ -504,8 +515,9 @@ def run_suite(frame: pd.DataFrame, specs: list[dict[str, Any]], *, source_id: st
     )
 
 
-def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None) -> SuiteResult:
-    """Build the source's suite from the warehouse open on ``con`` and run it on its current rows."""
+def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None, kept: Path | None = None) -> SuiteResult:
+    """Build the source's suite from the warehouse open on ``con`` and run it on its current rows
+    (``kept``: a folder of kept results, see the module's docstring)."""
     from warehouse.tables import table_exists
 
     rows = current_rows(con, entry.id)
@@ -526,7 +538,61 @@ def validate_source(con, entry: SourceEntry, *, today: dt.date | None = None) ->
         rows_staged=sum(p[1] for p in parses),
         today=today,
     )
-    return run_suite(derive_columns(rows, entry), specs, source_id=entry.id)
+    frame = derive_columns(rows, entry)
+    key = _result_key(frame, specs) if kept is not None else None
+    if key is not None:
+        reused = _kept_result(kept, key)
+        if reused is not None:
+            return reused
+    result = run_suite(frame, specs, source_id=entry.id)
+    if key is not None:
+        _keep_result(kept, key, result)
+    return result
+
+
+#: Suite results kept: every source's current and previous rows, for three audiences' homes.
+KEPT_RESULTS = 96
+#: What a suite result is made by besides its rows and specs.
+SUITE_CODE = ("sources/validation", "warehouse")
+
+
+def _result_key(frame: pd.DataFrame, specs: list[dict[str, Any]]) -> str | None:
+    from warehouse import kept_files
+
+    digest = hashlib.sha256()
+    kept_files.update(digest, kept_files.code_fingerprint(SUITE_CODE).encode())
+    try:
+        kept_files.value_digest(digest, specs)
+        kept_files.value_digest(digest, frame)
+    except kept_files.Unstable:
+        return None
+    return digest.hexdigest()
+
+
+def _kept_result(folder: Path, key: str) -> SuiteResult | None:
+    from warehouse import kept_files
+
+    started = time.monotonic()
+    files = kept_files.lookup(folder, key)
+    if files is None or "result.json" not in files:
+        return None
+    result = SuiteResult(**json.loads(files["result.json"]))
+    result.seconds, result.reused = time.monotonic() - started, True
+    return result
+
+
+def _keep_result(folder: Path, key: str, result: SuiteResult) -> None:
+    """Keep ``result`` when it is plain JSON (reads back equal: no NumPy scalars, tuples, NaN)."""
+    from warehouse import kept_files
+
+    fields = asdict(result)
+    try:
+        text = json.dumps(fields, sort_keys=True)
+    except (TypeError, ValueError):
+        return
+    if json.loads(text) != fields:
+        return
+    kept_files.store(folder, key, {"result.json": text.encode()}, keep=KEPT_RESULTS)
 
 
 def validate_sources(con, entries: list[SourceEntry], *, today: dt.date | None = None) -> list[SuiteResult]:
