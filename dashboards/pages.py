@@ -485,7 +485,30 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
     )
 
 
-def _country_chart_rows(data, area, ind):
+def _indicator_chart_rows(data, ind) -> tuple[pd.DataFrame, pd.Series]:
+    """Every row of ``ind`` as the countries' small charts draw it (withheld values blank, values
+    rounded by the unit's rule, sorted by area and period), and each row's series key: made once
+    per indicator, then cut per country by :func:`_country_chart_rows`."""
+    from dashboards import charts
+
+    values = data.indicator_values(ind.id)
+    frame = (
+        values.assign(CONF_MARK=[conf_mark(c) for c in values["CONF_STATUS"]])
+        if "CONF_STATUS" in values.columns
+        else values.assign(CONF_MARK="")
+    )
+    frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
+    frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
+    frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")  # stable: any cut stays sorted
+    keys = pd.Series(
+        [charts.series_key(s, a, d) for s, a, d in zip(frame["SEX"], frame["AGE"], frame["DISAGGREGATION"])],
+        index=frame.index,
+        dtype=object,
+    )
+    return frame, keys
+
+
+def _country_chart_rows(builder: Builder, area, ind):
     """The language-neutral part of a country's small chart of ``ind``: the rows drawn (the
     country's series of its latest value, beside the region and its sub-region; withheld values
     blank, values rounded by the unit's rule), that series' key, the country's own rows with a
@@ -494,24 +517,16 @@ def _country_chart_rows(data, area, ind):
     from dashboards.site import chart_facts
 
     code = area.REF_AREA
-    values = data.indicator_values(ind.id)
-    wanted = values[values["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION])]
-    mine = wanted[wanted["REF_AREA"] == code]
+    values = builder.data.indicator_values(ind.id)
+    mine = values[values["REF_AREA"] == code]
     if not len(mine) or mine["OBS_VALUE"].notna().sum() == 0:
         return None
     own_keys = sorted(
         {charts.series_key(s, a, d) for s, a, d in zip(mine["SEX"], mine["AGE"], mine["DISAGGREGATION"])},
         key=charts._series_order,
     )
-    frame = wanted[charts.series_mask(wanted, own_keys[0])]
-    frame = (
-        frame.assign(CONF_MARK=[conf_mark(c) for c in frame["CONF_STATUS"]])
-        if "CONF_STATUS" in frame.columns
-        else frame.assign(CONF_MARK="")
-    )
-    frame.loc[frame["CONF_MARK"] != "", "OBS_VALUE"] = None
-    frame["OBS_VALUE"] = precision.round_column(frame["OBS_VALUE"], ind.unit).astype("float64")
-    frame = frame.sort_values(["REF_AREA", "TIME_PERIOD"], kind="mergesort")
+    rows, keys = builder.language_neutral(("chart rows", ind.id), partial(_indicator_chart_rows, builder.data, ind))
+    frame = rows[rows["REF_AREA"].isin([code, "LAC", area.LAC_SUBREGION]) & (keys == own_keys[0])].copy()
     own = frame[(frame["REF_AREA"] == code) & frame["OBS_VALUE"].notna()]
     return frame, own_keys[0], own, chart_facts(frame[frame["REF_AREA"] != code], own_keys[0])
 
@@ -533,7 +548,7 @@ def _country_charts(builder: Builder, lang: str, area, indicator_rows: list[dict
             continue
         seen.add(row["id"])
         ind = data.registry[row["id"]]
-        prepared = builder.language_neutral(("country", code, ind.id), partial(_country_chart_rows, data, area, ind))
+        prepared = builder.language_neutral(("country", code, ind.id), partial(_country_chart_rows, builder, area, ind))
         if prepared is None:
             continue
         frame, own_key, own, region_facts = prepared

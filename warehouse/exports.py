@@ -54,10 +54,15 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
+        values = safe[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        try:  # non-text cells (numbers, None) give NA, counted as no formula
+            formula = values.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+        except AttributeError:  # a column with no text cell at all
+            continue
+        if formula.any():
+            safe[column] = values.where(~formula, "'" + values[formula].astype(str))
     return safe
 
 

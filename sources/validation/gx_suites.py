@@ -595,6 +595,8 @@ def _keep_result(folder: Path, key: str, result: SuiteResult) -> None:
     kept_files.store(folder, key, {"result.json": text.encode()}, keep=KEPT_RESULTS)
 
 
-def validate_sources(con, entries: list[SourceEntry], *, today: dt.date | None = None) -> list[SuiteResult]:
+def validate_sources(
+    con, entries: list[SourceEntry], *, today: dt.date | None = None, kept: Path | None = None
+) -> list[SuiteResult]:
     """:func:`validate_source` for several sources in one process (one GX context for all)."""
-    return [validate_source(con, entry, today=today) for entry in entries]
+    return [validate_source(con, entry, today=today, kept=kept) for entry in entries]
