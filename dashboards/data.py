@@ -183,6 +183,26 @@ class SiteData:
     def indicator_values(self, indicator: str) -> pd.DataFrame:
         return self._rows(self.values, "INDICATOR", indicator)
 
+    def measure_observations(self, measure: str) -> pd.DataFrame:
+        return self._rows(self.observations, "MEASURE", measure)
+
+    def area_progress(self, area: str) -> pd.DataFrame:
+        return self._rows(self.progress, "REF_AREA", area)
+
+    def sources_of(self, *source_ids: str) -> pd.DataFrame:
+        """The rows of ``sources`` for these sources, in the table's order."""
+        return self.sources[self.sources["SOURCE_ID"].isin(source_ids)]
+
+    def files_of(self, *source_ids: str) -> pd.DataFrame:
+        """The rows of ``files`` for these sources, in the table's order."""
+        return self.files[self.files["SOURCE_ID"].isin(source_ids)]
+
+    def table_state(self, name: str) -> str:
+        """Whether the table ``name`` (``values``, ``progress`` or ``observations``) is
+        "missing", "empty" or has "rows" (what a page's notice says)."""
+        frame = getattr(self, name)
+        return "missing" if frame is None else "empty" if not len(frame) else "rows"
+
     def area_values(self, area: str) -> pd.DataFrame:
         return self._rows(self.values, "REF_AREA", area)
 

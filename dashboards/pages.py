@@ -33,7 +33,7 @@ def _by_goal(builder: Builder) -> dict[int, list]:
 
 def write_downloads(builder: Builder) -> None:
     """All data (zip), SDMX-CSV and SDMX-ML of the indicator values, per-indicator CSVs."""
-    data, out = builder.data, builder.out_dir
+    data, out = builder.site_data, builder.out_dir
     members: dict[str, bytes] = {}
     values = data.values if data.values is not None else pd.DataFrame(columns=downloads.CSV_COLUMNS)
     all_values = downloads.csv_frame(
@@ -83,18 +83,24 @@ def write_downloads(builder: Builder) -> None:
 
 
 def write_language(builder: Builder, lang: str) -> None:
-    write_home(builder, lang)
+    """Every page of ``lang``, a group at a time (:meth:`Builder.group`: a group whose data did
+    not change since it was kept is copied instead of rendered)."""
+    group = builder.group
+    group(f"{lang}/home", partial(write_home, builder, lang))
     for goal in range(1, 9):
-        write_goal(builder, lang, goal)
-    for ind in builder.data.registry.values():
-        write_indicator(builder, lang, ind)
+        group(f"{lang}/goal/{goal}", partial(write_goal, builder, lang, goal))
+    for ind_id in builder.data.registry:
+        group(f"{lang}/indicator/{ind_id}", partial(_write_indicator_by_id, builder, lang, ind_id))
     write_countries(builder, lang)
-    write_reporting(builder, lang)
-    write_quality(builder, lang)
-    write_methodology(builder, lang)
-    write_sources(builder, lang)
-    write_downloads_page(builder, lang)
-    write_search(builder, lang)
+    for name, writer in (
+        ("reporting", write_reporting),
+        ("quality", write_quality),
+        ("methodology", write_methodology),
+        ("sources", write_sources),
+        ("downloads", write_downloads_page),
+        ("search", write_search),
+    ):
+        group(f"{lang}/{name}", partial(writer, builder, lang))
 
 
 # --------------------------------------------------------------------------- home and goals
@@ -129,8 +135,8 @@ def write_home(builder: Builder, lang: str) -> None:
         cards=cards,
         synthetic=any(c["synthetic"] for c in cards),
         page_sharing=most_restrictive(levels) if levels else "",
-        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
-        values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
+        progress_notice=builder.table_notice("progress", t),
+        values_notice=builder.table_notice("values", t),
         registry_error=builder.data.registry_error,
     )
 
@@ -164,8 +170,8 @@ def write_goal(builder: Builder, lang: str, goal: int) -> None:
         synthetic=any(b["synthetic"] for b in blocks),
         has_charts=any(b["figure"] for b in blocks),
         page_sharing=most_restrictive(levels) if levels else "",
-        values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
-        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+        values_notice=builder.table_notice("values", t),
+        progress_notice=builder.table_notice("progress", t),
     )
 
 
@@ -175,8 +181,8 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
     block = builder.figure_block(ind, builder.indicator_rows(ind), lang, ind.id, root, views=True)
     summary = builder.indicator_summary(ind, lang)
     assessments = builder.assessment_rows(ind, lang)
-    sources = builder.data.sources[builder.data.sources["SOURCE_ID"].isin(ind.sources)]
-    files = builder.data.files[builder.data.files["SOURCE_ID"].isin(ind.sources)]
+    sources = builder.data.sources_of(*ind.sources)
+    files = builder.data.files_of(*ind.sources)
     labels = _framework_labels(ind, lang)
     levels = [x for x in [block["sharing"], summary["sharing"]] if x] + [a["sharing"] for a in assessments]
     builder.render(
@@ -202,8 +208,8 @@ def write_indicator(builder: Builder, lang: str, ind) -> None:
         synthetic=block["synthetic"] or any(a["synthetic"] for a in assessments),
         has_charts=bool(block["figure"]),
         page_sharing=most_restrictive(levels) if levels else "",
-        values_notice=builder.mart_notice("indicator_values", builder.data.values, t),
-        progress_notice=builder.mart_notice("indicator_progress", builder.data.progress, t),
+        values_notice=builder.table_notice("values", t),
+        progress_notice=builder.table_notice("progress", t),
         **_dates_and_citation(builder, ind, lang, sources, files, block),
     )
 
@@ -326,6 +332,25 @@ def _country_column(frame: pd.DataFrame | None) -> str | None:
 
 
 def write_countries(builder: Builder, lang: str) -> None:
+    """The countries' index and each country's profile, a page group each."""
+    builder.group(f"{lang}/country/index", partial(write_country_index, builder, lang))
+    for code in builder.data.lac_countries["REF_AREA"]:
+        builder.group(f"{lang}/country/{code}", partial(_write_country_by_code, builder, lang, code))
+
+
+def _write_indicator_by_id(builder: Builder, lang: str, ind_id: str) -> None:
+    """A page group's writer takes names only and reads its data inside the group."""
+    write_indicator(builder, lang, builder.data.registry[ind_id])
+
+
+def _write_country_by_code(builder: Builder, lang: str, code: str) -> None:
+    """A page group's writer takes names only and reads its data inside the group."""
+    countries = builder.data.lac_countries
+    row = next(countries[countries["REF_AREA"] == code].itertuples(index=False))
+    write_country(builder, lang, row)
+
+
+def write_country_index(builder: Builder, lang: str) -> None:
     t = Translator(lang)
     data = builder.data
     groups: dict[str, list] = {}
@@ -338,9 +363,6 @@ def write_countries(builder: Builder, lang: str) -> None:
         if r in groups
     ]
     builder.render("countries.html", lang, "country/index.html", title=t("countries_title"), groups=grouped)
-    values = data.values
-    for row in data.lac_countries.itertuples(index=False):
-        write_country(builder, lang, row, values)
 
 
 def _tracker(builder: Builder, name: str, code: str, lang: str) -> dict:
@@ -359,37 +381,36 @@ def _tracker(builder: Builder, name: str, code: str, lang: str) -> dict:
     return {"notice": notice, "table": table, "levels": levels}
 
 
-def _latest_rows(builder: Builder) -> dict[str, list[dict]]:
-    """Per country: the latest period's rows of every indicator, in registry order (computed once)."""
-    return builder.language_neutral("latest rows", partial(_latest_rows_by_country, builder.data))
+def _latest_rows(builder: Builder, code: str) -> list[dict]:
+    """A country's latest period's rows of every indicator, in registry order (computed once)."""
+    return builder.language_neutral(("latest rows", code), partial(_latest_rows_of_country, builder.data, code))
 
 
-def _latest_rows_by_country(data) -> dict[str, list[dict]]:
-    rows: dict[str, list[dict]] = {}
-    values = data.values
-    if values is not None and len(values):
-        frame = values[~values["REF_AREA"].isin(AGGREGATE_AREAS)].copy()
-        frame["PERIOD_TEXT"] = frame["TIME_PERIOD"].astype(str)
-        latest = frame.groupby(["INDICATOR", "REF_AREA"])["PERIOD_TEXT"].transform("max")
-        frame = frame[frame["PERIOD_TEXT"] == latest]
-        order = {ind_id: n for n, ind_id in enumerate(data.registry)}
-        frame = frame.assign(ORDER=frame["INDICATOR"].map(order)).sort_values(
-            ["REF_AREA", "ORDER", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort"
-        )
-        for record in frame.to_dict("records"):
-            rows.setdefault(record["REF_AREA"], []).append(record)
-    return rows
+def _latest_rows_of_country(data, code: str) -> list[dict]:
+    if code in AGGREGATE_AREAS:
+        return []
+    frame = data.area_values(code).copy()
+    if not len(frame):
+        return []
+    frame["PERIOD_TEXT"] = frame["TIME_PERIOD"].astype(str)
+    latest = frame.groupby("INDICATOR")["PERIOD_TEXT"].transform("max")
+    frame = frame[frame["PERIOD_TEXT"] == latest]
+    order = {ind_id: n for n, ind_id in enumerate(data.registry)}
+    frame = frame.assign(ORDER=frame["INDICATOR"].map(order)).sort_values(
+        ["ORDER", "SEX", "AGE", "DISAGGREGATION"], kind="mergesort"
+    )
+    return frame.to_dict("records")
 
 
-def _country_statuses(builder: Builder) -> dict[tuple[str, str], tuple[str, str]]:
-    """``{(indicator, country): (status, sharing)}`` of the indicator-level assessments (computed once)."""
-    return builder.language_neutral("country statuses", partial(_statuses_by_country, builder.data))
+def _country_statuses(builder: Builder, code: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """``{(indicator, country): (status, sharing)}`` of a country's indicator-level assessments (computed once)."""
+    return builder.language_neutral(("country statuses", code), partial(_statuses_of_country, builder.data, code))
 
 
-def _statuses_by_country(data) -> dict[tuple[str, str], tuple[str, str]]:
+def _statuses_of_country(data, code: str) -> dict[tuple[str, str], tuple[str, str]]:
     statuses: dict[tuple[str, str], tuple[str, str]] = {}
-    progress = data.progress
-    if progress is not None and len(progress):
+    progress = data.area_progress(code)
+    if len(progress):
         frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
         for ind_id, area, status, sharing in zip(
             frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"], frame["SHARING"]
@@ -398,16 +419,16 @@ def _statuses_by_country(data) -> dict[tuple[str, str], tuple[str, str]]:
     return statuses
 
 
-def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None) -> None:
+def write_country(builder: Builder, lang: str, area) -> None:
     t = Translator(lang)
     data = builder.data
     code = area.REF_AREA
     indicator_rows = []
     levels: list[str] = []
     synthetic = False
-    if values is not None:
-        statuses = _country_statuses(builder)
-        for row in _latest_rows(builder).get(code, []):
+    if data.table_state("values") != "missing":
+        statuses = _country_statuses(builder, code)
+        for row in _latest_rows(builder, code):
             ind = data.registry[row["INDICATOR"]]
             status, status_sharing = statuses.get((ind.id, code), ("not_available", ""))
             if status_sharing:
@@ -439,12 +460,11 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
     small_charts = _country_charts(builder, lang, area, indicator_rows)
     legislative = _tracker(builder, "legislative_tracker", code, lang)
     capability = _tracker(builder, "capability_tracker", code, lang)
-    obs = data.observations
     covering = []
-    if len(obs):
+    if data.table_state("observations") == "rows":
         mine = data.area_observations(code)
         for source_id, part in mine.groupby("SOURCE_ID", sort=True):
-            source = data.sources[data.sources["SOURCE_ID"] == source_id]
+            source = data.sources_of(source_id)
             if not len(source):
                 continue
             src = source.iloc[0]
@@ -481,7 +501,7 @@ def write_country(builder: Builder, lang: str, area, values: pd.DataFrame | None
         page_sharing=most_restrictive(levels) if levels else "",
         footnotes=withheld_notes + [(c, t.obs_status(c)) for c in footnotes],
         disclosure_note=disclosure_note,
-        values_notice=builder.mart_notice("indicator_values", data.values, t),
+        values_notice=builder.table_notice("values", t),
     )
 
 
@@ -797,7 +817,7 @@ def write_downloads_page(builder: Builder, lang: str) -> None:
         title=t("downloads_title"),
         main=main,
         per_indicator=per_indicator,
-        notice=builder.mart_notice("indicator_values", builder.data.values, t),
+        notice=builder.table_notice("values", t),
     )
 
 
@@ -869,7 +889,7 @@ def write_search(builder: Builder, lang: str) -> None:
         separators=(",", ":"),
         sort_keys=True,
     )
-    (builder.out_dir / "assets" / f"search-{lang}.js").write_text(f"window.CLAC_SEARCH={payload};\n", encoding="utf-8")
+    builder.write_asset(f"assets/search-{lang}.js", f"window.CLAC_SEARCH={payload};\n")
     builder.render("search.html", lang, "search.html", title=t("search_title"))
 
 

@@ -36,6 +36,9 @@ STATUS_ORDER = (
 )
 
 
+#: Where each figure's CSV goes (relative to the site): ``<block id>.csv``.
+FIGURE_CSV_DIR = "downloads/csv/"
+
 VENDOR_DIR = STATIC_DIR / "vendor"
 #: plotly.js's partial bundle "geo" (scatter, scattergeo, choropleth): what the site and the report draw
 #: (lines and dots, the choropleth map, the ranking drawn as thick lines), a third of the full bundle.
@@ -91,6 +94,13 @@ class SiteManifest:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _csv_block(rel: str) -> str | None:
+    """The figure block id of a figure's CSV path, or None for any other file."""
+    if rel.startswith(FIGURE_CSV_DIR) and rel.endswith(".csv"):
+        return rel.removeprefix(FIGURE_CSV_DIR).removesuffix(".csv")
+    return None
 
 
 def _indicator_name(ind, lang: str) -> str:
@@ -271,13 +281,14 @@ class Provenance:
 
     def for_indicator(self, ind) -> dict[tuple, list[tuple[str, str, str]]]:
         """``{(REF_AREA, year, SEX, AGE, DISAGGREGATION): [(file_id, file_name, location), ...]}``."""
+        # taken before the table made earlier is returned: a kept page group depends on these rows
+        parts = [(self.data.measure_observations(m), source, filters) for m, source, filters in self._measures(ind)]
         if ind.id in self._cache:
             return self._cache[ind.id]
         result: dict[tuple, list[tuple[str, str, str]]] = {}
-        obs = self.data.observations
-        if len(obs):
-            for measure, source, filters in self._measures(ind):
-                part = obs[(obs["MEASURE"] == measure) & obs["SOURCE_ID"].isin([source] if source else ind.sources)]
+        for part, source, filters in parts:
+            if len(part):
+                part = part[part["SOURCE_ID"].isin([source] if source else ind.sources)]
                 for column, wanted in filters.items():
                     if column in part.columns:
                         wanted_list = wanted if isinstance(wanted, list) else [wanted]
@@ -336,7 +347,30 @@ def location_label(code: str, t: Translator) -> str:
 
 
 class Builder:
-    def __init__(self, data: SiteData, out_dir: Path, *, cache_dir: Path | None = None):
+    """Writes the pages and figure files of one edition into ``out_dir``.
+
+    ``page_cache``: a folder where page groups are kept by what they read
+    (:mod:`dashboards.page_cache`); :meth:`group` then copies a group whose data did not change
+    instead of rendering it. ``data`` is then seen through :class:`~dashboards.page_cache.TracedSiteData`."""
+
+    def __init__(
+        self,
+        data: SiteData,
+        out_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        page_cache: Path | None = None,
+    ):
+        from dashboards import page_cache as kept_pages
+
+        self.site_data = data  # untraced: for the parts of the site not kept by page group
+        self.reads = kept_pages.ReadLog()
+        self.pages_kept: kept_pages.PageCache | None = None
+        if page_cache is not None:
+            from dashboards.site_cache import rendering_fingerprint
+
+            self.pages_kept = kept_pages.PageCache(page_cache, data, data.audience, rendering_fingerprint())
+            data = kept_pages.TracedSiteData(data, self.reads)
         self.data = data
         self.out_dir = out_dir
         self.cache_dir = cache_dir  # where slow parts are kept (dashboards.site_cache); None: not kept
@@ -344,14 +378,68 @@ class Builder:
         self.provenance = Provenance(data)
         self.manifest = SiteManifest(out_dir)
         self.csv_written: set[str] = set()
-        self._language_neutral: dict[Any, Any] = {}
+        self._language_neutral: dict[Any, tuple[Any, set]] = {}
+        self._touched: list[str] | None = None  # files written by the group rendering now
 
     def language_neutral(self, key: Any, compute):
         """The value of ``compute()`` made once for all languages (the same rows give the same
-        facts in es, en and pt; only their words differ)."""
+        facts in es, en and pt; only their words differ). What ``compute`` read is noted again
+        for every group that uses the value."""
         if key not in self._language_neutral:
-            self._language_neutral[key] = compute()
-        return self._language_neutral[key]
+            with self.reads.recording() as reads:
+                value = compute()
+            self._language_neutral[key] = (value, reads)
+        value, reads = self._language_neutral[key]
+        self.reads.note_all(reads)
+        return value
+
+    def _wrote(self, rel: str) -> None:
+        if self._touched is not None:
+            self._touched.append(rel)
+
+    def group(self, name: str, write) -> None:
+        """Run ``write()``, which writes one group of pages (``name``: unique in the edition, the
+        same from build to build). With a page cache, a group whose reads are unchanged since it
+        was kept is copied from there instead (see :mod:`dashboards.page_cache`)."""
+        if self.pages_kept is None:
+            write()
+            return
+        kept = self.pages_kept.lookup(name)
+        if kept is not None:
+            self._restore(*kept)
+            return
+        pages, charts_before = len(self.manifest.pages), self.manifest.charts
+        self._touched = []
+        try:
+            with self.reads.recording() as reads:
+                write()
+            touched = list(dict.fromkeys(self._touched))
+        finally:
+            self._touched = None
+        record = {
+            "pages": self.manifest.pages[pages:],
+            "charts": self.manifest.charts - charts_before,
+            "files": touched,
+        }
+        files = {rel: (self.out_dir / rel).read_bytes() for rel in touched}
+        self.pages_kept.store(name, reads, files, record)
+
+    def _restore(self, files: dict[str, bytes], record: dict) -> None:
+        """Write a kept group's files, and add to the manifest what rendering it would have added.
+        A figure's CSV already written by an earlier group of this build is left as it is (as
+        :meth:`figure_block` does)."""
+        for rel in record["files"]:
+            block = _csv_block(rel)
+            if block is not None:
+                if block in self.csv_written:
+                    continue
+                self.csv_written.add(block)
+                self.manifest.downloads.append(rel)
+            path = self.out_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[rel])
+        self.manifest.pages.extend(record["pages"])
+        self.manifest.charts += record["charts"]
 
     # ---------------------------------------------------------------- pages
     def page_context(self, lang: str, rel: str, title: str) -> dict[str, Any]:
@@ -406,6 +494,14 @@ class Builder:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         self.manifest.pages.append(f"{lang}/{rel}")
+        self._wrote(f"{lang}/{rel}")
+
+    def write_asset(self, rel: str, text: str) -> None:
+        """Write a file of the page group rendering now (``rel``: relative to the site)."""
+        path = self.out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        self._wrote(rel)
 
     # ---------------------------------------------------------------- figures
     def figure_block(
@@ -415,11 +511,12 @@ class Builder:
         latest value per country (the indicator page's tabs)."""
         t = Translator(lang)
         rows = _period_sort(rows.copy())
-        csv_name = f"downloads/csv/{block_id}.csv"
+        csv_name = f"{FIGURE_CSV_DIR}{block_id}.csv"
         if block_id not in self.csv_written:
             downloads.write_csv(downloads.csv_frame(rows), self.out_dir / csv_name)
             self.csv_written.add(block_id)
             self.manifest.downloads.append(csv_name)
+        self._wrote(csv_name)  # also when an earlier page wrote it: this page links to it
         name = _indicator_name(ind, lang)
         unit = t.unit(ind.unit)
         synthetic = bool(rows["SYNTHETIC"].astype(bool).any()) if len(rows) else False
@@ -597,6 +694,14 @@ class Builder:
         if not len(frame):
             return t("empty_mart", mart=f"marts.{name}")
         return ""
+
+    def table_notice(self, field: str, t: Translator) -> str:
+        """:meth:`mart_notice` of the indicator values (``field`` "values") or the progress
+        assessments ("progress"), from the table's state alone (a page that says only whether
+        the table is there does not depend on its rows)."""
+        mart = {"values": "indicator_values", "progress": "indicator_progress"}[field]
+        state = self.data.table_state(field)
+        return "" if state == "rows" else t(f"{state}_mart", mart=f"marts.{mart}")
 
     def generic_table(
         self, frame: pd.DataFrame | None, lang: str, drop: tuple[str, ...] = (), mart: str = ""

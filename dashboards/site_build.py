@@ -43,17 +43,19 @@ def build_site(
     allowed_sharing: Iterable[str] = ("CLEAR", "GREEN", "AMBER"),
     audience: str = "secretariat",
     cache_dir: Path | None = None,
+    page_cache: Path | None = None,
 ) -> SiteManifest:
     """Write the whole site to ``out_dir`` (replaced) for one audience; see the module docstring.
 
     ``cache_dir``: keep the slow parts there (the SDMX files) and copy them from there when the
-    tables they are made from did not change (:mod:`dashboards.site_cache`)."""
+    tables they are made from did not change (:mod:`dashboards.site_cache`). ``page_cache``: keep
+    the pages there by group, and copy a group whose data did not change (:mod:`dashboards.page_cache`)."""
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
     out_dir = Path(out_dir)
     work = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    builder = Builder(data, work, cache_dir=cache_dir)
+    builder = Builder(data, work, cache_dir=cache_dir, page_cache=page_cache)
     copy_assets(work)
     pages.write_downloads(builder)
     for lang in LANGUAGES:
@@ -72,4 +74,7 @@ def build_site(
     os.replace(work, out_dir)
     shutil.rmtree(old, ignore_errors=True)
     builder.manifest.out_dir = out_dir
+    if builder.pages_kept is not None and builder.pages_kept.reused:
+        kept = builder.pages_kept
+        builder.manifest.reused_parts.append(f"pages ({kept.reused} of {kept.reused + kept.rendered} groups)")
     return builder.manifest

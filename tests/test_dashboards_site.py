@@ -204,9 +204,14 @@ def members_site(warehouse_copy, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("members") / "site"
     con = duckdb.connect(str(warehouse_copy), read_only=True)
-    try:  # parts kept in a cache, for test_unchanged_sdmx_files_are_copied_from_the_cache
+    try:  # parts and pages kept in caches, for the tests of the caches below
         manifest = build_site(
-            con, out, allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=out.parent / "cache"
+            con,
+            out,
+            allowed_sharing=("CLEAR", "GREEN"),
+            audience="members",
+            cache_dir=out.parent / "cache",
+            page_cache=out.parent / "pages",
         )
     finally:
         con.close()
@@ -334,7 +339,17 @@ def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_
     assert not (tmp_path / "damaged").exists(), "nothing published from a damaged entry"
 
 
+def _same_files(a: Path, b: Path) -> None:
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert files_a == files_b
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
 def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tmp_path):
+    """Built again without any cache: the same bytes as members_site (whose pages were rendered
+    while being kept by group)."""
     from dashboards.site_build import build_site
 
     con = duckdb.connect(str(warehouse_copy), read_only=True)
@@ -342,12 +357,53 @@ def test_the_same_warehouse_gives_the_same_site(warehouse_copy, members_site, tm
         build_site(con, tmp_path / "b", allowed_sharing=("CLEAR", "GREEN"), audience="members")
     finally:
         con.close()
-    a, b = members_site, tmp_path / "b"
-    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert files_a == files_b
-    for rel in files_a:
-        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    _same_files(members_site, tmp_path / "b")
+
+
+def _build(warehouse: Path, out: Path, **caches):
+    from dashboards.site_build import build_site
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return build_site(con, out, allowed_sharing=("CLEAR", "GREEN"), audience="members", **caches)
+    finally:
+        con.close()
+
+
+def test_only_the_pages_whose_data_changed_are_rendered_again(warehouse_copy, members_site, tmp_path):
+    """Page groups kept by what they read (dashboards/page_cache.py). The same warehouse: every
+    group is copied, and the site is the same bytes. One run's validation history and one
+    indicator's values changed: only the groups that read them are rendered again (the data
+    quality pages; that indicator's pages, its goal, the home page and the country profiles),
+    and the site is the same bytes as one built from scratch on the changed warehouse."""
+    pages = members_site.parent / "pages"
+    again = _build(warehouse_copy, tmp_path / "again", page_cache=pages)
+    groups = len(list(pages.iterdir()))
+    assert again.reused_parts == [f"pages ({groups} of {groups} groups)"]
+    _same_files(members_site, tmp_path / "again")
+
+    changed = tmp_path / "changed.duckdb"
+    shutil.copyfile(warehouse_copy, changed)
+    con = duckdb.connect(str(changed))
+    try:
+        (indicator,) = con.execute(
+            "SELECT INDICATOR FROM marts.indicator_values WHERE INDICATOR LIKE 'wg_%' ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        con.execute("UPDATE marts.indicator_values SET OBS_VALUE = OBS_VALUE + 1 WHERE INDICATOR = ?", [indicator])
+        con.execute(
+            "DELETE FROM marts.dq_validation_history WHERE rowid = (SELECT min(rowid) FROM marts.dq_validation_history)"
+        )
+    finally:
+        con.close()
+    partly = _build(changed, tmp_path / "partly", page_cache=pages)
+    _build(changed, tmp_path / "scratch")
+    _same_files(tmp_path / "scratch", tmp_path / "partly")
+    reused, total = map(int, re.fullmatch(r"pages \((\d+) of (\d+) groups\)", partly.reused_parts[0]).groups())
+    rendered = {d.name for d in pages.iterdir() if len(list(d.iterdir())) > 2}  # reads files + two entries
+    assert total == groups and 0 < total - reused < total / 2, partly.reused_parts
+    for lang in LANGS:
+        assert f"{lang}_quality" in rendered and f"{lang}_indicator_{indicator}" in rendered
+        assert f"{lang}_methodology" not in rendered and f"{lang}_sources" not in rendered
 
 
 def test_clac_build_publishes_the_audience_of_the_run(site):

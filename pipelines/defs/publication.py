@@ -93,7 +93,12 @@ def site(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     out = wh.output_dir() / "site"
     with warehouse.connect(read_only=True) as con:
         manifest = build_site(
-            con, out, allowed_sharing=AUDIENCES[audience], audience=audience, cache_dir=wh.cache_root() / "site"
+            con,
+            out,
+            allowed_sharing=AUDIENCES[audience],
+            audience=audience,
+            cache_dir=wh.cache_root() / "site",
+            page_cache=wh.cache_root() / "site-pages",
         )
     total = manifest.total_bytes()
     largest = max((out / p).stat().st_size for p in manifest.pages) if manifest.pages else 0
