@@ -661,16 +661,59 @@ def build_reports(
     audience: str,
     pdf: bool = True,
     narrative: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
     """The report in several languages from one read of the warehouse (HTML, then the PDFs
     printed by one Chromium, languages in parallel); the files written, HTML and PDF of each
     language in turn. Each page is printed twice (see :func:`print_pdfs`) so that the contents
-    list carries the pages the chapters start on."""
+    list carries the pages the chapters start on.
+
+    ``cache_dir``: the reports are kept there by what they read (:mod:`dashboards.page_cache`,
+    the report as one group), and copied from there when none of it changed since: a
+    quarterly workbook, which a closed year's report does not show, does not make it again."""
+    from dashboards import page_cache
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
     copy_assets(out_dir)
     published = publication_date()
+    names = [
+        f"annual-report-{year}-{lang}.{kind}" for lang in languages for kind in (("html", "pdf") if pdf else ("html",))
+    ]
+    group = f"report-{year}-{'-'.join(languages)}-{'pdf' if pdf else 'html'}"
+    kept = _report_cache(cache_dir, data, audience, published, narrative, pdf) if cache_dir is not None else None
+    found = kept.lookup(group) if kept is not None else None
+    if found is not None and sorted(found[0]) == sorted(names):
+        for name in names:
+            (out_dir / name).write_bytes(found[0][name])
+        return [out_dir / name for name in names]
+    reads = page_cache.ReadLog()
+    with reads.recording() as read:
+        _write_reports(page_cache.TracedSiteData(data, reads), year, languages, out_dir, pdf, narrative, published)
+    if kept is not None:
+        kept.store(group, read, {name: (out_dir / name).read_bytes() for name in names}, {"files": names})
+    return [out_dir / name for name in names]
+
+
+def _report_cache(cache_dir: Path, data, audience: str, published: date, narrative: Path | None, pdf: bool):
+    """The kept reports, keyed also by the code, the cover's date, the narrative and the printer."""
+    from dashboards import page_cache, print_cache
+    from dashboards.site_cache import rendering_fingerprint
+
+    digest = hashlib.sha256()
+    for part in (
+        rendering_fingerprint(),
+        published.isoformat(),
+        narrative.read_text(encoding="utf-8") if narrative is not None and narrative.is_file() else "",
+        print_cache.browser_version(CHROMIUM) if pdf else "",
+    ):
+        digest.update(len(part.encode()).to_bytes(8, "big") + part.encode())
+    return page_cache.PageCache(cache_dir, data, audience, digest.hexdigest())
+
+
+def _write_reports(data, year: int, languages, out_dir: Path, pdf: bool, narrative: Path | None, published) -> None:
+    """Write each language's report HTML (and PDF) into ``out_dir``."""
     jobs = []
     for lang in languages:
         scratch = out_dir / ".report-scratch"
@@ -684,7 +727,6 @@ def build_reports(
         tocs = print_pdfs(pairs, year, chapters=[context["chapters"] for context, _, _ in jobs])
         for (context, html_path, _), toc in zip(jobs, tocs):
             _write_html(context, html_path, toc)  # the HTML carries the printed page numbers too
-    return [path for pair in pairs for path in (pair if pdf else pair[:1])]
 
 
 def build_report(

@@ -50,8 +50,13 @@ def _frame_digest(digest: Any, frame: pd.DataFrame) -> None:
     except TypeError:  # cells that pandas cannot hash (lists, dicts): their JSON text
         update(digest, frame.to_json(orient="values", default_handler=str, date_format="iso").encode())
     # pandas hashes a cell of a text column by its text, so 1 and "1" alike: add each cell's type
+    # (a column of text and missing values, the usual case, by its kind and its missing cells' types)
     for _name, column in frame.select_dtypes(include="object").items():
-        types = column.map(lambda value: type(value).__qualname__)
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        update(digest, kind.encode())
+        cells = column[column.isna()] if kind in ("string", "empty") else column
+        types = cells.map(lambda value: type(value).__qualname__)
+        update(digest, repr(cells.index.tolist()).encode() if kind in ("string", "empty") else b"")
         update(digest, pd.util.hash_pandas_object(types, index=False).to_numpy().tobytes())
 
 

@@ -151,7 +151,13 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             files = [
                 path.name
                 for path in build_reports(
-                    con, year, LANGUAGES, out, allowed_sharing=AUDIENCES[audience], audience=audience
+                    con,
+                    year,
+                    LANGUAGES,
+                    out,
+                    allowed_sharing=AUDIENCES[audience],
+                    audience=audience,
+                    cache_dir=wh.cache_root() / "report",
                 )
             ]
     return dg.MaterializeResult(
