@@ -266,9 +266,11 @@ def chart_summary(rows: pd.DataFrame, key: str, t: Translator, area_name, facts:
 class Provenance:
     """Where each country value comes from: the files, pages and rows of its input observations."""
 
-    def __init__(self, data: SiteData):
+    def __init__(self, data: SiteData, memo=None):
         self.data = data
-        self._cache: dict[str, dict[tuple, list[tuple[str, str, str]]]] = {}
+        #: ``memo(key, compute)``: where each indicator's table is made once (the builder's
+        #: :meth:`Builder.language_neutral`, which also notes what it read for every page using it)
+        self._memo = memo or _plain_memo({})
 
     def _measures(self, ind) -> list[tuple[str, str | None, dict]]:
         from indicators.registry import MeasureSpec
@@ -281,12 +283,12 @@ class Provenance:
 
     def for_indicator(self, ind) -> dict[tuple, list[tuple[str, str, str]]]:
         """``{(REF_AREA, year, SEX, AGE, DISAGGREGATION): [(file_id, file_name, location), ...]}``."""
-        # taken before the table made earlier is returned: a kept page group depends on these rows
-        parts = [(self.data.measure_observations(m), source, filters) for m, source, filters in self._measures(ind)]
-        if ind.id in self._cache:
-            return self._cache[ind.id]
+        return self._memo(("provenance", ind.id), lambda: self._table(ind))
+
+    def _table(self, ind) -> dict[tuple, list[tuple[str, str, str]]]:
         result: dict[tuple, list[tuple[str, str, str]]] = {}
-        for part, source, filters in parts:
+        for measure, source, filters in self._measures(ind):
+            part = self.data.measure_observations(measure)
             if len(part):
                 part = part[part["SOURCE_ID"].isin([source] if source else ind.sources)]
                 for column, wanted in filters.items():
@@ -301,7 +303,6 @@ class Provenance:
                     result.setdefault(key, []).append((row.FILE_ID, row.FILE_NAME, _location(row)))
         for key in result:
             result[key] = sorted(set(result[key]))
-        self._cache[ind.id] = result
         return result
 
     def lookup(self, ind, area: str, period: str, sex: str, age: str, dis: str) -> list[tuple[str, str, str]]:
@@ -314,6 +315,17 @@ class Provenance:
             v if d in ind.disaggregations else "*" for d, v in (("SEX", sex), ("AGE", age), ("DISAGGREGATION", dis))
         )
         return table.get((area, year) + dims, [])
+
+
+def _plain_memo(values: dict):
+    """A memo over ``values`` (for a Provenance used without a builder)."""
+
+    def memo(key, compute):
+        if key not in values:
+            values[key] = compute()
+        return values[key]
+
+    return memo
 
 
 def _location(row) -> str:
@@ -375,10 +387,10 @@ class Builder:
         self.out_dir = out_dir
         self.cache_dir = cache_dir  # where slow parts are kept (dashboards.site_cache); None: not kept
         self.env = environment()
-        self.provenance = Provenance(data)
+        self._language_neutral: dict[Any, tuple[Any, set]] = {}
+        self.provenance = Provenance(data, self.language_neutral)
         self.manifest = SiteManifest(out_dir)
         self.csv_written: set[str] = set()
-        self._language_neutral: dict[Any, tuple[Any, set]] = {}
         self._touched: list[str] | None = None  # files written by the group rendering now
 
     def language_neutral(self, key: Any, compute):

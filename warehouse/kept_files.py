@@ -42,6 +42,9 @@ def update(digest: Any, part: bytes) -> None:
 
 
 def _frame_digest(digest: Any, frame: pd.DataFrame) -> None:
+    if not len(frame):  # no rows: its columns alone (the dtypes of nothing follow the table it was cut from)
+        update(digest, json.dumps(["no rows"] + [str(c) for c in frame.columns]).encode())
+        return
     update(digest, json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
     update(digest, repr(frame.index.tolist() if not isinstance(frame.index, pd.RangeIndex) else frame.index).encode())
     try:
