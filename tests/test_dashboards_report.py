@@ -65,6 +65,55 @@ def test_same_inputs_give_the_same_html(built_home, tmp_path):
     assert (tmp_path / "second" / f"annual-report-{YEAR}-es.html").read_bytes() == first
 
 
+def test_a_report_whose_data_did_not_change_is_copied_not_made_again(built_home, tmp_path, monkeypatch):
+    """build_reports with a cache (as the build's report step): the same warehouse gives the kept
+    files without making the report (a maker that fails shows it is not called); a change to a
+    figure the report shows makes it again, the same bytes as a report made without the cache."""
+    import duckdb
+
+    from dashboards import report
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_home / "warehouse.duckdb", warehouse)
+    monkeypatch.setenv("CLAC_PUBLICATION_DATE", "2024-03-31")
+    cache = tmp_path / "cache"
+
+    def make(out: Path, **options) -> dict[str, bytes]:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            paths = report.build_reports(
+                con, int(YEAR), ["es", "en"], out, allowed_sharing=("CLEAR",), audience="public", pdf=False, **options
+            )
+        finally:
+            con.close()
+        return {path.name: path.read_bytes() for path in paths}
+
+    first = make(tmp_path / "first", cache_dir=cache)
+    real_context = report.report_context
+
+    def not_made(*args, **kwargs):
+        raise RuntimeError("made again")
+
+    monkeypatch.setattr(report, "report_context", not_made)
+    assert make(tmp_path / "kept", cache_dir=cache) == first
+    assert sorted(first) == [f"annual-report-{YEAR}-en.html", f"annual-report-{YEAR}-es.html"]
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "UPDATE marts.indicator_values SET OBS_VALUE = OBS_VALUE * 3 WHERE REF_AREA = 'LAC' AND TIME_PERIOD = ?",
+            [YEAR],
+        )
+    finally:
+        con.close()
+    with pytest.raises(RuntimeError, match="made again"):
+        make(tmp_path / "changed", cache_dir=cache)
+    monkeypatch.setattr(report, "report_context", real_context)
+    changed = make(tmp_path / "changed", cache_dir=cache)
+    assert changed != first
+    assert changed == make(tmp_path / "uncached")
+
+
 def test_secretariat_edition_shows_the_narrative_marked_synthetic(built_home, tmp_path):
     run_clac(
         built_home,
