@@ -697,7 +697,8 @@ def build_reports(
 
 
 def _report_cache(cache_dir: Path, data, audience: str, published: date, narrative: Path | None, pdf: bool):
-    """The kept reports, keyed also by the code, the cover's date, the narrative and the printer."""
+    """The kept reports, keyed also by the code, the cover's date, the narrative, the published
+    site's address (the report's links) and the printer: every input that is not the data."""
     from dashboards import page_cache, print_cache
     from dashboards.site_cache import rendering_fingerprint
 
@@ -705,11 +706,18 @@ def _report_cache(cache_dir: Path, data, audience: str, published: date, narrati
     for part in (
         rendering_fingerprint(),
         published.isoformat(),
-        narrative.read_text(encoding="utf-8") if narrative is not None and narrative.is_file() else "",
+        site_address(),
+        _folder_text(narrative) if narrative is not None else "",
         print_cache.browser_version(CHROMIUM) if pdf else "",
     ):
         digest.update(len(part.encode()).to_bytes(8, "big") + part.encode())
     return page_cache.PageCache(cache_dir, data, audience, digest.hexdigest())
+
+
+def _folder_text(folder: Path) -> str:
+    """Every file under ``folder`` (a narrative folder given to the report), by path and SHA-256."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return "\n".join(f"{p.relative_to(folder).as_posix()} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files)
 
 
 def _write_reports(data, year: int, languages, out_dir: Path, pdf: bool, narrative: Path | None, published) -> None:
