@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import types
 from collections.abc import Iterator, Mapping
@@ -244,7 +245,9 @@ class PageCache:
         payload[GROUP_RECORD] = json.dumps(record, sort_keys=True).encode("utf-8")
         folder = self._group_folder(group)
         kept_files.store(folder, key, payload, keep=KEEP)
-        tmp = self._reads_file(group).with_suffix(".tmp")
+        tmp = self._reads_file(group).with_name(
+            f".reads-{self.audience}.{os.getpid()}.tmp"
+        )  # builds may share the cache
         try:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(self._reads_file(group))
