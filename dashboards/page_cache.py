@@ -132,11 +132,6 @@ class TracedSiteData:
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_log", log)
 
-    @property
-    def untraced(self) -> Any:
-        """The SiteData itself (for the parts of the site that are not kept by page group)."""
-        return self._data
-
     def __getattr__(self, name: str):
         data, log = self._data, self._log
         if name in KEYED_LOOKUPS:
@@ -186,10 +181,10 @@ def _read_from_json(item: list) -> tuple:
 class PageCache:
     """The kept page groups of one site build (see the module docstring)."""
 
-    def __init__(self, folder: Path, data: Any, audience: str, code: str):
+    def __init__(self, folder: Path, data: Any, code: str):
         self.folder = folder
         self.data = data  # the untraced SiteData: digests are taken from it
-        self.audience = audience
+        self.audience = data.audience  # each edition keeps its own reads per group
         self.code = code
         self._digests: dict[tuple, bytes] = {}
         self.reused = 0
@@ -213,7 +208,8 @@ class PageCache:
                 kept_files.update(digest, repr(read).encode())
                 kept_files.update(digest, self._digests[read])
         except (kept_files.Unstable, KeyError, AttributeError, TypeError, ValueError):
-            return None
+            return None  # e.g. reads kept by older code that names a field no longer there: render
+
         return digest.hexdigest()
 
     def lookup(self, group: str) -> tuple[dict[str, bytes], dict] | None:
@@ -245,9 +241,7 @@ class PageCache:
         payload[GROUP_RECORD] = json.dumps(record, sort_keys=True).encode("utf-8")
         folder = self._group_folder(group)
         kept_files.store(folder, key, payload, keep=KEEP)
-        tmp = self._reads_file(group).with_name(
-            f".reads-{self.audience}.{os.getpid()}.tmp"
-        )  # builds may share the cache
+        tmp = folder / f".reads-{self.audience}.{os.getpid()}.tmp"  # builds may share the cache
         try:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(self._reads_file(group))

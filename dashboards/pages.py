@@ -387,8 +387,6 @@ def _latest_rows(builder: Builder, code: str) -> list[dict]:
 
 
 def _latest_rows_of_country(data, code: str) -> list[dict]:
-    if code in AGGREGATE_AREAS:
-        return []
     frame = data.area_values(code).copy()
     if not len(frame):
         return []
@@ -402,21 +400,20 @@ def _latest_rows_of_country(data, code: str) -> list[dict]:
     return frame.to_dict("records")
 
 
-def _country_statuses(builder: Builder, code: str) -> dict[tuple[str, str], tuple[str, str]]:
-    """``{(indicator, country): (status, sharing)}`` of a country's indicator-level assessments (computed once)."""
+def _country_statuses(builder: Builder, code: str) -> dict[str, tuple[str, str]]:
+    """``{indicator: (status, sharing)}`` of a country's indicator-level assessments (computed once)."""
     return builder.language_neutral(("country statuses", code), partial(_statuses_of_country, builder.data, code))
 
 
-def _statuses_of_country(data, code: str) -> dict[tuple[str, str], tuple[str, str]]:
-    statuses: dict[tuple[str, str], tuple[str, str]] = {}
+def _statuses_of_country(data, code: str) -> dict[str, tuple[str, str]]:
     progress = data.area_progress(code)
-    if len(progress):
-        frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
-        for ind_id, area, status, sharing in zip(
-            frame["INDICATOR"], frame["REF_AREA"], frame["STATUS"], frame["SHARING"]
-        ):
-            statuses[(ind_id, area)] = (str(status), str(sharing))
-    return statuses
+    if not len(progress):
+        return {}
+    frame = progress[progress["LEVEL"] == "indicator"] if "LEVEL" in progress.columns else progress
+    return {
+        ind_id: (str(status), str(sharing))
+        for ind_id, status, sharing in zip(frame["INDICATOR"], frame["STATUS"], frame["SHARING"])
+    }
 
 
 def write_country(builder: Builder, lang: str, area) -> None:
@@ -430,7 +427,7 @@ def write_country(builder: Builder, lang: str, area) -> None:
         statuses = _country_statuses(builder, code)
         for row in _latest_rows(builder, code):
             ind = data.registry[row["INDICATOR"]]
-            status, status_sharing = statuses.get((ind.id, code), ("not_available", ""))
+            status, status_sharing = statuses.get(ind.id, ("not_available", ""))
             if status_sharing:
                 levels.append(status_sharing)
             mark = conf_mark(row.get("CONF_STATUS"))

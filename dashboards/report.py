@@ -662,6 +662,7 @@ def build_reports(
     pdf: bool = True,
     narrative: Path | None = None,
     cache_dir: Path | None = None,
+    reused: list[str] | None = None,
 ) -> list[Path]:
     """The report in several languages from one read of the warehouse (HTML, then the PDFs
     printed by one Chromium, languages in parallel); the files written, HTML and PDF of each
@@ -670,7 +671,8 @@ def build_reports(
 
     ``cache_dir``: the reports are kept there by what they read (:mod:`dashboards.page_cache`,
     the report as one group), and copied from there when none of it changed since: a
-    quarterly workbook, which a closed year's report does not show, does not make it again."""
+    quarterly workbook, which a closed year's report does not show, does not make it again; then
+    "report" is added to ``reused``."""
     from dashboards import page_cache
 
     out_dir = Path(out_dir)
@@ -682,11 +684,13 @@ def build_reports(
         f"annual-report-{year}-{lang}.{kind}" for lang in languages for kind in (("html", "pdf") if pdf else ("html",))
     ]
     group = f"report-{year}-{'-'.join(languages)}-{'pdf' if pdf else 'html'}"
-    kept = _report_cache(cache_dir, data, audience, published, narrative, pdf) if cache_dir is not None else None
+    kept = _report_cache(cache_dir, data, published, narrative, pdf) if cache_dir is not None else None
     found = kept.lookup(group) if kept is not None else None
     if found is not None and sorted(found[0]) == sorted(names):
         for name in names:
             (out_dir / name).write_bytes(found[0][name])
+        if reused is not None:
+            reused.append("report")
         return [out_dir / name for name in names]
     reads = page_cache.ReadLog()
     with reads.recording() as read:
@@ -696,28 +700,20 @@ def build_reports(
     return [out_dir / name for name in names]
 
 
-def _report_cache(cache_dir: Path, data, audience: str, published: date, narrative: Path | None, pdf: bool):
+def _report_cache(cache_dir: Path, data, published: date, narrative: Path | None, pdf: bool):
     """The kept reports, keyed also by the code, the cover's date, the narrative, the published
     site's address (the report's links) and the printer: every input that is not the data."""
     from dashboards import page_cache, print_cache
     from dashboards.site_cache import rendering_fingerprint
+    from warehouse import kept_files
 
     digest = hashlib.sha256()
-    for part in (
-        rendering_fingerprint(),
-        published.isoformat(),
-        site_address(),
-        _folder_text(narrative) if narrative is not None else "",
-        print_cache.browser_version(CHROMIUM) if pdf else "",
-    ):
-        digest.update(len(part.encode()).to_bytes(8, "big") + part.encode())
-    return page_cache.PageCache(cache_dir, data, audience, digest.hexdigest())
-
-
-def _folder_text(folder: Path) -> str:
-    """Every file under ``folder`` (a narrative folder given to the report), by path and SHA-256."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-    return "\n".join(f"{p.relative_to(folder).as_posix()} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files)
+    for part in (rendering_fingerprint(), published.isoformat(), site_address()):
+        kept_files.update(digest, part.encode())
+    kept_files.update(digest, (print_cache.browser_version(CHROMIUM) if pdf else "").encode())
+    if narrative is not None and narrative.is_dir():
+        kept_files.tree_digest(digest, narrative, narrative)
+    return page_cache.PageCache(cache_dir, data, digest.hexdigest())
 
 
 def _write_reports(data, year: int, languages, out_dir: Path, pdf: bool, narrative: Path | None, published) -> None:

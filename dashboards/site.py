@@ -381,7 +381,7 @@ class Builder:
         if page_cache is not None:
             from dashboards.site_cache import rendering_fingerprint
 
-            self.pages_kept = kept_pages.PageCache(page_cache, data, data.audience, rendering_fingerprint())
+            self.pages_kept = kept_pages.PageCache(page_cache, data, rendering_fingerprint())
             data = kept_pages.TracedSiteData(data, self.reads)
         self.data = data
         self.out_dir = out_dir

@@ -95,7 +95,9 @@ def test_a_report_whose_data_did_not_change_is_copied_not_made_again(built_home,
         raise RuntimeError("made again")
 
     monkeypatch.setattr(report, "report_context", not_made)
-    assert make(tmp_path / "kept", cache_dir=cache) == first
+    reused: list[str] = []
+    assert make(tmp_path / "kept", cache_dir=cache, reused=reused) == first
+    assert reused == ["report"]
     assert sorted(first) == [f"annual-report-{YEAR}-en.html", f"annual-report-{YEAR}-es.html"]
 
     con = duckdb.connect(str(warehouse))

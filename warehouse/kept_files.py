@@ -57,15 +57,18 @@ def _frame_digest(digest: Any, frame: pd.DataFrame) -> None:
     for _name, column in frame.select_dtypes(include="object").items():
         kind = pd.api.types.infer_dtype(column, skipna=True)
         update(digest, kind.encode())
-        cells = column[column.isna()] if kind in ("string", "empty") else column
-        types = cells.map(lambda value: type(value).__qualname__)
-        update(digest, repr(cells.index.tolist()).encode() if kind in ("string", "empty") else b"")
+        if kind in ("string", "empty"):  # text and missing cells: where the missing ones are is enough
+            column = column[column.isna()]
+            update(digest, repr(column.index.tolist()).encode())
+        types = column.map(lambda value: type(value).__qualname__)
         update(digest, pd.util.hash_pandas_object(types, index=False).to_numpy().tobytes())
 
 
 def value_digest(digest: Any, value: Any) -> None:
     """Feed ``value`` to ``digest``, with its type, so that equal text of different kinds differs:
-    frames (dtypes, index and cells), dicts, sequences, pydantic models and plain values."""
+    frames (dtypes, index and cells; a frame with no rows by its column names alone, since the
+    dtypes of no rows follow whatever table they were cut from), dicts, sequences, pydantic
+    models and plain values."""
     update(digest, type(value).__qualname__.encode())
     if isinstance(value, pd.DataFrame):
         _frame_digest(digest, value)
@@ -102,11 +105,16 @@ def code_fingerprint(roots: Iterable[str]) -> str:
     digest = hashlib.sha256()
     update(digest, _libraries().encode())
     for root in roots:
-        for path in sorted((PROJECT_ROOT / root).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                update(digest, path.relative_to(PROJECT_ROOT).as_posix().encode())
-                update(digest, hashlib.sha256(path.read_bytes()).digest())
+        tree_digest(digest, PROJECT_ROOT / root, PROJECT_ROOT)
     return digest.hexdigest()
+
+
+def tree_digest(digest: Any, folder: Path, base: Path) -> None:
+    """Feed every file under ``folder`` to ``digest``: its path relative to ``base`` and its SHA-256."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            update(digest, path.relative_to(base).as_posix().encode())
+            update(digest, hashlib.sha256(path.read_bytes()).digest())
 
 
 def lookup(folder: Path, key: str) -> dict[str, bytes] | None:

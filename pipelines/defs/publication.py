@@ -145,6 +145,7 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     audience = warehouse.audience
     out = wh.output_dir() / "report"
     files: list[str] = []
+    reused: list[str] = []
     with warehouse.connect(read_only=True) as con:
         year = report_year(con, AUDIENCES[audience], os.environ.get("CLAC_REPORT_YEAR"))
         if year is not None:
@@ -158,6 +159,7 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                     allowed_sharing=AUDIENCES[audience],
                     audience=audience,
                     cache_dir=wh.cache_root() / "report",
+                    reused=reused,
                 )
             ]
     return dg.MaterializeResult(
@@ -166,6 +168,7 @@ def annual_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "year": year if year is not None else "no figures",
             "audience": audience,
             "files": ", ".join(files),
+            "reused_unchanged_report": bool(reused),
         }
     )
 
