@@ -5,6 +5,7 @@ and the data-quality marts, on real builds of the bundled data.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def test_a_suite_is_built_from_data_for_every_observation_source():
         assert by_rule["area_unresolved"]["kwargs"]["value_set"] == areas
         assert by_rule["period_out_of_range"]["kwargs"]["max_value"] == 2024
         assert by_rule["duplicate_key"]["expectation"] == "ExpectCompoundColumnsToBeUnique"
+        # no expectation twice: run_suite gives the list whole to GX, which would not drop a repeat
+        expectations = [json.dumps([s["expectation"], s["kwargs"]], sort_keys=True) for s in specs]
+        assert len(set(expectations)) == len(expectations), entry.id
     prosecutions = {
         s["rule"] for s in gx_suites.suite_specs(OBSERVATION_SOURCES["synthetic_prosecutions"], area_codes=areas)
     }
