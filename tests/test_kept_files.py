@@ -6,6 +6,7 @@ import hashlib
 import os
 
 import pandas as pd
+import pytest
 
 from warehouse import kept_files
 
@@ -16,11 +17,20 @@ def _key(value) -> str:
     return digest.hexdigest()
 
 
-def test_a_key_tells_apart_what_pandas_hashes_alike():
-    text, number = pd.DataFrame({"v": ["1", "2"]}, dtype=object), pd.DataFrame({"v": [1, "2"]}, dtype=object)
+@pytest.mark.parametrize("rows", [3, kept_files.SMALL_FRAME_ROWS + 2], ids=["cell by cell", "pandas hashing"])
+def test_a_key_tells_apart_what_pandas_hashes_alike(rows):
+    def frame(first, missing=None):
+        cells = [first, "2"] + [f"r{i}" for i in range(rows - 3)] + [missing]
+        return pd.DataFrame({"v": cells, "n": [float(i) for i in range(rows)]}, dtype=object).astype({"n": float})
+
+    text, number = frame("1"), frame(1)
     assert pd.util.hash_pandas_object(text).tolist() == pd.util.hash_pandas_object(number).tolist()
     assert _key(text) != _key(number)
-    assert _key(text) == _key(pd.DataFrame({"v": ["1", "2"]}, dtype=object))
+    assert _key(text) == _key(frame("".join(["1"])))  # equal cells, other string objects
+    assert _key(text) != _key(frame("1", missing=float("nan")))  # None and NaN
+    changed = text.copy()
+    changed.loc[rows - 1, "n"] = 0.5
+    assert _key(changed) != _key(text)
     assert _key({"a": [1, 2]}) != _key({"a": [2, 1]}) and _key("1") != _key(1)
 
 
