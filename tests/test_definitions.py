@@ -83,6 +83,7 @@ def test_blocking_checks_guard_each_source():
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     for source_id in observation_sources(load_catalogue()):
         assert (f"staging/{source_id}", "rows_conserved") in checks
+        assert graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(["staging", source_id]), "gx_suite")).blocking
     assert ("staging/ncmec_cybertipline_by_country", "stated_total_matches") in checks
     assert {
         ("marts/observations", "key_unique_and_complete"),
