@@ -155,6 +155,25 @@ def no_formula_cells(csv_text: str) -> None:
             assert not cell.startswith(FORMULA_PREFIXES), f"unescaped formula-like cell {cell!r}"
 
 
+def test_formula_like_cells_are_escaped_whatever_the_column_holds():
+    from warehouse.exports import neutralise_formulas
+
+    frame = pd.DataFrame(
+        {
+            "code": ["=SUM(A1)", "BRA", "BRA", None, "-3", "+x"],
+            "mixed": [1, "@cmd", None, float("nan"), "ok", "\tx"],
+            "cells_unhashable": [[1], "=1", "a", "b", "c", None],
+            "number": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    safe = neutralise_formulas(frame)
+    assert safe["code"].tolist() == ["'=SUM(A1)", "BRA", "BRA", None, "'-3", "'+x"]
+    assert safe["mixed"].tolist()[:2] == [1, "'@cmd"] and safe["mixed"].tolist()[5] == "'\tx"
+    assert safe["cells_unhashable"].tolist()[:2] == [[1], "'=1"]
+    assert safe["number"].tolist() == frame["number"].tolist()  # numbers are never formulas
+    assert frame["code"][0] == "=SUM(A1)"  # a copy: the frame given is unchanged
+
+
 # --------------------------------------------------------------------------- encodings and layouts
 
 

@@ -50,6 +50,23 @@ COLUMNS_BY_TABLE = {
 }
 
 
+def _formula_cells(values: pd.Series) -> pd.Series | None:
+    """Which cells of a column are text a spreadsheet would read as a formula (None: none are).
+
+    Tested on the column's distinct values (a column repeats a few codes over many rows); a
+    column whose cells cannot be hashed is tested cell by cell."""
+    try:
+        distinct = values.unique()
+    except TypeError:
+        try:  # non-text cells (numbers, None) give NA, counted as no formula
+            formula = values.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+        except AttributeError:  # a column with no text cell at all
+            return None
+        return formula if formula.any() else None
+    formulas = [value for value in distinct if isinstance(value, str) and value.startswith(FORMULA_PREFIXES)]
+    return values.isin(formulas) if formulas else None
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas."""
     safe = frame.copy()
@@ -57,11 +74,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         values = safe[column]
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
             continue
-        try:  # non-text cells (numbers, None) give NA, counted as no formula
-            formula = values.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
-        except AttributeError:  # a column with no text cell at all
-            continue
-        if formula.any():
+        formula = _formula_cells(values)
+        if formula is not None:
             safe[column] = values.where(~formula, "'" + values[formula].astype(str))
     return safe
 
