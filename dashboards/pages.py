@@ -7,7 +7,7 @@ from functools import partial
 
 import pandas as pd
 
-from dashboards import downloads, precision
+from dashboards import downloads, precision, site_cache
 from dashboards.data import AGGREGATE_AREAS, is_missing, most_restrictive
 from dashboards.i18n import Translator, format_percent
 from dashboards.site import (
@@ -31,9 +31,43 @@ def _by_goal(builder: Builder) -> dict[int, list]:
     return groups
 
 
+#: What the download files are made from besides the SDMX files' inputs (the zip holds them).
+DOWNLOAD_INPUTS = ("progress",)
+ALL_DATA_ZIP = "downloads/clac-all-data.zip"
+
+
 def write_downloads(builder: Builder) -> None:
-    """All data (zip), SDMX-CSV and SDMX-ML of the indicator values, per-indicator CSVs."""
+    """All data (zip), SDMX-CSV and SDMX-ML of the indicator values, per-indicator CSVs.
+
+    With a cache folder, the CSVs and the zip made from the same inputs before (the SDMX files'
+    inputs and :data:`DOWNLOAD_INPUTS`) are copied from ``<cache>-downloads`` (:mod:`dashboards.site_cache`; "downloads" is added
+    to the manifest's reused parts), else made and kept there; the SDMX files have their own."""
+    from dashboards.sdmx.publish import SDMX_INPUTS, write_sdmx  # sdmx1 only when the site is built
+
     data, out = builder.site_data, builder.out_dir
+    folder = builder.cache_dir.with_name(builder.cache_dir.name + "-downloads") if builder.cache_dir else None
+    key = site_cache.part_key(data, (*SDMX_INPUTS, *DOWNLOAD_INPUTS)) if folder is not None else None
+    files = site_cache.lookup(folder, key) if key else None
+    sdmx = write_sdmx(data, out, cache_dir=builder.cache_dir, reused=builder.manifest.reused_parts)
+    if files is not None:
+        builder.manifest.reused_parts.append("downloads")
+    else:
+        files = _download_files(data, sdmx)
+        if key:
+            site_cache.store(folder, key, files)
+    for rel, payload in files.items():
+        downloads.write_bytes(out / rel, payload)
+    builder.manifest.downloads += [
+        rel for ind in data.registry.values() if (rel := f"downloads/indicators/{ind.id}.csv") in files
+    ]
+    # the SDMX files are written in downloads/sdmx/ and in the REST layout sdmx/
+    builder.manifest.downloads += [rel for rel in sdmx if rel.startswith("downloads/sdmx/")]
+    builder.manifest.downloads.append(ALL_DATA_ZIP)
+
+
+def _download_files(data, sdmx: dict[str, bytes]) -> dict[str, bytes]:
+    """The per-indicator CSVs and the all-data zip (with ``sdmx``'s downloads), by path."""
+    files: dict[str, bytes] = {}
     members: dict[str, bytes] = {}
     values = data.values if data.values is not None else pd.DataFrame(columns=downloads.CSV_COLUMNS)
     all_values = downloads.csv_frame(
@@ -50,16 +84,10 @@ def write_downloads(builder: Builder) -> None:
                     rows.sort_values(["REF_AREA", "SEX", "AGE", "DISAGGREGATION", "TIME_PERIOD"], kind="mergesort")
                 )
             )
-            downloads.write_bytes(out / "downloads" / "indicators" / f"{ind.id}.csv", payload)
-            builder.manifest.downloads.append(f"downloads/indicators/{ind.id}.csv")
+            files[f"downloads/indicators/{ind.id}.csv"] = payload
             members[f"indicators/{ind.id}.csv"] = payload
-    from dashboards.sdmx.publish import write_sdmx
-
-    for rel, payload in write_sdmx(
-        data, out, cache_dir=builder.cache_dir, reused=builder.manifest.reused_parts
-    ).items():  # downloads/sdmx/ and the REST layout sdmx/
+    for rel, payload in sdmx.items():
         if rel.startswith("downloads/sdmx/"):
-            builder.manifest.downloads.append(rel)
             members[rel.removeprefix("downloads/")] = payload
     obs = data.observations
     if len(obs):
@@ -78,8 +106,8 @@ def write_downloads(builder: Builder) -> None:
         "observations.csv: the source observations with their provenance (file, sha256, page/row);\n"
         "indicator_progress.csv: the progress assessments; sources.csv: the sources.\n"
     ).encode("utf-8")
-    downloads.write_bytes(out / "downloads" / "clac-all-data.zip", downloads.zip_bytes(members))
-    builder.manifest.downloads.append("downloads/clac-all-data.zip")
+    files[ALL_DATA_ZIP] = downloads.zip_bytes(members)
+    return files
 
 
 def write_language(builder: Builder, lang: str) -> None:

@@ -302,9 +302,10 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
 
 
 def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_site, tmp_path, monkeypatch):
-    """The same tables and code: the SDMX files kept by members_site come back byte for byte,
-    without being made (a maker that fails shows it is not called); another audience's rows or
-    a damaged entry: made again."""
+    """The same tables and code: the SDMX files and the downloads (per-indicator CSVs, the
+    all-data zip) kept by members_site come back byte for byte, without being made (makers that
+    fail show they are not called); another audience's rows or a damaged entry: made again."""
+    from dashboards import pages
     from dashboards.sdmx import publish
     from dashboards.site_build import build_site
 
@@ -315,16 +316,22 @@ def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_
         raise RuntimeError("made again")
 
     monkeypatch.setattr(publish, "sdmx_files", not_made)
+    monkeypatch.setattr(pages, "_download_files", lambda data, sdmx: not_made(data))
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
         again = build_site(
             con, tmp_path / "again", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
         )
-        assert again.reused_parts == ["sdmx"]
-        sdmx = sorted(p.relative_to(members_site) for p in members_site.rglob("*") if "sdmx" in p.parts and p.is_file())
-        assert len(sdmx) > 4
-        for rel in sdmx:
+        assert again.reused_parts == ["sdmx", "downloads"]
+        kept = sorted(
+            p.relative_to(members_site)
+            for p in members_site.rglob("*")
+            if ("sdmx" in p.parts or "downloads" in p.parts) and p.is_file()
+        )
+        assert len(kept) > 4 and Path("downloads/clac-all-data.zip") in kept
+        for rel in kept:
             assert (tmp_path / "again" / rel).read_bytes() == (members_site / rel).read_bytes(), rel
+        assert {str(rel) for rel in kept if rel.parts[0] == "downloads"} <= set(again.downloads)
         with pytest.raises(RuntimeError, match="made again"):  # public: other rows, another key
             build_site(con, tmp_path / "public", allowed_sharing=("CLEAR",), audience="public", cache_dir=cache)
         kept = next(p for p in (entry / "files").rglob("*.xml"))
