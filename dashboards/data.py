@@ -277,8 +277,15 @@ def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
     return str(path.resolve()), stat.st_size, stat.st_mtime_ns
 
 
-def _published(con: duckdb.DuckDBPyConnection, audience: str, registry: dict[str, Any], registry_error: str):
-    """The audience's observations, indicator values and progress (see the module docstring)."""
+def _published(
+    con: duckdb.DuckDBPyConnection,
+    audience: str,
+    registry: dict[str, Any],
+    registry_error: str,
+    kept: Path | None = None,
+):
+    """The audience's observations, indicator values and progress (see the module docstring);
+    ``kept``: a folder of kept disclosure-control results."""
     from governance.publication import published_tables
     from sources.catalogue import load_catalogue, load_measures
 
@@ -286,7 +293,7 @@ def _published(con: duckdb.DuckDBPyConnection, audience: str, registry: dict[str
     key = (state, audience, registry_error) if state else None
     if key not in _PUBLISHED_CACHE:
         computed = published_tables(
-            con, audience, catalogue=load_catalogue(), registry=registry, measures=load_measures()
+            con, audience, catalogue=load_catalogue(), registry=registry, measures=load_measures(), kept=kept
         )
         if key is None:
             return _restricted(computed, audience, registry_error)
@@ -320,10 +327,13 @@ def load(
     allowed_sharing=("CLEAR", "GREEN", "AMBER"),
     audience: str = "secretariat",
     max_year: int | None = None,
+    kept_published: Path | None = None,
 ) -> SiteData:
     """Everything the publication reads, filtered to ``allowed_sharing``.
 
-    ``max_year``: keep indicator values and observations up to that year (the report)."""
+    ``max_year``: keep indicator values and observations up to that year (the report).
+    ``kept_published``: a folder where disclosure control's results are kept by their inputs
+    (:func:`governance.publication.controlled_tables`)."""
     allowed = tuple(level for level in SHARING_ORDER if level in set(allowed_sharing))
     registry: dict[str, Any] = {}
     registry_error = ""
@@ -355,7 +365,7 @@ def load(
         files = files[files["SUPERSEDED_BY"].isna()]
     files = files.reset_index(drop=True)
 
-    published = _published(con, audience, registry, registry_error)
+    published = _published(con, audience, registry, registry_error, kept_published)
     values = published.indicator_values if wh.table_exists(con, "marts", "indicator_values") else None
     if values is not None:
         values = _filter_sharing(

@@ -677,7 +677,13 @@ def build_reports(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience, max_year=year)
+    data = load(
+        con,
+        allowed_sharing=tuple(allowed_sharing),
+        audience=audience,
+        max_year=year,
+        kept_published=cache_dir.with_name("published") if cache_dir is not None else None,
+    )
     copy_assets(out_dir)
     published = publication_date()
     names = [

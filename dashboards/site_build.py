@@ -50,7 +50,12 @@ def build_site(
     ``cache_dir``: keep the slow parts there (the SDMX files) and copy them from there when the
     tables they are made from did not change (:mod:`dashboards.site_cache`). ``page_cache``: keep
     the pages there by group, and copy a group whose data did not change (:mod:`dashboards.page_cache`)."""
-    data = load(con, allowed_sharing=tuple(allowed_sharing), audience=audience)
+    data = load(
+        con,
+        allowed_sharing=tuple(allowed_sharing),
+        audience=audience,
+        kept_published=cache_dir.with_name("published") if cache_dir is not None else None,
+    )
     out_dir = Path(out_dir)
     work = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(work, ignore_errors=True)

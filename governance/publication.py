@@ -18,10 +18,16 @@ measure (see :mod:`governance.disclosure`): within the observations, ``SEX=_T`` 
 numerator (and denominator) = the sum over its reporting countries; and across tables, a
 country's indicator numerator is the observation itself. The two problems are solved in
 turn, each forcing what the other withheld, until neither withholds anything new.
+
+Given a folder to keep results in (``kept``), the tables disclosure control gave for the same
+inputs (observations, indicator values, registry, measures, areas, threshold) and the same code
+and libraries are read from there instead of computed again (:func:`controlled_tables`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +267,72 @@ def _protect_progress(progress: pd.DataFrame, indicator_values: pd.DataFrame) ->
     return progress
 
 
+#: Disclosure-control results kept: the two controlled audiences, for the current and the
+#: previous data, and the reports' editions cut at their year.
+KEPT_CONTROLLED = 8
+#: What disclosure control is made by besides its inputs: the code of these folders.
+CONTROL_CODE = ("governance", "indicators", "sources", "warehouse")
+_CONTROLLED_FILES = ("observations.parquet", "indicator_values.parquet")
+
+
+def controlled_tables(
+    obs: pd.DataFrame,
+    ind: pd.DataFrame,
+    *,
+    registry: Mapping,
+    measures: Mapping[str, MeasureEntry],
+    areas: pd.DataFrame,
+    threshold: int,
+    kept: Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`apply_disclosure_control`; with a folder ``kept``, its result for the same inputs,
+    code and libraries is read from there when kept before (:mod:`warehouse.kept_files`, Parquet
+    files), and a new result is kept there when its files read back exactly (same cells, types
+    and missing values, by :func:`warehouse.kept_files.value_digest`)."""
+    from warehouse import kept_files
+
+    key = None
+    if kept is not None:
+        digest = hashlib.sha256()
+        kept_files.update(digest, kept_files.code_fingerprint(CONTROL_CODE).encode())
+        try:
+            kept_files.value_digest(digest, [obs, ind, registry, measures, areas, threshold])
+            key = digest.hexdigest()
+        except kept_files.Unstable:
+            key = None
+    files = kept_files.lookup(kept, key) if key else None
+    if files is not None and set(_CONTROLLED_FILES) <= set(files):
+        try:
+            obs_kept, ind_kept = (pd.read_parquet(io.BytesIO(files[name])) for name in _CONTROLLED_FILES)
+            return obs_kept, ind_kept
+        except (OSError, ValueError):  # unreadable: computed again below
+            pass
+    obs, ind = apply_disclosure_control(
+        obs, ind, registry=registry, measures=measures, areas=areas, threshold=threshold
+    )
+    if key:
+        payloads = [_parquet_exactly(frame) for frame in (obs, ind)]
+        if all(payload is not None for payload in payloads):
+            kept_files.store(kept, key, dict(zip(_CONTROLLED_FILES, payloads)), keep=KEPT_CONTROLLED)
+    return obs, ind
+
+
+def _parquet_exactly(frame: pd.DataFrame) -> bytes | None:
+    """``frame`` as Parquet bytes when they read back as the same frame (by digest); else None."""
+    from warehouse import kept_files
+
+    buffer = io.BytesIO()
+    try:
+        frame.to_parquet(buffer)
+        back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
+        digests = [hashlib.sha256(), hashlib.sha256()]
+        kept_files.value_digest(digests[0], frame)
+        kept_files.value_digest(digests[1], back)
+    except (ValueError, TypeError, ImportError, kept_files.Unstable):
+        return None
+    return buffer.getvalue() if digests[0].digest() == digests[1].digest() else None
+
+
 def published_tables(
     con: duckdb.DuckDBPyConnection,
     audience: str,
@@ -269,8 +341,10 @@ def published_tables(
     registry: Mapping,
     measures: Mapping[str, MeasureEntry],
     threshold: int | None = None,
+    kept: Path | None = None,
 ) -> Published:
-    """The audience's tables; ``threshold`` defaults to :func:`disclosure_threshold`."""
+    """The audience's tables; ``threshold`` defaults to :func:`disclosure_threshold`; ``kept``:
+    a folder of kept disclosure-control results (:func:`controlled_tables`)."""
     threshold = disclosure_threshold() if threshold is None else threshold
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience '{audience}' (one of {', '.join(AUDIENCES)})")
@@ -294,13 +368,14 @@ def published_tables(
         prog = prog.assign(CONF_STATUS=FREE)
     else:
         areas = con.execute("SELECT REF_AREA, IS_LAC, LAC_SUBREGION FROM marts.areas").df()
-        obs, ind = apply_disclosure_control(
+        obs, ind = controlled_tables(
             obs.reset_index(drop=True),
             ind.reset_index(drop=True),
             registry=registry,
             measures=measures,
             areas=areas,
             threshold=threshold,
+            kept=kept,
         )
         prog = _protect_progress(prog, ind)
     return Published(

@@ -302,12 +302,15 @@ def test_pages_say_so_when_a_mart_is_missing(warehouse_copy, tmp_path):
 
 
 def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_site, tmp_path, monkeypatch):
-    """The same tables and code: the SDMX files and the downloads (per-indicator CSVs, the
-    all-data zip) kept by members_site come back byte for byte, without being made (makers that
-    fail show they are not called); another audience's rows or a damaged entry: made again."""
+    """The same tables and code: the SDMX files, the downloads (per-indicator CSVs, the all-data
+    zip) and disclosure control's tables kept by members_site come back byte for byte, without
+    being made (makers that fail show they are not called), and the site is the same bytes;
+    another audience's rows or a damaged entry: made again."""
+    from dashboards import data as data_module
     from dashboards import pages
     from dashboards.sdmx import publish
     from dashboards.site_build import build_site
+    from governance import publication
 
     cache = members_site.parent / "cache"
     (entry,) = [p for p in cache.iterdir() if not p.name.startswith(".")]
@@ -319,10 +322,19 @@ def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_
     monkeypatch.setattr(pages, "_download_files", lambda data, sdmx: not_made(data))
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:
-        again = build_site(
-            con, tmp_path / "again", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
-        )
+        with monkeypatch.context() as patched:  # disclosure control's tables: kept too (beside the cache)
+            patched.setattr(data_module, "_PUBLISHED_CACHE", {})  # not this process's memo
+            # kept by members_site, unless this process's memo served it: then kept now
+            data_module.load(
+                con, allowed_sharing=("CLEAR", "GREEN"), audience="members", kept_published=cache.with_name("published")
+            )
+            patched.setattr(data_module, "_PUBLISHED_CACHE", {})
+            patched.setattr(publication, "apply_disclosure_control", lambda *args, **kwargs: not_made(None))
+            again = build_site(
+                con, tmp_path / "again", allowed_sharing=("CLEAR", "GREEN"), audience="members", cache_dir=cache
+            )
         assert again.reused_parts == ["sdmx", "downloads"]
+        _same_files(members_site, tmp_path / "again")  # every page rendered from the kept tables
         kept = sorted(
             p.relative_to(members_site)
             for p in members_site.rglob("*")
