@@ -40,8 +40,9 @@ def write_downloads(builder: Builder) -> None:
     """All data (zip), SDMX-CSV and SDMX-ML of the indicator values, per-indicator CSVs.
 
     With a cache folder, the CSVs and the zip made from the same inputs before (the SDMX files'
-    inputs and :data:`DOWNLOAD_INPUTS`) are copied from ``<cache>-downloads`` (:mod:`dashboards.site_cache`; "downloads" is added
-    to the manifest's reused parts), else made and kept there; the SDMX files have their own."""
+    inputs and :data:`DOWNLOAD_INPUTS`) are copied from ``<cache>-downloads``
+    (:mod:`dashboards.site_cache`; "downloads" is added to the manifest's reused parts), else
+    made and kept there; the SDMX files have their own."""
     from dashboards.sdmx.publish import SDMX_INPUTS, write_sdmx  # sdmx1 only when the site is built
 
     data, out = builder.site_data, builder.out_dir
