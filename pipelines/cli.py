@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -191,6 +192,17 @@ def export(
 
 def main() -> None:
     """Entry point: run the app; an unexpected error is logged, never shown as a traceback."""
+    try:
+        _main()
+    finally:
+        # The objects the command made are left out of the garbage collection Python runs at
+        # exit, which otherwise walks them all once more: about 1 s after a build (issue 14,
+        # docs/benchmarks.md). Reference counting still frees them; every warehouse connection
+        # and output file is closed by its ``with`` block before this point.
+        gc.freeze()
+
+
+def _main() -> None:
     os.umask(0o077)  # the warehouse, raw files and outputs are readable by their owner only
     try:
         code = app(standalone_mode=False)  # click returns the exit code of typer.Exit here
