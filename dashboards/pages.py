@@ -20,6 +20,7 @@ from dashboards.site import (
     status_badge,
     withheld_text,
 )
+from warehouse import kept_files
 
 SUBREGION_ORDER = ("LAC_SOUTH", "LAC_CENTRAL", "LAC_CARIB", "OTHER")
 
@@ -31,8 +32,6 @@ def _by_goal(builder: Builder) -> dict[int, list]:
     return groups
 
 
-#: What the download files are made from besides the SDMX files' inputs (the zip holds them).
-DOWNLOAD_INPUTS = ("progress",)
 ALL_DATA_ZIP = "downloads/clac-all-data.zip"
 
 
@@ -40,16 +39,17 @@ def write_downloads(builder: Builder) -> None:
     """All data (zip), SDMX-CSV and SDMX-ML of the indicator values, per-indicator CSVs.
 
     With a cache folder, the CSVs and the zip made from the same inputs before (the SDMX files'
-    inputs and :data:`DOWNLOAD_INPUTS`) are copied from ``<cache>-downloads``
-    (:mod:`dashboards.site_cache`; "downloads" is added to the manifest's reused parts), else
-    made and kept there; the SDMX files have their own."""
-    from dashboards.sdmx.publish import SDMX_INPUTS, write_sdmx  # sdmx1 only when the site is built
+    key, which covers their inputs and the rendering code, and the progress table) are copied
+    from ``<cache>-downloads`` (:mod:`dashboards.site_cache`; "downloads" is added to the
+    manifest's reused parts), else made and kept there; the SDMX files have their own."""
+    from dashboards.sdmx.publish import sdmx_key, write_sdmx  # sdmx1 only when the site is built
 
     data, out = builder.site_data, builder.out_dir
     folder = builder.cache_dir.with_name(builder.cache_dir.name + "-downloads") if builder.cache_dir else None
-    key = site_cache.part_key(data, (*SDMX_INPUTS, *DOWNLOAD_INPUTS)) if folder is not None else None
+    made_by = sdmx_key(data) if folder is not None else None
+    key = kept_files.value_key(made_by, data.progress) if made_by else None
     files = site_cache.lookup(folder, key) if key else None
-    sdmx = write_sdmx(data, out, cache_dir=builder.cache_dir, reused=builder.manifest.reused_parts)
+    sdmx = write_sdmx(data, out, cache_dir=builder.cache_dir, reused=builder.manifest.reused_parts, key=made_by)
     if files is not None:
         builder.manifest.reused_parts.append("downloads")
     else:

@@ -21,7 +21,6 @@ text) is never kept: :func:`part_key` gives None.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -41,17 +40,10 @@ def rendering_fingerprint() -> str:
 
 
 def part_key(data: Any, fields: Iterable[str]) -> str | None:
-    """The SHA-256 of the ``fields`` of ``data`` (a :class:`~dashboards.data.SiteData`) and of
-    the rendering code; None when one of them has no stable text (then nothing is kept)."""
-    digest = hashlib.sha256()
-    kept_files.update(digest, rendering_fingerprint().encode())
-    try:
-        for name in sorted(fields):
-            kept_files.update(digest, name.encode())
-            kept_files.value_digest(digest, getattr(data, name))
-    except kept_files.Unstable:
-        return None
-    return digest.hexdigest()
+    """The SHA-256 of the ``fields`` of ``data`` (a :class:`~dashboards.data.SiteData`, each field
+    with its name) and of the rendering code; None when one of them has no stable text (then
+    nothing is kept)."""
+    return kept_files.value_key(rendering_fingerprint(), *((name, getattr(data, name)) for name in sorted(fields)))
 
 
 def lookup(folder: Path, key: str) -> dict[str, bytes] | None:

@@ -26,7 +26,6 @@ and libraries are read from there instead of computed again (:func:`controlled_t
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -291,15 +290,11 @@ def controlled_tables(
     and missing values, by :func:`warehouse.kept_files.value_digest`)."""
     from warehouse import kept_files
 
-    key = None
-    if kept is not None:
-        digest = hashlib.sha256()
-        kept_files.update(digest, kept_files.code_fingerprint(CONTROL_CODE).encode())
-        try:
-            kept_files.value_digest(digest, [obs, ind, registry, measures, areas, threshold])
-            key = digest.hexdigest()
-        except kept_files.Unstable:
-            key = None
+    key = (
+        kept_files.value_key(kept_files.code_fingerprint(CONTROL_CODE), obs, ind, registry, measures, areas, threshold)
+        if kept is not None
+        else None
+    )
     files = kept_files.lookup(kept, key) if key else None
     if files is not None and set(_CONTROLLED_FILES) <= set(files):
         try:
@@ -325,12 +320,10 @@ def _parquet_exactly(frame: pd.DataFrame) -> bytes | None:
     try:
         frame.to_parquet(buffer)
         back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
-        digests = [hashlib.sha256(), hashlib.sha256()]
-        kept_files.value_digest(digests[0], frame)
-        kept_files.value_digest(digests[1], back)
-    except (ValueError, TypeError, ImportError, kept_files.Unstable):
+    except (ValueError, TypeError, ImportError):
         return None
-    return buffer.getvalue() if digests[0].digest() == digests[1].digest() else None
+    digest = kept_files.value_key("", frame)
+    return buffer.getvalue() if digest is not None and digest == kept_files.value_key("", back) else None
 
 
 def published_tables(

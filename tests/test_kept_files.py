@@ -32,6 +32,10 @@ def test_a_key_tells_apart_what_pandas_hashes_alike(rows):
     changed.loc[rows - 1, "n"] = 0.5
     assert _key(changed) != _key(text)
     assert _key({"a": [1, 2]}) != _key({"a": [2, 1]}) and _key("1") != _key(1)
+    # a key names what made the values too, and nothing is kept for a value with no stable text
+    assert kept_files.value_key("code 1", text) != kept_files.value_key("code 2", text)
+    assert kept_files.value_key("code 1", text) == kept_files.value_key("code 1", frame("".join(["1"])))
+    assert kept_files.value_key("code 1", text, object()) is None
 
 
 def test_kept_files_come_back_checked_and_the_least_recently_used_go(tmp_path):

@@ -115,6 +115,19 @@ def value_digest(digest: Any, value: Any) -> None:
         update(digest, text.encode())
 
 
+def value_key(made_by: str, *values: Any) -> str | None:
+    """The key of what ``values`` make with the code ``made_by`` (a fingerprint or another key):
+    the SHA-256 of both, or None when a value has no stable text (then nothing is kept)."""
+    digest = hashlib.sha256()
+    update(digest, made_by.encode())
+    try:
+        for value in values:
+            value_digest(digest, value)
+    except Unstable:
+        return None
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def _libraries() -> str:
     """Every installed distribution and its version, sorted."""

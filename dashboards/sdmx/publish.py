@@ -89,14 +89,20 @@ def sdmx_files(data) -> dict[str, bytes]:
 SDMX_INPUTS = ("values", "observations", "registry", "areas", "sources", "allowed_sharing", "audience", "threshold")
 
 
+def sdmx_key(data) -> str | None:
+    """The key the SDMX files are kept under: their inputs (:data:`SDMX_INPUTS`) and code."""
+    return site_cache.part_key(data, SDMX_INPUTS)
+
+
 def write_sdmx(
-    data, out_dir: Path, *, cache_dir: Path | None = None, reused: list[str] | None = None
+    data, out_dir: Path, *, cache_dir: Path | None = None, reused: list[str] | None = None, key: str | None = None
 ) -> dict[str, bytes]:
     """Write :func:`sdmx_files` under ``out_dir``; returns them (for the all-data zip).
 
     ``cache_dir``: the files made from the same :data:`SDMX_INPUTS` before are copied from there
-    (:mod:`dashboards.site_cache`), and "sdmx" is added to ``reused``; else made and kept there."""
-    key = site_cache.part_key(data, SDMX_INPUTS) if cache_dir is not None else None
+    (:mod:`dashboards.site_cache`), and "sdmx" is added to ``reused``; else made and kept there.
+    ``key``: :func:`sdmx_key`, when the caller has it already."""
+    key = (key or sdmx_key(data)) if cache_dir is not None else None
     files = site_cache.lookup(cache_dir, key) if key else None
     if files is not None and reused is not None:
         reused.append("sdmx")

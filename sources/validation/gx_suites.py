@@ -32,7 +32,6 @@ importing it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -569,14 +568,7 @@ SUITE_CODE = ("sources/validation", "warehouse")
 def _result_key(frame: pd.DataFrame, specs: list[dict[str, Any]]) -> str | None:
     from warehouse import kept_files
 
-    digest = hashlib.sha256()
-    kept_files.update(digest, kept_files.code_fingerprint(SUITE_CODE).encode())
-    try:
-        kept_files.value_digest(digest, specs)
-        kept_files.value_digest(digest, frame)
-    except kept_files.Unstable:
-        return None
-    return digest.hexdigest()
+    return kept_files.value_key(kept_files.code_fingerprint(SUITE_CODE), specs, frame)
 
 
 def _kept_result(folder: Path, key: str) -> SuiteResult | None:
