@@ -63,6 +63,12 @@ def _print_summary(outcome, audience: str) -> None:
         table.add_row(label, sharing, str(files), f"{read:,}", f"{staged:,}", f"{quarantined:,}")
     console.print(table)
     console.print(f"Observations in the mart: {observations:,}")
+    if outcome.staged_only is not None:
+        changed = ", ".join(sorted(outcome.staged_only)) or "none"
+        console.print(
+            f"Only what changed was rebuilt: the sources with new inbox files ({changed}), what depends on "
+            "them and on the date, and the outputs. 'clac build --force' rebuilds everything."
+        )
     console.print(f"Warehouse: {wh.warehouse_path()}")
     from pipelines.runner import audience_dir
 

@@ -23,9 +23,11 @@ from pipelines.workspace import (  # noqa: F401 (re-exported for the commands)
     BuildBusy,
     audience_dir,
     build_lock,
-    input_fingerprint,
+    fingerprint_of,
+    input_parts,
     is_up_to_date,
     lock_wait_seconds,
+    sources_to_rebuild,
 )
 from warehouse import tables as wh
 
@@ -40,6 +42,8 @@ class RunOutcome:
     seconds: float = 0.0
     up_to_date: bool = False
     release: Path | None = None
+    #: the sources a partial build staged (None: the whole graph ran)
+    staged_only: frozenset[str] | None = None
 
 
 #: The instance configuration to install in DAGSTER_HOME (default: the project's dagster.yaml;
@@ -97,22 +101,31 @@ def run_job(
     working copy that ``outputs/commit`` makes live only when every step and check passed
     (and publishes a release when the edition changed). Unless ``force``, a build whose inputs
     have not changed since the last successful one for this audience does nothing and
-    reports ``up_to_date``."""
+    reports ``up_to_date``, and a build whose only new inputs are files in some sources' inbox
+    folders runs those sources and what depends on them (:mod:`pipelines.selection`)."""
     ensure_dagster_home()
     live = wh.warehouse_path()
     with build_lock(wait_seconds):
         started = time.monotonic()
-        fingerprint = input_fingerprint()
+        parts = input_parts()
+        fingerprint = fingerprint_of(parts)
         if not force and audience_dir(audience).is_dir() and is_up_to_date(live, fingerprint, audience):
             return RunOutcome(True, "", seconds=time.monotonic() - started, up_to_date=True)
         import dagster as dg  # heavy imports, only when a run is needed
 
         from pipelines.definitions import defs
+        from pipelines.selection import partial_selection, stageable_sources
 
         definitions = defs() if callable(defs) else defs
+        graph = definitions.resolve_asset_graph()
+        staged_only = None
+        if job_name == "build" and not force:
+            staged_only = sources_to_rebuild(live, parts, stageable_sources(graph))
+        selection = partial_selection(graph, staged_only) if staged_only is not None else None
         result = definitions.resolve_job_def(job_name).execute_in_process(
             instance=dg.DagsterInstance.get(),
             raise_on_error=False,
+            asset_selection=selection,
             run_config={
                 "loggers": {"console": {"config": {"log_level": log_level}}},
                 "resources": {"warehouse": {"config": {"audience": audience}}},
@@ -136,5 +149,10 @@ def run_job(
                 release=None,
             )
         return RunOutcome(
-            success, result.run_id, failures, time.monotonic() - started, release=_release(result) if success else None
+            success,
+            result.run_id,
+            failures,
+            time.monotonic() - started,
+            release=_release(result) if success else None,
+            staged_only=staged_only,
         )

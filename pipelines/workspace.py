@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -60,25 +61,47 @@ def check_audience(audience: str) -> str:
     return audience
 
 
-def input_fingerprint() -> str:
-    """One sha256 over every file a build reads (project inputs, the inbox, the private catalogue), by path."""
-    digest = hashlib.sha256()
-    paths: list[tuple[str, Path]] = []
+#: The part of the inputs that is not an inbox folder: code, catalogues, rules, bundled data.
+PROJECT_PART = "project"
+INBOX_PREFIX = "inbox/"
+
+
+def input_parts() -> dict[str, str]:
+    """The sha256 of each part of what a build reads, by path: ``project`` (every file under
+    ``FINGERPRINT_ROOTS`` and the private catalogue) and ``inbox/<name>`` for each folder (or
+    loose file) at the top of the inbox."""
+    groups: dict[str, list[tuple[str, Path]]] = {PROJECT_PART: []}
     for root in FINGERPRINT_ROOTS:
         base = PROJECT_ROOT / root
         candidates = [base] if base.is_file() else sorted(base.rglob("*"))
-        paths += [
+        groups[PROJECT_PART] += [
             (str(p.relative_to(PROJECT_ROOT)), p) for p in candidates if p.is_file() and "__pycache__" not in p.parts
         ]
-    inbox = wh.inbox_dir()
-    if inbox.is_dir():
-        paths += [(f"inbox/{p.relative_to(inbox)}", p) for p in sorted(inbox.rglob("*")) if p.is_file()]
     private = os.environ.get(PRIVATE_CATALOGUE_ENV)
     if private and Path(private).is_dir():
-        paths += [(f"private_catalogue/{p.name}", p) for p in sorted(Path(private).glob("*.yaml"))]
-    for name, path in paths:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+        groups[PROJECT_PART] += [(f"private_catalogue/{p.name}", p) for p in sorted(Path(private).glob("*.yaml"))]
+    inbox = wh.inbox_dir()
+    if inbox.is_dir():
+        for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
+            relative = path.relative_to(inbox)
+            groups.setdefault(INBOX_PREFIX + relative.parts[0], []).append((f"inbox/{relative}", path))
+    parts = {}
+    for part, paths in groups.items():
+        digest = hashlib.sha256()
+        for name, path in paths:
+            digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        parts[part] = digest.hexdigest()
+    return parts
+
+
+def fingerprint_of(parts: dict[str, str]) -> str:
+    """One sha256 over the parts' digests."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def input_fingerprint() -> str:
+    """One sha256 over every file a build reads (project inputs, the inbox, the private catalogue)."""
+    return fingerprint_of(input_parts())
 
 
 # --- the stamp of the last successful build (what `clac build` calls up to date) ---
@@ -100,25 +123,83 @@ def _read_stamp(live: Path) -> dict:
         return {}
 
 
+def _this_year() -> int:
+    return dt.datetime.now(dt.timezone.utc).year
+
+
+def _stamp_describes(live: Path, recorded: dict) -> bool:
+    """The stamp was written for the live warehouse as it is (nothing wrote it since)."""
+    return live.exists() and bool(recorded) and recorded.get("warehouse") == _warehouse_state(live)
+
+
 def is_up_to_date(live: Path, fingerprint: str, audience: str) -> bool:
     """True when the last successful build read exactly these inputs, wrote this
     audience's outputs, and the warehouse has not been touched since."""
     recorded = _read_stamp(live)
     return (
-        live.exists()
+        _stamp_describes(live, recorded)
         and recorded.get("fingerprint") == fingerprint
-        and recorded.get("warehouse") == _warehouse_state(live)
         and audience in recorded.get("audiences", [])
     )
 
 
-def _write_stamp(live: Path, fingerprint: str, run_id: str, audience: str) -> None:
+def sources_to_rebuild(live: Path, parts: dict[str, str], known_sources: set[str]) -> frozenset[str] | None:
+    """The sources whose inbox folder changed since the last successful build, when nothing else
+    did: a build then stages those sources alone and rebuilds what depends on them (and on the
+    date). An empty set: nothing changed, only an edition is missing.
+
+    ``None`` when the whole graph must run: no stamp, or one from before parts were recorded;
+    the warehouse written since the stamp (an approval, a run that did not publish); the code,
+    catalogues, rules or bundled data changed; a new year since (row rules and indicators read
+    it); or an inbox entry that is no source's folder."""
     recorded = _read_stamp(live)
-    audiences = set(recorded.get("audiences", [])) if recorded.get("fingerprint") == fingerprint else set()
+    before = recorded.get("parts")
+    if not _stamp_describes(live, recorded) or not isinstance(before, dict) or recorded.get("year") != _this_year():
+        return None
+    changed = {part for part in before.keys() | parts.keys() if before.get(part) != parts.get(part)}
+    if PROJECT_PART in changed:
+        return None
+    sources = {part.removeprefix(INBOX_PREFIX) for part in changed}
+    if not all(part.startswith(INBOX_PREFIX) for part in changed) or not sources <= known_sources:
+        return None
+    return frozenset(sources)
+
+
+def stamp_parts(live: Path, parts: dict[str, str], staged: frozenset[str] | None) -> dict[str, str] | None:
+    """The parts of the inputs that a run leaves the warehouse up to date with.
+
+    ``staged``: the sources the run staged when it ran part of the graph, ``None`` when it ran
+    all of it (then every part it read at its start). A partial run brings only its sources'
+    inbox folders up to date, on top of what the stamp of the warehouse it started from said;
+    without such a stamp, it claims nothing (``None``)."""
+    if staged is None:
+        return dict(parts)
+    recorded = _read_stamp(live)
+    before = recorded.get("parts")
+    if not _stamp_describes(live, recorded) or not isinstance(before, dict):
+        return None
+    merged = dict(before)
+    for source_id in staged:
+        part = INBOX_PREFIX + source_id
+        if part in parts:
+            merged[part] = parts[part]
+        else:
+            merged.pop(part, None)
+    return merged
+
+
+def _write_stamp(live: Path, parts: dict[str, str] | None, run_id: str, audience: str) -> None:
+    recorded = _read_stamp(live)
+    fingerprint = fingerprint_of(parts) if parts is not None else ""  # "" is never up to date
+    audiences = (
+        set(recorded.get("audiences", [])) if fingerprint and recorded.get("fingerprint") == fingerprint else set()
+    )
     _stamp_path(live).write_text(
         json.dumps(
             {
                 "fingerprint": fingerprint,
+                "parts": parts,
+                "year": _this_year(),
                 "warehouse": _warehouse_state(live),
                 "run_id": run_id,
                 "audiences": sorted(audiences | {audience}),
@@ -233,7 +314,11 @@ class RunWorkspace:
     work: Path  # the run's working copy
     live_out: Path  # build/<audience>
     work_out: Path  # build/.<audience>.run-<id>
-    fingerprint: str
+    parts: dict[str, str]  # what the run read at its start (input_parts)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.parts)
 
 
 _active: RunWorkspace | None = None
@@ -259,7 +344,7 @@ def run_workspace(run_id: str, audience: str) -> Iterator[RunWorkspace]:
             work=live.with_name(f"{live.stem}.run-{run_id}{live.suffix}"),
             live_out=outputs_root / audience,
             work_out=outputs_root / f".{audience}.run-{run_id}",
-            fingerprint=input_fingerprint(),
+            parts=input_parts(),
         )
         for leftover in _leftovers(live, outputs_root):
             _remove(leftover)
@@ -284,14 +369,17 @@ def run_workspace(run_id: str, audience: str) -> Iterator[RunWorkspace]:
                 _remove(path)
 
 
-def commit(space: RunWorkspace, checks: dict[str, bool]) -> dict:
+def commit(space: RunWorkspace, checks: dict[str, bool], staged: frozenset[str] | None = None) -> dict:
     """Make the run's warehouse and outputs the live ones; record the build, publish a release.
 
     Outputs are swapped in only when this run wrote the site (a run of the quarterly reports
-    alone leaves the published edition as it is)."""
+    alone leaves the published edition as it is). ``staged``: the sources a run of part of the
+    graph staged (``None``: the run ran all of it); the stamp then says which inputs the live
+    warehouse is up to date with (:func:`stamp_parts`)."""
     from governance.audit_events import record_build
     from governance.releases import create_release
 
+    parts = stamp_parts(space.live, space.parts, staged)  # read the stamp before the warehouse changes
     os.replace(space.work, space.live)
     if Path(f"{space.work}.wal").exists():  # DuckDB normally checkpoints on close; keep a WAL with the file
         os.replace(f"{space.work}.wal", f"{space.live}.wal")
@@ -301,7 +389,7 @@ def commit(space: RunWorkspace, checks: dict[str, bool]) -> dict:
         swap_outputs(space.work_out, space.live_out)
         if space.audience == "public":
             link_public_site(space.live_out.parent)
-        _write_stamp(space.live, space.fingerprint, space.run_id, space.audience)
+        _write_stamp(space.live, parts, space.run_id, space.audience)
         release = create_release(space.live_out, space.audience, run_id=space.run_id)
     record_build(
         run_id=space.run_id,

@@ -17,6 +17,7 @@ import dagster as dg
 
 from governance.publication import AUDIENCES
 from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
+from pipelines.selection import staged_sources
 from pipelines.workspace import active, commit, fail_if_asked
 from warehouse import tables as wh
 
@@ -209,4 +210,7 @@ def commit_run(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     if failed:
         raise RuntimeError(f"blocking checks failed, nothing committed: {', '.join(failed)}")
     fail_if_asked("outputs/commit")
-    return dg.MaterializeResult(metadata={"committed": True, **commit(space, checks)})
+    staged = staged_sources(context.run.asset_selection, context.job_def.asset_layer.asset_graph)
+    committed = commit(space, checks, staged)
+    scope = "all sources" if staged is None else ", ".join(sorted(staged)) or "none (outputs only)"
+    return dg.MaterializeResult(metadata={"committed": True, **committed, "sources_staged": scope})

@@ -11,6 +11,7 @@ import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import staging_key
+from pipelines.selection import DATE_TAGS
 from sources.catalogue import load_catalogue, observation_sources
 from sources.validation import dq
 
@@ -94,6 +95,7 @@ def dq_coverage(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["marts", "dq_freshness"],
+    tags=DATE_TAGS,  # rebuilt by every build, also a partial one (pipelines/selection.py)
     group_name="quality",
     kinds={"duckdb"},
     pool=WRITER_POOL,

@@ -21,6 +21,7 @@ from governance.audit_events import record_ingestion
 from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import _was_rejected, candidate_files
 from pipelines.metadata import preview, table_metadata
+from pipelines.selection import DATE_TAGS
 from sources import quarterly_reporting as reporting
 from sources.catalogue import load_catalogue
 from sources.harmonise.areas import default_resolver
@@ -169,6 +170,7 @@ def wg_report_marts(warehouse: WarehouseResource):
 
 @dg.asset(
     key=STATUS_KEY,
+    tags=DATE_TAGS,  # rebuilt by every build, also a partial one (pipelines/selection.py)
     group_name=GROUP,
     kinds={"duckdb"},
     pool=WRITER_POOL,
