@@ -4,8 +4,9 @@ A third run with --force starts a real Dagster run anyway: every file is recogni
 its sha256 and skipped, so it too parses nothing, but pays Dagster's start-up.
 
 A fourth run is a working group's quarter (issue 14, goal 3): one filled quarterly workbook
-(made by ``clac template``, two SYNTHETIC rows) put in the inbox, then ``clac build``. The
-slowest steps of that Dagster run are printed from the run's own step records.
+(made by ``clac template``, two SYNTHETIC rows) put in the inbox, then ``clac build``, which
+runs only that source and what depends on it (``pipelines/selection.py``). The number of steps
+and the slowest of that Dagster run are printed from the run's own step records.
 
 Prints wall-clock seconds and peak memory (max RSS of the child process) for both, the
 ratio re-run / cold, and how many files were parsed by each (the re-run must parse none).
@@ -97,8 +98,9 @@ def quarterly_workbook(home: Path) -> Path:
     return path
 
 
-def slowest_steps(home: Path, count: int = 6) -> list[tuple[float, str]]:
-    """The ``count`` slowest steps of the last Dagster run recorded in the home's instance."""
+def slowest_steps(home: Path, count: int = 6) -> tuple[list[tuple[float, str]], int]:
+    """The ``count`` slowest steps of the last Dagster run recorded in the home's instance, and
+    how many steps it ran."""
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")  # the instance's dagster.yaml reads it
@@ -106,7 +108,7 @@ def slowest_steps(home: Path, count: int = 6) -> list[tuple[float, str]]:
         run = instance.get_runs(limit=1)[0]
         stats = instance.get_run_step_stats(run.run_id)
     steps = [((s.end_time or 0) - (s.start_time or 0), s.step_key) for s in stats]
-    return sorted(steps, reverse=True)[:count]
+    return sorted(steps, reverse=True)[:count], len(steps)
 
 
 def main() -> None:
@@ -121,7 +123,7 @@ def main() -> None:
         quarterly_workbook(home)
         quarterly, quarterly_mb = run_build(home)
         quarterly_parses = parses(home) - cold_parses
-        quarterly_steps = slowest_steps(home)
+        quarterly_steps, quarterly_step_count = slowest_steps(home)
     print(f"cold build:            {cold:7.2f} s   peak RSS {cold_mb:6.0f} MB   files parsed {cold_parses}")
     print(f"re-run, nothing new:   {warm:7.2f} s   peak RSS {warm_mb:6.0f} MB   files parsed {warm_parses}")
     print(f"forced Dagster re-run: {forced:7.2f} s   peak RSS {forced_mb:6.0f} MB   files parsed {forced_parses}")
@@ -129,6 +131,7 @@ def main() -> None:
         f"one quarterly workbook: {quarterly:6.2f} s   peak RSS {quarterly_mb:6.0f} MB   files parsed {quarterly_parses}"
         "   (goal <= 10 s)"
     )
+    print(f"  its Dagster run: {quarterly_step_count} steps (the sources with new files, what depends on them)")
     print("  its slowest steps: " + ", ".join(f"{name} {seconds:.1f} s" for seconds, name in quarterly_steps))
     print(f"ratio re-run / cold:   {warm / cold:7.2f}   (goal: re-run <= 2 s, cold <= 30 s)")
     print(f"ratio forced / cold:   {forced / cold:7.2f}")

@@ -15,11 +15,14 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from pipelines.defs.sources import staging_key
-
 #: Asset tag of the assets whose result depends on the day they run, rebuilt by every partial build.
 DATE_TAG = "clac/reads_the_date"
 DATE_TAGS = {DATE_TAG: "true"}
+
+
+def staging_key(source_id: str) -> dg.AssetKey:
+    """The staging asset of a source: ``staging/<source_id>``."""
+    return dg.AssetKey(["staging", source_id])
 
 
 def _source_id(key: dg.AssetKey) -> str | None:

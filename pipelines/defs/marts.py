@@ -3,8 +3,8 @@
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
-from pipelines.defs.sources import staging_key
 from pipelines.metadata import preview, table_metadata
+from pipelines.selection import staging_key
 from sources.catalogue import load_catalogue, load_measures, observation_sources
 from warehouse import marts
 

@@ -10,8 +10,7 @@ and were therefore never swapped in), so no evaluation is lost and none is count
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
-from pipelines.defs.sources import staging_key
-from pipelines.selection import DATE_TAGS
+from pipelines.selection import DATE_TAGS, staging_key
 from sources.catalogue import load_catalogue, observation_sources
 from sources.validation import dq
 

@@ -17,6 +17,7 @@ import dagster as dg
 from governance.audit_events import record_ingestion
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview
+from pipelines.selection import staging_key
 from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from sources.harmonise.areas import default_resolver
 from sources.ingest import IngestResult, file_sha256, ingest_file, rejected_dir
@@ -31,10 +32,6 @@ FORMAT_KINDS = {
     "wg_workbook": "xlsx",
     "xlsx": "xlsx",
 }
-
-
-def staging_key(source_id: str) -> dg.AssetKey:
-    return dg.AssetKey(["staging", source_id])
 
 
 def candidate_files(entry: SourceEntry) -> list[tuple[str, Path]]:
