@@ -157,6 +157,10 @@ def test_graphql_launch_run_then_a_sensor_tick_under_dagster_dev(home):
             home, lambda instance: next(iter(instance.get_runs(dg.RunsFilter(tags={"clac/file": name}), limit=1)), None)
         )
         assert sensor_run.status == dg.DagsterRunStatus.SUCCESS
+        # only the new file's source and what depends on it (pipelines/selection.py)
+        selected = {key.to_user_string() for key in sensor_run.asset_selection or ()}
+        assert {"staging/synthetic_hotline_reports", "outputs/site", "outputs/commit"} <= selected
+        assert "staging/unodc_glotip" not in selected
         assert _received(home, name)
         _assert_public_edition_only(home)
         assert "71936428501736" not in "".join(text for _, text in _texts(home / "build" / "public"))
