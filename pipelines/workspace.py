@@ -95,13 +95,8 @@ def input_parts() -> dict[str, str]:
 
 
 def fingerprint_of(parts: dict[str, str]) -> str:
-    """One sha256 over the parts' digests."""
+    """One sha256 over every file a build reads: over the digests of its parts (:func:`input_parts`)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def input_fingerprint() -> str:
-    """One sha256 over every file a build reads (project inputs, the inbox, the private catalogue)."""
-    return fingerprint_of(input_parts())
 
 
 # --- the stamp of the last successful build (what `clac build` calls up to date) ---
