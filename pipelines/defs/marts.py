@@ -79,7 +79,7 @@ def observations(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name="marts",
     kinds={"duckdb"},
     pool=WRITER_POOL,
-    deps=[staging_key(s) for s in OBSERVATION_SOURCES],
+    deps=[staging_key(s) for s in CATALOGUE],  # every source's files, the quarterly reports' too
     description="Every received file with its provenance (sha256, size, original name, source, "
     "received time, catalogue version) and parse record (rows read, staged, "
     "quarantined, stated facts, which file superseded it).",
