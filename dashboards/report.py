@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 from babel.dates import format_date
 
-from dashboards import charts
+from dashboards import charts, site_cache
 from dashboards.data import LAC_AGGREGATES, SiteData, is_missing, load, most_restrictive
 from dashboards.i18n import HTML_LANG, PLOTLY_LOCALES, Translator, format_percent
 from dashboards.pages import wg_title
@@ -682,7 +682,7 @@ def build_reports(
         allowed_sharing=tuple(allowed_sharing),
         audience=audience,
         max_year=year,
-        kept_published=cache_dir.with_name("published") if cache_dir is not None else None,
+        kept_published=site_cache.published_folder(cache_dir),
     )
     copy_assets(out_dir)
     published = publication_date()
@@ -710,11 +710,10 @@ def _report_cache(cache_dir: Path, data, published: date, narrative: Path | None
     """The kept reports, keyed also by the code, the cover's date, the narrative, the published
     site's address (the report's links) and the printer: every input that is not the data."""
     from dashboards import page_cache, print_cache
-    from dashboards.site_cache import rendering_fingerprint
     from warehouse import kept_files
 
     digest = hashlib.sha256()
-    for part in (rendering_fingerprint(), published.isoformat(), site_address()):
+    for part in (site_cache.rendering_fingerprint(), published.isoformat(), site_address()):
         kept_files.update(digest, part.encode())
     kept_files.update(digest, (print_cache.browser_version(CHROMIUM) if pdf else "").encode())
     if narrative is not None and narrative.is_dir():

@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from dashboards import pages
+from dashboards import pages, site_cache
 from dashboards.data import load
 from dashboards.i18n import LANGUAGES
 from dashboards.site import Builder, SiteManifest, copy_assets
@@ -54,7 +54,7 @@ def build_site(
         con,
         allowed_sharing=tuple(allowed_sharing),
         audience=audience,
-        kept_published=cache_dir.with_name("published") if cache_dir is not None else None,
+        kept_published=site_cache.published_folder(cache_dir),
     )
     out_dir = Path(out_dir)
     work = out_dir.with_name(out_dir.name + ".tmp")

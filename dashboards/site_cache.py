@@ -34,6 +34,12 @@ KEEP = 6
 RENDERING_ROOTS = ("dashboards", "indicators", "governance", "sources", "warehouse")
 
 
+def published_folder(cache_dir: Path | None) -> Path | None:
+    """Where disclosure control's tables are kept, beside a build's cache folder (the site and the
+    report share it: :func:`governance.publication.controlled_tables`); None without a cache."""
+    return cache_dir.with_name("published") if cache_dir is not None else None
+
+
 def rendering_fingerprint() -> str:
     """SHA-256 over every file under :data:`RENDERING_ROOTS` (by path) and the installed libraries."""
     return kept_files.code_fingerprint(RENDERING_ROOTS)

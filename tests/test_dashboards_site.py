@@ -307,7 +307,7 @@ def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_
     being made (makers that fail show they are not called), and the site is the same bytes;
     another audience's rows or a damaged entry: made again."""
     from dashboards import data as data_module
-    from dashboards import pages
+    from dashboards import pages, site_cache
     from dashboards.sdmx import publish
     from dashboards.site_build import build_site
     from governance import publication
@@ -326,7 +326,10 @@ def test_unchanged_sdmx_files_are_copied_from_the_cache(warehouse_copy, members_
             patched.setattr(data_module, "_PUBLISHED_CACHE", {})  # not this process's memo
             # kept by members_site, unless this process's memo served it: then kept now
             data_module.load(
-                con, allowed_sharing=("CLEAR", "GREEN"), audience="members", kept_published=cache.with_name("published")
+                con,
+                allowed_sharing=("CLEAR", "GREEN"),
+                audience="members",
+                kept_published=site_cache.published_folder(cache),
             )
             patched.setattr(data_module, "_PUBLISHED_CACHE", {})
             patched.setattr(publication, "apply_disclosure_control", lambda *args, **kwargs: not_made(None))

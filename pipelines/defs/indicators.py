@@ -10,6 +10,7 @@ from indicators import compute
 from indicators.registry import load_registry
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
 from pipelines.metadata import preview, table_metadata
+from pipelines.selection import staging_key
 
 REGISTRY = load_registry()
 
@@ -30,7 +31,7 @@ INDICATOR_PROGRESS_KEY = dg.AssetKey(["marts", "indicator_progress"])
     ]
     # SQL numerators may read a source's staging tables directly (e.g. the quarterly reports)
     + sorted(
-        {dg.AssetKey(["staging", s]) for ind in REGISTRY.values() for s in ind.sources},
+        {staging_key(s) for ind in REGISTRY.values() for s in ind.sources},
         key=lambda k: k.to_user_string(),
     ),
     check_specs=[

@@ -21,7 +21,7 @@ from governance.audit_events import record_ingestion
 from pipelines.defs.resources import COMMIT_KEY, WRITER_POOL, WarehouseResource
 from pipelines.defs.sources import _was_rejected, candidate_files
 from pipelines.metadata import preview, table_metadata
-from pipelines.selection import DATE_TAGS
+from pipelines.selection import DATE_TAGS, staging_key
 from sources import quarterly_reporting as reporting
 from sources.catalogue import load_catalogue
 from sources.harmonise.areas import default_resolver
@@ -31,7 +31,7 @@ from warehouse import marts as source_marts
 
 ENTRY = load_catalogue()[SOURCE_ID]
 
-STAGING_KEY = dg.AssetKey(["staging", SOURCE_ID])
+STAGING_KEY = staging_key(SOURCE_ID)
 REPORT_KEYS = {
     name: dg.AssetKey(name.split(".")) for name in list(reporting.REPORT_MARTS.values()) + ["marts.wg_codelists"]
 }

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.selection import staging_key
 from sources.catalogue import SourceEntry, load_catalogue, observation_sources
 from warehouse import tables as wh
 
@@ -33,7 +34,7 @@ DESCRIPTION = (
 
 
 def _check_key(entry: SourceEntry) -> dg.AssetCheckKey:
-    return dg.AssetCheckKey(dg.AssetKey(["staging", entry.id]), CHECK_NAME)
+    return dg.AssetCheckKey(staging_key(entry.id), CHECK_NAME)
 
 
 def _check_result(entry: SourceEntry, result, log) -> dg.AssetCheckResult:
